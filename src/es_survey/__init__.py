@@ -1,0 +1,25 @@
+"""es_survey: design-based estimation for surveys of the social-economy sector.
+
+Load a sector survey and its sampling frame, validate them, and estimate totals,
+means, ratios, proportions and quantiles with standard errors that agree with
+R's ``survey`` package.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from es_survey.errors import DataError, DesignError, EsSurveyError, PrecisionWarning
+
+try:
+    __version__ = version("es_survey")
+except PackageNotFoundError:  # running from a source tree that was not installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "DataError",
+    "DesignError",
+    "EsSurveyError",
+    "PrecisionWarning",
+    "__version__",
+]

@@ -1,0 +1,21 @@
+"""Exception and warning classes shared by every es_survey module."""
+
+from __future__ import annotations
+
+__all__ = ["DataError", "DesignError", "EsSurveyError", "PrecisionWarning"]
+
+
+class EsSurveyError(Exception):
+    """Base class of every error es_survey raises on purpose."""
+
+
+class DataError(EsSurveyError, ValueError):
+    """Input data that cannot be used: the message names file, row, column and value."""
+
+
+class DesignError(EsSurveyError, ValueError):
+    """A survey design that cannot be built or used as specified."""
+
+
+class PrecisionWarning(UserWarning):
+    """An estimate whose precision is too low to publish without a caveat."""
