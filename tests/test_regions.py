@@ -1,0 +1,101 @@
+import pandas as pd
+import pytest
+
+from es_survey import regions
+from es_survey.errors import DesignError
+
+# Gmina counts per powiat, TERC 2024-01-01 (domain.md, Appendix A and §4 table).
+GMINAS_PER_POWIAT = {
+    "2601": 8, "2602": 9, "2603": 5, "2604": 19, "2605": 8, "2606": 8, "2607": 6,
+    "2608": 5, "2609": 9, "2610": 5, "2611": 5, "2612": 8, "2613": 6, "2661": 1,
+}  # fmt: skip
+
+# Census 2021 populations as published (GUS via citypopulation.de, domain.md §4).
+POPULATION_2021 = {
+    "2601": 69_548, "2602": 83_132, "2603": 32_545, "2604": 211_886, "2605": 76_142,
+    "2606": 49_955, "2607": 103_629, "2608": 37_687, "2609": 74_051, "2610": 70_948,
+    "2611": 86_278, "2612": 69_957, "2613": 43_905, "2661": 186_894,
+}  # fmt: skip
+
+
+def test_available_regions():
+    assert regions.available_regions() == ["26"]
+
+
+def test_powiat_table_shape_and_types():
+    p = regions.powiats()
+    assert len(p) == 14
+    for col in ["teryt", "name", "kind", "nuts3", "subregion", "population_2021",
+                "tile_row", "tile_col"]:  # fmt: skip
+        assert col in p.columns
+    assert p["teryt"].str.fullmatch(r"26\d\d").all()
+    assert p["population_2021"].dtype == "int64"
+    assert set(p["kind"]) == {"powiat", "miasto na prawach powiatu"}
+    assert p.loc[p["kind"] == "miasto na prawach powiatu", "teryt"].tolist() == ["2661"]
+    names = p.set_index("teryt")["name"]
+    assert names["2604"] == "kielecki"
+    assert names["2661"] == "Kielce"
+
+
+def test_populations_match_census_2021():
+    p = regions.powiats().set_index("teryt")
+    assert p["population_2021"].to_dict() == POPULATION_2021
+    assert p["population_2021"].sum() == 1_196_557
+    by_nuts = p.groupby("nuts3")["population_2021"].sum()
+    assert by_nuts["PL721"] == 735_777
+    assert by_nuts["PL722"] == 460_780
+    subregion = p.groupby("nuts3")["subregion"].unique()
+    assert list(subregion["PL721"]) == ["kielecki"]
+    assert list(subregion["PL722"]) == ["sandomiersko-jędrzejowski"]
+
+
+def test_nuts3_membership():
+    p = regions.powiats().set_index("teryt")
+    pl721 = set(p.index[p["nuts3"] == "PL721"])
+    assert pl721 == {"2604", "2605", "2607", "2610", "2611", "2661"}
+
+
+def test_tiles_unique_and_compact():
+    p = regions.powiats()
+    assert not p[["tile_row", "tile_col"]].duplicated().any()
+    assert p["tile_row"].min() == 0 and p["tile_col"].min() == 0
+    assert p["tile_row"].max() <= 4 and p["tile_col"].max() <= 4
+
+
+def test_gminas_counts_and_kinds():
+    g = regions.gminas()
+    assert len(g) == 102
+    assert g["teryt"].str.fullmatch(r"\d{7}").all()
+    assert not g["teryt"].duplicated().any()
+    assert g.groupby("powiat").size().to_dict() == GMINAS_PER_POWIAT
+    assert g["kind"].value_counts().to_dict() == {
+        "wiejska": 52, "miejsko-wiejska": 45, "miejska": 5,
+    }  # fmt: skip
+    urban = set(g.loc[g["kind"] == "miejska", "name"])
+    assert urban == {"Kielce", "Ostrowiec Świętokrzyski", "Sandomierz",
+                     "Skarżysko-Kamienna", "Starachowice"}  # fmt: skip
+
+
+def test_every_gmina_powiat_exists():
+    g = regions.gminas()
+    p = regions.powiats()
+    assert set(g["powiat"]) == set(p["teryt"])
+    assert (g["teryt"].str[:4] == g["powiat"]).all()
+    kind_digit = g["teryt"].str[6].map({"1": "miejska", "2": "wiejska", "3": "miejsko-wiejska"})
+    assert (kind_digit == g["kind"]).all()
+    assert g.loc[g["teryt"] == "2661011", "name"].item() == "Kielce"
+
+
+def test_region_by_name_and_copies():
+    a = regions.powiats("swietokrzyskie")
+    a.loc[0, "name"] = "changed"
+    b = regions.powiats("26")
+    assert b.loc[0, "name"] == "buski"
+    pd.testing.assert_frame_equal(regions.gminas("swietokrzyskie"), regions.gminas())
+
+
+def test_unknown_region_names_available_ones():
+    with pytest.raises(DesignError, match=r"region='14' is not available; available regions: 26"):
+        regions.powiats("14")
+    with pytest.raises(DesignError, match=r"region='mazowieckie' is not available"):
+        regions.gminas("mazowieckie")
