@@ -10,7 +10,21 @@ class EsSurveyError(Exception):
 
 
 class DataError(EsSurveyError, ValueError):
-    """Input data that cannot be used: the message names file, row, column and value."""
+    """Input data that cannot be used: the message names file, row, column and value.
+
+    Parameters
+    ----------
+    *args
+        The message (as for any exception).
+    problems : pandas.DataFrame, optional
+        The table of problems behind the error (columns ``file, row, column, value,
+        rule, severity, message``), when there is one — e.g. from
+        ``load_study(..., strict=True)``.
+    """
+
+    def __init__(self, *args: object, problems: object = None) -> None:
+        super().__init__(*args)
+        self.problems = problems
 
 
 class DesignError(EsSurveyError, ValueError):
