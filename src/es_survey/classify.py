@@ -88,8 +88,8 @@ def _run_flag(
         possible[clause.value] |= true | unknown
         decider[true] = k
         stopped |= true
-        for name in clause.names:
-            hit = unknown & ~values[name].known
+        for name, mask in cond.blame.items():
+            hit = unknown & mask
             contributed[name] = contributed.get(name, np.zeros(n, bool)) | hit
     rest = ~stopped
     possible[flag.otherwise] |= rest

@@ -1029,6 +1029,19 @@ class _Val:
     kind: str
     data: np.ndarray
     known: np.ndarray
+    # for each missing name, where it is (one of) the reason the value is unknown
+    blame: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+
+def _blame(known: np.ndarray, *vals: _Val) -> dict[str, np.ndarray]:
+    """Names responsible for the unknown entries of a result built from ``vals``."""
+    unknown = ~known
+    out: dict[str, np.ndarray] = {}
+    for v in vals:
+        for name, mask in v.blame.items():
+            hit = mask & unknown
+            out[name] = out[name] | hit if name in out else hit
+    return out
 
 
 def _column_value(df: pd.DataFrame, name: str, symbol: _Symbol) -> _Val:
@@ -1084,12 +1097,13 @@ class _Evaluator:
             symbol = self.scope[node.name]
             if symbol.role == "param":
                 return self._const(symbol.value)
-            return self.values[node.name]
+            v = self.values[node.name]
+            return _Val(v.kind, v.data, v.known, {node.name: ~v.known})
         if isinstance(node, _Unary):
             v = self.eval(node.operand)
             if node.op == "not":
-                return _Val("bool", ~v.data & v.known, v.known)
-            return _Val("num", -v.data, v.known)
+                return _Val("bool", ~v.data & v.known, v.known, v.blame)
+            return _Val("num", -v.data, v.known, v.blame)
         if isinstance(node, _IsMissing):
             v = self.eval(node.operand)
             data = v.known.copy() if node.negate else ~v.known
@@ -1106,7 +1120,7 @@ class _Evaluator:
                 hit = np.isin(v.data.astype(str), np.asarray(items, dtype=str))
             if node.negate:
                 hit = ~hit
-            return _Val("bool", hit & v.known, v.known)
+            return _Val("bool", hit & v.known, v.known, v.blame)
         if isinstance(node, _Binary):
             return self._binary(node)
         raise TypeError(f"unexpected node {node!r}")  # pragma: no cover
@@ -1122,7 +1136,8 @@ class _Evaluator:
                 true, false = a_true & b_true, a_false | b_false
             else:
                 true, false = a_true | b_true, a_false & b_false
-            return _Val("bool", true, true | false)
+            known = true | false
+            return _Val("bool", true, known, _blame(known, a, b))
         known = a.known & b.known
         if op in ("+", "-", "*", "/"):
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -1135,7 +1150,7 @@ class _Evaluator:
                 else:
                     known = known & (b.data != 0)
                     data = np.divide(a.data, np.where(b.data == 0, 1.0, b.data))
-            return _Val("num", np.where(known, data, 0.0), known)
+            return _Val("num", np.where(known, data, 0.0), known, _blame(known, a, b))
         if a.kind == "str":
             left, right = a.data.astype(str), b.data.astype(str)
         else:
@@ -1152,7 +1167,7 @@ class _Evaluator:
             data = left > right
         else:
             data = left >= right
-        return _Val("bool", np.asarray(data, dtype=bool) & known, known)
+        return _Val("bool", np.asarray(data, dtype=bool) & known, known, _blame(known, a, b))
 
 
 def _values_for(
