@@ -1,0 +1,640 @@
+"""`SurveyDesign`: a sample, its weights and its sampling structure, frozen.
+
+The design is built once from a DataFrame and column names. It validates the
+design columns, turns strata and sampled units of every stage into integer codes
+(PSUs nested within strata and each later-stage unit within its parent, as R
+``survey``'s ``svydesign(..., nest=TRUE)``), derives weights from the fpc when
+none are given, and holds the variance engine. Estimators are methods returning
+an :class:`~es_survey.estimate.Estimate`.
+
+References
+----------
+Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley, ch. 2-3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from es_survey.errors import DesignError
+from es_survey.variance import LONELY_PSU_RULES, LonelyPsu, Stage, TaylorVariance, _codes
+
+if TYPE_CHECKING:
+    from es_survey.estimate import Estimate
+
+__all__ = ["SurveyDesign"]
+
+
+def _as_list(value: str | Sequence[str] | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return list(value)
+
+
+def _first_per_code(codes: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Value at the first row of each code (vectorised)."""
+    out = np.empty(size, dtype=values.dtype)
+    out[codes[::-1]] = values[::-1]
+    return out
+
+
+class SurveyDesign:
+    """A complex survey sample: data, weights, strata, stages and fpc.
+
+    The estimates agree with R's ``survey`` package for
+    ``svydesign(ids=~psu1+psu2, strata=~strata, weights=~w, fpc=~fpc1+fpc2,
+    nest=TRUE)`` with ``options(survey.lonely.psu=lonely_psu)``.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per sampled unit (the final-stage unit). It is copied; the
+        caller's frame is never modified.
+    weights : str, optional
+        Column of sampling weights (positive, finite). When absent the weights
+        are derived from ``fpc`` as R does: the product over stages of
+        ``N_h / n_h``.
+    strata : str, optional
+        Column of first-stage strata.
+    psu : str or list of str, optional
+        Column of first-stage sampled units (PSUs), or one column per stage.
+        Absent: every row is its own PSU. Ids are nested within strata (the
+        same id in two strata is two PSUs).
+    fpc : str or list of str, optional
+        Finite population correction per stage: either population numbers of
+        units in the stratum (all values >= 1) or sampling fractions (all < 1),
+        constant within each stratum. Stages beyond the last fpc column are
+        treated as sampled with replacement (as R).
+    lonely_psu : {"fail", "remove", "certainty", "adjust", "average"}
+        Rule for strata with a single sampled unit; see :mod:`es_survey.variance`.
+        ``"fail"`` (default) raises at construction, naming the stratum.
+
+    Attributes
+    ----------
+    df : float
+        Degrees of freedom: PSUs minus strata (among rows of the domain).
+    n : int
+        Number of rows in the design's domain.
+
+    Raises
+    ------
+    DesignError
+        For unknown columns, missing values in design columns, non-positive
+        weights, an fpc inconsistent within a stratum or smaller than the
+        number of sampled units, neither weights nor fpc, or a lonely PSU
+        under ``lonely_psu="fail"``. Each message names the column, value,
+        stratum and the fix.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"h": ["a", "a", "a", "b", "b"],
+    ...                    "y": [1.0, 2.0, 3.0, 4.0, 6.0],
+    ...                    "N": [30, 30, 30, 20, 20]})
+    >>> d = SurveyDesign(df, strata="h", fpc="N")
+    >>> d
+    SurveyDesign: 5 rows, 2 strata, 5 PSUs, df=3, weights from fpc, lonely_psu='fail'
+    >>> float(d.total("y").to_frame()["estimate"].iloc[0])
+    160.0
+    """
+
+    __slots__ = (
+        "_data",
+        "_describe",
+        "_df",
+        "_engine",
+        "_mask",
+        "_spec",
+        "_stages_all",
+        "_weights",
+    )
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        *,
+        weights: str | None = None,
+        strata: str | None = None,
+        psu: str | Sequence[str] | None = None,
+        fpc: str | Sequence[str] | None = None,
+        lonely_psu: LonelyPsu = "fail",
+    ) -> None:
+        if not isinstance(data, pd.DataFrame):
+            raise DesignError(
+                f"data must be a pandas DataFrame, got {type(data).__name__}; "
+                "wrap it with pd.DataFrame(...)"
+            )
+        if lonely_psu not in LONELY_PSU_RULES:
+            raise DesignError(
+                f"lonely_psu={lonely_psu!r} is not a rule; use one of {list(LONELY_PSU_RULES)}"
+            )
+        psus = _as_list(psu)
+        fpcs = _as_list(fpc)
+        _check_columns(data, {"weights": [weights] if weights else [], "strata": [strata]
+                              if strata else [], "psu": psus, "fpc": fpcs})
+        if fpcs and len(fpcs) > max(len(psus), 1):
+            raise DesignError(
+                f"fpc has {len(fpcs)} stages but psu has {max(len(psus), 1)}; "
+                "give one psu column per fpc column"
+            )
+        if weights is None and not fpcs:
+            raise DesignError(
+                "the design has neither weights nor fpc; give weights='column' "
+                "(sampling weights) or fpc='column' (population sizes) to derive them"
+            )
+        n = len(data)
+        if n == 0:
+            raise DesignError("data has no rows; a design needs at least one sampled unit")
+        for col in [c for c in [weights, strata, *psus, *fpcs] if c is not None]:
+            missing = data[col].isna().to_numpy()
+            if missing.any():
+                first = data.index[np.flatnonzero(missing)[0]]
+                raise DesignError(
+                    f"design column {col!r} has {int(missing.sum())} missing values "
+                    f"(first at row {first!r}); fill them or drop those rows before "
+                    "building the design"
+                )
+
+        # --- strata and units of every stage (nested) -------------------------
+        if strata is not None:
+            s_codes, s_labels = pd.factorize(data[strata], sort=True)
+            strata_codes = s_codes.astype(np.int64)
+            strata_labels = [str(v) for v in s_labels]
+        else:
+            strata_codes = np.zeros(n, dtype=np.int64)
+            strata_labels = ["(whole sample)"]
+        n_strata1 = len(strata_labels)
+        if psus:
+            stage_ids = []
+            for col in psus:
+                codes, _ = pd.factorize(data[col], sort=False)
+                stage_ids.append(codes.astype(np.int64))
+        else:
+            stage_ids = [np.arange(n, dtype=np.int64)]
+
+        cluster_codes: list[np.ndarray] = []
+        parent = strata_codes
+        n_parent = n_strata1
+        for ids in stage_ids:
+            width = int(ids.max()) + 1
+            codes, _ = _codes(parent * width + ids, n_parent * width)
+            cluster_codes.append(codes)
+            parent = codes
+            n_parent = int(codes.max()) + 1
+
+        # --- fpc and population sizes ------------------------------------------
+        n_stages = len(cluster_codes)
+        stage_strata = [strata_codes, *cluster_codes[:-1]]
+        stage_labels: list[list[str]] = [strata_labels]
+        n_psu: list[np.ndarray] = []
+        cl_stratum: list[np.ndarray] = []
+        for s in range(n_stages):
+            n_clusters = int(cluster_codes[s].max()) + 1
+            n_h_strata = int(stage_strata[s].max()) + 1
+            cs = _first_per_code(cluster_codes[s], stage_strata[s], n_clusters)
+            cl_stratum.append(cs)
+            n_psu.append(np.bincount(cs, minlength=n_h_strata).astype(float))
+        popsize = [np.full(n_psu[s].shape[0], np.inf) for s in range(n_stages)]
+        if fpcs:
+            values = [pd.to_numeric(data[c], errors="coerce").to_numpy(dtype=float) for c in fpcs]
+            for col, v in zip(fpcs, values, strict=True):
+                bad = ~np.isfinite(v) | (v <= 0)
+                if bad.any():
+                    i = np.flatnonzero(bad)[0]
+                    raise DesignError(
+                        f"fpc column {col!r} has value {data[col].iloc[i]!r} at row "
+                        f"{data.index[i]!r}; fpc must be a population size (>= 1) or a "
+                        "sampling fraction (0 < f <= 1)"
+                    )
+            is_popsize = any((v > 1).any() for v in values)
+            if is_popsize:
+                for col, v in zip(fpcs, values, strict=True):
+                    if (v < 1).any():
+                        i = np.flatnonzero(v < 1)[0]
+                        raise DesignError(
+                            f"fpc column {col!r} mixes population sizes (>= 1) with the "
+                            f"fraction {v[i]!r} at row {data.index[i]!r}; give all fpc as "
+                            "population sizes or all as sampling fractions"
+                        )
+            for s, (col, v) in enumerate(zip(fpcs, values, strict=True)):
+                codes = stage_strata[s]
+                size = n_psu[s].shape[0]
+                first = _first_per_code(codes, v, size)
+                differs = v != first[codes]
+                if differs.any():
+                    i = np.flatnonzero(differs)[0]
+                    raise DesignError(
+                        f"fpc column {col!r} varies within {_stratum_name(s, codes[i], stage_labels, data, psus, cluster_codes)}: "  # noqa: E501
+                        f"{first[codes[i]]!r} and {v[i]!r} (row {data.index[i]!r}); the fpc "
+                        "must be constant within each stratum"
+                    )
+                pop = first if is_popsize else n_psu[s] / first
+                small = pop < n_psu[s]
+                if small.any():
+                    h = int(np.flatnonzero(small)[0])
+                    name = _stratum_name(s, h, stage_labels, data, psus, cluster_codes)
+                    raise DesignError(
+                        f"fpc column {col!r} gives {first[h]!r} for {name}, which has "
+                        f"{int(n_psu[s][h])} sampled units; the fpc implies more than 100% "
+                        "sampling: give the population number of units (>= n_h)"
+                    )
+                popsize[s] = pop
+
+        # --- weights -----------------------------------------------------------
+        if weights is not None:
+            w = pd.to_numeric(data[weights], errors="coerce").to_numpy(dtype=float)
+            bad = ~np.isfinite(w) | (w <= 0)
+            if bad.any():
+                i = np.flatnonzero(bad)[0]
+                raise DesignError(
+                    f"weights column {weights!r} has {int(bad.sum())} non-positive or "
+                    f"non-numeric values (first {data[weights].iloc[i]!r} at row "
+                    f"{data.index[i]!r}); sampling weights must be positive: drop those "
+                    "rows or fix the weights"
+                )
+            describe = f"weights={weights!r}"
+        else:
+            if any(np.isinf(p).any() for p in popsize):
+                raise DesignError(
+                    "weights cannot be derived from fpc because a stage has no fpc; "
+                    "give weights= or an fpc column for every stage"
+                )
+            prob = np.ones(n)
+            for s in range(n_stages):
+                prob = prob * (n_psu[s] / popsize[s])[stage_strata[s]]
+            w = 1.0 / prob
+            describe = "weights from fpc"
+
+        # --- stages used for the variance ---------------------------------------
+        stages: list[Stage] = []
+        used = n_stages if fpcs else 1
+        multiplier = np.ones(n_strata1)
+        for s in range(used):
+            size = n_psu[s].shape[0]
+            if s == 0:
+                group = np.zeros(size, dtype=np.int64)
+            else:
+                group = np.arange(size, dtype=np.int64)
+                prev_fraction = (n_psu[s - 1] / popsize[s - 1]) * multiplier
+                multiplier = prev_fraction[cl_stratum[s - 1]]
+            labels = strata_labels if s == 0 else _LazyLabels(s, data, psus, cluster_codes,
+                                                               stage_labels)
+            stages.append(
+                Stage(
+                    strata=stage_strata[s],
+                    clusters=cluster_codes[s],
+                    cluster_stratum=cl_stratum[s],
+                    n_psu=n_psu[s],
+                    popsize=popsize[s],
+                    group=group,
+                    multiplier=multiplier,
+                    labels=labels,  # type: ignore[arg-type]
+                )
+            )
+        engine = TaylorVariance(tuple(stages), lonely_psu)
+        engine.check_lonely()
+        stages_all = tuple(
+            (cluster_codes[s], cl_stratum[s], n_psu[s], popsize[s]) for s in range(n_stages)
+        )
+        spec = {
+            "weights": weights,
+            "strata": strata,
+            "psu": psus,
+            "fpc": fpcs,
+            "lonely_psu": lonely_psu,
+        }
+        mask = np.ones(n, dtype=bool)
+        self._set(
+            _data=data.copy(),
+            _weights=w,
+            _engine=engine,
+            _mask=mask,
+            _spec=spec,
+            _stages_all=stages_all,
+            _describe=describe,
+            _df=float(engine.degrees_of_freedom(np.zeros(n, dtype=np.int64), 1)[0]),
+        )
+
+    # ------------------------------------------------------------------ frozen
+    def _set(self, **values: Any) -> None:
+        for key, value in values.items():
+            object.__setattr__(self, key, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Refuse attribute assignment: a design is immutable."""
+        raise AttributeError(
+            f"SurveyDesign is immutable; cannot set {name!r}. Build a new design instead."
+        )
+
+    def __delattr__(self, name: str) -> None:
+        """Refuse attribute deletion: a design is immutable."""
+        raise AttributeError(f"SurveyDesign is immutable; cannot delete {name!r}")
+
+    # -------------------------------------------------------------- properties
+    @property
+    def data(self) -> pd.DataFrame:
+        """A copy of the design's data (all rows, including those outside the domain)."""
+        return self._data.copy()
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Sampling weights of every row (a read-only view)."""
+        view = self._weights.view()
+        view.flags.writeable = False
+        return view
+
+    @property
+    def in_domain(self) -> np.ndarray:
+        """Boolean mask of the rows in the design's domain (a read-only view)."""
+        view = self._mask.view()
+        view.flags.writeable = False
+        return view
+
+    @property
+    def n(self) -> int:
+        """Number of rows in the design's domain."""
+        return int(self._mask.sum())
+
+    @property
+    def df(self) -> float:
+        """Degrees of freedom: PSUs minus strata among the domain's rows (R ``degf``)."""
+        return self._df
+
+    @property
+    def lonely_psu(self) -> str:
+        """The lonely-PSU rule of the design."""
+        return str(self._spec["lonely_psu"])
+
+    @property
+    def variance_engine(self) -> TaylorVariance:
+        """The variance engine (linearisation over strata and stages)."""
+        return self._engine
+
+    def __repr__(self) -> str:
+        """Summary: rows, strata, PSUs, degrees of freedom, weights, rules."""
+        stage = self._engine.stages[0]
+        rows = self._mask
+        n_strata = np.unique(stage.strata[rows]).shape[0]
+        n_psu = np.unique(stage.clusters[rows]).shape[0]
+        dom = "" if rows.all() else f" in a domain of {len(rows)}"
+        stages = len(self._stages_all)
+        st = f", {stages} stages" if stages > 1 else ""
+        return (
+            f"SurveyDesign: {int(rows.sum())} rows{dom}, {n_strata} strata, {n_psu} PSUs{st}, "
+            f"df={self._df:g}, {self._describe}, lonely_psu={self.lonely_psu!r}"
+        )
+
+    # ------------------------------------------------------------------ domain
+    def domain(self, mask: np.ndarray | pd.Series | Sequence[bool]) -> SurveyDesign:
+        """Restrict estimation to a domain, keeping every sampled unit.
+
+        Rows outside the domain get zero weight in every estimate, but their
+        PSUs still count in the variance, as R's ``subset(design, ...)``.
+        Domains of a domain intersect.
+
+        Parameters
+        ----------
+        mask : array-like of bool or pandas.Series
+            True for rows in the domain; a Series is aligned on the data's index.
+
+        Returns
+        -------
+        SurveyDesign
+            A new design; this one is unchanged.
+
+        Raises
+        ------
+        DesignError
+            When the mask has the wrong length, missing values, is not boolean,
+            or selects no row.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "w": [2.0, 2.0, 3.0, 3.0]})
+        >>> d = SurveyDesign(df, weights="w")
+        >>> d.domain(df["y"] > 2).n
+        2
+        """
+        if isinstance(mask, pd.Series):
+            if not mask.index.equals(self._data.index):
+                if not mask.index.isin(self._data.index).all() or mask.index.has_duplicates:
+                    raise DesignError(
+                        "domain mask Series has an index that does not match the design's "
+                        "data; build it from the same DataFrame (e.g. d.data['x'] == 1)"
+                    )
+                mask = mask.reindex(self._data.index)
+            if mask.isna().any():
+                raise DesignError(
+                    f"domain mask has {int(mask.isna().sum())} missing values; "
+                    "use mask.fillna(False) to leave those rows out"
+                )
+            values = mask.to_numpy()
+        else:
+            values = np.asarray(mask)
+        if values.shape != (len(self._data),):
+            raise DesignError(
+                f"domain mask has shape {values.shape} but the design has "
+                f"{len(self._data)} rows; give one boolean per row"
+            )
+        if values.dtype != bool:
+            raise DesignError(
+                f"domain mask must be boolean, got dtype {values.dtype}; "
+                "build it with a comparison such as df['type'] == 'A'"
+            )
+        new_mask = self._mask & values
+        if not new_mask.any():
+            raise DesignError("domain mask selects no row of the design; check the condition")
+        new = object.__new__(SurveyDesign)
+        new._set(
+            _data=self._data,
+            _weights=self._weights,
+            _engine=self._engine,
+            _mask=new_mask,
+            _spec=self._spec,
+            _stages_all=self._stages_all,
+            _describe=self._describe,
+            _df=float(
+                self._engine.degrees_of_freedom(np.where(new_mask, 0, -1), 1)[0]
+            ),
+        )
+        return new
+
+    # -------------------------------------------------------------- estimators
+    def total(
+        self,
+        y: str | Sequence[str],
+        by: str | Sequence[str] | None = None,
+        *,
+        na_rm: bool = False,
+        interval: Literal["wald", "log"] = "wald",
+        df: float | None = None,
+        level: float = 0.95,
+    ) -> Estimate:
+        """Estimated population total (R ``svytotal``); see :func:`es_survey.estimate.total`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "w": [2.0, 2.0, 3.0, 3.0]})
+        >>> float(SurveyDesign(df, weights="w").total("y").to_frame()["estimate"].iloc[0])
+        27.0
+        """
+        from es_survey import estimate
+
+        return estimate.total(self, y, by, na_rm=na_rm, interval=interval, df=df, level=level)
+
+    def mean(
+        self,
+        y: str | Sequence[str],
+        by: str | Sequence[str] | None = None,
+        *,
+        na_rm: bool = False,
+        df: float | None = None,
+        level: float = 0.95,
+    ) -> Estimate:
+        """Estimated population mean (R ``svymean``); see :func:`es_survey.estimate.mean`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "w": [2.0, 2.0, 3.0, 3.0]})
+        >>> float(SurveyDesign(df, weights="w").mean("y").to_frame()["estimate"].iloc[0])
+        2.7
+        """
+        from es_survey import estimate
+
+        return estimate.mean(self, y, by, na_rm=na_rm, df=df, level=level)
+
+    def ratio(
+        self,
+        numerator: str | Sequence[str],
+        denominator: str,
+        by: str | Sequence[str] | None = None,
+        *,
+        na_rm: bool = False,
+        df: float | None = None,
+        level: float = 0.95,
+    ) -> Estimate:
+        """Estimated ratio of two totals (R ``svyratio``); see :func:`es_survey.estimate.ratio`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "x": [1.0, 1.0, 2.0, 2.0]})
+        >>> d = SurveyDesign(df.assign(w=2.0), weights="w")
+        >>> float(d.ratio("y", "x").to_frame()["estimate"].iloc[0])
+        1.6666666666666667
+        """
+        from es_survey import estimate
+
+        return estimate.ratio(self, numerator, denominator, by, na_rm=na_rm, df=df, level=level)
+
+    def proportion(
+        self,
+        y: str,
+        by: str | Sequence[str] | None = None,
+        *,
+        method: Literal["logit", "beta", "wilson", "wald"] = "logit",
+        na_rm: bool = False,
+        df: float | None = None,
+        level: float = 0.95,
+    ) -> Estimate:
+        """Estimated proportion with a proper interval (R ``svyciprop``).
+
+        See :func:`es_survey.estimate.proportion`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"f": [True, False, True, True], "w": [1.0, 1.0, 2.0, 2.0]})
+        >>> float(SurveyDesign(df, weights="w").proportion("f").to_frame()["estimate"].iloc[0])
+        0.8333333333333334
+        """
+        from es_survey import estimate
+
+        return estimate.proportion(
+            self, y, by, method=method, na_rm=na_rm, df=df, level=level
+        )
+
+    def quantile(
+        self,
+        y: str | Sequence[str],
+        q: float | Sequence[float],
+        by: str | Sequence[str] | None = None,
+        *,
+        na_rm: bool = False,
+        df: float | None = None,
+        level: float = 0.95,
+    ) -> Estimate:
+        """Estimated quantiles with Woodruff intervals (R ``svyquantile``).
+
+        See :func:`es_survey.estimate.quantile`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "w": [1.0, 1.0, 1.0, 1.0]})
+        >>> float(SurveyDesign(df, weights="w").quantile("y", 0.5).to_frame()["estimate"].iloc[0])
+        2.0
+        """
+        from es_survey import estimate
+
+        return estimate.quantile(self, y, q, by, na_rm=na_rm, df=df, level=level)
+
+
+class _LazyLabels:
+    """Names of later-stage strata (the units of the previous stage), built on access."""
+
+    def __init__(
+        self,
+        stage: int,
+        data: pd.DataFrame,
+        psus: list[str],
+        cluster_codes: list[np.ndarray],
+        stage_labels: list[list[str]],
+    ) -> None:
+        self._args = (stage, data, psus, cluster_codes, stage_labels)
+
+    def __getitem__(self, h: int) -> str:
+        stage, data, psus, cluster_codes, stage_labels = self._args
+        return _stratum_name(stage, h, stage_labels, data, psus, cluster_codes, quote=False)
+
+
+def _stratum_name(
+    stage: int,
+    h: int,
+    stage_labels: list[list[str]],
+    data: pd.DataFrame,
+    psus: list[str],
+    cluster_codes: list[np.ndarray],
+    *,
+    quote: bool = True,
+) -> str:
+    """Readable name of stratum ``h`` at ``stage`` (0-based) for messages."""
+    if stage == 0:
+        name = stage_labels[0][h]
+        return f"stratum {name!r}" if quote else name
+    row = int(np.flatnonzero(cluster_codes[stage - 1] == h)[0])
+    parts = [f"{col}={data[col].iloc[row]!r}" for col in psus[:stage]]
+    name = ", ".join(parts)
+    return f"unit {name}" if quote else name
+
+
+def _check_columns(data: pd.DataFrame, named: dict[str, list[str]]) -> None:
+    """Raise if a named design column is not in the data, listing the columns."""
+    for role, columns in named.items():
+        for col in columns:
+            if col not in data.columns:
+                available = ", ".join(map(repr, data.columns[:30]))
+                more = " ..." if len(data.columns) > 30 else ""
+                raise DesignError(
+                    f"{role} column {col!r} is not in the data; available columns: "
+                    f"{available}{more}"
+                )
