@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from es_survey.design import SurveyDesign
 from es_survey.errors import DataError, DesignError, EsSurveyError, PrecisionWarning
+from es_survey.estimate import Estimate
 
 try:
     __version__ = version("es_survey")
@@ -20,6 +22,8 @@ __all__ = [
     "DataError",
     "DesignError",
     "EsSurveyError",
+    "Estimate",
     "PrecisionWarning",
+    "SurveyDesign",
     "__version__",
 ]
