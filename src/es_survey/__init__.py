@@ -9,9 +9,17 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from es_survey.classify import classify, consistency_report
 from es_survey.design import SurveyDesign
+from es_survey.dispositions import (
+    assign_dispositions,
+    eligibility_rate,
+    reconcile,
+    response_rates,
+)
 from es_survey.errors import DataError, DesignError, EsSurveyError, PrecisionWarning
 from es_survey.estimate import Estimate
+from es_survey.rules import RuleSet, evaluate, load_rules
 
 try:
     __version__ = version("es_survey")
@@ -24,6 +32,15 @@ __all__ = [
     "EsSurveyError",
     "Estimate",
     "PrecisionWarning",
+    "RuleSet",
     "SurveyDesign",
     "__version__",
+    "assign_dispositions",
+    "classify",
+    "consistency_report",
+    "eligibility_rate",
+    "evaluate",
+    "load_rules",
+    "reconcile",
+    "response_rates",
 ]
