@@ -10,6 +10,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from es_survey.classify import classify, consistency_report
+from es_survey.codebook import Codebook, load_codebook
 from es_survey.design import SurveyDesign
 from es_survey.dispositions import (
     assign_dispositions,
@@ -19,7 +20,9 @@ from es_survey.dispositions import (
 )
 from es_survey.errors import DataError, DesignError, EsSurveyError, PrecisionWarning
 from es_survey.estimate import Estimate
+from es_survey.io import read_frame, read_responses
 from es_survey.rules import RuleSet, evaluate, load_rules
+from es_survey.validate import SurveyData, check_frame, check_responses, link, load_study
 
 try:
     __version__ = version("es_survey")
@@ -27,20 +30,29 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "Codebook",
     "DataError",
     "DesignError",
     "EsSurveyError",
     "Estimate",
     "PrecisionWarning",
     "RuleSet",
+    "SurveyData",
     "SurveyDesign",
     "__version__",
     "assign_dispositions",
+    "check_frame",
+    "check_responses",
     "classify",
     "consistency_report",
     "eligibility_rate",
     "evaluate",
+    "link",
+    "load_codebook",
     "load_rules",
+    "load_study",
+    "read_frame",
+    "read_responses",
     "reconcile",
     "response_rates",
 ]

@@ -524,7 +524,10 @@ class Codebook:
 
     def _decode_number(self, var: Variable, raw: object) -> tuple[Any, Issue | None]:
         value = parse_number(raw)
-        shown = str(raw).strip()
+        if _is_number(raw) and value is not None:
+            shown = _number_text(value)
+        else:
+            shown = str(raw).strip()
         if value is None:
             return None, Issue(
                 "not_a_number",
