@@ -26,10 +26,11 @@ construction**, whatever the seed:
 * total workers (``emp_uop + emp_civil``) of the active entities drawn in
   3,360–3,440 ("prawie 3400 mieszkańców"): employment is drawn, then the large
   employers are rescaled to that total;
-* 49% of active entities neither earn nor employ (ROPS: "duża liczba … nie prowadzi
-  działalności zarobkowej, ani też nie zatrudnia");
-* only the designated large units of the NGO and cooperative group can have revenue
-  above 100,000 zł (ROPS: over 80% at ≤100,000 zł), so that share is at most 15%;
+* 132 of the 280 active entities (47%) neither earn nor employ (ROPS: "duża liczba …
+  nie prowadzi działalności zarobkowej, ani też nie zatrudnia");
+* only 35 designated large units of the 233 active NGO-type entities and
+  cooperatives can have revenue above 100,000 zł, so at least 85% are at or below
+  it (ROPS: over 80%);
 * ZAZ employ at least 72% disabled persons, at most 33% of them with a moderate degree.
 
 Definitions (``domain.md`` §7): an entity is *active* if it is not in liquidation
@@ -1297,10 +1298,10 @@ def _write_xlsx(table: pd.DataFrame, path: Path, sheet: str, text_columns: Seque
 def write_demo(directory: str | Path, seed: int = 2023) -> dict[str, Path]:
     """Generate the demo study and write ``frame.xlsx``, ``responses.xlsx``, ``truth.csv``.
 
-    The same seed gives byte-identical files (fixed workbook timestamps). The
-    bundled ``data/raw/`` files are ``write_demo("data/raw", seed=2023)``; the
-    ``es-survey demo`` command regenerates them into a temporary directory, so
-    the demo needs no data files in an installed wheel.
+    The same seed gives byte-identical files (fixed workbook and zip timestamps).
+    The bundled ``data/raw/`` files are ``write_demo("data/raw", seed=2023)``. An
+    installed wheel needs no copy of them: calling ``write_demo`` on any folder
+    regenerates them in about a second.
 
     Parameters
     ----------
