@@ -62,62 +62,77 @@ def rules_with(tmp_path, old, new):
 
 
 # ----------------------------------------------------------------------------- active
+ZERO = {"revenue_total": 0.0, "revenue_public": 0.0}  # no revenue, nobody employed
+
+
 def test_active_clauses():
     df = units(
         {"in_liquidation": True},  # liquidation beats revenue
-        {"revenue_total": 0.0, "revenue_public": 0.0},  # GUS: no revenue, nobody employed
+        {**ZERO, "active_declared": False},  # GUS: no revenue, nobody employed
+        {**ZERO, "active_declared": NA},  # GUS decides when activity is not declared
         {},  # revenue > 0
-        {"revenue_total": 0.0, "revenue_public": 0.0, "emp_civil": 2},  # civil-law staff
-        {"entity_type": "KIS", "revenue_total": 0.0, "revenue_public": 0.0,
-         "participants": 14},  # KIS with participants, no revenue, no staff
+        {**ZERO, "emp_civil": 2},  # civil-law staff
+        {**ZERO, "entity_type": "KIS", "participants": 14, "active_declared": NA},
         {"active_declared": False},  # declared inactive, but revenue > 0
+        {**ZERO},  # volunteer association that declares activity
     )
     out = classify(df)
-    assert flag(out, "active") == [False, False, True, True, True, True]
+    assert flag(out, "active") == [False, False, False, True, True, True, True, True]
     assert reasons(out, "active") == [
         "in_liquidation",
+        "no_revenue_no_employment",
         "no_revenue_no_employment",
         "revenue_or_staff",
         "revenue_or_staff",
         "revenue_or_staff",
         "revenue_or_staff",
+        "declared_active",
     ]
 
 
 def test_active_with_missing_answers():
     df = units(
-        # revenue unknown, nobody employed: GUS clause and revenue clause both unknown
+        # revenue and declaration unknown, nobody employed: nothing decides
+        {"revenue_total": NA, "active_declared": NA},
+        # revenue unknown, nobody employed, but declared active
         {"revenue_total": NA},
         # register silent about liquidation, revenue > 0: might be in liquidation
         {"in_liquidation": NA},
         # register silent, but the GUS clause decides "inactive" either way
-        {"in_liquidation": NA, "revenue_total": 0.0, "revenue_public": 0.0},
+        {**ZERO, "in_liquidation": NA, "active_declared": False},
         # revenue unknown but staff on UoP: active whatever the revenue
         {"revenue_total": NA, "emp_uop": 2, "emp_uop_half_fte": 2, "emp_uop_fte": 1.5},
     )
     out = classify(df)
-    assert flag(out, "active") == [None, None, False, True]
+    assert flag(out, "active") == [None, True, None, False, True]
     assert reasons(out, "active") == [
-        "missing: revenue_total",
+        "missing: active_declared, revenue_total",
+        "declared_active",
         "missing: in_liquidation",
         "no_revenue_no_employment",
         "revenue_or_staff",
     ]
 
 
-def test_gus_rule_switched_off_lets_declaration_decide(tmp_path):
-    df = units({"revenue_total": 0.0, "revenue_public": 0.0})
-    assert flag(classify(df), "active") == [False]
-    path = rules_with(
+def test_gus_rule_parameters(tmp_path):
+    df = units(ZERO, {**ZERO, "active_declared": NA})
+    assert flag(classify(df), "active") == [True, False]
+    strict = rules_with(
+        tmp_path, "gus_rule_overrides_declaration = false", "gus_rule_overrides_declaration = true"
+    )
+    out = classify(df, rules=strict)
+    assert flag(out, "active") == [False, False]
+    assert reasons(out, "active") == ["no_revenue_no_employment"] * 2
+    off = rules_with(
         tmp_path, "apply_gus_inactivity_rule = true", "apply_gus_inactivity_rule = false"
     )
-    out = classify(df, rules=path)
-    assert flag(out, "active") == [True]
-    assert reasons(out, "active") == ["declared_active"]
+    out = classify(df, rules=off)
+    assert flag(out, "active") == [True, None]
+    assert reasons(out, "active") == ["declared_active", "missing: active_declared"]
 
 
 def test_when_missing_false_resolves_undetermined(tmp_path):
-    df = units({"revenue_total": NA})
+    df = units({"revenue_total": NA, "active_declared": NA})
     path = rules_with(
         tmp_path,
         'name = "active"\nlabel_pl = "Podmiot aktywny w roku badania"\n'
@@ -127,7 +142,7 @@ def test_when_missing_false_resolves_undetermined(tmp_path):
     )
     out = classify(df, rules=path)
     assert flag(out, "active") == [False]
-    assert reasons(out, "active") == ["missing: revenue_total (resolved false)"]
+    assert reasons(out, "active") == ["missing: active_declared, revenue_total (resolved false)"]
 
 
 # ----------------------------------------------------------------------------- earning
@@ -470,3 +485,29 @@ def test_analyst_can_add_a_check(tmp_path):
     df = units({"emp_uop": 150, "emp_uop_half_fte": 150, "emp_uop_fte": 150.0})
     rep = consistency_report(df, rules=path)
     assert rep["check"].tolist() == ["many_volunteers_no_members"]
+
+
+# ----------------------------------------------------------------------------- synthetic truth
+def truth_answers():
+    """The synthetic population's true answers (data/raw/truth.csv) in codebook dtypes."""
+    truth = pd.read_csv(ROOT / "data" / "raw" / "truth.csv", dtype={"regon": str})
+    answers = truth.drop(columns=["active", "earning", "employing"])
+    template = blank_data(0)
+    for name in template.columns:
+        dtype = template[name].dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            answers[name] = pd.Categorical(answers[name], categories=dtype.categories)
+        else:
+            answers[name] = answers[name].astype(dtype)
+    return truth, answers
+
+
+def test_default_rules_reproduce_synthetic_truth():
+    # The generator (es_survey.synth) knows each entity's true status; its true answers
+    # are complete and consistent, so the default rules must reproduce every flag.
+    truth, answers = truth_answers()
+    out = classify(answers)
+    for name in ["active", "earning", "employing"]:
+        assert out[name].notna().all(), name
+        assert (out[name].astype(bool) == truth[name].astype(bool)).all(), name
+    assert consistency_report(answers).empty
