@@ -99,3 +99,77 @@ def test_unknown_region_names_available_ones():
         regions.powiats("14")
     with pytest.raises(DesignError, match=r"region='mazowieckie' is not available"):
         regions.gminas("mazowieckie")
+
+
+POWIAT_HEAD = "teryt,name,kind,nuts3,subregion,population_2021,tile_row,tile_col\n"
+GMINA_HEAD = "teryt,name,kind,powiat\n"
+GOOD_POWIATS = POWIAT_HEAD + (
+    "9901,alfa,powiat,PL999,test,1000,0,0\n9961,Beta,miasto na prawach powiatu,PL999,test,500,0,1\n"
+)
+GOOD_GMINAS = GMINA_HEAD + "9901012,Alfa,wiejska,9901\n9961011,Beta,miejska,9961\n"
+
+
+def region_folder(tmp_path, monkeypatch, powiat_text, gmina_text):
+    (tmp_path / "99_testowe_powiats.csv").write_text(powiat_text, encoding="utf-8")
+    (tmp_path / "99_testowe_gminas.csv").write_text(gmina_text, encoding="utf-8")
+    monkeypatch.setattr(regions, "_folder", lambda: tmp_path)
+
+
+def test_added_region_is_found(tmp_path, monkeypatch):
+    region_folder(tmp_path, monkeypatch, GOOD_POWIATS, GOOD_GMINAS)
+    assert regions.available_regions() == ["99"]
+    assert regions.powiats("99")["teryt"].tolist() == ["9901", "9961"]
+    assert regions.gminas("testowe")["powiat"].tolist() == ["9901", "9961"]
+
+
+@pytest.mark.parametrize(
+    ("powiat_text", "gmina_text", "match"),
+    [
+        (
+            "teryt,name,kind\n9901,alfa,powiat\n",
+            GOOD_GMINAS,
+            r"99_testowe_powiats.csv: required column\(s\) \['nuts3', 'subregion'",
+        ),
+        (
+            POWIAT_HEAD + "991,alfa,powiat,PL999,test,1000,0,0\n",
+            GOOD_GMINAS,
+            r"99_testowe_powiats.csv, row 2, column 'teryt': '991' is not 4 digits",
+        ),
+        (
+            POWIAT_HEAD + "9901,alfa,gmina,PL999,test,1000,0,0\n",
+            GOOD_GMINAS,
+            r"row 2, column 'kind': 'gmina'; expected one of",
+        ),
+        (
+            GOOD_POWIATS + "9901,alfa,powiat,PL999,test,1000,1,1\n",
+            GOOD_GMINAS,
+            r"99_testowe_powiats.csv, row 4, column 'teryt': duplicate code '9901'",
+        ),
+        (
+            POWIAT_HEAD + "9901,a,powiat,PL9,t,1,0,0\n9902,b,powiat,PL9,t,1,0,0\n",
+            GOOD_GMINAS,
+            r"column 'tile_row'/'tile_col': two powiats share a tile",
+        ),
+        (
+            GOOD_POWIATS,
+            GMINA_HEAD + "99010122,Alfa,wiejska,9901\n",
+            r"99_testowe_gminas.csv, row 2, column 'teryt': '99010122' is not 7 digits",
+        ),
+        (
+            GOOD_POWIATS,
+            GMINA_HEAD + "9902012,Alfa,wiejska,9902\n",
+            r"99_testowe_gminas.csv, row 2, column 'powiat': '9902' is not its powiat",
+        ),
+        (
+            GOOD_POWIATS,
+            GMINA_HEAD + "9901012,Alfa,miejska,9901\n",
+            r"column 'kind': 'miejska' does not match RODZ digit '2'",
+        ),
+    ],
+)
+def test_bad_region_files_raise(tmp_path, monkeypatch, powiat_text, gmina_text, match):
+    from es_survey.errors import DataError
+
+    region_folder(tmp_path, monkeypatch, powiat_text, gmina_text)
+    with pytest.raises(DataError, match=match):
+        regions.gminas("99")

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 import pandas as pd
 
@@ -47,11 +48,15 @@ _GMINA_KINDS = {"1": "miejska", "2": "wiejska", "3": "miejsko-wiejska"}
 _FILE_RE = re.compile(r"^(\d{2})_([a-z0-9_-]+)_(powiats|gminas)\.csv$")
 
 
+def _folder() -> Traversable:
+    """Return the folder holding the region data files (package data)."""
+    return files("es_survey") / "data" / "regions"
+
+
 def _region_files() -> dict[str, dict[str, str]]:
     """Map each two-digit region code to its ``{"powiats": file, "gminas": file}``."""
     found: dict[str, dict[str, str]] = {}
-    folder = files("es_survey") / "data" / "regions"
-    for entry in folder.iterdir():
+    for entry in _folder().iterdir():
         match = _FILE_RE.match(entry.name)
         if match:
             code, _name, part = match.groups()
@@ -91,9 +96,8 @@ def _resolve(region: str) -> dict[str, str]:
     )
 
 
-def _read(name: str) -> pd.DataFrame:
-    path = files("es_survey") / "data" / "regions" / name
-    with path.open("r", encoding="utf-8") as handle:
+def _read(folder: Traversable, name: str) -> pd.DataFrame:
+    with (folder / name).open("r", encoding="utf-8") as handle:
         return pd.read_csv(handle, dtype=str, keep_default_na=False)
 
 
@@ -109,9 +113,9 @@ def _check(frame: pd.DataFrame, name: str, columns: tuple[str, ...]) -> None:
 
 
 @lru_cache(maxsize=16)
-def _powiats(region_files: tuple[str, str]) -> pd.DataFrame:
+def _powiats(folder: Traversable, region_files: tuple[str, str]) -> pd.DataFrame:
     name = region_files[0]
-    frame = _read(name)
+    frame = _read(folder, name)
     _check(frame, name, _POWIAT_COLUMNS)
     for row, rec in frame.iterrows():
         if not re.fullmatch(r"\d{4}", rec["teryt"]):
@@ -135,11 +139,11 @@ def _powiats(region_files: tuple[str, str]) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=16)
-def _gminas(region_files: tuple[str, str]) -> pd.DataFrame:
+def _gminas(folder: Traversable, region_files: tuple[str, str]) -> pd.DataFrame:
     name = region_files[1]
-    frame = _read(name)
+    frame = _read(folder, name)
     _check(frame, name, _GMINA_COLUMNS)
-    known = set(_powiats(region_files)["teryt"])
+    known = set(_powiats(folder, region_files)["teryt"])
     for row, rec in frame.iterrows():
         where = f"{name}, row {int(row) + 2}"
         if not re.fullmatch(r"\d{7}", rec["teryt"]):
@@ -186,7 +190,7 @@ def powiats(region: str = "26") -> pd.DataFrame:
     ['Kielce', 'miasto na prawach powiatu']
     """
     parts = _resolve(region)
-    return _powiats((parts["powiats"], parts["gminas"])).copy()
+    return _powiats(_folder(), (parts["powiats"], parts["gminas"])).copy()
 
 
 def gminas(region: str = "26") -> pd.DataFrame:
@@ -219,4 +223,4 @@ def gminas(region: str = "26") -> pd.DataFrame:
     'Busko-Zdrój'
     """
     parts = _resolve(region)
-    return _gminas((parts["powiats"], parts["gminas"])).copy()
+    return _gminas(_folder(), (parts["powiats"], parts["gminas"])).copy()
