@@ -339,3 +339,16 @@ def test_reader_does_not_modify_codebook(tmp_path):
     snapshot = copy.deepcopy((cb.meta.copy(), cb.variables, dict(cb.missing)))
     read_responses(_write_csv(tmp_path / "r.csv", ["REGON,Liczba członków", "000331501,3"]), cb)
     assert (cb.meta.copy(), cb.variables, dict(cb.missing)) == snapshot
+
+
+def test_delimiter_sniffing_ignores_commas_in_headers(tmp_path):
+    # two ';' columns, but the long header has two commas
+    header = "REGON;Inna działalność odpłatna (oświatowa, kulturalna, zarobkowa KGW)"
+    df = read_responses(_write_csv(tmp_path / "s.csv", [header, "000331501;tak", "291010180;nie"]))
+    assert df["runs_other_paid"].tolist() == [True, False]
+    # a ',' file whose quoted header holds a ';' and whose data has decimal commas in quotes
+    lines = ['REGON,"Etaty; przeliczeniowe",Etaty przeliczeniowe (31.12)',
+             '000331501,x,"2,5"']
+    df = read_responses(_write_csv(tmp_path / "c.csv", lines))
+    assert df["emp_uop_fte"].tolist() == [2.5]
+    assert df["Etaty; przeliczeniowe"].tolist() == ["x"]

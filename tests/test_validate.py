@@ -509,3 +509,12 @@ def test_demo_study_faults_are_found():
     assert summary["responses"] == n_respondent_rows
     assert summary["unmatched_responses"] == 3
     assert summary["linked"] == n_respondent_rows - 3
+
+
+def test_flag_records_in_memory_responses():
+    responses = pd.DataFrame({"regon": ["000331501", "000331502"]})
+    problems = check_responses(responses)
+    assert problems["file"].unique().tolist() == ["<responses>"]
+    flagged = flag_records(responses, problems, source="responses")
+    assert flagged["problems"].tolist() == ["", "regon_checksum"]
+    assert flag_records(responses, problems)["problems"].tolist() == ["", ""]  # '<frame>'

@@ -29,11 +29,12 @@ missing or unreadable, unsupported type, a required column absent, two columns
 mapping to one variable — raise one :class:`~es_survey.errors.DataError` naming
 the file, the column(s) and the fix.
 
-Why ``attrs["problems"]`` holds a tuple of :class:`Problem` records rather than a
-DataFrame: pandas compares ``attrs`` with ``==`` when it concatenates or merges
-frames, and a DataFrame there makes ``frame.merge(responses)`` fail with "truth
-value of a DataFrame is ambiguous". Records compare cleanly; :func:`problems_of`
-turns them into the table.
+Why ``attrs["problems"]`` holds a :class:`ProblemLog` rather than a DataFrame:
+pandas compares ``attrs`` with ``==`` when it concatenates or merges frames — a
+DataFrame there makes ``frame.merge(responses)`` fail with "truth value of a
+DataFrame is ambiguous" — and deep-copies ``attrs`` on every operation, which
+made each column access ~45 times slower. The log compares by value and copies
+for free; :func:`problems_of` (or ``.to_frame()``) gives the table.
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ import csv
 import datetime as dt
 import io as _stdio
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
 import pandas as pd
@@ -53,7 +55,9 @@ from es_survey.errors import DataError
 
 __all__ = [
     "PROBLEM_COLUMNS",
+    "HeaderMap",
     "Problem",
+    "ProblemLog",
     "problems_frame",
     "problems_of",
     "read_frame",
@@ -100,6 +104,124 @@ class Problem(NamedTuple):
     rule: str
     severity: str
     message: str
+
+
+class ProblemLog(Sequence[Problem]):
+    """The problems found while reading a file, kept in ``df.attrs["problems"]``.
+
+    An immutable sequence of :class:`Problem` records. pandas deep-copies ``attrs``
+    on every operation and compares them when concatenating; this log copies for
+    free and compares by value, so neither slows down nor breaks pandas (a
+    DataFrame kept in ``attrs`` does both). Get the table with :meth:`to_frame` or
+    :func:`problems_of`.
+
+    Parameters
+    ----------
+    records : iterable of Problem
+        The problems.
+
+    Examples
+    --------
+    >>> log = ProblemLog([Problem("f.csv", 2, "NIP", "1", "nip_checksum", "error", "...")])
+    >>> len(log), log.to_frame().loc[0, "rule"]
+    (1, 'nip_checksum')
+    """
+
+    __slots__ = ("_records",)
+
+    def __init__(self, records: Iterable[Problem | Sequence[Any]] = ()) -> None:
+        self._records: tuple[Problem, ...] = tuple(Problem(*r) for r in records)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        """Return one record (or a tuple of records for a slice)."""
+        return self._records[index]
+
+    def __len__(self) -> int:
+        """Return the number of problems."""
+        return len(self._records)
+
+    def __eq__(self, other: object) -> bool:
+        """Compare by value (pandas compares ``attrs`` when concatenating frames)."""
+        if self is other:
+            return True
+        return isinstance(other, ProblemLog) and self._records == other._records
+
+    def __hash__(self) -> int:
+        """Hash by value."""
+        return hash(self._records)
+
+    def __copy__(self) -> ProblemLog:
+        """Return self: the log is immutable."""
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> ProblemLog:
+        """Return self: the log is immutable."""
+        return self
+
+    def __repr__(self) -> str:
+        """Say how many problems there are and how to see them."""
+        return f"ProblemLog({len(self)} problems; see .to_frame() or es_survey.io.problems_of(df))"
+
+    def _repr_html_(self) -> str:
+        return self.to_frame()._repr_html_()  # type: ignore[no-any-return]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the problems table (see :func:`problems_frame`)."""
+        return problems_frame(self._records)
+
+
+class HeaderMap(Mapping[str, str]):
+    """Canonical name → header as written in the file (``df.attrs["headers"]``).
+
+    Immutable, so pandas' deep copies of ``attrs`` cost nothing.
+
+    Parameters
+    ----------
+    headers : Mapping[str, str]
+        The mapping.
+
+    Examples
+    --------
+    >>> HeaderMap({"regon": "Nr REGON"})["regon"]
+    'Nr REGON'
+    """
+
+    __slots__ = ("_map",)
+
+    def __init__(self, headers: Mapping[str, str] = MappingProxyType({})) -> None:
+        self._map = dict(headers)
+
+    def __getitem__(self, key: str) -> str:
+        """Return the header of ``key``."""
+        return self._map[key]
+
+    def __iter__(self) -> Iterator[str]:
+        """Iterate over canonical names."""
+        return iter(self._map)
+
+    def __len__(self) -> int:
+        """Return the number of columns."""
+        return len(self._map)
+
+    def __eq__(self, other: object) -> bool:
+        """Compare by value."""
+        return self is other or (isinstance(other, Mapping) and dict(self) == dict(other))
+
+    def __hash__(self) -> int:
+        """Hash by value."""
+        return hash(tuple(self._map.items()))
+
+    def __copy__(self) -> HeaderMap:
+        """Return self: the map is immutable."""
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> HeaderMap:
+        """Return self: the map is immutable."""
+        return self
+
+    def __repr__(self) -> str:
+        """Show the mapping."""
+        return f"HeaderMap({self._map!r})"
 
 
 def problems_frame(records: Iterable[Problem | Sequence[Any]] = ()) -> pd.DataFrame:
@@ -316,6 +438,8 @@ def _read_xlsx(path: Path, sheet: str | int | None) -> _Raw:
                     f"{', '.join(repr(n) for n in names)}"
                 )
             ws = wb[sheet]
+        if hasattr(ws, "reset_dimensions"):
+            ws.reset_dimensions()  # some writers store a wrong sheet size; read all cells
         rows = [list(r) for r in ws.iter_rows(values_only=True)]
     finally:
         wb.close()
@@ -338,16 +462,27 @@ def _decode_bytes(path: Path, data: bytes) -> str:
         ) from None
 
 
-def _sniff_delimiter(line: str) -> str:
-    counts = {";": 0, "\t": 0, ",": 0}
-    quoted = False
-    for ch in line:
-        if ch == '"':
-            quoted = not quoted
-        elif not quoted and ch in counts:
-            counts[ch] += 1
-    best = max(counts, key=lambda d: counts[d])  # ties: ';' before tab before ','
-    return best if counts[best] else ","
+def _sniff_delimiter(text: str) -> str:
+    """Pick ``;``, tab or ``,``: the one that splits the header and the next lines alike.
+
+    A delimiter is *consistent* when the header has more than one field and every
+    one of the first 50 records has as many fields as the header (blank lines
+    aside). Consistent delimiters win, then the one giving the header most fields;
+    ties go to ``;`` before tab before ``,`` (decimal commas make ``,`` the least
+    likely delimiter of a Polish file).
+    """
+    lines = text.splitlines()[:51]
+    best, best_score = ",", (False, 0, 0)
+    for rank, delim in enumerate((";", "\t", ",")):
+        records = [r for r in csv.reader(lines, delimiter=delim) if r]
+        if not records:
+            continue
+        width = len(records[0])
+        consistent = width > 1 and all(len(r) == width for r in records[1:])
+        score = (consistent, width, -rank)
+        if score > best_score:
+            best, best_score = delim, score
+    return best
 
 
 def _read_csv(path: Path) -> _Raw:
@@ -358,8 +493,7 @@ def _read_csv(path: Path) -> _Raw:
     text = _decode_bytes(path, data)
     if not text.strip():
         raise DataError(f"{path}: the file is empty; expected a header row in row 1")
-    first = text.splitlines()[0]
-    reader = csv.reader(_stdio.StringIO(text, newline=""), delimiter=_sniff_delimiter(first))
+    reader = csv.reader(_stdio.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
     try:
         records = list(reader)
     except csv.Error as exc:
@@ -512,8 +646,8 @@ def _assemble(
     df = pd.DataFrame(columns)
     df.attrs["source_file"] = file
     df.attrs["source"] = source
-    df.attrs["headers"] = headers
-    df.attrs["problems"] = tuple(problems)
+    df.attrs["headers"] = HeaderMap(headers)
+    df.attrs["problems"] = ProblemLog(problems)
     return df
 
 

@@ -50,6 +50,7 @@ from es_survey.codebook import Codebook, Variable, load_codebook
 from es_survey.errors import DataError, DesignError, EsSurveyError
 from es_survey.io import (
     PROBLEM_COLUMNS,
+    HeaderMap,
     Problem,
     problems_frame,
     read_frame,
@@ -579,7 +580,9 @@ def link(frame: pd.DataFrame, responses: pd.DataFrame, key: str = "regon") -> Li
     linked.attrs = {
         "source_file": rfile,
         "frame_file": ffile,
-        "headers": {**frame.attrs.get("headers", {}), **responses.attrs.get("headers", {})},
+        "headers": HeaderMap(
+            {**frame.attrs.get("headers", {}), **responses.attrs.get("headers", {})}
+        ),
     }
     dup = sorted(
         k for k in set(in_frame) | set(in_resp)
@@ -602,6 +605,7 @@ def flag_records(
     df: pd.DataFrame,
     problems: pd.DataFrame,
     *,
+    source: Literal["frame", "responses"] | None = None,
     severities: tuple[str, ...] = ("error", "warning"),
 ) -> pd.DataFrame:
     """Return a copy of ``df`` with a column ``problems`` naming each record's rules.
@@ -613,6 +617,10 @@ def flag_records(
         ``attrs["source_file"]`` and ``source_row``).
     problems : pandas.DataFrame
         A problems table.
+    source : {"frame", "responses"} or None
+        Only needed for frames built in memory (no ``attrs["source_file"]``): which
+        placeholder file name (``<frame>`` or ``<responses>``) their problems carry.
+        Default: ``attrs["source"]`` set by the readers, else ``"frame"``.
     severities : tuple of str, default ("error", "warning")
         Which severities flag a record.
 
@@ -628,7 +636,7 @@ def flag_records(
     >>> flag_records(f, check_frame(f))["problems"].tolist()
     ['', 'regon_checksum']
     """
-    file = _file(df, str(df.attrs.get("source", "frame")))
+    file = _file(df, source or str(df.attrs.get("source", "frame")))
     sub = problems[
         (problems["file"] == file) & problems["severity"].isin(severities) & problems["row"].notna()
     ]
