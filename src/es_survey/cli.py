@@ -1,0 +1,162 @@
+"""The ``es-survey`` command line.
+
+The CLI parses arguments and calls public functions; it holds no logic of its own.
+Expected failures (bad files, bad data under ``--strict``) print one line starting
+with ``es-survey: error:`` and exit with status 2; nothing else is caught.
+
+Commands
+--------
+``es-survey demo [--out DIR] [--seed N]``
+    Load the bundled synthetic Świętokrzyskie study, validate and link it, print a
+    summary and write the problems table and the cleaned, linked data to ``DIR``
+    (default ``data/processed``).
+``es-survey validate FRAME RESPONSES [--codebook F] [--out DIR] [--strict]``
+    The same for any pair of files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from es_survey import __version__
+from es_survey.errors import EsSurveyError
+from es_survey.synth import write_demo
+from es_survey.validate import SurveyData, load_study
+
+__all__ = ["main"]
+
+_DEMO_FILES = ("frame.xlsx", "responses.xlsx")
+
+
+def _write_outputs(data: SurveyData, out: Path) -> list[Path]:
+    """Write the problems table and the cleaned, linked data as UTF-8 CSV files."""
+    out.mkdir(parents=True, exist_ok=True)
+    tables = {
+        "problems.csv": data.problems,
+        "frame.csv": data.frame,
+        "responses.csv": data.responses,
+        "linked.csv": data.linked,
+    }
+    paths = []
+    for name, table in tables.items():
+        path = out / name
+        table.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+        paths.append(path)
+    return paths
+
+
+def _print_summary(data: SurveyData, title: str) -> None:
+    """Print the study summary: counts and problems by rule."""
+    s = data.summary()
+    print(title)
+    print(f"  frame units          {s['frame_units']:>6}")
+    if s["sampled"] is not None:
+        print(f"  sampled units        {s['sampled']:>6}")
+    print(f"  responses            {s['responses']:>6}")
+    print(f"  linked to the frame  {s['linked']:>6}")
+    print(f"  not in the frame     {s['unmatched_responses']:>6}")
+    problems: pd.DataFrame = s["problems"]
+    if problems.empty:
+        print("  problems             none")
+        return
+    print("  problems by rule:")
+    width = max(len(r) for r in problems["rule"])
+    for row in problems.itertuples(index=False):
+        print(f"    {row.rule:<{width}}  {row.severity:<7}  {row.count:>5}")
+
+
+def _run(frame: Path, responses: Path, codebook: str | None, out: Path, strict: bool,
+         title: str) -> None:
+    data = load_study(frame, responses, codebook, strict=strict)
+    _print_summary(data, title)
+    for path in _write_outputs(data, out):
+        print(f"wrote {path}")
+
+
+def _demo(args: argparse.Namespace) -> None:
+    raw = Path.cwd() / "data" / "raw"
+    out = Path(args.out)
+    if args.seed is None and all((raw / name).is_file() for name in _DEMO_FILES):
+        _run(raw / _DEMO_FILES[0], raw / _DEMO_FILES[1], None, out, False,
+             f"Demo study (bundled files in {raw})")
+        return
+    seed = 2023 if args.seed is None else args.seed
+    with tempfile.TemporaryDirectory(prefix="es_survey_demo_") as tmp:
+        paths = write_demo(tmp, seed=seed)
+        _run(paths["frame"], paths["responses"], None, out, False,
+             f"Demo study (generated from seed {seed})")
+
+
+def _validate(args: argparse.Namespace) -> None:
+    _run(Path(args.frame), Path(args.responses), args.codebook, Path(args.out), args.strict,
+         f"Study {args.frame} + {args.responses}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="es-survey",
+        description="Surveys of the social-economy sector: load, validate, estimate.",
+    )
+    parser.add_argument("--version", action="version", version=f"es-survey {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run the bundled Świętokrzyskie demo study")
+    demo.add_argument("--out", default="data/processed",
+                      help="folder for the outputs (default: data/processed)")
+    demo.add_argument("--seed", type=int, default=None,
+                      help="regenerate the synthetic study from this seed instead of "
+                           "reading data/raw/")
+    demo.set_defaults(func=_demo)
+
+    val = sub.add_parser("validate", help="load, validate and link a frame and responses")
+    val.add_argument("frame", help="sampling frame (.xlsx, .csv or .sav)")
+    val.add_argument("responses", help="questionnaire responses (.xlsx, .csv or .sav)")
+    val.add_argument("--codebook", default=None, help="codebook TOML (default: bundled)")
+    val.add_argument("--out", default="data/processed",
+                     help="folder for the outputs (default: data/processed)")
+    val.add_argument("--strict", action="store_true",
+                     help="fail if any error-severity problem is found")
+    val.set_defaults(func=_validate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``es-survey`` command.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        Exit status: 0 on success, 2 on an expected error (printed as one line).
+
+    Examples
+    --------
+    A missing file is an expected error: one line on standard error, status 2.
+
+    >>> main(["validate", "no_such_frame.xlsx", "no_such_responses.xlsx"])
+    2
+    """
+    args = _parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (EsSurveyError, OSError) as exc:
+        first, _, rest = str(exc).partition("\n")
+        print(f"es-survey: error: {first}", file=sys.stderr)
+        if rest:
+            print(rest, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
