@@ -352,3 +352,33 @@ def test_delimiter_sniffing_ignores_commas_in_headers(tmp_path):
     df = read_responses(_write_csv(tmp_path / "c.csv", lines))
     assert df["emp_uop_fte"].tolist() == [2.5]
     assert df["Etaty; przeliczeniowe"].tolist() == ["x"]
+
+
+def test_sav_user_missing_codes_keep_their_reason(tmp_path):
+    data = pd.DataFrame({"REGON": ["000331501", "291010180"], "czl": [12.0, 99.0]})
+    path = tmp_path / "r.sav"
+    pyreadstat.write_sav(data, str(path), column_labels=["REGON", "Liczba członków"],
+                         variable_value_labels={"czl": {99.0: "brak danych"}},
+                         missing_ranges={"czl": [99.0]})
+    df = read_responses(path)
+    assert df["members"].tolist() == [12, pd.NA]
+    p = problems_of(df)
+    assert p[["row", "column", "value", "rule"]].iloc[0].tolist() == [
+        3, "Liczba członków", "brak danych", "missing_answer"]
+    assert p.loc[0, "message"] == "'brak danych' means no answer (reason: no_data)"
+
+
+def test_sav_unlabelled_user_missing_code_is_missing(tmp_path):
+    data = pd.DataFrame({"REGON": ["000331501", "291010180", "000001695"],
+                         "czl": [12.0, 98.0, 99.0]})
+    path = tmp_path / "r.sav"
+    pyreadstat.write_sav(data, str(path), column_labels=["REGON", "Liczba członków"],
+                         missing_ranges={"czl": [{"lo": 97.0, "hi": 99.0}]})
+    df = read_responses(path)
+    assert df["members"].tolist() == [12, pd.NA, pd.NA]  # 98 and 99 are not counts
+    p = problems_of(df)
+    assert p["row"].tolist() == [3, 4]
+    assert p["message"].tolist() == [
+        "SPSS user-missing code 98 means no answer (reason: user_missing)",
+        "SPSS user-missing code 99 means no answer (reason: user_missing)",
+    ]

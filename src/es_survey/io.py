@@ -23,6 +23,13 @@ What happens to each cell
   ``"error"`` (rules ``answer_not_in_codebook``, ``not_a_number``,
   ``out_of_range``) and the original text in ``value``.
 
+Files are read as text (``.csv``) or as the cell values the file stores
+(``.xlsx`` via openpyxl, ``.sav`` via pyreadstat) — pandas guesses nothing, so
+leading zeros of REGON and TERYT codes survive; an identifier stored as a number
+(which drops them) is zero-padded to its width. In ``.sav`` files value labels
+become the answer texts, and SPSS user-missing codes keep their label (e.g.
+99 = "brak danych") or, without one, become missing with reason ``user_missing``.
+
 Columns not in the codebook are kept as text under their own header (and listed
 with rule ``unmapped_column``, severity ``"info"``). Structural faults — file
 missing or unreadable, unsupported type, a required column absent, two columns
@@ -504,17 +511,33 @@ def _read_csv(path: Path) -> _Raw:
     return _finish(records[0], body, list(range(2, len(records) + 1)))
 
 
+class _UserMissing(NamedTuple):
+    """An SPSS user-missing code without a value label."""
+
+    code: Any
+
+
+def _in_range(value: Any, spec: Mapping[str, Any]) -> bool:
+    try:
+        return bool(spec["lo"] <= value <= spec["hi"])
+    except TypeError:
+        return False
+
+
 def _read_sav(path: Path) -> _Raw:
     import pyreadstat
 
     try:
-        df, meta = pyreadstat.read_sav(str(path), apply_value_formats=False)
+        # user_missing=True keeps codes such as 99 = "brak danych": their labels then
+        # map through the codebook's [missing] texts, so the reason is not lost
+        df, meta = pyreadstat.read_sav(str(path), apply_value_formats=False, user_missing=True)
     except Exception as exc:  # pyreadstat raises its own error classes for bad files
         raise DataError(
             f"{path}: cannot be read as an SPSS .sav file ({type(exc).__name__}: {exc}); "
             f"save it again from SPSS/PSPP or export it as .csv"
         ) from None
     labels = meta.variable_value_labels
+    ranges = meta.missing_ranges or {}
     columns = list(df.columns)
     body: list[list[Any]] = []
     for values in df.itertuples(index=False, name=None):
@@ -526,6 +549,8 @@ def _read_sav(path: Path) -> _Raw:
             vl = labels.get(col)
             if vl and value in vl:
                 row.append(vl[value])
+            elif any(_in_range(value, r) for r in ranges.get(col, ())):
+                row.append(_UserMissing(value))
             elif isinstance(value, float) and value.is_integer():
                 row.append(int(value))
             else:
@@ -654,6 +679,8 @@ def _assemble(
 def _as_text(value: Any) -> str | None:
     if value is None:
         return None
+    if isinstance(value, _UserMissing):
+        return _as_text(value.code)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -666,6 +693,14 @@ def _decode_column(
     out = []
     for row, num in zip(raw.rows, raw.row_numbers, strict=True):
         cell = row[j]
+        if isinstance(cell, _UserMissing):
+            code = _as_text(cell.code) or ""
+            problems.append(
+                Problem(file, num, header, code, "missing_answer", "info",
+                        f"SPSS user-missing code {code} means no answer (reason: user_missing)")
+            )
+            out.append(None)
+            continue
         key = (type(cell), cell)
         if key not in cache:
             cache[key] = cb.decode(var, cell)
