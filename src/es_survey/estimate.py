@@ -40,7 +40,7 @@ import pandas as pd
 from scipy import stats
 
 from es_survey.errors import DesignError
-from es_survey.variance import VarianceEngine
+from es_survey.variance import DomainKeys, VarianceEngine
 
 if TYPE_CHECKING:
     from es_survey.design import SurveyDesign
@@ -473,6 +473,7 @@ class _Setup:
     by: tuple[str, ...]
     by_frame: pd.DataFrame  # one row per domain
     dom: np.ndarray  # domain code of member rows, -1 otherwise
+    bins: np.ndarray  # domain code of member rows, D otherwise
     n_domains: int
     present: np.ndarray  # rows of the (sub)design
     columns: list[_Column]
@@ -483,6 +484,7 @@ class _Setup:
     n_rows: np.ndarray  # (D,) rows of the domain before removing missing values
     df: np.ndarray  # (D,)
     engine: VarianceEngine
+    keys: DomainKeys
 
 
 def _names(y: str | Sequence[str]) -> list[str]:
@@ -587,34 +589,43 @@ def _setup(
 ) -> _Setup:
     by_names, by_frame, dom, n_domains = _by_codes(design, by)
     rows = dom >= 0
-    missing = np.zeros(rows.shape[0], dtype=bool)
-    for col in columns:
-        missing |= col.missing
-    if not na_rm:
-        for col in columns:
-            count = int((col.missing & rows).sum())
-            if count:
-                raise DesignError(
-                    f"variable {col.variable!r} has {count} missing values among the rows "
-                    "being estimated; pass na_rm=True to estimate over the non-missing "
-                    "rows (treated as a domain, so no PSU is dropped)"
-                )
-    n_rows = np.bincount(dom[rows], minlength=n_domains).astype(float)
-    member_dom = np.where(missing, -1, dom)
+    missing = columns[0].missing
+    for col in columns[1:]:
+        missing = missing | col.missing
+    if missing.any():
+        if not na_rm:
+            for col in columns:
+                count = int((col.missing & rows).sum())
+                if count:
+                    raise DesignError(
+                        f"variable {col.variable!r} has {count} missing values among the "
+                        "rows being estimated; pass na_rm=True to estimate over the "
+                        "non-missing rows (treated as a domain, so no PSU is dropped)"
+                    )
+        member_dom = np.where(missing, -1, dom)
+    else:
+        member_dom = dom
+    bins = np.where(member_dom >= 0, member_dom, n_domains)
+    n_rows = np.bincount(np.where(rows, dom, n_domains), minlength=n_domains + 1)[:-1]
     member = member_dom >= 0
-    y = np.column_stack([np.where(member, np.nan_to_num(c.numbers), 0.0) for c in columns])
-    w = np.where(member, design._weights, 0.0)
-    idx = member_dom[member]
-    n_hat = np.bincount(idx, weights=w[member], minlength=n_domains)
-    n = np.bincount(idx, minlength=n_domains).astype(float)
+    y = np.empty((member.shape[0], len(columns)))
+    for j, c in enumerate(columns):
+        y[:, j] = np.where(member, c.numbers, 0.0) if missing.any() or not member.all() else (
+            c.numbers
+        )
+    w = np.where(member, design._weights, 0.0) if not member.all() else design._weights
+    n_hat = np.bincount(bins, weights=w, minlength=n_domains + 1)[:-1]
+    n = np.bincount(bins, minlength=n_domains + 1)[:-1].astype(float)
+    keys = design._engine.domain_keys(member_dom, n_domains)
     if df is None:
-        dfs = design._engine.degrees_of_freedom(member_dom, n_domains)
+        dfs = design._engine.degrees_of_freedom(member_dom, n_domains, keys)
     else:
         dfs = np.full(n_domains, float(df))
     return _Setup(
         by=by_names,
         by_frame=by_frame,
         dom=member_dom,
+        bins=bins,
         n_domains=n_domains,
         present=design._mask,
         columns=columns,
@@ -622,28 +633,27 @@ def _setup(
         w=w,
         n_hat=n_hat,
         n=n,
-        n_rows=n_rows,
+        n_rows=n_rows.astype(float),
         df=dfs,
         engine=design._engine,
+        keys=keys,
     )
 
 
 def _domain_sums(setup: _Setup, values: np.ndarray) -> np.ndarray:
     """(D, k) sums of ``values`` (n, k) over each domain's member rows."""
-    rows = setup.dom >= 0
-    idx = setup.dom[rows]
+    size = setup.n_domains + 1
     return np.column_stack(
-        [np.bincount(idx, weights=values[rows, j], minlength=setup.n_domains)
+        [np.bincount(setup.bins, weights=values[:, j], minlength=size)[:-1]
          for j in range(values.shape[1])]
     )  # fmt: skip
 
 
 def _per_row(setup: _Setup, per_domain: np.ndarray) -> np.ndarray:
     """Broadcast (D, k) values to the member rows (zeros elsewhere)."""
-    rows = setup.dom >= 0
-    out = np.zeros((setup.dom.shape[0], per_domain.shape[1]))
-    out[rows] = per_domain[setup.dom[rows]]
-    return out
+    padded = np.zeros((setup.n_domains + 1, per_domain.shape[1]))
+    padded[:-1] = per_domain
+    return padded[setup.bins]
 
 
 def _svyvar(setup: _Setup, values: np.ndarray) -> np.ndarray:
@@ -657,7 +667,7 @@ def _svyvar(setup: _Setup, values: np.ndarray) -> np.ndarray:
 
 
 def _variances(setup: _Setup, influence: np.ndarray) -> np.ndarray:
-    cov = setup.engine.domain_cov(influence, setup.dom, setup.n_domains)
+    cov = setup.engine.domain_cov(influence, setup.dom, setup.n_domains, setup.keys)
     return np.diagonal(cov, axis1=1, axis2=2).copy()
 
 

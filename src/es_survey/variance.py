@@ -63,6 +63,7 @@ from es_survey.errors import DesignError
 
 __all__ = [
     "LONELY_PSU_RULES",
+    "DomainKeys",
     "LonelyPsu",
     "Stage",
     "TaylorVariance",
@@ -74,13 +75,24 @@ LONELY_PSU_RULES: tuple[str, ...] = ("fail", "remove", "certainty", "adjust", "a
 
 _CERTAINTY_EPS = 1e-7  # R's onestrat(): all(f < 1e-7) marks a self-representing stratum
 _DENSE_FACTOR = 4  # dense bincount on combined codes while size <= 4 n (+ 2^20)
+_DENSE_MIN_CELLS = 1 << 22  # a dense table of this many cells is always fine
 _MAX_FULL_CELLS = 50_000_000  # cells of the unit x (domain*variable) matrix of vcov()
 
 
 class VarianceEngine(Protocol):
     """Interface every variance method implements (linearisation, replicates)."""
 
-    def domain_cov(self, values: np.ndarray, domain: np.ndarray, n_domains: int) -> np.ndarray:
+    def domain_keys(self, domain: np.ndarray, n_domains: int) -> DomainKeys:
+        """Precompute what the other methods need about the domain codes."""
+        ...
+
+    def domain_cov(
+        self,
+        values: np.ndarray,
+        domain: np.ndarray,
+        n_domains: int,
+        keys: DomainKeys | None = None,
+    ) -> np.ndarray:
         """Covariance of the column totals of ``values`` within each domain, (D, k, k)."""
         ...
 
@@ -90,7 +102,9 @@ class VarianceEngine(Protocol):
         """Covariance of all (domain, column) totals together, (D*k, D*k)."""
         ...
 
-    def degrees_of_freedom(self, domain: np.ndarray, n_domains: int) -> np.ndarray:
+    def degrees_of_freedom(
+        self, domain: np.ndarray, n_domains: int, keys: DomainKeys | None = None
+    ) -> np.ndarray:
         """Degrees of freedom of each domain, (D,)."""
         ...
 
@@ -142,6 +156,11 @@ class Stage:
         return int(self.cluster_stratum.shape[0])
 
     @property
+    def starts(self) -> np.ndarray:
+        """First unit of each stratum (units are numbered stratum by stratum)."""
+        return np.searchsorted(self.cluster_stratum, np.arange(self.n_strata))
+
+    @property
     def fpc_factor(self) -> np.ndarray:
         """``1 - f_h`` of each stratum: ``(N_h - n_h) / N_h``, 1 without fpc."""
         with np.errstate(invalid="ignore"):
@@ -190,6 +209,24 @@ def _sum_by(codes: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     for j in range(values.shape[1]):
         out[:, j] = np.bincount(codes, weights=values[:, j], minlength=size)
     return out
+
+
+def _dense(stage: Stage, n_domains: int, n_rows: int) -> bool:
+    """Whether a dense (unit x domain) table is small enough for this stage."""
+    cells = stage.n_clusters * (n_domains + 1)
+    return cells <= min(max(_DENSE_FACTOR * n_rows, _DENSE_MIN_CELLS), _MAX_FULL_CELLS)
+
+
+@dataclass(frozen=True, eq=False)
+class DomainKeys:
+    """Row keys of the dense (unit x (domain + 1)) and (stratum x (domain + 1)) tables.
+
+    Column ``D`` of each table collects the rows outside every domain.
+    """
+
+    n_domains: int
+    unit: tuple[np.ndarray, ...]
+    stratum: tuple[np.ndarray, ...]
 
 
 @dataclass(frozen=True, eq=False)
@@ -246,7 +283,9 @@ class TaylorVariance:
                 )
 
     # ------------------------------------------------------------ public API
-    def degrees_of_freedom(self, domain: np.ndarray, n_domains: int) -> np.ndarray:
+    def degrees_of_freedom(
+        self, domain: np.ndarray, n_domains: int, keys: DomainKeys | None = None
+    ) -> np.ndarray:
         """Design degrees of freedom of each domain (R ``degf`` of the subset).
 
         Parameters
@@ -255,6 +294,8 @@ class TaylorVariance:
             Domain code of each row, ``-1`` for rows in no domain.
         n_domains : int
             Number of domains ``D``.
+        keys : DomainKeys, optional
+            Precomputed cell keys (from :meth:`domain_keys`), to save a pass.
 
         Returns
         -------
@@ -263,6 +304,18 @@ class TaylorVariance:
             members (float; 0 for an empty domain).
         """
         stage = self.stages[0]
+        if _dense(stage, n_domains, domain.shape[0]):
+            keys = keys or self.domain_keys(domain, n_domains)
+            width = n_domains + 1
+            units = np.bincount(keys.unit[0], minlength=stage.n_clusters * width).reshape(
+                stage.n_clusters, width
+            )[:, :n_domains]
+            cells = np.bincount(keys.stratum[0], minlength=stage.n_strata * width).reshape(
+                stage.n_strata, width
+            )[:, :n_domains]
+            n_units = np.count_nonzero(units, axis=0)
+            n_cells = np.count_nonzero(cells, axis=0)
+            return (n_units - n_cells).astype(float)
         rows = domain >= 0
         dom = domain[rows]
         _, units = _codes(stage.clusters[rows] * n_domains + dom, stage.n_clusters * n_domains)
@@ -273,7 +326,34 @@ class TaylorVariance:
         n_cells = np.bincount(cells % n_domains, minlength=n_domains)
         return (n_units - n_cells).astype(float)
 
-    def domain_cov(self, values: np.ndarray, domain: np.ndarray, n_domains: int) -> np.ndarray:
+    def domain_keys(self, domain: np.ndarray, n_domains: int) -> DomainKeys:
+        """Cell keys of every row in the dense (unit x domain) tables of each stage.
+
+        Parameters
+        ----------
+        domain : numpy.ndarray
+            Domain code of each row, ``-1`` for rows in no domain.
+        n_domains : int
+            Number of domains ``D``.
+
+        Returns
+        -------
+        DomainKeys
+            Keys to pass to :meth:`domain_cov` and :meth:`degrees_of_freedom`.
+        """
+        dom = np.where(domain >= 0, domain, n_domains)
+        width = n_domains + 1
+        unit = tuple(stage.clusters * width + dom for stage in self.stages)
+        stratum = tuple(stage.strata * width + dom for stage in self.stages)
+        return DomainKeys(n_domains, unit, stratum)
+
+    def domain_cov(
+        self,
+        values: np.ndarray,
+        domain: np.ndarray,
+        n_domains: int,
+        keys: DomainKeys | None = None,
+    ) -> np.ndarray:
         """Covariance of the totals of ``values`` within each domain.
 
         Parameters
@@ -285,6 +365,8 @@ class TaylorVariance:
             Only rows with a code are "present" (R's subset design).
         n_domains : int
             Number of domains ``D``.
+        keys : DomainKeys, optional
+            Precomputed cell keys (from :meth:`domain_keys`).
 
         Returns
         -------
@@ -294,13 +376,23 @@ class TaylorVariance:
         values = np.asarray(values, dtype=float)
         if values.ndim == 1:
             values = values[:, None]
+        k = values.shape[1]
+        out = np.zeros((n_domains, k, k))
+        dense = [_dense(stage, n_domains, domain.shape[0]) for stage in self.stages]
+        if any(dense):
+            keys = keys or self.domain_keys(domain, n_domains)
+        for s, stage in enumerate(self.stages):
+            if dense[s]:
+                out += self._stage_cov_dense(
+                    stage, values, keys.unit[s], keys.stratum[s], n_domains  # type: ignore[union-attr]
+                )
+        if all(dense):
+            return out
         rows = domain >= 0
         if not rows.all():
             values = values[rows]
             domain = domain[rows]
-        k = values.shape[1]
-        out = np.zeros((n_domains, k, k))
-        for stage in self.stages:
+        for stage in [st for st, is_dense in zip(self.stages, dense, strict=True) if not is_dense]:
             unit_codes, units = _codes(
                 stage.clusters[rows] * n_domains + domain, stage.n_clusters * n_domains
             )
@@ -364,6 +456,70 @@ class TaylorVariance:
         return out
 
     # ------------------------------------------------------------- internals
+    def _stage_cov_dense(
+        self,
+        stage: Stage,
+        values: np.ndarray,
+        key: np.ndarray,
+        skey: np.ndarray,
+        n_domains: int,
+    ) -> np.ndarray:
+        """One stage's contribution from dense (unit x domain) totals.
+
+        Column ``D`` of the tables collects rows outside every domain; it is
+        carried along (contiguous arrays) and dropped at the end.
+        """
+        k = values.shape[1]
+        width = n_domains + 1
+        n_h = stage.n_psu[:, None]
+        repeats = stage.n_psu.astype(np.int64)  # units are numbered stratum by stratum
+        resid = []
+        for j in range(k):
+            z = np.bincount(key, weights=values[:, j], minlength=stage.n_clusters * width)
+            sums = np.bincount(skey, weights=values[:, j], minlength=stage.n_strata * width)
+            centre = sums.reshape(stage.n_strata, width) / n_h
+            if stage.lonely.any() and self.lonely_psu == "adjust":
+                centre[stage.lonely] = 0.0  # R survey 4.1: lonely PSU centred at zero
+            z = z.reshape(stage.n_clusters, width)
+            z -= np.repeat(centre, repeats, axis=0)
+            resid.append(z)
+        weight = np.where(stage.certain, 0.0, stage.scale * stage.multiplier)
+        lonely = stage.lonely
+        factor = None
+        if lonely.any():
+            rule = self.lonely_psu
+            if rule == "fail":
+                self.check_lonely()
+            if rule in ("remove", "certainty", "average"):
+                weight = np.where(lonely, 0.0, weight)
+            if rule == "average":
+                counts = np.bincount(skey, minlength=stage.n_strata * width)
+                present = counts.reshape(stage.n_strata, width)[:, :n_domains] > 0
+                n_groups = int(stage.group.max()) + 1
+                gkey = (stage.group[:, None] * n_domains + np.arange(n_domains)).reshape(-1)
+                n_strat = np.bincount(gkey, weights=present.reshape(-1).astype(float),
+                                      minlength=n_groups * n_domains)
+                n_ok = np.bincount(gkey, weights=(present & ~lonely[:, None]).reshape(-1)
+                                   .astype(float), minlength=n_groups * n_domains)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ratio = np.where(n_strat > 0, n_strat / n_ok, 1.0)
+                factor = ratio[gkey].reshape(stage.n_strata, n_domains)
+        out = np.empty((n_domains, k, k))
+        unit_weight = weight[stage.cluster_stratum]
+        for a in range(k):
+            for b in range(a, k):
+                if k == 1:  # the only product needed: square in place
+                    product = np.square(resid[a], out=resid[a])
+                else:
+                    product = resid[a] * resid[b]
+                if factor is None:
+                    cov = (unit_weight @ product)[:n_domains]
+                else:
+                    cross = np.add.reduceat(product, stage.starts, axis=0)[:, :n_domains]
+                    cov = (weight[:, None] * factor * cross).sum(axis=0)
+                out[:, a, b] = out[:, b, a] = cov
+        return out
+
     def _stage_cov(
         self,
         stage: Stage,
