@@ -280,3 +280,14 @@ def test_no_variables(tmp_path):
     path.write_text('[meta]\nkey = "regon"\n', encoding="utf-8")
     with pytest.raises(DataError, match=r"empty\.toml: no \[\[variables\]\] defined"):
         load_codebook(path)
+
+
+def test_codebook_is_frozen_and_hashable(cb):
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cb.path = "x"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cb.variable("regon").required = False  # type: ignore[misc]
+    assert hash(cb) == hash(load_codebook())
+    assert cb == load_codebook()

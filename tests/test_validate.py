@@ -518,3 +518,22 @@ def test_flag_records_in_memory_responses():
     flagged = flag_records(responses, problems, source="responses")
     assert flagged["problems"].tolist() == ["", "regon_checksum"]
     assert flag_records(responses, problems)["problems"].tolist() == ["", ""]  # '<frame>'
+
+
+def test_in_memory_numeric_columns():
+    responses = pd.DataFrame({
+        "regon": ["000331501", "291010180", "000001695"],
+        "emp_uop": pd.array([3, -1, None], dtype="Int64"),
+        "emp_civil": [1.0, 2.5, float("nan")],  # a count with a fraction
+        "revenue_total": [10.5, -0.5, 0.0],
+    })
+    problems = check_responses(responses)
+    assert problems[["row", "column", "rule"]].to_dict("records") == [
+        {"row": 3, "column": "emp_uop", "rule": "out_of_range"},
+        {"row": 3, "column": "emp_civil", "rule": "not_a_number"},
+        {"row": 3, "column": "revenue_total", "rule": "out_of_range"},
+    ]
+    assert problems["message"].tolist()[1:] == [
+        "'2.5' is not a whole number; emp_civil counts osoby in whole numbers",
+        "-0.5 is outside the allowed range [0, inf] of revenue_total",
+    ]

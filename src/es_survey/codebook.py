@@ -305,6 +305,10 @@ class Codebook:
         object.__setattr__(self, "_answers_norm", MappingProxyType(answers))
         object.__setattr__(self, "_missing_norm", MappingProxyType(missing))
 
+    def __hash__(self) -> int:
+        """Hash by file and variables (the mappings themselves are not hashable)."""
+        return hash((self.path, self.variables))
+
     @property
     def key(self) -> str:
         """Name of the variable that links responses to frame units (``meta.key``)."""

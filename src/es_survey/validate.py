@@ -164,7 +164,16 @@ def _value_problems(df: pd.DataFrame, cb: Codebook, source: str) -> list[Problem
             continue
         codes = set(cb.codes(var)) if var.type == "category" else set()
         cache: dict[Any, Any] = {}
-        for row, value in zip(rows, col.tolist(), strict=True):
+        values = col.tolist()
+        if numeric:  # only values outside [min, max] (or fractional counts) can fail
+            lo = -math.inf if var.min is None else var.min
+            hi = math.inf if var.max is None else var.max
+            bad = (col < lo) | (col > hi)
+            if var.type != "number":
+                bad = bad | (col % 1 != 0)
+            bad = bad.fillna(False).to_numpy(dtype=bool)
+            values = [v if b else None for v, b in zip(values, bad, strict=True)]
+        for row, value in zip(rows, values, strict=True):
             if _isna(value):
                 continue
             if numeric:
