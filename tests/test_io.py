@@ -382,3 +382,17 @@ def test_sav_unlabelled_user_missing_code_is_missing(tmp_path):
         "SPSS user-missing code 98 means no answer (reason: user_missing)",
         "SPSS user-missing code 99 means no answer (reason: user_missing)",
     ]
+
+
+def test_unnamed_and_repeated_unmapped_columns(tmp_path):
+    path = _write_xlsx(tmp_path / "u.xlsx", ["REGON", None, "Uwagi", "Uwagi", "Typ podmiotu"],
+                       [["000331501", "a", "b", "c", "fundacja"]])
+    df = read_responses(path)
+    assert list(df.columns) == ["source_row", "regon", "column B", "Uwagi", "Uwagi (unmapped)",
+                                "Typ podmiotu"]
+    messages = problems_of(df)["message"].tolist()
+    assert messages[0] == "column 'B' kept as text under its own header: it is not in the codebook"
+    assert messages[-1] == (
+        "column 'Typ podmiotu' kept as text under its own header: it belongs to frame variable "
+        "'entity_type', not to a responses file"
+    )

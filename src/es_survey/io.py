@@ -102,6 +102,11 @@ class Problem(NamedTuple):
         ``"error"``, ``"warning"`` or ``"info"``.
     message : str
         What is wrong and what was expected.
+
+    Examples
+    --------
+    >>> Problem("r.csv", 5, "NIP", "123", "nip_checksum", "error", "NIP '123' ...").row
+    5
     """
 
     file: str
