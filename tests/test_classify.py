@@ -114,6 +114,34 @@ def test_active_with_missing_answers():
     ]
 
 
+SKIPPED = {  # declared inactive: the questionnaire routes past sections D-F
+    name: NA
+    for name in BASE
+    if name not in ("entity_type", "in_liquidation", "active_declared")
+}
+
+
+def test_declared_inactive_respondent_routed_past_sections():
+    df = units(
+        {**SKIPPED, "active_declared": False},
+        {**SKIPPED, "active_declared": False, "participants": 0, "emp_civil": 0},
+        # declared inactive, but reports staff on UoP: evidence wins
+        {**SKIPPED, "active_declared": False, "emp_uop": 3},
+        # no declaration and nothing else: nothing can be decided
+        {**SKIPPED, "active_declared": NA},
+    )
+    out = classify(df)
+    assert flag(out, "active") == [False, False, True, None]
+    assert reasons(out, "active")[:3] == ["declared_inactive", "declared_inactive",
+                                          "revenue_or_staff"]  # fmt: skip
+    assert flag(out, "earning") == [False, False, None, None]
+    assert reasons(out, "earning")[:2] == ["declared_inactive", "declared_inactive"]
+    assert flag(out, "employing") == [False, False, True, None]
+    assert flag(out, "employing_broad") == [False, False, True, None]
+    assert reasons(out, "employing_broad")[:2] == ["declared_inactive", "declared_inactive"]
+    assert flag(out, "social_enterprise")[:2] == [False, False]
+
+
 def test_gus_rule_parameters(tmp_path):
     df = units(ZERO, {**ZERO, "active_declared": NA})
     assert flag(classify(df), "active") == [True, False]
@@ -511,3 +539,52 @@ def test_default_rules_reproduce_synthetic_truth():
         assert out[name].notna().all(), name
         assert (out[name].astype(bool) == truth[name].astype(bool)).all(), name
     assert consistency_report(answers).empty
+
+
+@pytest.fixture(scope="module")
+def demo():
+    from es_survey.validate import load_study
+
+    raw = ROOT / "data" / "raw"
+    study = load_study(raw / "frame.xlsx", raw / "responses.xlsx")
+    linked = study.linked[study.linked["in_frame"].astype(bool)]
+    truth = pd.read_csv(ROOT / "data" / "raw" / "truth.csv", dtype={"regon": str})
+    return linked, truth
+
+
+def test_demo_respondents_classified_as_the_truth(demo):
+    linked, truth = demo
+    out = classify(linked).merge(
+        truth[["regon", "active", "earning", "employing", "corruption"]],
+        on="regon", suffixes=("", "_true"),
+    )  # fmt: skip
+    clean = out["corruption"].isna()
+    for name in ["active", "earning", "employing"]:
+        decided = clean & out[name].notna()
+        assert (out.loc[decided, name].astype(bool) == out.loc[decided, f"{name}_true"]).all()
+        # undecided only where an answer is missing, never for another reason
+        assert out.loc[clean & out[name].isna(), f"{name}_reason"].str.startswith(
+            "missing: "
+        ).all()
+    # every clean respondent's activity is decided
+    assert out.loc[clean, "active"].notna().all()
+
+
+def test_demo_consistency_report_finds_the_planted_contradictions(demo):
+    linked, truth = demo
+    report = consistency_report(linked)
+    planted = truth[truth["corruption"].isin([
+        "fte_above_headcount", "declared_inactive_with_employees",
+        "no_paid_activity_with_earned_revenue",
+    ])]  # fmt: skip
+    assert set(report["regon"]) == set(planted["regon"])
+    found = report.groupby("regon")["check"].agg(set)
+    for regon, tag in zip(planted["regon"], planted["corruption"], strict=True):
+        expected = {
+            "fte_above_headcount": {"fte_above_headcount"},
+            "declared_inactive_with_employees": {
+                "declared_inactive_with_staff", "declared_inactive_with_revenue",
+            },
+            "no_paid_activity_with_earned_revenue": {"no_paid_activity_but_earned_revenue"},
+        }[tag]  # fmt: skip
+        assert found[regon] == expected, regon

@@ -217,6 +217,50 @@ def test_reconcile_detects_tampered_counts(frame):
     d.loc[d.index[-1], "disposition"] = np.nan  # a unit without a disposition
     with pytest.raises(DataError, match=r"frame = sum of all dispositions: 160 != 159"):
         reconcile(d)
+    table = reconcile(d, strict=False)
+    # the last unit (not sampled) lost its disposition: 160 units, 159 dispositions, and
+    # 110 sampled + 49 not sampled = 159; the sample still sums to 110; a complete became
+    # a refusal: 45 respondents against complete 39 + partial 5 = 44
+    assert table["difference"].tolist() == [1, 1, 0, 0, 1]
+
+
+def test_missing_group_is_an_error():
+    frame = make_frame({"A": {"complete": 2}, "B": {"refusal": 1}})
+    frame.loc[1, "stratum"] = None
+    with pytest.raises(DataError, match=r"'stratum' is missing for sampled unit\(s\) "
+        r"in row\(s\) 3;"):
+        response_rates(assign_dispositions(frame), by="stratum")
+
+
+@pytest.fixture(scope="module")
+def demo():
+    from pathlib import Path
+
+    from es_survey.validate import load_study
+
+    raw = Path(__file__).resolve().parents[1] / "data" / "raw"
+    study = load_study(raw / "frame.xlsx", raw / "responses.xlsx")
+    truth = pd.read_csv(raw / "truth.csv", dtype={"regon": str})
+    return study, truth
+
+
+def test_demo_dispositions_against_synthetic_truth(demo):
+    study, truth = demo
+    d = assign_dispositions(study.frame, study.responses)
+    assert len(d) == len(truth) == 632
+    merged = d.merge(truth[["regon", "sampled", "contact_outcome", "corruption"]],
+                     on="regon", suffixes=("", "_true"))  # fmt: skip
+    assert (merged["sampled"].astype(bool) == merged["sampled_true"]).all()
+    assert (merged["disposition"].astype(str) == "not_sampled").sum() == (~truth["sampled"]).sum()
+    # the only contradictions are the completes whose REGON was mistyped in the responses
+    flagged = merged.loc[merged["problem"].notna()]
+    assert set(flagged["problem"]) == {"disposition=complete but no response linked"}
+    mistyped = truth.loc[truth["corruption"] == "regon_mistyped", "regon"]
+    assert set(flagged["regon"]) == set(mistyped)
+    with pytest.raises(DataError, match=r"respondents = complete \+ partial: 137 != 140"):
+        reconcile(d)
+    table = reconcile(d, strict=False)
+    assert table["difference"].tolist() == [0, 0, 0, 0, -3]
 
 
 def test_input_errors():

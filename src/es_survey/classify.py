@@ -202,10 +202,8 @@ def classify(df: pd.DataFrame, rules: RuleSet | str | Path | None = None) -> pd.
     values, reasons = _run_flags(df, ruleset)
     out = df.copy()
     for flag in ruleset.flags:
-        out[flag.name] = _to_series(values[flag.name], df.index)
-        out[f"{flag.name}_reason"] = pd.Series(
-            pd.array(reasons[flag.name], dtype="string"), index=df.index
-        )
+        out[flag.name] = _to_series(values[flag.name], df.index).array
+        out[f"{flag.name}_reason"] = pd.array(reasons[flag.name], dtype="string")
     return out
 
 

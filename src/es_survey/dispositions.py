@@ -226,7 +226,7 @@ def _require_columns(d: pd.DataFrame, columns: Sequence[str], what: str) -> None
         )
 
 
-def reconcile(dispositions: pd.DataFrame) -> pd.DataFrame:
+def reconcile(dispositions: pd.DataFrame, *, strict: bool = True) -> pd.DataFrame:
     """Check that the disposition counts add up, and show the identities.
 
     Identities checked:
@@ -244,18 +244,23 @@ def reconcile(dispositions: pd.DataFrame) -> pd.DataFrame:
     ----------
     dispositions : DataFrame
         Output of :func:`assign_dispositions`.
+    strict : bool, default True
+        If True, a failing identity raises. If False, the table is returned with
+        the non-zero ``difference`` (for a report that shows the discrepancy).
 
     Returns
     -------
     DataFrame
         One row per identity, columns ``identity`` (text), ``left``, ``right``
-        (counts) and ``difference`` (``left - right``, all zero).
+        (counts) and ``difference`` (``left - right``; all zero when the counts
+        reconcile).
 
     Raises
     ------
     DataError
-        If any identity fails; the message lists the failing identities with
-        their counts and the units whose records contradict each other.
+        If ``strict`` and any identity fails; the message lists the failing
+        identities with their counts and the units whose records contradict each
+        other.
 
     Examples
     --------
@@ -297,7 +302,7 @@ def reconcile(dispositions: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame(rows, columns=["identity", "left", "right"])
     table["difference"] = table["left"] - table["right"]
     failing = table[table["difference"] != 0]
-    if not failing.empty:
+    if strict and not failing.empty:
         lines = [f"{r.identity}: {r.left} != {r.right}" for r in failing.itertuples()]
         detail = ""
         if "problem" in dispositions.columns and dispositions["problem"].notna().any():
@@ -320,6 +325,13 @@ def _counts(dispositions: pd.DataFrame, by: str | Sequence[str] | None) -> pd.Da
     keys = [by] if isinstance(by, str) else list(by or [])
     _require_columns(dispositions, ["disposition", *keys], "rates")
     d = dispositions[dispositions["disposition"].astype(object) != "not_sampled"]
+    for k in keys:
+        gap = d[k].isna().to_numpy()
+        if gap.any():
+            raise DataError(
+                f"column {k!r} is missing for sampled unit(s) in row(s) {_row_labels(d, gap)}; "
+                "expected a group for every sampled unit (rates would silently drop them)"
+            )
     disp = pd.Categorical(d["disposition"].astype(object), categories=list(_SAMPLE_DISPOSITIONS))
     if keys:
         table = pd.crosstab([d[k] for k in keys], disp, dropna=False)
