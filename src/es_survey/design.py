@@ -37,6 +37,15 @@ def _as_list(value: str | Sequence[str] | None) -> list[str]:
     return list(value)
 
 
+def _show(value: object) -> str:
+    """Readable form of a data value for messages (no numpy scalar reprs)."""
+    if hasattr(value, "item"):
+        value = value.item()  # type: ignore[union-attr]
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return repr(value)
+
+
 def _first_per_code(codes: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     """Value at the first row of each code (vectorised)."""
     out = np.empty(size, dtype=values.dtype)
@@ -208,7 +217,7 @@ class SurveyDesign:
                 if bad.any():
                     i = np.flatnonzero(bad)[0]
                     raise DesignError(
-                        f"fpc column {col!r} has value {data[col].iloc[i]!r} at row "
+                        f"fpc column {col!r} has value {_show(data[col].iloc[i])} at row "
                         f"{data.index[i]!r}; fpc must be a population size (>= 1) or a "
                         "sampling fraction (0 < f <= 1)"
                     )
@@ -219,7 +228,7 @@ class SurveyDesign:
                         i = np.flatnonzero(v < 1)[0]
                         raise DesignError(
                             f"fpc column {col!r} mixes population sizes (>= 1) with the "
-                            f"fraction {v[i]!r} at row {data.index[i]!r}; give all fpc as "
+                            f"fraction {_show(v[i])} at row {data.index[i]!r}; give all fpc as "
                             "population sizes or all as sampling fractions"
                         )
             for s, (col, v) in enumerate(zip(fpcs, values, strict=True)):
@@ -229,10 +238,11 @@ class SurveyDesign:
                 differs = v != first[codes]
                 if differs.any():
                     i = np.flatnonzero(differs)[0]
+                    name = _stratum_name(s, codes[i], stage_labels, data, psus, cluster_codes)
                     raise DesignError(
-                        f"fpc column {col!r} varies within {_stratum_name(s, codes[i], stage_labels, data, psus, cluster_codes)}: "  # noqa: E501
-                        f"{first[codes[i]]!r} and {v[i]!r} (row {data.index[i]!r}); the fpc "
-                        "must be constant within each stratum"
+                        f"fpc column {col!r} varies within {name}: {_show(first[codes[i]])} and "
+                        f"{_show(v[i])} (row {data.index[i]!r}); the fpc must be constant "
+                        "within each stratum"
                     )
                 pop = first if is_popsize else n_psu[s] / first
                 small = pop < n_psu[s]
@@ -240,7 +250,7 @@ class SurveyDesign:
                     h = int(np.flatnonzero(small)[0])
                     name = _stratum_name(s, h, stage_labels, data, psus, cluster_codes)
                     raise DesignError(
-                        f"fpc column {col!r} gives {first[h]!r} for {name}, which has "
+                        f"fpc column {col!r} gives {_show(first[h])} for {name}, which has "
                         f"{int(n_psu[s][h])} sampled units; the fpc implies more than 100% "
                         "sampling: give the population number of units (>= n_h)"
                     )
@@ -254,7 +264,7 @@ class SurveyDesign:
                 i = np.flatnonzero(bad)[0]
                 raise DesignError(
                     f"weights column {weights!r} has {int(bad.sum())} non-positive or "
-                    f"non-numeric values (first {data[weights].iloc[i]!r} at row "
+                    f"non-numeric values (first {_show(data[weights].iloc[i])} at row "
                     f"{data.index[i]!r}); sampling weights must be positive: drop those "
                     "rows or fix the weights"
                 )
@@ -622,7 +632,7 @@ def _stratum_name(
         name = stage_labels[0][h]
         return f"stratum {name!r}" if quote else name
     row = int(np.flatnonzero(cluster_codes[stage - 1] == h)[0])
-    parts = [f"{col}={data[col].iloc[row]!r}" for col in psus[:stage]]
+    parts = [f"{col}={_show(data[col].iloc[row])}" for col in psus[:stage]]
     name = ", ".join(parts)
     return f"unit {name}" if quote else name
 
