@@ -396,3 +396,18 @@ def test_unnamed_and_repeated_unmapped_columns(tmp_path):
         "column 'Typ podmiotu' kept as text under its own header: it belongs to frame variable "
         "'entity_type', not to a responses file"
     )
+
+
+def test_attrs_are_cheap_to_copy_pickle_and_json(tmp_path):
+    import json
+    import pickle
+
+    df = read_frame(_write_xlsx(tmp_path / "f.xlsx", FRAME_HEADERS, FRAME_ROWS))
+    assert copy.deepcopy(df.attrs)["problems"] is df.attrs["problems"]
+    back = pickle.loads(pickle.dumps(df))
+    assert back.attrs == df.attrs
+    assert problems_of(back).equals(problems_of(df))
+    # pandas writes attrs to Parquet metadata with json.dumps
+    assert json.loads(json.dumps(df.attrs))["headers"]["regon"] == "REGON"
+    with pytest.raises(TypeError, match="HeaderMap is read-only"):
+        df.attrs["headers"]["regon"] = "x"

@@ -50,9 +50,8 @@ import csv
 import datetime as dt
 import io as _stdio
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, Literal, NamedTuple
 
 import pandas as pd
@@ -118,14 +117,15 @@ class Problem(NamedTuple):
     message: str
 
 
-class ProblemLog(Sequence[Problem]):
+class ProblemLog(tuple[Problem, ...]):
     """The problems found while reading a file, kept in ``df.attrs["problems"]``.
 
-    An immutable sequence of :class:`Problem` records. pandas deep-copies ``attrs``
-    on every operation and compares them when concatenating; this log copies for
-    free and compares by value, so neither slows down nor breaks pandas (a
-    DataFrame kept in ``attrs`` does both). Get the table with :meth:`to_frame` or
-    :func:`problems_of`.
+    An immutable tuple of :class:`Problem` records. pandas deep-copies ``attrs`` on
+    every operation and compares them when concatenating; this log copies for free
+    and compares by value, so it neither slows pandas down nor breaks
+    ``merge``/``concat`` (a DataFrame kept in ``attrs`` does both), and it is
+    JSON-serialisable (pandas writes ``attrs`` to Parquet metadata as JSON). Get the
+    table with :meth:`to_frame` or :func:`problems_of`.
 
     Parameters
     ----------
@@ -139,28 +139,11 @@ class ProblemLog(Sequence[Problem]):
     (1, 'nip_checksum')
     """
 
-    __slots__ = ("_records",)
+    __slots__ = ()
 
-    def __init__(self, records: Iterable[Problem | Sequence[Any]] = ()) -> None:
-        self._records: tuple[Problem, ...] = tuple(Problem(*r) for r in records)
-
-    def __getitem__(self, index):  # type: ignore[override]
-        """Return one record (or a tuple of records for a slice)."""
-        return self._records[index]
-
-    def __len__(self) -> int:
-        """Return the number of problems."""
-        return len(self._records)
-
-    def __eq__(self, other: object) -> bool:
-        """Compare by value (pandas compares ``attrs`` when concatenating frames)."""
-        if self is other:
-            return True
-        return isinstance(other, ProblemLog) and self._records == other._records
-
-    def __hash__(self) -> int:
-        """Hash by value."""
-        return hash(self._records)
+    def __new__(cls, records: Iterable[Problem | Sequence[Any]] = ()) -> ProblemLog:
+        """Build the log from records."""
+        return super().__new__(cls, (Problem(*r) for r in records))
 
     def __copy__(self) -> ProblemLog:
         """Return self: the log is immutable."""
@@ -169,6 +152,10 @@ class ProblemLog(Sequence[Problem]):
     def __deepcopy__(self, memo: dict[int, Any]) -> ProblemLog:
         """Return self: the log is immutable."""
         return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as the records."""
+        return (ProblemLog, (tuple(self),))
 
     def __repr__(self) -> str:
         """Say how many problems there are and how to see them."""
@@ -179,13 +166,14 @@ class ProblemLog(Sequence[Problem]):
 
     def to_frame(self) -> pd.DataFrame:
         """Return the problems table (see :func:`problems_frame`)."""
-        return problems_frame(self._records)
+        return problems_frame(self)
 
 
-class HeaderMap(Mapping[str, str]):
+class HeaderMap(dict[str, str]):
     """Canonical name → header as written in the file (``df.attrs["headers"]``).
 
-    Immutable, so pandas' deep copies of ``attrs`` cost nothing.
+    A read-only dict, so pandas' deep copies of ``attrs`` cost nothing and it stays
+    JSON-serialisable.
 
     Parameters
     ----------
@@ -194,46 +182,38 @@ class HeaderMap(Mapping[str, str]):
 
     Examples
     --------
-    >>> HeaderMap({"regon": "Nr REGON"})["regon"]
+    >>> h = HeaderMap({"regon": "Nr REGON"})
+    >>> h["regon"]
     'Nr REGON'
+    >>> h["regon"] = "REGON"
+    Traceback (most recent call last):
+    ...
+    TypeError: HeaderMap is read-only; build a new one: HeaderMap({**old, ...})
     """
 
-    __slots__ = ("_map",)
+    __slots__ = ()
 
-    def __init__(self, headers: Mapping[str, str] = MappingProxyType({})) -> None:
-        self._map = dict(headers)
+    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("HeaderMap is read-only; build a new one: HeaderMap({**old, ...})")
 
-    def __getitem__(self, key: str) -> str:
-        """Return the header of ``key``."""
-        return self._map[key]
+    __setitem__ = __delitem__ = __ior__ = _read_only  # type: ignore[assignment]
+    clear = pop = popitem = setdefault = update = _read_only  # type: ignore[assignment]
 
-    def __iter__(self) -> Iterator[str]:
-        """Iterate over canonical names."""
-        return iter(self._map)
-
-    def __len__(self) -> int:
-        """Return the number of columns."""
-        return len(self._map)
-
-    def __eq__(self, other: object) -> bool:
-        """Compare by value."""
-        return self is other or (isinstance(other, Mapping) and dict(self) == dict(other))
-
-    def __hash__(self) -> int:
+    def __hash__(self) -> int:  # type: ignore[override]
         """Hash by value."""
-        return hash(tuple(self._map.items()))
+        return hash(tuple(self.items()))
 
     def __copy__(self) -> HeaderMap:
-        """Return self: the map is immutable."""
+        """Return self: the map is read-only."""
         return self
 
     def __deepcopy__(self, memo: dict[int, Any]) -> HeaderMap:
-        """Return self: the map is immutable."""
+        """Return self: the map is read-only."""
         return self
 
-    def __repr__(self) -> str:
-        """Show the mapping."""
-        return f"HeaderMap({self._map!r})"
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as a plain dict."""
+        return (HeaderMap, (dict(self),))
 
 
 def problems_frame(records: Iterable[Problem | Sequence[Any]] = ()) -> pd.DataFrame:
