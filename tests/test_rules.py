@@ -221,6 +221,19 @@ def test_flag_used_before_definition_is_unknown(tmp_path):
         load_rules(write_rules(tmp_path, text))
 
 
+def test_error_message_names_the_line_of_the_file(tmp_path):
+    # the condition of clause 2 starts on line 13 of the file; the error is on its line 2
+    text = MINIMAL_FLAG.format(when='"emp_uop > 0"') + (
+        '[[flags.clauses]]\nwhen = """emp_civil > 0\n  or emp_uop >> 1"""\nvalue = true\n'
+        'reason = "s"\n'
+    )
+    assert text.splitlines()[12].startswith('when = """emp_civil')
+    with pytest.raises(
+        DataError, match=r"flag 'x', clause 2 \('when'\): line 2, column 15: .* \[file line 14\]"
+    ):
+        load_rules(write_rules(tmp_path, text))
+
+
 def test_error_message_shows_the_expression_and_a_caret(tmp_path):
     with pytest.raises(DataError, match=r"(?s)column 17.*\n    revenue_total > \n {20}\^"):
         load_rules(flag_file(tmp_path, '"revenue_total > "'))
@@ -314,3 +327,10 @@ def test_plain_numpy_dtypes_are_accepted():
     df = pd.DataFrame({"emp_uop": np.array([0, 3]), "runs_dg": np.array([True, False])})
     assert same(evaluate(df, "emp_uop > 0 and not runs_dg"), [False, True])
     assert same(evaluate(df, "emp_uop > 0 or runs_dg"), [True, True])
+
+
+def test_evaluate_can_use_flags_of_a_classified_frame():
+    df = blank_data(3)
+    df["active"] = bools([True, True, NA])
+    df["earning"] = bools([True, False, False])
+    assert same(evaluate(df, "active and not earning"), [False, True, NA])

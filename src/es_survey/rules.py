@@ -705,31 +705,57 @@ def _codebook_scope(codebook: str | Path | None) -> dict[str, _Symbol]:
     return scope
 
 
-def _parse_in_context(text: Any, where: str) -> _Node:
+def _anchor(source: str | None, name: str) -> int:
+    """Offset just after ``name = "<name>"`` in the rule file (0 if not found)."""
+    if not source:
+        return 0
+    found = re.search(rf"""^\s*name\s*=\s*["']{re.escape(name)}["']""", source, re.MULTILINE)
+    return found.end() if found else 0
+
+
+def _file_line(source: str | None, start: int, expr: str) -> tuple[int | None, int]:
+    """File line where ``expr`` first appears after offset ``start``, and the next offset."""
+    idx = source.find(expr, start) if source and expr else -1
+    if idx < 0:
+        return None, start
+    return source.count("\n", 0, idx) + 1, idx + len(expr)  # type: ignore[union-attr]
+
+
+def _parse_in_context(text: Any, where: str, first_line: int | None = None) -> _Node:
     if not isinstance(text, str):
         raise DataError(f"{where}: expected the condition as a string, found {text!r}")
     try:
         return _Parser(text).parse()
     except _RuleSyntaxError as exc:
-        raise _located(exc, text, where) from None
+        raise _located(exc, text, where, first_line) from None
 
 
-def _located(exc: _RuleSyntaxError, text: str, where: str) -> DataError:
+def _located(
+    exc: _RuleSyntaxError, text: str, where: str, first_line: int | None = None
+) -> DataError:
     lines = text.split("\n")
     shown = lines[exc.line - 1] if 0 < exc.line <= len(lines) else ""
     caret = " " * (exc.col - 1) + "^"
+    in_file = f" [file line {first_line + exc.line - 1}]" if first_line else ""
     return DataError(
-        f"{where}: line {exc.line}, column {exc.col}: {exc.message}\n    {shown}\n    {caret}"
+        f"{where}: line {exc.line}, column {exc.col}: {exc.message}{in_file}"
+        f"\n    {shown}\n    {caret}"
     )
 
 
-def _typed(tree: _Node, text: str, scope: Mapping[str, _Symbol], where: str) -> list[str]:
+def _typed(
+    tree: _Node,
+    text: str,
+    scope: Mapping[str, _Symbol],
+    where: str,
+    first_line: int | None = None,
+) -> list[str]:
     """Type-check ``tree`` as a yes/no condition; return the columns/flags it uses."""
     checker = _Checker(scope)
     try:
         kind = checker.check(tree)
     except _RuleSyntaxError as exc:
-        raise _located(exc, text, where) from None
+        raise _located(exc, text, where, first_line) from None
     if kind != "bool":
         raise _located(
             _RuleSyntaxError(
@@ -737,6 +763,7 @@ def _typed(tree: _Node, text: str, scope: Mapping[str, _Symbol], where: str) -> 
             ),
             text,
             where,
+            first_line,
         )
     return checker.used
 
@@ -832,13 +859,13 @@ def load_rules(
     used_columns: list[str] = []
     flags = []
     for i, raw in enumerate(flags_raw, start=1):
-        flag = _read_flag(raw, i, scope, name, used_columns)
+        flag = _read_flag(raw, i, scope, name, used_columns, text)
         flags.append(flag)
         scope[flag.name] = _Symbol("flag", "bool")
     checks = []
     seen_checks: set[str] = set()
     for i, raw in enumerate(doc.get("checks", []), start=1):
-        check = _read_check(raw, i, scope, name, used_columns)
+        check = _read_check(raw, i, scope, name, used_columns, text)
         if check.name in seen_checks:
             raise DataError(f"{name}: check {check.name!r} is defined twice")
         seen_checks.add(check.name)
@@ -882,7 +909,12 @@ def _read_parameters(
 
 
 def _read_flag(
-    raw: Any, i: int, scope: dict[str, _Symbol], name: str, used_columns: list[str]
+    raw: Any,
+    i: int,
+    scope: dict[str, _Symbol],
+    name: str,
+    used_columns: list[str],
+    source: str | None = None,
 ) -> Flag:
     where = f"{name}: flag #{i}"
     if not isinstance(raw, dict):
@@ -929,6 +961,7 @@ def _read_flag(
     if not clauses_raw:
         raise DataError(f"{where}: expected at least one clause")
     clauses = []
+    offset = _anchor(source, fname)
     for j, craw in enumerate(clauses_raw, start=1):
         cwhere = f"{where}, clause {j}"
         if not isinstance(craw, dict):
@@ -942,8 +975,9 @@ def _read_flag(
             value = None
         reason = _require(craw, "reason", str, cwhere)
         note = craw.get("note", "")
-        tree = _parse_in_context(when, f"{cwhere} ('when')")
-        names = _typed(tree, when, scope, f"{cwhere} ('when')")
+        line, offset = _file_line(source, offset, when)
+        tree = _parse_in_context(when, f"{cwhere} ('when')", line)
+        names = _typed(tree, when, scope, f"{cwhere} ('when')", line)
         for n in names:
             if n not in used_columns:
                 used_columns.append(n)
@@ -963,7 +997,12 @@ def _read_flag(
 
 
 def _read_check(
-    raw: Any, i: int, scope: dict[str, _Symbol], name: str, used_columns: list[str]
+    raw: Any,
+    i: int,
+    scope: dict[str, _Symbol],
+    name: str,
+    used_columns: list[str],
+    source: str | None = None,
 ) -> Check:
     where = f"{name}: check #{i}"
     if not isinstance(raw, dict):
@@ -976,8 +1015,9 @@ def _read_check(
     label_pl = _require(raw, "label_pl", str, where)
     label_en = _require(raw, "label_en", str, where)
     when = _require(raw, "when", str, where)
-    tree = _parse_in_context(when, f"{where} ('when')")
-    names = _typed(tree, when, scope, f"{where} ('when')")
+    line, _ = _file_line(source, _anchor(source, cname), when)
+    tree = _parse_in_context(when, f"{where} ('when')", line)
+    names = _typed(tree, when, scope, f"{where} ('when')", line)
     variables = raw.get("variables", names)
     flags = raw.get("flags", [])
     for key, values, role in (("variables", variables, None), ("flags", flags, "flag")):
