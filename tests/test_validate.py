@@ -537,3 +537,14 @@ def test_in_memory_numeric_columns():
         "'2.5' is not a whole number; emp_civil counts osoby in whole numbers",
         "-0.5 is outside the allowed range [0, inf] of revenue_total",
     ]
+
+
+def test_linked_dtypes_survive_unmatched_rows(study_files):
+    study = load_study(*study_files)
+    linked = study.linked
+    assert linked["regon"].dtype == "string"
+    assert linked["source_row"].dtype == "int64"
+    assert linked["source_row_frame"].dtype == "Int64"
+    assert linked["source_row_frame"].tolist() == [2, 3, 2, pd.NA, pd.NA, pd.NA]
+    assert isinstance(linked["entity_type"].dtype, pd.CategoricalDtype)
+    assert linked["sampled"].dtype == "boolean"

@@ -579,11 +579,14 @@ def link(frame: pd.DataFrame, responses: pd.DataFrame, key: str = "regon") -> Li
     right = frame.loc[unique_rows].copy()
     right.attrs = {}
     right[key] = pd.array([str(x) for x in right[key]], dtype="string")
+    # unmatched responses get missing frame values: keep integer columns integer
+    ints = [c for c in right.columns if pd.api.types.is_integer_dtype(right[c].dtype)]
+    right = right.astype(dict.fromkeys(ints, "Int64"))
     left = responses.copy()
     left.attrs = {}
     left[key] = pd.array(rkeys, dtype="string")
     linked = left.merge(right, on=key, how="left", suffixes=("", "_frame"), sort=False)
-    linked[key] = responses[key].to_numpy()
+    linked[key] = responses[key].array
     linked["in_frame"] = pd.array(matched, dtype="bool")
     linked.index = responses.index
     linked.attrs = {
