@@ -411,3 +411,12 @@ def test_attrs_are_cheap_to_copy_pickle_and_json(tmp_path):
     assert json.loads(json.dumps(df.attrs))["headers"]["regon"] == "REGON"
     with pytest.raises(TypeError, match="HeaderMap is read-only"):
         df.attrs["headers"]["regon"] = "x"
+
+
+def test_sheet_option_only_for_xlsx(tmp_path):
+    from es_survey.errors import DesignError
+
+    path = _write_csv(tmp_path / "r.csv", ["REGON", "000331501"])
+    with pytest.raises(DesignError, match=r"sheet='Dane' applies to \.xlsx workbooks only; "
+                                          r".*r\.csv is a \.csv file"):
+        read_responses(path, sheet="Dane")

@@ -57,7 +57,7 @@ from typing import Any, Literal, NamedTuple
 import pandas as pd
 
 from es_survey.codebook import Codebook, Variable, load_codebook
-from es_survey.errors import DataError
+from es_survey.errors import DataError, DesignError
 
 __all__ = [
     "PROBLEM_COLUMNS",
@@ -571,6 +571,11 @@ def _read(
         )
     if file.is_dir():
         raise DataError(f"{file}: is a directory, not a file; give the path of the file")
+    if sheet is not None and suffix != ".xlsx":
+        raise DesignError(
+            f"sheet={sheet!r} applies to .xlsx workbooks only; {file} is a {suffix} file "
+            f"(leave sheet unset)"
+        )
     if suffix == ".xlsx":
         raw = _read_xlsx(file, sheet)
     elif suffix == ".csv":
