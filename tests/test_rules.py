@@ -334,3 +334,24 @@ def test_evaluate_can_use_flags_of_a_classified_frame():
     df["active"] = bools([True, True, NA])
     df["earning"] = bools([True, False, False])
     assert same(evaluate(df, "active and not earning"), [False, True, NA])
+
+
+def test_inline_clause_tables_are_accepted(tmp_path):
+    text = (
+        '[[flags]]\nname = "big"\nlabel_pl = "d"\nlabel_en = "b"\nwhen_missing = "false"\n'
+        "otherwise = false\n"
+        'clauses = [{when = "emp_uop >= 50", value = true, reason = "large", note = "n"},'
+        ' {when = "emp_uop < 50", value = false, reason = "small"}]\n'
+    )
+    rules = load_rules(write_rules(tmp_path, text))
+    assert [c.reason for c in rules.flags[0].clauses] == ["large", "small"]
+
+
+def test_rules_as_a_table():
+    table = load_rules().to_frame()
+    rules = load_rules()
+    assert len(table) == sum(len(f.clauses) + 1 for f in rules.flags)
+    row = table[(table["flag"] == "zaz_rule") & (table["step"] == "2")].iloc[0]
+    assert row["when"] == "emp_disabled / emp_uop < zaz_min_disabled_share"
+    assert row["applies_to"] == "ZAZ"
+    assert row["value"] == "false"

@@ -552,6 +552,12 @@ class Clause:
         Short identifier written to the ``<flag>_reason`` column.
     note : str
         Free-text explanation for readers of the rule file.
+
+    Examples
+    --------
+    >>> clause = load_rules().flags[0].clauses[0]
+    >>> clause.when, clause.value, clause.reason
+    ('in_liquidation', False, 'in_liquidation')
     """
 
     when: str
@@ -584,6 +590,12 @@ class Flag:
         Value for the entity types outside ``applies_to``.
     note : str
         Free-text explanation.
+
+    Examples
+    --------
+    >>> flag = load_rules().flags[-1]
+    >>> flag.name, flag.applies_to, flag.otherwise, flag.when_missing
+    ('zaz_rule', ('ZAZ',), True, 'unknown')
     """
 
     name: str
@@ -614,6 +626,12 @@ class Check:
         Flags whose decision the report shows next to the contradiction.
     note : str
         Free-text explanation.
+
+    Examples
+    --------
+    >>> check = load_rules().checks[2]
+    >>> check.name, check.when, check.flags
+    ('fte_above_headcount', 'emp_uop_fte > emp_uop', ('employing',))
     """
 
     name: str
@@ -664,6 +682,40 @@ class RuleSet:
     def flag_names(self) -> list[str]:
         """Names of the flags, in evaluation order."""
         return [f.name for f in self.flags]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Show the rules as a table an analyst can read (and a report can print).
+
+        Returns
+        -------
+        DataFrame
+            One row per clause, then one ``otherwise`` row per flag, in
+            evaluation order. Columns: ``flag``, ``step`` (1, 2, … or
+            ``"otherwise"``), ``when`` (condition, whitespace collapsed),
+            ``value`` (``"true"``, ``"false"`` or ``"unknown"``), ``reason``,
+            ``when_missing``, ``applies_to`` (comma-separated types, or ``"all"``),
+            ``note``.
+
+        Examples
+        --------
+        >>> table = load_rules().to_frame()
+        >>> rows = table.loc[table["flag"] == "employing", ["step", "when", "value", "reason"]]
+        >>> print(rows.iloc[-2:].to_string(index=False))
+             step        when value           reason
+                3 emp_uop > 0  true    uop_employees
+        otherwise             false no_uop_employees
+        """
+        words = {True: "true", False: "false", None: "unknown"}
+        rows = []
+        for f in self.flags:
+            applies = ", ".join(f.applies_to) if f.applies_to else "all"
+            for k, c in enumerate(f.clauses, start=1):
+                rows.append((f.name, str(k), " ".join(c.when.split()), words[c.value], c.reason,
+                             f.when_missing, applies, c.note))  # fmt: skip
+            rows.append((f.name, "otherwise", "", words[f.otherwise], f.otherwise_reason,
+                         f.when_missing, applies, ""))  # fmt: skip
+        columns = ["flag", "step", "when", "value", "reason", "when_missing", "applies_to", "note"]
+        return pd.DataFrame(rows, columns=columns)
 
 
 # --------------------------------------------------------------------------- loading
