@@ -279,6 +279,8 @@ def test_input_errors():
     ok = pd.DataFrame({"sampled": [True], "contact_outcome": ["complete"]})
     with pytest.raises(DataError, match=r"the responses has no key column 'regon'"):
         assign_dispositions(ok.assign(regon="1"), pd.DataFrame({"id": ["1"]}))
+    with pytest.raises(DataError, match=r"the frame has no key column 'regon'"):
+        assign_dispositions(ok, pd.DataFrame({"regon": ["1"]}))
     d = assign_dispositions(ok)
     with pytest.raises(DesignError, match=r"e = 1.5; expected a number between 0 and 1"):
         response_rates(d, e=1.5)

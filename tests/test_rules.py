@@ -355,3 +355,81 @@ def test_rules_as_a_table():
     assert row["when"] == "emp_disabled / emp_uop < zaz_min_disabled_share"
     assert row["applies_to"] == "ZAZ"
     assert row["value"] == "false"
+
+
+@pytest.mark.parametrize(
+    ("expr", "match"),
+    [
+        ('"emp_uop not 3"', r"line 1, column 13: expected 'in' after 'not'"),
+        ('"emp_uop in [-x]"', r"line 1, column 14: expected a number after '-' in the list"),
+        ('"emp_uop in [1 2]"', r"line 1, column 15: expected ',' or '\]' in the list"),
+        ('"emp_uop in [true]"', r"line 1, column 13: expected a number or a string in the list"),
+        ('"-runs_dg"', r"line 1, column 1: '-' expects a number, found a yes/no value"),
+        ('"runs_dg in [1]"', r"line 1, column 9: 'in' expects a number or a text/code"),
+        ('"runs_dg + 1 > 0"', r"line 1, column 1: '\+' expects numbers, found a yes/no value"),
+    ],
+)
+def test_more_syntax_and_type_errors(tmp_path, expr, match):
+    with pytest.raises(DataError, match=r"flag 'x', clause 1 \('when'\): " + match):
+        load_rules(flag_file(tmp_path, expr))
+
+
+FLAG_HEAD = '[[flags]]\nname = "x"\nlabel_pl = "x"\nlabel_en = "x"\nwhen_missing = "unknown"\n'
+CLAUSE = '[[flags.clauses]]\nwhen = "emp_uop > 0"\nvalue = true\nreason = "r"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("parameters = 3\n" + FLAG_HEAD + "otherwise = false\n" + CLAUSE,
+         r"\[parameters\] must be a table of name = value"),
+        ('[parameters]\n"bad name" = 3\n' + FLAG_HEAD + "otherwise = false\n" + CLAUSE,
+         r"parameter 'bad name': expected a name of letters"),
+        (FLAG_HEAD.replace('"x"', '"2x"', 1) + "otherwise = false\n" + CLAUSE,
+         r"flag '2x': the name must be letters, digits and '_'"),
+        (FLAG_HEAD + "otherwise = false\notherwise_reason = 3\n" + CLAUSE,
+         r"flag 'x': otherwise_reason must be a string"),
+        (FLAG_HEAD + 'otherwise = false\napplies_to = "ZAZ"\n' + CLAUSE,
+         r"flag 'x': applies_to must be a list of entity_type codes"),
+        (FLAG_HEAD + "otherwise = false\nclauses = []\n",
+         r"flag 'x': expected at least one clause"),
+        (FLAG_HEAD + "otherwise = false\nclauses = [3]\n",
+         r"flag 'x', clause 1: expected a table with when, value, reason"),
+        ("flags = [3]\n", r"flag #1: expected a table"),
+        (FLAG_HEAD + "otherwise = false\n" + CLAUSE
+         + '[[checks]]\nname = "c"\nlabel_pl = "c"\nlabel_en = "c"\nwhen = "emp_uop > 1"\n'
+         + '[[checks]]\nname = "c"\nlabel_pl = "c"\nlabel_en = "c"\nwhen = "emp_uop > 2"\n',
+         r"check 'c' is defined twice"),
+        ("checks = [3]\n" + FLAG_HEAD + "otherwise = false\n" + CLAUSE,
+         r"check #1: expected a table"),
+        (FLAG_HEAD + "otherwise = false\n" + CLAUSE
+         + '[[checks]]\nname = "c"\nlabel_pl = "c"\nlabel_en = "c"\nwhen = "x"\nvariables = "x"\n',
+         r"check 'c': variables must be a list of names"),
+        (FLAG_HEAD + "otherwise = false\n" + CLAUSE
+         + '[[checks]]\nname = "c"\nlabel_pl = "c"\nlabel_en = "c"\nwhen = "x"\n'
+         + 'variables = ["revenue"]\n',
+         r"check 'c': variables names 'revenue', which is not a codebook variable or flag"),
+    ],
+)  # fmt: skip
+def test_more_structural_errors(tmp_path, text, match):
+    with pytest.raises(DataError, match=r"rules\.toml: " + match):
+        load_rules(write_rules(tmp_path, text))
+
+
+def test_codebook_errors(tmp_path):
+    rules = flag_file(tmp_path, '"emp_uop > 0"')
+    with pytest.raises(DataError, match=r"nobook\.toml: cannot read the codebook"):
+        load_rules(rules, codebook=tmp_path / "nobook.toml")
+    book = write_rules(tmp_path, "[[variables]\n", "book.toml")
+    with pytest.raises(DataError, match=r"book\.toml: not valid TOML"):
+        load_rules(rules, codebook=book)
+    book = write_rules(tmp_path, '[[variables]]\nname = "emp_uop"\ntype = "float"\n', "b2.toml")
+    with pytest.raises(DataError, match=r"b2\.toml: variable 'emp_uop' has type 'float'; expected"):
+        load_rules(rules, codebook=book)
+    book = write_rules(tmp_path, '[[variables]]\nname = "emp_uop"\ntype = "integer"\n', "b3.toml")
+    assert load_rules(rules, codebook=book).variables == ("emp_uop",)
+
+
+def test_evaluate_rejects_a_non_string_expression():
+    with pytest.raises(DataError, match=r"expected the condition as a string, found 3"):
+        evaluate(blank_data(1), 3)

@@ -478,6 +478,8 @@ class _Checker:
             )
         else:
             items = node.items or ()
+        if kind == "bool":
+            raise _RuleSyntaxError(node.line, node.col, "'in' expects a number or a text/code")
         codes = self._codes_of(node.operand)
         for item in items:
             item_kind = _literal_kind(item.value)
@@ -489,8 +491,6 @@ class _Checker:
                     f"tested with 'in' is {_KIND_WORDS[kind]}",
                 )
             self._check_code(codes, item, node.operand)
-        if kind == "bool":
-            raise _RuleSyntaxError(node.line, node.col, "'in' expects a number or a text/code")
         return "bool"
 
     def _check_binary(self, node: _Binary) -> str:
