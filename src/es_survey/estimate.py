@@ -549,8 +549,13 @@ def _by_codes(
                 f"(e.g. with a 'missing' label) or leave those rows out with "
                 f"design.domain(df[{name!r}].notna())"
             )
-        codes_list.append(codes.astype(np.int64))
+        codes_list.append(codes.astype(np.int64, copy=False))
         uniques_list.append(uniques)
+    if len(names) == 1 and mask.all():
+        # every level of a factorised column occurs: its codes are the domains
+        return tuple(names), pd.DataFrame({names[0]: np.asarray(uniques_list[0])}), codes_list[
+            0
+        ], len(uniques_list[0])
     key = np.zeros(n, dtype=np.int64)
     size = 1
     for codes, uniques in zip(codes_list, uniques_list, strict=True):
@@ -616,7 +621,7 @@ def _setup(
     w = np.where(member, design._weights, 0.0) if not member.all() else design._weights
     n_hat = np.bincount(bins, weights=w, minlength=n_domains + 1)[:-1]
     n = np.bincount(bins, minlength=n_domains + 1)[:-1].astype(float)
-    keys = design._engine.domain_keys(member_dom, n_domains)
+    keys = design._engine.domain_keys(bins, n_domains)
     if df is None:
         dfs = design._engine.degrees_of_freedom(member_dom, n_domains, keys)
     else:
@@ -656,11 +661,19 @@ def _per_row(setup: _Setup, per_domain: np.ndarray) -> np.ndarray:
     return padded[setup.bins]
 
 
-def _svyvar(setup: _Setup, values: np.ndarray) -> np.ndarray:
-    """R's ``svyvar`` of each column within each domain: n/(n-1) sum w (y - ybar)^2 / N."""
+def _centred(setup: _Setup, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Domain weighted means (D, k) and the residuals of member rows (zero elsewhere)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         centre = _domain_sums(setup, setup.w[:, None] * values) / setup.n_hat[:, None]
-        resid = values - _per_row(setup, centre)
+    resid = values - _per_row(setup, centre)
+    if not (setup.dom >= 0).all():
+        resid[setup.dom < 0] = 0.0
+    return centre, resid
+
+
+def _svyvar(setup: _Setup, resid: np.ndarray) -> np.ndarray:
+    """R's ``svyvar`` within each domain from residuals: n/(n-1) sum w r^2 / N."""
+    with np.errstate(divide="ignore", invalid="ignore"):
         ss = _domain_sums(setup, setup.w[:, None] * resid * resid)
         n = setup.n[:, None]
         return np.where(n > 1, ss / setup.n_hat[:, None] * n / (n - 1.0), np.nan)
@@ -790,13 +803,14 @@ def total(
     if interval not in ("wald", "log"):
         raise DesignError(f"interval={interval!r} is not available; use 'wald' or 'log'")
     setup, labels = _linear(design, y, by, na_rm, df)
-    est = _domain_sums(setup, setup.w[:, None] * setup.y)
     influence = setup.w[:, None] * setup.y
+    est = _domain_sums(setup, influence)
     var = _variances(setup, influence)
+    _, resid = _centred(setup, setup.y)
     with np.errstate(divide="ignore", invalid="ignore"):
         big_n = setup.n_hat[:, None]
         n = setup.n[:, None]
-        vsrs = _svyvar(setup, setup.y) * big_n**2 * (big_n - n) / (big_n * n)
+        vsrs = _svyvar(setup, resid) * big_n**2 * (big_n - n) / (big_n * n)
         deff = var / vsrs
     factory = _wald_interval if interval == "wald" else _log_interval
     return _result(design, setup, "total", labels, est, var, deff, level, factory, influence)
@@ -850,15 +864,15 @@ def mean(
 
 
 def _mean_parts(setup: _Setup) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    est, resid = _centred(setup, setup.y)
     with np.errstate(divide="ignore", invalid="ignore"):
         big_n = setup.n_hat[:, None]
-        est = _domain_sums(setup, setup.w[:, None] * setup.y) / big_n
-        resid = setup.y - _per_row(setup, est)
-        influence = setup.w[:, None] * resid / _per_row(setup, np.broadcast_to(big_n, est.shape))
-        influence = np.where((setup.dom >= 0)[:, None], influence, 0.0)
+        inv_n = np.zeros(setup.n_domains + 1)
+        inv_n[:-1] = 1.0 / setup.n_hat
+        influence = (setup.w * inv_n[setup.bins])[:, None] * resid
         var = _variances(setup, influence)
         n = setup.n[:, None]
-        vsrs = _svyvar(setup, setup.y) * (big_n - n) / (big_n * n)
+        vsrs = _svyvar(setup, resid) * (big_n - n) / (big_n * n)
         deff = np.where(big_n < n, np.nan, var / vsrs)
     return est, var, deff, influence
 
@@ -925,7 +939,8 @@ def ratio(
         var = _variances(setup, influence)
         big_n = setup.n_hat[:, None]
         n = setup.n[:, None]
-        vsrs = _svyvar(setup, resid) * big_n**2 * (big_n - n) / (big_n * n)
+        _, r_resid = _centred(setup, resid)
+        vsrs = _svyvar(setup, r_resid) * big_n**2 * (big_n - n) / (big_n * n)
         deff = var / vsrs
     labels = [(f"{c.variable}/{den.variable}", "") for c in nums]
     return _result(design, setup, "ratio", labels, est, var, deff, level, _wald_interval, influence)

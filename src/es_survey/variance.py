@@ -307,14 +307,11 @@ class TaylorVariance:
         if _dense(stage, n_domains, domain.shape[0]):
             keys = keys or self.domain_keys(domain, n_domains)
             width = n_domains + 1
-            units = np.bincount(keys.unit[0], minlength=stage.n_clusters * width).reshape(
-                stage.n_clusters, width
-            )[:, :n_domains]
-            cells = np.bincount(keys.stratum[0], minlength=stage.n_strata * width).reshape(
-                stage.n_strata, width
-            )[:, :n_domains]
-            n_units = np.count_nonzero(units, axis=0)
-            n_cells = np.count_nonzero(cells, axis=0)
+            units = np.bincount(keys.unit[0], minlength=stage.n_clusters * width)
+            cells = np.bincount(keys.stratum[0], minlength=stage.n_strata * width)
+            n_units = np.count_nonzero(units.reshape(stage.n_clusters, width), axis=0)
+            n_cells = np.count_nonzero(cells.reshape(stage.n_strata, width), axis=0)
+            n_units, n_cells = n_units[:n_domains], n_cells[:n_domains]
             return (n_units - n_cells).astype(float)
         rows = domain >= 0
         dom = domain[rows]
@@ -332,7 +329,7 @@ class TaylorVariance:
         Parameters
         ----------
         domain : numpy.ndarray
-            Domain code of each row, ``-1`` for rows in no domain.
+            Domain code of each row, ``-1`` (or ``D``) for rows in no domain.
         n_domains : int
             Number of domains ``D``.
 
@@ -341,7 +338,7 @@ class TaylorVariance:
         DomainKeys
             Keys to pass to :meth:`domain_cov` and :meth:`degrees_of_freedom`.
         """
-        dom = np.where(domain >= 0, domain, n_domains)
+        dom = np.where(domain >= 0, domain, n_domains) if domain.min(initial=0) < 0 else domain
         width = n_domains + 1
         unit = tuple(stage.clusters * width + dom for stage in self.stages)
         stratum = tuple(stage.strata * width + dom for stage in self.stages)
