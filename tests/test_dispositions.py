@@ -288,3 +288,39 @@ def test_input_errors():
         eligibility_rate(d, by="stratum")
     with pytest.raises(DesignError, match=r"reconcile: column\(s\) 'disposition'"):
         reconcile(ok)
+
+
+def test_weighted_eligibility_and_rates():
+    frame = make_frame(
+        {"A": {"complete": 3, "ineligible_ceased": 1},
+         "B": {"complete": 1, "ineligible_not_es": 1, "unknown_eligibility": 1}}
+    )  # fmt: skip
+    frame["w"] = np.where(frame["stratum"] == "A", 2.0, 10.0)
+    d = assign_dispositions(frame)
+    # unweighted: e = 4 / (4 + 2)
+    assert eligibility_rate(d)["e"].iloc[0] == pytest.approx(4 / 6, rel=1e-12)
+    # weighted: eligible = 3*2 + 1*10 = 16, ineligible = 1*2 + 1*10 = 12 → e = 16/28 = 4/7
+    e = eligibility_rate(d, weight="w").iloc[0]
+    assert [e["eligible"], e["ineligible"], e["unknown"]] == [16.0, 12.0, 10.0]
+    assert e["e"] == pytest.approx(4 / 7, rel=1e-12)
+    r = response_rates(d, weight="w").iloc[0]
+    # RR1 = 16 / (16 + 0 + 10); RR3 = 16 / (16 + (4/7)*10) = 112/152
+    assert r["RR1"] == pytest.approx(16 / 26, rel=1e-12)
+    assert r["RR3"] == pytest.approx(112 / 152, rel=1e-12)
+    # within a stratum the weights are equal, so the weighted rates equal the unweighted
+    by_w = response_rates(d, by="stratum", weight="w").set_index("stratum")
+    by_u = response_rates(d, by="stratum").set_index("stratum")
+    assert by_w.loc["B", "RR3"] == pytest.approx(by_u.loc["B", "RR3"], rel=1e-12)
+    frame.loc[0, "w"] = -1.0
+    with pytest.raises(DataError, match=r"'w' has non-numeric or negative weights in row\(s\) 2"):
+        eligibility_rate(assign_dispositions(frame), weight="w")
+
+
+def test_rates_by_two_columns():
+    frame = make_frame({"A": {"complete": 2, "refusal": 2}, "B": {"complete": 1}})
+    frame["type"] = ["X", "Y", "X", "Y", "X"]
+    r = response_rates(assign_dispositions(frame), by=["stratum", "type"])
+    got = {(a, b): v for a, b, v in zip(r["stratum"], r["type"], r["RR1"], strict=True)}
+    # A/X: complete + refusal → 1/2; A/Y: complete + refusal → 1/2; B/X: 1/1
+    assert got[("A", "X")] == 0.5 and got[("A", "Y")] == 0.5 and got[("B", "X")] == 1.0
+    assert np.isnan(got[("B", "Y")])  # an empty cell is kept, its rate undefined

@@ -320,30 +320,57 @@ def reconcile(dispositions: pd.DataFrame, *, strict: bool = True) -> pd.DataFram
     return table
 
 
-def _counts(dispositions: pd.DataFrame, by: str | Sequence[str] | None) -> pd.DataFrame:
-    """Sampled-unit counts per disposition, overall or per group of ``by``."""
+def _counts(
+    dispositions: pd.DataFrame, by: str | Sequence[str] | None, weight: str | None = None
+) -> pd.DataFrame:
+    """Sampled-unit counts (or weight sums) per disposition, overall or per group."""
     keys = [by] if isinstance(by, str) else list(by or [])
-    _require_columns(dispositions, ["disposition", *keys], "rates")
+    _require_columns(dispositions, ["disposition", *keys, *([weight] if weight else [])], "rates")
     d = dispositions[dispositions["disposition"].astype(object) != "not_sampled"]
-    for k in keys:
+    for k in [*keys, *([weight] if weight else [])]:
         gap = d[k].isna().to_numpy()
         if gap.any():
             raise DataError(
                 f"column {k!r} is missing for sampled unit(s) in row(s) {_row_labels(d, gap)}; "
-                "expected a group for every sampled unit (rates would silently drop them)"
+                "expected a value for every sampled unit (rates would silently drop them)"
             )
+    if weight:
+        w = pd.to_numeric(d[weight], errors="coerce").astype(float)
+        bad = ~np.isfinite(w.to_numpy()) | (w.to_numpy() < 0)
+        if bad.any():
+            raise DataError(
+                f"column {weight!r} has non-numeric or negative weights in row(s) "
+                f"{_row_labels(d, bad)}; expected design weights >= 0"
+            )
+    else:
+        w = pd.Series(1, index=d.index)
     disp = pd.Categorical(d["disposition"].astype(object), categories=list(_SAMPLE_DISPOSITIONS))
-    if keys:
-        table = pd.crosstab([d[k] for k in keys], disp, dropna=False)
-        table = table.reindex(columns=list(_SAMPLE_DISPOSITIONS), fill_value=0)
-        table.columns = list(_SAMPLE_DISPOSITIONS)
-        return table.reset_index()
-    counts = pd.Series(disp).value_counts().reindex(list(_SAMPLE_DISPOSITIONS), fill_value=0)
-    return pd.DataFrame([counts.to_numpy()], columns=list(_SAMPLE_DISPOSITIONS))
+    frame = pd.DataFrame({"_disp": disp, "_w": w.to_numpy()}, index=d.index)
+    for k in keys:
+        frame[k] = d[k].to_numpy()
+    table = (
+        frame.pivot_table(
+            index=keys or None,
+            columns="_disp",
+            values="_w",
+            aggfunc="sum",
+            fill_value=0,
+            observed=False,
+            dropna=False,
+        )
+        if keys
+        else frame.groupby("_disp", observed=False)["_w"].sum().to_frame().T
+    )
+    table = table.reindex(columns=list(_SAMPLE_DISPOSITIONS), fill_value=0)
+    table.columns = list(_SAMPLE_DISPOSITIONS)
+    return table.reset_index() if keys else table.reset_index(drop=True)
 
 
 def eligibility_rate(
-    dispositions: pd.DataFrame, by: str | Sequence[str] | None = None
+    dispositions: pd.DataFrame,
+    by: str | Sequence[str] | None = None,
+    *,
+    weight: str | None = None,
 ) -> pd.DataFrame:
     r"""Estimate the eligibility rate AAPOR "e" among sampled units of known eligibility.
 
@@ -351,8 +378,10 @@ def eligibility_rate(
 
     the share of eligible units among the sampled units whose eligibility was
     established (the proportional-allocation estimate of AAPOR Standard
-    Definitions, 2023). Unweighted counts. ``e`` is used for the units of
-    unknown eligibility in RR3/RR4, REF2, CON2 and by the weighting step.
+    Definitions, 2023). Counts are unweighted unless ``weight`` names a
+    design-weight column; then each count is a sum of weights (use it when
+    selection probabilities differ within a group). ``e`` is used for the units
+    of unknown eligibility in RR3/RR4, REF2, CON2 and by the weighting step.
 
     Parameters
     ----------
@@ -360,6 +389,8 @@ def eligibility_rate(
         Output of :func:`assign_dispositions`.
     by : str or list of str, optional
         Column(s) of ``dispositions`` (e.g. ``"stratum"``): one rate per group.
+    weight : str, optional
+        Column of design weights; counts become weighted sums.
 
     Returns
     -------
@@ -377,7 +408,7 @@ def eligibility_rate(
        eligible  ineligible  unknown     e
     0         3           1        1  0.75
     """
-    c = _counts(dispositions, by)
+    c = _counts(dispositions, by, weight)
     keys = [col for col in c.columns if col not in _SAMPLE_DISPOSITIONS]
     out = c[keys].copy()
     out["eligible"] = c["complete"] + c["partial"] + c["refusal"] + c["non_contact"]
@@ -400,6 +431,7 @@ def response_rates(
     by: str | Sequence[str] | None = None,
     *,
     e: float | None = None,
+    weight: str | None = None,
 ) -> pd.DataFrame:
     r"""Compute the AAPOR response, cooperation, refusal and contact rates.
 
@@ -423,7 +455,9 @@ def response_rates(
     * CON2 = ((I+P) + R + O) / ((I+P) + (R+NC+O) + e(UH+UO))
     * CON3 = ((I+P) + R + O) / ((I+P) + (R+NC+O))
 
-    Ineligible units enter no rate. Counts are unweighted.
+    Ineligible units enter no rate. Counts are unweighted unless ``weight``
+    names a design-weight column (then every count is a sum of weights, the
+    weighted rates AAPOR recommends when selection probabilities differ).
 
     Parameters
     ----------
@@ -434,6 +468,8 @@ def response_rates(
     e : float, optional
         Eligibility rate for the unknown-eligibility units, in [0, 1]. ``None``
         (default) estimates it per group with :func:`eligibility_rate`.
+    weight : str, optional
+        Column of design weights; counts become weighted sums.
 
     Returns
     -------
@@ -465,7 +501,7 @@ def response_rates(
     """
     if e is not None and not (isinstance(e, int | float) and 0.0 <= float(e) <= 1.0):
         raise DesignError(f"e = {e!r}; expected a number between 0 and 1, or None to estimate it")
-    c = _counts(dispositions, by)
+    c = _counts(dispositions, by, weight)
     keys = [col for col in c.columns if col not in _SAMPLE_DISPOSITIONS]
     out = c[keys].copy()
     i = c["complete"].to_numpy(dtype=float)
@@ -475,12 +511,18 @@ def response_rates(
     o = np.zeros(len(c))
     u = c["unknown_eligibility"].to_numpy(dtype=float)
     if e is None:
-        ev = eligibility_rate(dispositions, by)["e"].to_numpy(dtype=float)
+        ev = eligibility_rate(dispositions, by, weight=weight)["e"].to_numpy(dtype=float)
     else:
         ev = np.full(len(c), float(e))
+    as_count = (lambda x: x) if weight else (lambda x: x.astype(int))
     out["I"], out["P"], out["R"], out["NC"], out["O"], out["U"] = (
-        i.astype(int), p.astype(int), r.astype(int), nc.astype(int), o.astype(int), u.astype(int)
-    )  # fmt: skip
+        as_count(i),
+        as_count(p),
+        as_count(r),
+        as_count(nc),
+        as_count(o),
+        as_count(u),
+    )
     out["ineligible"] = c["ineligible"].to_numpy()
     out["e"] = ev
     ip = i + p
