@@ -420,3 +420,16 @@ def test_responses_file(demo):
             if value is not None:
                 assert value == t[var], (regon, var)
     assert checked > 500
+
+
+def test_certainty_units_form_a_take_all_stratum():
+    pop = synth.make_population(2023)
+    mask = np.zeros(len(pop), dtype=bool)
+    mask[[0, 5, 9]] = True
+    sample = synth.draw_sample(pop, rng=3, certainty=mask)
+    chosen = sample[sample["stratum"] == "CERTAINTY"]
+    assert sorted(chosen.index) == sorted(pop.index[[0, 5, 9]])
+    assert (chosen["weight"] == 1).all() and (chosen["N_h"] == 3).all()
+    assert sample["weight"].sum() == pytest.approx(len(pop))
+    with pytest.raises(DesignError, match="certainty has 2 values; the population has 632 rows"):
+        synth.draw_sample(pop, rng=3, certainty=[True, False])

@@ -835,6 +835,7 @@ def draw_sample(
     rng: int | np.random.Generator | None = None,
     *,
     ngo_fraction: float = 0.5,
+    certainty: np.ndarray | pd.Series | None = None,
 ) -> pd.DataFrame:
     r"""Draw a stratified simple random sample without replacement.
 
@@ -853,6 +854,10 @@ def draw_sample(
         Source of randomness.
     ngo_fraction : float, default 0.5
         Sampling fraction :math:`f` of the NGO strata, in (0, 1].
+    certainty : array of bool, optional
+        Units to take with certainty, in a take-all stratum of their own labelled
+        ``"CERTAINTY"`` (e.g. the large employers, when the frame has a size
+        measure). One value per frame row.
 
     Returns
     -------
@@ -878,8 +883,18 @@ def draw_sample(
         raise DesignError(f"ngo_fraction={ngo_fraction!r} must be in (0, 1]")
     gen = _generator(rng)
     codes, labels = _strata_codes(population)
+    groups = [lab.split("-")[0] for lab in labels]
+    if certainty is not None:
+        mask = np.asarray(certainty, dtype=bool)
+        if mask.shape != codes.shape:
+            raise DesignError(
+                f"certainty has {mask.size} values; the population has {codes.size} rows"
+            )
+        labels = np.append(labels, "CERTAINTY").astype(object)
+        groups.append("CERTAINTY")
+        codes = np.where(mask, len(labels) - 1, codes)
     big_n = np.bincount(codes, minlength=len(labels))
-    take_all = np.array([lab.split("-")[0] in _TAKE_ALL_GROUPS for lab in labels])
+    take_all = np.array([g in _TAKE_ALL_GROUPS or g == "CERTAINTY" for g in groups])
     small_n = np.where(
         take_all, big_n, np.minimum(big_n, np.maximum(2, np.round(ngo_fraction * big_n)))
     ).astype(np.int64)
