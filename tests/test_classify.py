@@ -142,6 +142,19 @@ def test_declared_inactive_respondent_routed_past_sections():
     assert flag(out, "social_enterprise")[:2] == [False, False]
 
 
+def test_reported_staff_decides_employing_even_if_activity_is_undetermined():
+    # the register and the declaration are silent, revenue unknown: activity undetermined,
+    # but 2 employees on UoP were reported, so the unit employs
+    df = units({"in_liquidation": NA, "active_declared": NA, "revenue_total": NA,
+                "emp_uop": 2, "emp_uop_half_fte": 2, "emp_uop_fte": 2.0})  # fmt: skip
+    out = classify(df)
+    assert flag(out, "active") == [None]
+    assert reasons(out, "active") == ["missing: in_liquidation"]
+    assert flag(out, "employing") == [True]
+    assert reasons(out, "employing") == ["uop_employees"]
+    assert flag(out, "employing_broad") == [True]
+
+
 def test_gus_rule_parameters(tmp_path):
     df = units(ZERO, {**ZERO, "active_declared": NA})
     assert flag(classify(df), "active") == [True, False]
