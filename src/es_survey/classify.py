@@ -8,12 +8,30 @@ column that names the clause that decided it, or why it could not be decided.
 rule set that caught a contradiction and what :func:`classify` decided about it.
 
 The rules are data (``data/raw/rules.toml``; see :mod:`es_survey.rules` for the
-language). How the default rules treat the reintegration units: CIS, KIS and WTZ
-report *participants*, who are not employees; participants never count as
-employment, a CIS/KIS/WTZ reporting exactly as many employees as participants
-gets ``employing`` = ``<NA>`` (reason ``participants_reported_as_employees``),
-and participants count as evidence of activity (the GUS "no revenue and no
-employment → inactive" clause does not catch a unit with participants).
+language and :meth:`es_survey.rules.RuleSet.to_frame` for a readable table).
+The default rules, in short (``domain.md`` §2 and §7):
+
+* ``active``: false if in liquidation; false by the GUS convention "no revenue
+  and nobody employed" for a unit that does not declare itself active (a
+  parameter makes it override the declaration); false if declared inactive with
+  nothing reported in the later sections (the questionnaire routes such a unit
+  past them); true on revenue, paid staff or (CIS/KIS/WTZ) participants; true
+  if declared active; otherwise false.
+* ``earning``: DG, odpłatna DPP or other paid activity ticked, or earned
+  revenue > 0. ``employing``: UoP headcount > 0. ``employing_broad``: UoP or
+  civil-law contracts.
+* ``social_enterprise`` (entity types eligible for the 2022 Act status; CIS,
+  KIS, ZAZ, WTZ are units of a founder and get false): earning, at least 3
+  employees at ≥ ½ FTE, and for the reintegration type (the types listed in
+  the ``ps_reintegration_types`` parameter, by default the spółdzielnia
+  socjalna) at least 30% of employees at risk of social exclusion.
+* ``zaz_rule`` (ZAZ only): disabled ≥ 70% and moderate degree ≤ 35% of employees.
+
+CIS, KIS and WTZ report *participants*, who are not employees: participants
+never count as employment; a CIS/KIS/WTZ reporting exactly as many employees as
+participants gets ``employing`` = ``<NA>`` (reason
+``participants_reported_as_employees``, also listed by the consistency report);
+participants count as evidence of activity.
 """
 
 from __future__ import annotations
@@ -39,7 +57,7 @@ __all__ = ["classify", "consistency_report"]
 _REPORT_COLUMNS = ["regon", "source_row", "check", "variables", "values", "decision"]
 
 
-def _flag_columns(flag: Flag, ruleset: RuleSet) -> list[str]:
+def _flag_columns(flag: Flag) -> list[str]:
     names: list[str] = []
     if flag.applies_to is not None:
         names.append("entity_type")
@@ -138,7 +156,7 @@ def _run_flags(
     values: dict[str, _Val] = {}
     reasons: dict[str, np.ndarray] = {}
     for flag in ruleset.flags:
-        needed = [c for c in _flag_columns(flag, ruleset) if c not in values]
+        needed = [c for c in _flag_columns(flag) if c not in values]
         columns = [c for c in needed if ruleset.scope[c].role == "column"]
         values.update(
             _values_for(df, columns, ruleset.scope, f"flag {flag.name!r} of {ruleset.source}")
