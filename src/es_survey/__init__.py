@@ -22,6 +22,15 @@ from es_survey.errors import DataError, DesignError, EsSurveyError, PrecisionWar
 from es_survey.estimate import Estimate
 from es_survey.io import read_frame, read_responses
 from es_survey.rules import RuleSet, evaluate, load_rules
+from es_survey.tables import (
+    format_interval,
+    format_number,
+    format_percent,
+    publication_table,
+    reliability,
+    reliability_footnote,
+    reliability_frame,
+)
 from es_survey.validate import SurveyData, check_frame, check_responses, link, load_study
 
 try:
@@ -47,12 +56,19 @@ __all__ = [
     "consistency_report",
     "eligibility_rate",
     "evaluate",
+    "format_interval",
+    "format_number",
+    "format_percent",
     "link",
     "load_codebook",
     "load_rules",
     "load_study",
+    "publication_table",
     "read_frame",
     "read_responses",
     "reconcile",
+    "reliability",
+    "reliability_footnote",
+    "reliability_frame",
     "response_rates",
 ]
