@@ -21,6 +21,7 @@ from es_survey.dispositions import (
 from es_survey.errors import DataError, DesignError, EsSurveyError, PrecisionWarning
 from es_survey.estimate import Estimate
 from es_survey.io import read_frame, read_responses
+from es_survey.replicate import ReplicateDesign
 from es_survey.rules import RuleSet, evaluate, load_rules
 from es_survey.tables import (
     format_interval,
@@ -45,6 +46,7 @@ __all__ = [
     "EsSurveyError",
     "Estimate",
     "PrecisionWarning",
+    "ReplicateDesign",
     "RuleSet",
     "SurveyData",
     "SurveyDesign",

@@ -25,6 +25,7 @@ from es_survey.variance import LONELY_PSU_RULES, LonelyPsu, Stage, TaylorVarianc
 
 if TYPE_CHECKING:
     from es_survey.estimate import Estimate
+    from es_survey.replicate import ReplicateDesign
 
 __all__ = ["SurveyDesign"]
 
@@ -597,6 +598,56 @@ class SurveyDesign:
         from es_survey import estimate
 
         return estimate.quantile(self, y, q, by, na_rm=na_rm, df=df, level=level)
+
+    # -------------------------------------------------------------- replicates
+    def replicate(
+        self,
+        method: Literal["JK1", "JKn", "BRR", "Fay", "bootstrap"],
+        *,
+        rho: float | None = None,
+        replicates: int | None = None,
+        rng: int | np.random.Generator | None = None,
+        mse: bool = False,
+    ) -> ReplicateDesign:
+        """Replicate-weight version of this design (R ``as.svrepdesign``).
+
+        See :mod:`es_survey.replicate` for the methods, their ``scale`` and
+        ``rscales``, and the degrees of freedom.
+
+        Parameters
+        ----------
+        method : {"JK1", "JKn", "BRR", "Fay", "bootstrap"}
+            ``"JK1"`` (unstratified delete-one-PSU jackknife), ``"JKn"``
+            (stratified jackknife), ``"BRR"`` (exactly 2 PSUs per stratum),
+            ``"Fay"`` (BRR with factors ``1 +/- (1 - rho)``), ``"bootstrap"``
+            (Rao-Wu rescaling bootstrap).
+        rho : float, optional
+            Fay's coefficient, ``0 < rho < 1`` (``method="Fay"`` only).
+        replicates : int, optional
+            Number of bootstrap replicates (default 500; bootstrap only).
+        rng : int or numpy.random.Generator, optional
+            Seed or generator of the bootstrap draws (bootstrap only).
+        mse : bool
+            Centre squared deviations at the full-sample estimate.
+
+        Returns
+        -------
+        ReplicateDesign
+            A new design; this one is unchanged.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 6.0], "w": [2.0, 2.0, 2.0, 2.0]})
+        >>> r = SurveyDesign(df, weights="w").replicate("JK1")
+        >>> r
+        ReplicateDesign: 4 rows, JK1 with 4 replicates, scale=0.75, df=3, mse=False
+        >>> round(float(r.total("y").se[0]), 6)
+        8.640988
+        """
+        from es_survey.replicate import _from_design
+
+        return _from_design(self, method, rho=rho, replicates=replicates, rng=rng, mse=mse)
 
 
 class _LazyLabels:

@@ -1133,10 +1133,16 @@ def quantile(
         with np.errstate(divide="ignore", invalid="ignore"):
             big_n = setup.n_hat[:, None]
             p_hat = _domain_sums(setup, setup.w[:, None] * indicator) / big_n
-            resid = indicator - _per_row(setup, p_hat)
-            infl = setup.w[:, None] * resid / _per_row(setup, np.broadcast_to(big_n, p_hat.shape))
-            infl = np.where(rows[:, None], infl, 0.0)
-            p_se = np.sqrt(np.maximum(_variances(setup, infl), 0.0))
+            replicate_var = getattr(design, "_mean_variance", None)
+            if replicate_var is None:
+                resid = indicator - _per_row(setup, p_hat)
+                infl = setup.w[:, None] * resid / _per_row(
+                    setup, np.broadcast_to(big_n, p_hat.shape)
+                )
+                infl = np.where(rows[:, None], infl, 0.0)
+                p_se = np.sqrt(np.maximum(_variances(setup, infl), 0.0))
+            else:  # a replicate design: the CDF is re-estimated on every replicate (R)
+                p_se = np.sqrt(np.maximum(replicate_var(setup, indicator), 0.0))
         lower, upper = _woodruff(parts, p_hat, p_se, setup.df, level)
         with np.errstate(invalid="ignore"):
             se[:, j, :] = (upper - lower) / (2.0 * crit[:, None])

@@ -1,0 +1,1305 @@
+r"""Replicate-weight designs: JK1, JKn, BRR, Fay, Rao-Wu bootstrap, supplied weights.
+
+A replicate design carries, besides the full-sample weights ``w``, ``R`` sets of
+replicate analysis weights ``w_r``. Every estimator is *re-estimated* with each
+replicate weight set (a mean on replicate ``r`` is ``sum w_r y / sum w_r``, not
+a linearisation), and the variance is R ``survey``'s ``svrVar``:
+
+.. math::
+
+    \hat V = \mathrm{scale} \sum_r \mathrm{rscales}_r (\hat\theta_r - c)^2,
+
+with ``c`` the mean of the replicate estimates (``mse=False``, R's default) or
+the full-sample estimate (``mse=True``). The methods differ only in how the
+replicates are built and in ``scale``/``rscales`` (R ``as.svrepdesign``):
+
+========= ============================================ ================== ===================
+method    replicate ``r`` (factor applied to weights)  scale              rscales
+========= ============================================ ================== ===================
+JK1       PSU ``r`` deleted, others ``n / (n - 1)``    ``(1-f)(n-1)/n``   1
+JKn       PSU ``r`` of stratum ``h`` deleted, other    1                  ``(1-f_h)(n_h-1)/n_h``
+          PSUs of ``h`` times ``n_h / (n_h - 1)``
+BRR       one PSU of each pair (2 or 0), Hadamard      ``1 / R``          1
+Fay       ``1 +/- (1 - rho)`` instead of 2 and 0       ``1/(R(1-rho)^2)`` 1
+bootstrap Rao-Wu: ``n_h - 1`` PSUs drawn with          ``1 / (R - 1)``    1
+          replacement per stratum, ``n_h/(n_h-1)`` x
+          the number of draws
+========= ============================================ ================== ===================
+
+Replicate totals for every replicate, domain and variable come from one sparse
+product: the weighted values are summed per (replicate group, domain, variable)
+with integer codes, and that (groups x cells) matrix is multiplied by the
+(groups x R) matrix of replicate factors. Rows of one PSU share the factors of
+their PSU, so a generated design stores a PSU-level factor matrix (as R's
+``compress=TRUE``).
+
+Degrees of freedom are R's ``degf`` for replicate designs: the rank of the
+replicate analysis weights minus one; for a domain (``by=``, ``domain()``,
+``na_rm``) the rank of the weights of the domain's rows. For JK1, JKn, BRR and
+Fay designs the rank follows from the construction (a set of ``m_h`` PSUs in
+each stratum has rank ``sum m_h - (number of complete strata - 1)`` for the
+jackknives; ``strata present + 1`` when some pair is complete for BRR/Fay);
+otherwise it is computed numerically (singular values above ``1e-5`` times the
+largest, R's ``qr(tol = 1e-5)``). For a bootstrap with many domains, where the
+numerical rank would cost more than the estimate, the generic rank
+``min(R, sum m_h - (complete strata - 1))`` is used; it differs from the exact
+rank only when two random replicates coincide.
+
+Weighting steps (:meth:`ReplicateDesign.poststratify`, ``rake``, ``calibrate``,
+``trim``) are applied to the full-sample weights and to every replicate, so the
+replicate variance reflects them (R ``postStratify``/``calibrate`` on a
+``svyrep.design``).
+
+References
+----------
+Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley, ch. 2.
+Wolter, K. M. (2007). *Introduction to Variance Estimation*, 2nd ed. Springer.
+Rao, J. N. K. and Wu, C. F. J. (1988). Resampling inference with complex survey
+data. *JASA* 83, 231-241.
+Judkins, D. R. (1990). Fay's method for variance estimation. *Journal of
+Official Statistics* 6, 223-239.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from es_survey import estimate as _est
+from es_survey.errors import DataError, DesignError
+from es_survey.variance import DomainKeys, _codes
+
+if TYPE_CHECKING:
+    from es_survey.design import SurveyDesign
+    from es_survey.estimate import Estimate
+
+__all__ = ["ReplicateDesign", "ReplicateVariance", "ReplicateWarning", "hadamard"]
+
+ReplicateMethod = Literal["JK1", "JKn", "BRR", "Fay", "bootstrap", "other"]
+METHODS: tuple[str, ...] = ("JK1", "JKn", "BRR", "Fay", "bootstrap", "other")
+_RANK_TOL = 1e-5  # R's degf(): qr(weights(design, "analysis"), tol = 1e-5)$rank - 1
+_MAX_FACTOR_CELLS = 60_000_000  # PSUs x replicates of a dense factor matrix (480 MB)
+_RANK_BUDGET = 2e8  # flops allowed for exact numerical ranks of bootstrap domains
+
+
+class ReplicateWarning(UserWarning):
+    """A design feature that a replicate method cannot use (named in the message)."""
+
+
+# ------------------------------------------------------------------ Hadamard
+def _is_prime(q: int) -> bool:
+    if q < 2:
+        return False
+    return all(q % p for p in range(2, int(q**0.5) + 1))
+
+
+def _jacobsthal(q: int) -> np.ndarray:
+    """Jacobsthal matrix ``Q[i, j] = chi(j - i)`` of the prime ``q`` (Legendre symbol)."""
+    chi = -np.ones(q, dtype=np.int64)
+    chi[0] = 0
+    chi[(np.arange(1, q) ** 2) % q] = 1
+    idx = (np.arange(q)[None, :] - np.arange(q)[:, None]) % q
+    return chi[idx]
+
+
+def _hadamard_base(m: int) -> np.ndarray | None:
+    """Build a Hadamard matrix of order ``m`` by Sylvester or Paley I/II (None if neither)."""
+    if m in (1, 2):
+        return np.array([[1]]) if m == 1 else np.array([[1, 1], [1, -1]])
+    if m % 4:
+        return None
+    if m & (m - 1) == 0:  # Sylvester
+        h = np.array([[1]])
+        while h.shape[0] < m:
+            h = np.block([[h, h], [h, -h]])
+        return h
+    q = m - 1
+    if _is_prime(q) and q % 4 == 3:  # Paley I: I + [[0, 1'], [-1, Q]]
+        core = np.zeros((m, m), dtype=np.int64)
+        core[0, 1:] = 1
+        core[1:, 0] = -1
+        core[1:, 1:] = _jacobsthal(q)
+        return core + np.eye(m, dtype=np.int64)
+    q = m // 2 - 1
+    if _is_prime(q) and q % 4 == 1:  # Paley II from the symmetric conference matrix
+        conf = np.zeros((q + 1, q + 1), dtype=np.int64)
+        conf[0, 1:] = 1
+        conf[1:, 0] = 1
+        conf[1:, 1:] = _jacobsthal(q)
+        zero = np.array([[1, -1], [-1, -1]])
+        one = np.array([[1, 1], [1, -1]])
+        return np.kron(conf, one) + np.kron(conf == 0, zero)
+    return None
+
+
+def hadamard(order: int) -> np.ndarray:
+    """Smallest constructible normalised Hadamard matrix of order at least ``order``.
+
+    Orders tried in increasing order: 1, 2 and multiples of 4, each by Sylvester's
+    construction (powers of 2), Paley I (``q + 1``, ``q`` a prime = 3 mod 4),
+    Paley II (``2 (q + 1)``, ``q`` a prime = 1 mod 4), or by doubling
+    ``[[H, H], [H, -H]]`` one of those. The result is normalised: first row and
+    first column all ``+1``, so every other row sums to zero (balanced).
+
+    Parameters
+    ----------
+    order : int
+        Minimum order (at least 1).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``m x m`` matrix of ``+1``/``-1`` with ``H H' = m I``.
+
+    Examples
+    --------
+    >>> h = hadamard(101)
+    >>> h.shape
+    (104, 104)
+    >>> bool((h @ h.T == 104 * np.eye(104)).all())
+    True
+    """
+    if order < 1:
+        raise DesignError(f"order={order!r} must be at least 1")
+    m = order if order <= 2 else 4 * (-(-order // 4))
+    while True:
+        base, doublings, size = None, 0, m
+        while base is None and size >= 1:
+            base = _hadamard_base(size)
+            if base is None:
+                if size % 2:
+                    break
+                size //= 2
+                doublings += 1
+        if base is not None:
+            h = base
+            for _ in range(doublings):
+                h = np.block([[h, h], [h, -h]])
+            h = h * h[0][None, :]  # columns: first row +1
+            h = h * h[:, :1]  # rows: first column +1
+            return h.astype(np.int64)
+        m = 4 * (m // 4 + 1)
+
+
+# -------------------------------------------------------------------- engine
+@dataclass(frozen=True, eq=False)
+class _Structure:
+    """How a generated design's replicates were built (for the rank without SVD)."""
+
+    kind: Literal["jk", "brr", "boot"]
+    unit_stratum: np.ndarray  # stratum of each group (PSU)
+    n_psu: np.ndarray  # PSUs per stratum
+
+
+@dataclass(frozen=True, eq=False)
+class ReplicateVariance:
+    """Replicate-weight variance (R ``svrVar``) behind a :class:`ReplicateDesign`.
+
+    The replicate analysis weight of row ``i`` in replicate ``r`` is
+    ``base[i] * factors[group[i], r]``.
+
+    Parameters
+    ----------
+    group : numpy.ndarray
+        Group code of every row (a PSU for generated designs); rows of a group
+        share their replicate factors.
+    base : numpy.ndarray
+        Row multiplier of the factors (the full-sample weight for generated designs).
+    factors : numpy.ndarray
+        ``(groups, R)`` replicate factors.
+    scale : float
+        Overall multiplier of the variance.
+    rscales : numpy.ndarray
+        Multiplier of each replicate's squared deviation.
+    mse : bool
+        Centre at the full-sample estimate (True) or the replicate mean (False).
+    structure : _Structure or None
+        Construction of a generated design (ranks without SVD), None otherwise.
+    full_weights : numpy.ndarray, optional
+        Full-sample weights, for the linear-statistic methods (``domain_cov``,
+        ``full_cov``), whose values are ``w_i u_i``.
+
+    Examples
+    --------
+    Two PSUs, JK1 (delete one, double the other), scale 1/2:
+
+    >>> import numpy as np
+    >>> eng = ReplicateVariance(np.array([0, 1]), np.ones(2),
+    ...                         np.array([[0.0, 2.0], [2.0, 0.0]]), 0.5, np.ones(2), False)
+    >>> thetas = eng.replicate_sums(np.array([[1.0], [3.0]]), np.zeros(2, dtype=np.int64), 1)
+    >>> thetas[:, 0, 0].tolist()
+    [6.0, 2.0]
+    >>> float(eng.variance(thetas.reshape(2, 1), np.array([4.0]))[0])
+    4.0
+    """
+
+    group: np.ndarray
+    base: np.ndarray
+    factors: np.ndarray
+    scale: float
+    rscales: np.ndarray
+    mse: bool
+    structure: _Structure | None = None
+    full_weights: np.ndarray | None = None
+
+    @property
+    def n_replicates(self) -> int:
+        """Number of replicates ``R``."""
+        return int(self.factors.shape[1])
+
+    def analysis_weights(self) -> np.ndarray:
+        """Return the ``(n, R)`` matrix of replicate analysis weights (materialised)."""
+        return self.base[:, None] * self.factors[self.group]
+
+    # ------------------------------------------------------------ estimation
+    def replicate_sums(self, values: np.ndarray, bins: np.ndarray, n_domains: int) -> np.ndarray:
+        """Replicate totals ``sum_i w_ri values_ij`` of every domain: ``(R, D, k)``.
+
+        Parameters
+        ----------
+        values : numpy.ndarray
+            ``(n, k)`` unweighted values.
+        bins : numpy.ndarray
+            Domain code of each row, ``0 .. D - 1``; ``D`` (or negative) outside.
+        n_domains : int
+            Number of domains ``D``.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(R, D, k)`` replicate totals, from one sparse-dense product.
+        """
+        values = np.asarray(values, dtype=float)
+        if values.ndim == 1:
+            values = values[:, None]
+        k = values.shape[1]
+        inside = (bins >= 0) & (bins < n_domains)
+        rows = np.flatnonzero(inside)
+        z = (self.base[rows, None] * values[rows]).reshape(-1)
+        cols = (bins[rows, None] * k + np.arange(k)).reshape(-1)
+        grp = np.repeat(self.group[rows], k)
+        n_groups = self.factors.shape[0]
+        cells = sparse.csr_matrix((z, (cols, grp)), shape=(n_domains * k, n_groups))
+        out = np.asarray(cells @ self.factors)  # (D k, R)
+        return out.T.reshape(self.n_replicates, n_domains, k)
+
+    def _centre(self, thetas: np.ndarray, full: np.ndarray) -> np.ndarray:
+        if self.mse:
+            return np.asarray(full, dtype=float)
+        use = thetas[self.rscales > 0]
+        ok = ~np.isnan(use)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(ok, use, 0.0).sum(axis=0) / ok.sum(axis=0)
+
+    def variance(self, thetas: np.ndarray, full: np.ndarray) -> np.ndarray:
+        """``scale * sum_r rscales_r (theta_r - c)^2`` of each column of ``thetas`` (R, m).
+
+        Replicates giving NaN for a column (e.g. a domain with no rows left in
+        the replicate) are left out of that column, as R's ``na.action``.
+        """
+        dev = thetas - self._centre(thetas, full)[None, :]
+        sq = np.where(np.isnan(dev), 0.0, dev * dev)
+        out = self.scale * (self.rscales @ sq)
+        return np.where(np.isnan(dev).all(axis=0), np.nan, out)
+
+    def covariance(self, thetas: np.ndarray, full: np.ndarray) -> np.ndarray:
+        """Replicate covariance of the columns of ``thetas`` (R, m); NaN rows dropped."""
+        keep = ~np.isnan(thetas).any(axis=1)
+        th = thetas[keep]
+        if self.mse:
+            c = np.asarray(full, dtype=float)
+        else:
+            c = th[self.rscales[keep] > 0].mean(axis=0)
+        dev = th - c[None, :]
+        return self.scale * (dev * self.rscales[keep, None]).T @ dev
+
+    # ------------------------------------------------- VarianceEngine protocol
+    def domain_keys(self, domain: np.ndarray, n_domains: int) -> DomainKeys:
+        """Domain codes of every row (outside: ``D``), for the other methods."""
+        bins = np.where((domain >= 0) & (domain < n_domains), domain, n_domains)
+        return DomainKeys(n_domains, (bins,), ())
+
+    def domain_cov(
+        self,
+        values: np.ndarray,
+        domain: np.ndarray,
+        n_domains: int,
+        keys: DomainKeys | None = None,
+    ) -> np.ndarray:
+        """Replicate covariance of the domain totals of ``values`` (a linear statistic).
+
+        ``values`` are weighted influence values ``w_i u_i`` (as for the
+        linearisation engine); their replicate totals are ``sum_i w_ri u_i``.
+        Rows with zero full-sample weight must have zero values.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(D, k, k)`` covariance matrices.
+        """
+        values = np.asarray(values, dtype=float)
+        if values.ndim == 1:
+            values = values[:, None]
+        bins = (keys or self.domain_keys(domain, n_domains)).unit[0]
+        k = values.shape[1]
+        thetas = self.replicate_sums(self._per_unit_weight(values), bins, n_domains)
+        full = np.column_stack(
+            [np.bincount(bins, weights=values[:, j], minlength=n_domains + 1)[:-1]
+             for j in range(k)]
+        )  # fmt: skip
+        out = np.empty((n_domains, k, k))
+        for d in range(n_domains):  # small: one k x k block per domain
+            out[d] = self.covariance(thetas[:, d, :], full[d])
+        return out
+
+    def full_cov(
+        self, values: np.ndarray, domain: np.ndarray, n_domains: int, present: np.ndarray
+    ) -> np.ndarray:
+        """Replicate covariance of every (domain, column) total: ``(D k, D k)``."""
+        values = np.asarray(values, dtype=float)
+        if values.ndim == 1:
+            values = values[:, None]
+        bins = self.domain_keys(domain, n_domains).unit[0]
+        thetas = self.replicate_sums(self._per_unit_weight(values), bins, n_domains)
+        k = values.shape[1]
+        full = np.column_stack(
+            [np.bincount(bins, weights=values[:, j], minlength=n_domains + 1)[:-1]
+             for j in range(k)]
+        )  # fmt: skip
+        return self.covariance(thetas.reshape(self.n_replicates, -1), full.reshape(-1))
+
+    def _per_unit_weight(self, values: np.ndarray) -> np.ndarray:
+        """``values / w`` with ``w`` the full-sample weights."""
+        full_w = self.full_weights
+        if full_w is None:
+            raise DesignError("this replicate engine has no full-sample weights")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(full_w[:, None] > 0, values / full_w[:, None], 0.0)
+
+    def degrees_of_freedom(
+        self, domain: np.ndarray, n_domains: int, keys: DomainKeys | None = None
+    ) -> np.ndarray:
+        """Rank of each domain's replicate analysis weights minus one (R ``degf``).
+
+        Parameters
+        ----------
+        domain : numpy.ndarray
+            Domain code of each row, ``-1`` outside every domain.
+        n_domains : int
+            Number of domains ``D``.
+        keys : DomainKeys, optional
+            Unused (protocol compatibility).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(D,)`` degrees of freedom (0 for an empty domain).
+        """
+        rows = (domain >= 0) & (domain < n_domains) & (self.base != 0)
+        n_groups = self.factors.shape[0]
+        _, pairs = _codes(domain[rows] * n_groups + self.group[rows], n_domains * n_groups)
+        dom_u = pairs // n_groups
+        grp_u = pairs % n_groups
+        r = self.n_replicates
+        s = self.structure
+        if s is not None:
+            n_strata = s.n_psu.shape[0]
+            counts = np.bincount(
+                dom_u * n_strata + s.unit_stratum[grp_u], minlength=n_domains * n_strata
+            ).reshape(n_domains, n_strata)
+            if s.kind == "brr":
+                rank = (counts > 0).sum(axis=1) + (counts == 2).any(axis=1)
+                return np.maximum(rank - 1.0, 0.0)
+            complete = (counts == s.n_psu[None, :]).sum(axis=1)
+            generic = np.minimum(counts.sum(axis=1) - np.maximum(complete - 1, 0), r)
+            if s.kind == "jk":
+                return np.maximum(generic - 1.0, 0.0)
+            sizes = np.bincount(dom_u, minlength=n_domains).astype(float)
+            if float((sizes * r * np.minimum(sizes, r)).sum()) > _RANK_BUDGET:
+                return np.maximum(generic - 1.0, 0.0)
+        starts = np.searchsorted(dom_u, np.arange(n_domains + 1))
+        out = np.zeros(n_domains)
+        for d in range(n_domains):  # numerical ranks: not on the generated-design path
+            block = self.factors[grp_u[starts[d] : starts[d + 1]]]
+            if block.shape[0] == 0:
+                continue
+            sv = np.linalg.svd(block, compute_uv=False)
+            rank = int((sv > _RANK_TOL * sv[0]).sum()) if sv[0] > 0 else 0
+            out[d] = max(rank - 1, 0)
+        return out
+
+
+# ------------------------------------------------------------- construction
+def _compress(
+    weights: np.ndarray, full: np.ndarray, key: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group rows whose replicate weights are proportional to their full weight.
+
+    Returns ``(group, base, factors)`` with ``weights == base * factors[group]``
+    (to rounding); rows with a zero full weight keep their own group.
+    """
+    n, r = weights.shape
+    pos = full > 0
+    if not pos.all() or n == 0:
+        return np.arange(n), np.ones(n), weights.copy()
+    ratio = weights / full[:, None]
+    probe = np.random.default_rng(20240611).random(r)  # fixed probe, no global state
+    hashed = np.round(ratio, 9) @ probe
+    if key is not None:
+        hashed = hashed + 1j * key  # rows must also share the key (e.g. weighting cell)
+    codes, uniq = pd.factorize(hashed)
+    first = np.full(uniq.shape[0], -1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(n)[::-1]
+    factors = ratio[first]
+    if not np.allclose(factors[codes], ratio, rtol=1e-9, atol=0.0):
+        return np.arange(n), np.ones(n), weights.copy()
+    return codes.astype(np.int64), full.copy(), factors
+
+
+def _from_design(
+    design: SurveyDesign,
+    method: str,
+    *,
+    rho: float | None,
+    replicates: int | None,
+    rng: int | np.random.Generator | None,
+    mse: bool,
+) -> ReplicateDesign:
+    """Build the replicate factors of ``method`` from a design's first stage."""
+    if method not in METHODS[:5]:
+        raise DesignError(
+            f"method={method!r} is not a replicate method; use one of {list(METHODS[:5])}"
+        )
+    if rho is not None and method != "Fay":
+        raise DesignError(f"rho={rho!r} applies only to method='Fay'; drop rho= or use 'Fay'")
+    if replicates is not None and method != "bootstrap":
+        raise DesignError(
+            f"replicates={replicates!r} applies only to method='bootstrap' (the number of "
+            f"{method} replicates follows from the design); drop replicates="
+        )
+    if rng is not None and method != "bootstrap":
+        raise DesignError(f"rng= applies only to method='bootstrap'; {method} is not random")
+    if not isinstance(mse, bool | np.bool_):
+        raise DesignError(f"mse={mse!r} must be True or False")
+    stage = design._engine.stages[0]
+    spec = design._spec
+    stratified = spec["strata"] is not None
+    n_strata = stage.n_strata
+    n_h = stage.n_psu.astype(np.int64)
+    unit_stratum = stage.cluster_stratum
+    n_units = stage.n_clusters
+    group = stage.clusters
+    fpc_factor = stage.fpc_factor
+    has_fpc = bool(spec["fpc"])
+    if has_fpc and len(design._stages_all) > 1 and len(spec["fpc"]) > 1:
+        warnings.warn(
+            "replicate weights use the first sampling stage only: the fpc of later stages "
+            f"({spec['fpc'][1:]!r}) is dropped, as R's as.svrepdesign does",
+            ReplicateWarning,
+            stacklevel=3,
+        )
+    names = stage.labels
+
+    def strata_list(which: np.ndarray) -> str:
+        shown = ", ".join(repr(names[h]) for h in which[:5])
+        return shown + (f" (and {which.size - 5} more)" if which.size > 5 else "")
+
+    structure: _Structure | None = _Structure("jk", unit_stratum, stage.n_psu)
+    if method == "JK1":
+        if stratified:
+            raise DesignError(
+                "JK1 deletes one PSU of an unstratified design; this design has strata "
+                f"({spec['strata']!r}): use method='JKn'"
+            )
+        n = n_units
+        if n < 2:
+            raise DesignError("JK1 needs at least 2 PSUs; the design has 1")
+        factors = np.full((n, n), n / (n - 1.0))
+        np.fill_diagonal(factors, 0.0)
+        scale = float(fpc_factor[0]) * (n - 1.0) / n
+        rscales = np.ones(n)
+    elif method == "JKn":
+        if not stratified:
+            raise DesignError(
+                "JKn is the stratified jackknife; this design has no strata: use "
+                "method='JK1' or 'bootstrap'"
+            )
+        certain = stage.certain
+        lonely = stage.lonely
+        rule = design.lonely_psu
+        keep_unit = ~(certain | lonely)[unit_stratum]
+        n_rep = int(keep_unit.sum()) + (int(lonely.sum()) if rule == "adjust" else 0)
+        if n_rep == 0:
+            raise DesignError(
+                "every stratum is taken completely (fpc = n_h): the design has no sampling "
+                "variance and no jackknife replicates"
+            )
+        if n_units * n_rep > _MAX_FACTOR_CELLS:
+            raise DesignError(
+                f"JKn with {n_units} PSUs needs a {n_units} x {n_rep} replicate matrix; use "
+                "method='bootstrap' with fewer replicates, or collapse PSUs"
+            )
+        factors = np.ones((n_units, n_rep))
+        rscales = np.empty(n_rep)
+        deleted = np.flatnonzero(keep_unit)
+        col = np.arange(deleted.shape[0])
+        same = unit_stratum[:, None] == unit_stratum[deleted][None, :]
+        nh_del = stage.n_psu[unit_stratum[deleted]]
+        factors[:, col] = np.where(same, nh_del / (nh_del - 1.0), 1.0)
+        factors[deleted, col] = 0.0
+        rscales[col] = fpc_factor[unit_stratum[deleted]] * (nh_del - 1.0) / nh_del
+        scale = 1.0
+        if rule == "adjust" and lonely.any():
+            for j, h in enumerate(np.flatnonzero(lonely), start=deleted.shape[0]):
+                factors[:, j] = np.where(unit_stratum == h, 0.0, n_strata / (n_strata - 1.0))
+                rscales[j] = (n_strata - 1.0) / n_strata
+        if rule == "average" and lonely.any():
+            scale = n_units / n_rep  # R's jknweights: scale * length(unq) / counter
+        if lonely.any() or certain.any():
+            structure = None
+    elif method in ("BRR", "Fay"):
+        if method == "Fay":
+            if rho is None or not (0.0 < float(rho) < 1.0):
+                raise DesignError(
+                    f"rho={rho!r}: Fay's method needs 0 < rho < 1 (e.g. rho=0.3); "
+                    "rho=0 is method='BRR'"
+                )
+            rho_v = float(rho)
+        else:
+            rho_v = 0.0
+        if not stratified:
+            raise DesignError(
+                f"{method} needs a stratified design with 2 PSUs per stratum; this design "
+                "has no strata"
+            )
+        wrong = np.flatnonzero(n_h != 2)
+        if wrong.size:
+            raise DesignError(
+                f"{method} needs exactly 2 PSUs per stratum; stratum {strata_list(wrong)} "
+                f"has {', '.join(str(int(n_h[h])) for h in wrong[:5])} PSUs: form pairs "
+                "(pseudo-strata) or use method='JKn' or 'bootstrap'"
+            )
+        if has_fpc:
+            warnings.warn(
+                f"{method} replicate weights do not use the finite population correction; "
+                "it is dropped, as R's as.svrepdesign does",
+                ReplicateWarning,
+                stacklevel=3,
+            )
+        h = hadamard(n_strata + 1)
+        n_rep = h.shape[0]
+        signs = h[1 : n_strata + 1].astype(float)  # (strata, R), rows balanced
+        first = np.zeros(n_units, dtype=bool)
+        first[stage.starts] = True  # first PSU of each stratum (data order)
+        sign = np.where(first, 1.0, -1.0)[:, None] * signs[unit_stratum]
+        factors = 1.0 + (1.0 - rho_v) * sign
+        scale = 1.0 / (n_rep * (1.0 - rho_v) ** 2)
+        rscales = np.ones(n_rep)
+        structure = _Structure("brr", unit_stratum, stage.n_psu)
+    else:  # bootstrap (Rao-Wu rescaling)
+        n_rep = 500 if replicates is None else replicates
+        if isinstance(n_rep, bool) or not isinstance(n_rep, int | np.integer) or n_rep < 2:
+            raise DesignError(f"replicates={replicates!r} must be an integer of at least 2")
+        n_rep = int(n_rep)
+        one = np.flatnonzero(n_h < 2)
+        if one.size:
+            raise DesignError(
+                f"the Rao-Wu bootstrap draws n_h - 1 PSUs per stratum; stratum "
+                f"{strata_list(one)} has 1 PSU: collapse strata or use method='JKn' with "
+                "a lonely_psu rule"
+            )
+        if has_fpc:
+            warnings.warn(
+                "the Rao-Wu bootstrap ignores the finite population correction (as R's "
+                "subbootstrap); its variance is that of sampling with replacement",
+                ReplicateWarning,
+                stacklevel=3,
+            )
+        if n_units * n_rep > _MAX_FACTOR_CELLS:
+            raise DesignError(
+                f"{n_rep} bootstrap replicates of {n_units} PSUs need more than "
+                f"{_MAX_FACTOR_CELLS} cells; use fewer replicates"
+            )
+        gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        slots = np.repeat(np.arange(n_strata), n_h - 1)  # n_h - 1 draws per stratum
+        starts = stage.starts
+        draws = starts[slots][None, :] + gen.integers(
+            0, n_h[slots][None, :], size=(n_rep, slots.shape[0])
+        )
+        key = (np.arange(n_rep)[:, None] * n_units + draws).reshape(-1)
+        counts = np.bincount(key, minlength=n_rep * n_units).reshape(n_rep, n_units)
+        rescale = (stage.n_psu / (stage.n_psu - 1.0))[unit_stratum]
+        factors = np.ascontiguousarray(counts.T * rescale[:, None])
+        scale = 1.0 / (n_rep - 1.0)
+        rscales = np.ones(n_rep)
+        structure = _Structure("boot", unit_stratum, stage.n_psu)
+        rho_v = 0.0
+    engine = ReplicateVariance(
+        group=group,
+        base=design._weights.copy(),
+        factors=factors,
+        scale=float(scale),
+        rscales=rscales,
+        mse=bool(mse),
+        structure=structure,
+        full_weights=design._weights,
+    )
+    return ReplicateDesign._build(
+        data=design._data,
+        weights=design._weights,
+        engine=engine,
+        mask=design._mask,
+        method=method,
+        rho=rho_v if method == "Fay" else None,
+        describe=method,
+    )
+
+
+# -------------------------------------------------------------------- design
+class ReplicateDesign:
+    """A sample with full-sample and replicate analysis weights.
+
+    Build it from replicate weights supplied by others (full analysis weights,
+    R ``svrepdesign(..., combined.weights = TRUE)``), or from a
+    :class:`~es_survey.design.SurveyDesign` with
+    :meth:`SurveyDesign.replicate <es_survey.design.SurveyDesign.replicate>`.
+    Estimators re-estimate on every replicate; see the module docstring for
+    the variance.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per sampled unit; copied.
+    weights : str
+        Column of full-sample weights (non-negative).
+    replicate_weights : list of str or str
+        Columns of replicate analysis weights, or a regular expression matched
+        at the start of the column names (``"rw"`` or ``"rw[0-9]+"``), in data
+        order.
+    method : {"JK1", "JKn", "BRR", "Fay", "bootstrap", "other"}
+        How the replicates were made; sets the default ``scale``.
+    scale : float, optional
+        Variance multiplier. Defaults: BRR ``1/R``, Fay ``1/(R (1 - rho)^2)``,
+        bootstrap ``1/(R - 1)``; required for JK1 (``(n - 1)/n``), JKn (use
+        ``1``) and ``"other"``. Not accepted for BRR and Fay (fixed by ``R``).
+    rscales : sequence of float, optional
+        Per-replicate multipliers; required for JKn (``(n_h - 1)/n_h`` of the
+        stratum of each replicate), ones otherwise.
+    rho : float, optional
+        Fay's coefficient (required for ``method="Fay"``).
+    mse : bool
+        Centre the squared deviations at the full-sample estimate.
+
+    Raises
+    ------
+    DesignError
+        For unknown columns, no matching replicate columns, a missing or
+        inconsistent ``scale``/``rscales``/``rho``.
+    DataError
+        For missing, non-numeric or negative weights (naming column and row).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"y": [1.0, 2.0, 4.0], "w": [2.0, 2.0, 2.0],
+    ...                    "r1": [0.0, 3.0, 3.0], "r2": [3.0, 0.0, 3.0],
+    ...                    "r3": [3.0, 3.0, 0.0]})
+    >>> r = ReplicateDesign(df, weights="w", replicate_weights="r", method="JK1",
+    ...                     scale=2 / 3)
+    >>> r
+    ReplicateDesign: 3 rows, JK1 with 3 replicates, scale=0.666667, df=2, mse=False
+    >>> est = r.total("y")
+    >>> float(est.estimate[0]), round(float(est.se[0]), 6)
+    (14.0, 5.291503)
+    """
+
+    __slots__ = ("_data", "_describe", "_df", "_engine", "_mask", "_method", "_rho", "_weights")
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        *,
+        weights: str,
+        replicate_weights: Sequence[str] | str,
+        method: ReplicateMethod = "other",
+        scale: float | None = None,
+        rscales: Sequence[float] | np.ndarray | None = None,
+        rho: float | None = None,
+        mse: bool = False,
+    ) -> None:
+        if not isinstance(data, pd.DataFrame):
+            raise DesignError(
+                f"data must be a pandas DataFrame, got {type(data).__name__}; "
+                "wrap it with pd.DataFrame(...)"
+            )
+        if method not in METHODS:
+            raise DesignError(f"method={method!r} is not a replicate method; use one of "
+                              f"{list(METHODS)}")
+        if len(data) == 0:
+            raise DesignError("data has no rows; a design needs at least one sampled unit")
+        if not isinstance(mse, bool | np.bool_):
+            raise DesignError(f"mse={mse!r} must be True or False")
+        available = ", ".join(map(repr, data.columns[:30]))
+        if weights not in data.columns:
+            raise DesignError(f"weights column {weights!r} is not in the data; available "
+                              f"columns: {available}")
+        if isinstance(replicate_weights, str):
+            pattern = re.compile(replicate_weights)
+            columns = [c for c in data.columns if isinstance(c, str) and pattern.match(c)
+                       and c != weights]
+            if not columns:
+                raise DesignError(
+                    f"replicate_weights={replicate_weights!r} matches no column (a regular "
+                    f"expression matched at the start of the names); available columns: "
+                    f"{available}"
+                )
+        else:
+            columns = list(replicate_weights)
+            if not columns:
+                raise DesignError("replicate_weights is empty; give the replicate weight columns")
+            for c in columns:
+                if c not in data.columns:
+                    raise DesignError(f"replicate weight column {c!r} is not in the data; "
+                                      f"available columns: {available}")
+        w = _weight_column(data, weights, "weights")
+        rep = np.column_stack([_weight_column(data, c, "replicate weight") for c in columns])
+        n_rep = rep.shape[1]
+        if method in ("BRR", "Fay") and scale is not None:
+            raise DesignError(
+                f"scale= is fixed for method={method!r} (1/R, or 1/(R (1 - rho)^2) for Fay); "
+                "drop scale= or use method='other'"
+            )
+        if method == "Fay":
+            if rho is None or not (0.0 < float(rho) < 1.0):
+                raise DesignError(f"rho={rho!r}: method='Fay' needs Fay's 0 < rho < 1, "
+                                  "e.g. rho=0.3")
+        elif rho is not None:
+            raise DesignError(f"rho={rho!r} applies only to method='Fay'; drop rho=")
+        if method == "BRR":
+            scale = 1.0 / n_rep
+        elif method == "Fay":
+            scale = 1.0 / (n_rep * (1.0 - float(rho)) ** 2)  # type: ignore[arg-type]
+        elif method == "bootstrap" and scale is None:
+            if n_rep < 2:
+                raise DesignError("a bootstrap design needs at least 2 replicates")
+            scale = 1.0 / (n_rep - 1.0)
+        elif scale is None:
+            need = {"JK1": "(n - 1)/n with n the number of PSUs", "JKn": "1",
+                    "other": "the variance multiplier of your replicates"}[method]
+            raise DesignError(f"method={method!r} needs scale= ({need}); the supplier of "
+                              "the replicate weights documents it")
+        if not (isinstance(scale, int | float | np.floating) and np.isfinite(scale)
+                and scale > 0):
+            raise DesignError(f"scale={scale!r} must be a positive number")
+        if rscales is None:
+            if method == "JKn":
+                raise DesignError(
+                    "method='JKn' needs rscales= ((n_h - 1)/n_h of the stratum of each "
+                    f"replicate), one per replicate ({n_rep} values)"
+                )
+            rs = np.ones(n_rep)
+        else:
+            rs = np.asarray(rscales, dtype=float).reshape(-1)
+            if rs.shape[0] != n_rep:
+                raise DesignError(
+                    f"rscales has {rs.shape[0]} values but there are {n_rep} replicate weight "
+                    "columns; give one rscale per replicate"
+                )
+            if not np.isfinite(rs).all() or (rs < 0).any():
+                raise DesignError("rscales must be finite and non-negative")
+        group, base, factors = _compress(rep, w)
+        engine = ReplicateVariance(
+            group=group, base=base, factors=factors, scale=float(scale), rscales=rs,
+            mse=bool(mse), full_weights=w,
+        )
+        self._init(
+            data=data.copy(),
+            weights=w,
+            engine=engine,
+            mask=np.ones(len(data), dtype=bool),
+            method=method,
+            rho=None if rho is None else float(rho),
+            describe=f"{method} (supplied)",
+        )
+
+    # ----------------------------------------------------------- construction
+    @classmethod
+    def _build(
+        cls,
+        *,
+        data: pd.DataFrame,
+        weights: np.ndarray,
+        engine: ReplicateVariance,
+        mask: np.ndarray,
+        method: str,
+        rho: float | None,
+        describe: str,
+    ) -> ReplicateDesign:
+        new = object.__new__(cls)
+        new._init(data=data, weights=weights, engine=engine, mask=mask, method=method,
+                  rho=rho, describe=describe)
+        return new
+
+    def _init(
+        self,
+        *,
+        data: pd.DataFrame,
+        weights: np.ndarray,
+        engine: ReplicateVariance,
+        mask: np.ndarray,
+        method: str,
+        rho: float | None,
+        describe: str,
+    ) -> None:
+        dfv = float(engine.degrees_of_freedom(np.where(mask, 0, -1), 1)[0])
+        for key, value in {
+            "_data": data, "_weights": weights, "_engine": engine, "_mask": mask,
+            "_method": method, "_rho": rho, "_describe": describe, "_df": dfv,
+        }.items():
+            object.__setattr__(self, key, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Refuse attribute assignment: a design is immutable."""
+        raise AttributeError(
+            f"ReplicateDesign is immutable; cannot set {name!r}. Build a new design instead."
+        )
+
+    def __delattr__(self, name: str) -> None:
+        """Refuse attribute deletion: a design is immutable."""
+        raise AttributeError(f"ReplicateDesign is immutable; cannot delete {name!r}")
+
+    # ------------------------------------------------------------- properties
+    @property
+    def data(self) -> pd.DataFrame:
+        """A copy of the design's data (all rows)."""
+        return self._data.copy()
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Full-sample weights of every row (read-only view)."""
+        view = self._weights.view()
+        view.flags.writeable = False
+        return view
+
+    @property
+    def replicate_weights(self) -> np.ndarray:
+        """``(n, R)`` replicate analysis weights (a new array)."""
+        return self._engine.analysis_weights()
+
+    @property
+    def n_replicates(self) -> int:
+        """Number of replicates ``R``."""
+        return self._engine.n_replicates
+
+    @property
+    def scale(self) -> float:
+        """Variance multiplier."""
+        return self._engine.scale
+
+    @property
+    def rscales(self) -> np.ndarray:
+        """Per-replicate multipliers (a copy)."""
+        return self._engine.rscales.copy()
+
+    @property
+    def mse(self) -> bool:
+        """Whether deviations are centred at the full-sample estimate."""
+        return self._engine.mse
+
+    @property
+    def method(self) -> str:
+        """Replicate method (``JK1``, ``JKn``, ``BRR``, ``Fay``, ``bootstrap``, ``other``)."""
+        return self._method
+
+    @property
+    def in_domain(self) -> np.ndarray:
+        """Boolean mask of the rows in the design's domain (read-only view)."""
+        view = self._mask.view()
+        view.flags.writeable = False
+        return view
+
+    @property
+    def n(self) -> int:
+        """Number of rows in the design's domain."""
+        return int(self._mask.sum())
+
+    @property
+    def df(self) -> float:
+        """Degrees of freedom: rank of the replicate weights minus one (R ``degf``)."""
+        return self._df
+
+    @property
+    def variance_engine(self) -> ReplicateVariance:
+        """The replicate variance engine."""
+        return self._engine
+
+    def __repr__(self) -> str:
+        """Summary: rows, method, replicates, scale, degrees of freedom."""
+        rows = self._mask
+        dom = "" if rows.all() else f" in a domain of {len(rows)}"
+        rho = f" (rho={self._rho:g})" if self._rho is not None else ""
+        return (
+            f"ReplicateDesign: {int(rows.sum())} rows{dom}, {self._method}{rho} with "
+            f"{self.n_replicates} replicates, scale={self.scale:g}, df={self._df:g}, "
+            f"mse={self.mse}"
+        )
+
+    def _with(self, **changes: Any) -> ReplicateDesign:
+        values = {
+            "data": self._data, "weights": self._weights, "engine": self._engine,
+            "mask": self._mask, "method": self._method, "rho": self._rho,
+            "describe": self._describe,
+        }
+        values.update(changes)
+        return ReplicateDesign._build(**values)
+
+    # ---------------------------------------------------------------- domain
+    def domain(self, mask: np.ndarray | pd.Series | Sequence[bool]) -> ReplicateDesign:
+        """Restrict estimation to a domain, keeping every row (R ``subset``).
+
+        Parameters
+        ----------
+        mask : array-like of bool or pandas.Series
+            True for rows in the domain; a Series is aligned on the data's index.
+
+        Returns
+        -------
+        ReplicateDesign
+            A new design whose degrees of freedom are those of the domain's rows.
+
+        Raises
+        ------
+        DesignError
+            For a mask of the wrong length, with missing values, not boolean,
+            or selecting no row.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"y": [1.0, 2.0, 4.0], "w": [2.0, 2.0, 2.0],
+        ...                    "r1": [0.0, 3.0, 3.0], "r2": [3.0, 0.0, 3.0],
+        ...                    "r3": [3.0, 3.0, 0.0]})
+        >>> r = ReplicateDesign(df, weights="w", replicate_weights="r", method="JK1",
+        ...                     scale=2 / 3)
+        >>> r.domain(df["y"] > 1).df
+        1.0
+        """
+        values = _mask_values(self._data, mask)
+        new_mask = self._mask & values
+        if not new_mask.any():
+            raise DesignError("domain mask selects no row of the design; check the condition")
+        return self._with(mask=new_mask)
+
+    # ------------------------------------------------------------ estimators
+    def total(
+        self,
+        y: str | Sequence[str],
+        by: str | Sequence[str] | None = None,
+        *,
+        na_rm: bool = False,
+        interval: Literal["wald", "log"] = "wald",
+        df: float | None = None,
+        level: float = 0.95,
+    ) -> Estimate:
+        """Estimated total with replicate SE (R ``svytotal`` on a ``svyrep.design``).
+
+        Arguments and result as :meth:`SurveyDesign.total
+        <es_survey.design.SurveyDesign.total>`; ``deff`` is R's
+        (replicate variance over SRS-without-replacement variance).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"y": [1.0, 2.0, 4.0], "w": [2.0, 2.0, 2.0],
+        ...                    "r1": [0.0, 3.0, 3.0], "r2": [3.0, 0.0, 3.0],
+        ...                    "r3": [3.0, 3.0, 0.0]})
+        >>> r = ReplicateDesign(df, weights="w", replicate_weights="r", method="JK1",
+        ...                     scale=2 / 3)
+        >>> float(r.total("y").estimate[0])
+        14.0
+        """
+        if interval not in ("wald", "log"):
+            raise DesignError(f"interval={interval!r} is not available; use 'wald' or 'log'")
+        setup, labels = _est._linear(self, y, by, na_rm, df)
+        est = _est._domain_sums(setup, setup.w[:, None] * setup.y)
+        thetas = self._engine.replicate_sums(setup.y, setup.bins, setup.n_domains)
+        _, resid = _est._centred(setup, setup.y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            big_n = setup.n_hat[:, None]
+            n = setup.n[:, None]
+            vsrs = _est._svyvar(setup, resid) * big_n**2 * (big_n - n) / (big_n * n)
+            factory = _est._wald_interval if interval == "wald" else _est._log_interval
+            return self._result(setup, "total", labels, est, thetas, vsrs, level, factory)
+
+    def mean(
+        self,
+        y: str | Sequence[str],
+        by: str | Sequence[str] | None = None,
+        *,
+        na_rm: bool = False,
+        df: float | None = None,
+        level: float = 0.95,
+    ) -> Estimate:
+        """Estimated mean, re-estimated on every replicate (R ``svymean``).
+
+        ``theta_r = sum w_r y / sum w_r`` within each domain. Arguments and
+        result as :meth:`SurveyDesign.mean <es_survey.design.SurveyDesign.mean>`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"y": [1.0, 2.0, 4.0], "w": [2.0, 2.0, 2.0],
+        ...                    "r1": [0.0, 3.0, 3.0], "r2": [3.0, 0.0, 3.0],
+        ...                    "r3": [3.0, 3.0, 0.0]})
+        >>> r = ReplicateDesign(df, weights="w", replicate_weights="r", method="JK1",
+        ...                     scale=2 / 3)
+        >>> round(float(r.mean("y").se[0]), 6)
+        0.881917
+        """
+        setup, labels = _est._linear(self, y, by, na_rm, df)
+        est, thetas, vsrs = self._mean_parts(setup, setup.y)
+        return self._result(setup, "mean", labels, est, thetas, vsrs, level,
+                            _est._wald_interval)
+
+    def ratio(
+        self,
+        numerator: str | Sequence[str],
+        denominator: str,
+        by: str | Sequence[str] | None = None,
+        *,
+        na_rm: bool = False,
+        df: float | None = None,
+        level: float = 0.95,
+    ) -> Estimate:
+        """Estimated ratio of totals, re-estimated on every replicate (R ``svyratio``).
+
+        ``theta_r = sum w_r y / sum w_r x``. ``deff`` is NaN (R's replicate
+        ``svyratio`` reports none by default).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"y": [1.0, 2.0, 4.0], "x": [1.0, 1.0, 2.0],
+        ...                    "w": [2.0, 2.0, 2.0], "r1": [0.0, 3.0, 3.0],
+        ...                    "r2": [3.0, 0.0, 3.0], "r3": [3.0, 3.0, 0.0]})
+        >>> r = ReplicateDesign(df, weights="w", replicate_weights="r[0-9]", method="JK1",
+        ...                     scale=2 / 3)
+        >>> float(r.ratio("y", "x").estimate[0])
+        1.75
+        """
+        nums = [c for name in _est._names(numerator)
+                for c in _est._column(self, name, numeric_only=True)]
+        den = _est._column(self, denominator, numeric_only=True)[0]
+        setup = _est._setup(self, [*nums, den], by, na_rm, df)
+        k = len(nums)
+        sums = _est._domain_sums(setup, setup.w[:, None] * setup.y)
+        reps = self._engine.replicate_sums(setup.y, setup.bins, setup.n_domains)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            est = sums[:, :k] / sums[:, k : k + 1]
+            thetas = reps[:, :, :k] / reps[:, :, k : k + 1]
+        labels = [(f"{c.variable}/{den.variable}", "") for c in nums]
+        vsrs = np.full(est.shape, np.nan)
+        return self._result(setup, "ratio", labels, est, thetas, vsrs, level,
+                            _est._wald_interval)
+
+    def proportion(
+        self,
+        y: str,
+        by: str | Sequence[str] | None = None,
+        *,
+        method: Literal["logit", "beta", "wilson", "wald"] = "logit",
+        na_rm: bool = False,
+        df: float | None = None,
+        level: float = 0.95,
+    ) -> Estimate:
+        """Estimated proportion with a replicate SE and an interval in [0, 1].
+
+        The estimate and SE are those of the replicate mean of the indicator;
+        the intervals are :func:`es_survey.estimate.proportion`'s.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"f": [1, 0, 1], "w": [2.0, 2.0, 2.0],
+        ...                    "r1": [0.0, 3.0, 3.0], "r2": [3.0, 0.0, 3.0],
+        ...                    "r3": [3.0, 3.0, 0.0]})
+        >>> r = ReplicateDesign(df, weights="w", replicate_weights="r", method="JK1",
+        ...                     scale=2 / 3)
+        >>> round(float(r.proportion("f").estimate[0]), 6)
+        0.666667
+        """
+        methods = ("logit", "beta", "wilson", "wald")
+        if method not in methods:
+            raise DesignError(f"method={method!r} is not available; use one of {list(methods)}")
+        columns = _est._column(self, y, numeric_only=False)
+        if columns[0].category == "":
+            vals = columns[0].numbers[~columns[0].missing]
+            if not np.isin(vals, (0.0, 1.0)).all():
+                bad = vals[~np.isin(vals, (0.0, 1.0))][0]
+                raise DesignError(
+                    f"proportion() of {y!r} needs a boolean, 0/1, categorical or text column, "
+                    f"but it has the value {bad!r}; use mean() for a numeric variable"
+                )
+        setup = _est._setup(self, columns, by, na_rm, df)
+        est, thetas, vsrs = self._mean_parts(setup, setup.y)
+        labels = [(c.variable, c.category) for c in columns]
+        n_rows = np.repeat(setup.n_rows, len(columns))
+
+        def factory(e: np.ndarray, s: np.ndarray, d: np.ndarray) -> _est.Interval:
+            return _est._proportion_interval(e, s, d, n_rows, method)
+
+        return self._result(setup, "proportion", labels, est, thetas, vsrs, level, factory)
+
+    def quantile(
+        self,
+        y: str | Sequence[str],
+        q: float | Sequence[float],
+        by: str | Sequence[str] | None = None,
+        *,
+        na_rm: bool = False,
+        df: float | None = None,
+        level: float = 0.95,
+    ) -> Estimate:
+        """Quantiles with Woodruff intervals from the replicate SE of the CDF.
+
+        As R's ``svyquantile`` on a replicate design with its defaults
+        (``interval.type = "mean"``, ``qrule = "math"``, ``df = degf``): the
+        quantile of the full-sample weights, and a t interval for the CDF at the
+        estimate whose SE is the replicate SE of the mean of ``1[x <= q_hat]``,
+        mapped back through the quantile rule. See
+        :func:`es_survey.estimate.quantile`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"y": [1.0, 2.0, 4.0], "w": [2.0, 2.0, 2.0],
+        ...                    "r1": [0.0, 3.0, 3.0], "r2": [3.0, 0.0, 3.0],
+        ...                    "r3": [3.0, 3.0, 0.0]})
+        >>> r = ReplicateDesign(df, weights="w", replicate_weights="r", method="JK1",
+        ...                     scale=2 / 3)
+        >>> r.quantile("y", 0.5).estimate.tolist()
+        [2.0]
+        """
+        return _est.quantile(self, y, q, by, na_rm=na_rm, df=df, level=level)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------- internals
+    def _mean_parts(
+        self, setup: Any, y: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Full and replicate domain means of ``y`` (n, k), and the SRS variance."""
+        k = y.shape[1]
+        values = np.column_stack([y, np.ones(y.shape[0])])
+        reps = self._engine.replicate_sums(values, setup.bins, setup.n_domains)
+        est, resid = _est._centred(setup, y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            thetas = reps[:, :, :k] / reps[:, :, k : k + 1]
+            big_n = setup.n_hat[:, None]
+            n = setup.n[:, None]
+            vsrs = _est._svyvar(setup, resid) * (big_n - n) / (big_n * n)
+            vsrs = np.where(big_n < n, np.nan, vsrs)
+        return est, thetas, vsrs
+
+    def _mean_variance(self, setup: Any, values: np.ndarray) -> np.ndarray:
+        """Replicate variance of the domain means of ``values`` (hook for quantiles)."""
+        est, thetas, _ = self._mean_parts(setup, values)
+        r = thetas.shape[0]
+        return self._engine.variance(thetas.reshape(r, -1), est.reshape(-1)).reshape(est.shape)
+
+    def _result(
+        self,
+        setup: Any,
+        statistic: str,
+        labels: list[tuple[str, str]],
+        est: np.ndarray,
+        thetas: np.ndarray,
+        vsrs: np.ndarray,
+        level: float,
+        factory: Any,
+    ) -> Estimate:
+        d, k = est.shape
+        r = thetas.shape[0]
+        engine = self._engine
+        flat = thetas.reshape(r, -1)
+        est_f = est.reshape(-1)
+        with np.errstate(invalid="ignore"):
+            var = engine.variance(flat, est_f)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            deff = var.reshape(d, k) / vsrs
+        frame = setup.by_frame.loc[np.repeat(np.arange(d), k)].reset_index(drop=True)
+        frame["variable"] = [v for _ in range(d) for v, _c in labels]
+        frame["category"] = [c for _ in range(d) for _v, c in labels]
+        frame["statistic"] = statistic
+        se_f = np.where(np.isnan(var), np.nan, np.sqrt(np.maximum(var, 0.0)))
+        df_f = np.repeat(setup.df, k)
+        _est._check_level(level)
+
+        def covariance() -> np.ndarray:
+            return engine.covariance(flat, est_f)
+
+        return _est.Estimate(
+            labels=frame,
+            estimate=est_f,
+            se=se_f,
+            df=df_f,
+            deff=deff.reshape(-1),
+            n=np.repeat(setup.n, k),
+            level=level,
+            by=setup.by,
+            interval=factory(est_f, se_f, df_f),
+            covariance=covariance,
+            contrast_df=self._df,
+        )
+
+
+def _weight_column(data: pd.DataFrame, col: str, role: str) -> np.ndarray:
+    """Read a weight column as floats; DataError naming column, row and value if unusable."""
+    raw = data[col]
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        shown = raw.iloc[i]
+        raise DataError(
+            f"{role} column {col!r} has {int(bad.sum())} missing, non-numeric or negative "
+            f"values (first {shown!r} at row {data.index[i]!r}); weights must be "
+            "non-negative numbers: fix the column or drop those rows"
+        )
+    return values
+
+
+def _mask_values(data: pd.DataFrame, mask: Any) -> np.ndarray:
+    """Validate a domain mask (as :meth:`SurveyDesign.domain`) and return it as bools."""
+    if isinstance(mask, pd.Series):
+        if not mask.index.equals(data.index):
+            if not mask.index.isin(data.index).all() or mask.index.has_duplicates:
+                raise DesignError(
+                    "domain mask Series has an index that does not match the design's "
+                    "data; build it from the same DataFrame (e.g. d.data['x'] == 1)"
+                )
+            mask = mask.reindex(data.index)
+        if mask.isna().any():
+            raise DesignError(
+                f"domain mask has {int(mask.isna().sum())} missing values; "
+                "use mask.fillna(False) to leave those rows out"
+            )
+        values = mask.to_numpy()
+    else:
+        values = np.asarray(mask)
+    if values.shape != (len(data),):
+        raise DesignError(
+            f"domain mask has shape {values.shape} but the design has {len(data)} rows; "
+            "give one boolean per row"
+        )
+    if values.dtype != bool:
+        raise DesignError(
+            f"domain mask must be boolean, got dtype {values.dtype}; "
+            "build it with a comparison such as df['type'] == 'A'"
+        )
+    return values
