@@ -18,7 +18,13 @@ from es_survey.dispositions import (
     reconcile,
     response_rates,
 )
-from es_survey.errors import DataError, DesignError, EsSurveyError, PrecisionWarning
+from es_survey.errors import (
+    CalibrationError,
+    DataError,
+    DesignError,
+    EsSurveyError,
+    PrecisionWarning,
+)
 from es_survey.estimate import Estimate
 from es_survey.io import read_frame, read_responses
 from es_survey.replicate import ReplicateDesign
@@ -40,6 +46,7 @@ except PackageNotFoundError:  # running from a source tree that was not installe
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "CalibrationError",
     "Codebook",
     "DataError",
     "DesignError",

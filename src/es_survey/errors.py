@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["DataError", "DesignError", "EsSurveyError", "PrecisionWarning"]
+__all__ = ["CalibrationError", "DataError", "DesignError", "EsSurveyError", "PrecisionWarning"]
 
 
 class EsSurveyError(Exception):
@@ -29,6 +29,24 @@ class DataError(EsSurveyError, ValueError):
 
 class DesignError(EsSurveyError, ValueError):
     """A survey design that cannot be built or used as specified."""
+
+
+class CalibrationError(DesignError):
+    """Weights that cannot meet their targets: no convergence, infeasible bounds, empty cells.
+
+    Parameters
+    ----------
+    *args
+        The message (as for any exception); it includes the table as text.
+    table : pandas.DataFrame, optional
+        Achieved versus target totals, one row per margin and category (columns
+        ``margin, category, target, achieved, rel_diff``, plus ``column`` when
+        several weight columns were calibrated together).
+    """
+
+    def __init__(self, *args: object, table: object = None) -> None:
+        super().__init__(*args)
+        self.table = table
 
 
 class PrecisionWarning(UserWarning):
