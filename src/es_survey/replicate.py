@@ -64,7 +64,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -438,29 +438,39 @@ class ReplicateVariance:
 
 # ------------------------------------------------------------- construction
 def _compress(
-    weights: np.ndarray, full: np.ndarray, key: np.ndarray | None = None
+    weights: np.ndarray, full: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Group rows whose replicate weights are proportional to their full weight.
+    """Group rows whose replicate weights divided by their full weight are equal.
 
     Returns ``(group, base, factors)`` with ``weights == base * factors[group]``
-    (to rounding); rows with a zero full weight keep their own group.
+    (to a few ulps: rows are grouped only when their ratios agree to 1e-13).
+    Rows with a zero full weight, or whose ratios do not match their group's,
+    keep a group of their own (base 1, factors = their weights).
     """
     n, r = weights.shape
     pos = full > 0
-    if not pos.all() or n == 0:
-        return np.arange(n), np.ones(n), weights.copy()
-    ratio = weights / full[:, None]
+    base = np.where(pos, full, 1.0)
+    ratio = weights / base[:, None]
     probe = np.random.default_rng(20240611).random(r)  # fixed probe, no global state
     hashed = np.round(ratio, 9) @ probe
-    if key is not None:
-        hashed = hashed + 1j * key  # rows must also share the key (e.g. weighting cell)
-    codes, uniq = pd.factorize(hashed)
-    first = np.full(uniq.shape[0], -1, dtype=np.int64)
+    codes, uniq = pd.factorize(np.where(pos, hashed, np.nan), use_na_sentinel=True)
+    codes = codes.astype(np.int64)
+    size = uniq.shape[0]
+    for _ in range(2):  # second pass only for rows that failed the check
+        alone = codes < 0
+        codes[alone] = size + np.arange(int(alone.sum()))
+        size += int(alone.sum())
+        first = np.full(size, -1, dtype=np.int64)
+        first[codes[::-1]] = np.arange(n)[::-1]
+        factors = ratio[first]
+        bad = ~np.isclose(factors[codes], ratio, rtol=1e-13, atol=0.0).all(axis=1)
+        if not bad.any():
+            break
+        codes[bad] = -1
+    codes, _ = _codes(codes, size)
+    first = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
     first[codes[::-1]] = np.arange(n)[::-1]
-    factors = ratio[first]
-    if not np.allclose(factors[codes], ratio, rtol=1e-9, atol=0.0):
-        return np.arange(n), np.ones(n), weights.copy()
-    return codes.astype(np.int64), full.copy(), factors
+    return codes, base, ratio[first]
 
 
 def _from_design(
@@ -1188,6 +1198,223 @@ class ReplicateDesign:
         [2.0]
         """
         return _est.quantile(self, y, q, by, na_rm=na_rm, df=df, level=level)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------- weighting
+    def _reweighted(self, matrix: np.ndarray, what: str) -> ReplicateDesign:
+        """Build a new design from reweighted ``[full | replicates]`` columns."""
+        full = np.ascontiguousarray(matrix[:, 0])
+        group, base, factors = _compress(matrix[:, 1:], full)
+        old = self._engine
+        engine = ReplicateVariance(
+            group=group, base=base, factors=factors, scale=old.scale, rscales=old.rscales,
+            mse=old.mse, structure=None, full_weights=full,
+        )
+        return self._with(weights=full, engine=engine, describe=f"{self._describe}, {what}")
+
+    def _all_weights(self, what: str) -> np.ndarray:
+        if not self._mask.all():
+            raise DesignError(
+                f"{what} applies to the whole sample, not a domain; weight the whole design "
+                "first, then take domains with .domain()"
+            )
+        return np.column_stack([self._weights, self._engine.analysis_weights()])
+
+    def poststratify(self, variable: str, totals: Mapping[object, float]) -> ReplicateDesign:
+        """Post-stratify the full-sample weights and every replicate (R ``postStratify``).
+
+        Each weight column is multiplied, in post-stratum ``c``, by
+        ``N_c / sum_c w`` of that column, so every replicate meets the totals
+        and the replicate variance reflects the post-stratification.
+
+        Parameters
+        ----------
+        variable : str
+            Categorical column defining the post-strata.
+        totals : mapping
+            ``{category: population count}``, one per category in the data.
+
+        Returns
+        -------
+        ReplicateDesign
+            A new design.
+
+        Raises
+        ------
+        DataError
+            For a missing or extra category.
+        CalibrationError
+            For a post-stratum with zero weight in the sample or in a replicate.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"g": ["a", "a", "b", "b"], "w": [1.0] * 4})
+        >>> import es_survey as es
+        >>> r = es.SurveyDesign(df, weights="w").replicate("JK1")
+        >>> r.poststratify("g", {"a": 10, "b": 6}).replicate_weights.sum(axis=0).tolist()
+        [16.0, 16.0, 16.0, 16.0]
+        """
+        from es_survey.weighting import _build_model, poststratify_weights
+
+        if not isinstance(totals, Mapping):
+            raise DesignError("totals must be a mapping {category: population count}")
+        matrix = self._all_weights("poststratify")
+        model = _build_model(self._data, {variable: totals})
+        cells = model.X.indices.astype(np.int64)  # one indicator per row
+        out = poststratify_weights(matrix, cells, model.targets, names=model.categories,
+                                   margin=variable)
+        return self._reweighted(out, f"post-stratified on {variable!r}")
+
+    def rake(
+        self,
+        margins: Mapping[str, Mapping[object, float]],
+        epsilon: float = 1e-10,
+        max_iter: int = 100,
+    ) -> ReplicateDesign:
+        """Rake the full-sample weights and every replicate to the margins (R ``rake``).
+
+        Parameters
+        ----------
+        margins : mapping
+            ``{variable: {category: population count}}``.
+        epsilon : float
+            Relative tolerance: max ``|achieved - target| / target`` (each column).
+        max_iter : int
+            Maximum number of passes.
+
+        Returns
+        -------
+        ReplicateDesign
+            A new design.
+
+        Raises
+        ------
+        DataError
+            For missing or extra categories.
+        CalibrationError
+            For a category with zero weight or no convergence in some column.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import es_survey as es
+        >>> df = pd.DataFrame({"a": ["x", "x", "y", "y"] * 2, "b": ["u", "v"] * 4,
+        ...                    "w": [1.0] * 8})
+        >>> r = es.SurveyDesign(df, weights="w").replicate("JK1")
+        >>> rr = r.rake({"a": {"x": 6, "y": 4}, "b": {"u": 5, "v": 5}})
+        >>> rr.replicate_weights.sum(axis=0).round(8).tolist() == [10.0] * 8
+        True
+        """
+        from es_survey.weighting import _build_model, _match_categories, rake_weights
+
+        if not isinstance(margins, Mapping) or not margins:
+            raise DesignError("margins must be a mapping {variable: {category: total}}")
+        matrix = self._all_weights("rake")
+        _build_model(self._data, margins)  # validates categories and totals
+        spec = []
+        names = []
+        for name, tot in margins.items():
+            codes, keys, values = _match_categories(name, self._data[name], tot)
+            spec.append((codes, values))
+            names.append((name, [str(k) for k in keys]))
+        out = rake_weights(matrix, spec, epsilon=epsilon, max_iter=max_iter, names=names)
+        return self._reweighted(out, f"raked on {list(margins)}")
+
+    def calibrate(
+        self,
+        totals: Mapping[str, Mapping[object, float] | float],
+        method: Literal["linear", "raking", "logit"] = "linear",
+        bounds: tuple[float, float] | None = None,
+        epsilon: float = 1e-10,
+        max_iter: int = 100,
+    ) -> ReplicateDesign:
+        """Calibrate the full-sample weights and every replicate (R ``calibrate``).
+
+        Each replicate is calibrated to the same totals starting from its own
+        weights (bounds apply to each column's ``g``), as R does on a
+        ``svyrep.design``.
+
+        Parameters
+        ----------
+        totals : mapping
+            ``{variable: {category: total}}`` or ``{variable: total}``.
+        method : {"linear", "raking", "logit"}
+            Calibration function.
+        bounds : (float, float), optional
+            Bounds on ``g = new weight / old weight``.
+        epsilon : float
+            Relative tolerance.
+        max_iter : int
+            Maximum number of Newton steps.
+
+        Returns
+        -------
+        ReplicateDesign
+            A new design.
+
+        Raises
+        ------
+        DataError
+            For missing or extra categories or unknown variables.
+        CalibrationError
+            When the targets cannot be met in some column.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import es_survey as es
+        >>> df = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "w": [1.0] * 4})
+        >>> r = es.SurveyDesign(df, weights="w").replicate("JK1").calibrate({"x": 20.0})
+        >>> (r.replicate_weights.T @ df["x"].to_numpy()).round(8).tolist()
+        [20.0, 20.0, 20.0, 20.0]
+        """
+        from es_survey.weighting import _build_model, calibrate_weights
+
+        matrix = self._all_weights("calibrate")
+        model = _build_model(self._data, totals)
+        out = calibrate_weights(matrix, model.X, model.targets, method=method, bounds=bounds,
+                                epsilon=epsilon, max_iter=max_iter, labels=model.labels)
+        return self._reweighted(out, f"calibrated ({method})")
+
+    def trim(
+        self, upper: float | None = None, lower: float | None = None, max_iter: int = 100
+    ) -> ReplicateDesign:
+        """Trim the full-sample weights and every replicate to ``[lower, upper]``.
+
+        See :func:`es_survey.weighting.trim_weights`: each column keeps its
+        total, the excess going proportionally to the untrimmed positive weights.
+
+        Parameters
+        ----------
+        upper, lower : float, optional
+            Bounds on the (positive) weights.
+        max_iter : int
+            Maximum number of passes.
+
+        Returns
+        -------
+        ReplicateDesign
+            A new design.
+
+        Raises
+        ------
+        CalibrationError
+            When the bounds cannot hold with a column's total kept.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import es_survey as es
+        >>> df = pd.DataFrame({"w": [1.0, 1.0, 1.0, 1.0, 6.0]})
+        >>> r = es.SurveyDesign(df, weights="w").replicate("JK1").trim(upper=4.0)
+        >>> r.weights.tolist()
+        [1.5, 1.5, 1.5, 1.5, 4.0]
+        """
+        from es_survey.weighting import trim_weights
+
+        matrix = self._all_weights("trim")
+        out = trim_weights(matrix, lower=lower, upper=upper, max_iter=max_iter)
+        return self._reweighted(out, "trimmed")
 
     # ------------------------------------------------------------- internals
     def _mean_parts(
