@@ -28,6 +28,8 @@ import pandas as pd
 import pytest
 
 import es_survey as es
+from es_survey.errors import DataError, DesignError
+from es_survey.replicate import ReplicateWarning, hadamard
 
 REF = Path(__file__).parent / "reference"
 WEIGHTING = json.loads((REF / "r_weighting.json").read_text())
@@ -150,3 +152,138 @@ def test_supplied_equals_generated_jk1() -> None:
     b = gen.mean("api00", "stype").to_frame()
     np.testing.assert_allclose(a["se"], b["se"], rtol=1e-12)
     assert list(a["df"]) == list(b["df"])
+
+
+def test_poststratified_replicates_match_r_weights() -> None:
+    # weights_check of clus1_jk1_ps (R: postStratify(rep_clus1_jk1, ~stype, pop.types)):
+    # every replicate sums to N = 6194, and row 1's replicate weights.
+    case = next(c for c in CASES if c["id"] == "clus1_jk1_ps_total_enroll")
+    d = _design(case)
+    check = case["weights_check"]
+    np.testing.assert_allclose(d.replicate_weights.sum(axis=0), check["replicate_sums"],
+                               rtol=1e-12)
+    np.testing.assert_allclose(d.replicate_weights[0], check["row1_replicate_weights"],
+                               rtol=1e-12)
+    np.testing.assert_allclose(d.weights[:5], check["first5"], rtol=1e-12)
+    assert d.df == check_df(case)
+
+
+def check_df(case: dict) -> float:
+    return case["replicate"]["degf"]
+
+
+# ---------------------------------------------------------------- more R values
+# R 4.2.2, survey 4.1.1, on tests/reference/apiclus1.csv (read.csv(na.strings = "")):
+#   d1 <- svydesign(id = ~dnum, weights = ~pw, data = apiclus1)
+#   r1 <- as.svrepdesign(d1, type = "JK1")
+# Numbers printed with sprintf("%.17g") / print(digits = 17).
+
+
+def _clus1_jk1() -> es.ReplicateDesign:
+    df = _data("apiclus1.csv")
+    return es.SurveyDesign(df, weights="pw", psu="dnum").replicate("JK1")
+
+
+def test_quantile_jk1_against_r() -> None:
+    # svyquantile(~api00, r1, quantiles = c(0.25, 0.5, 0.75), ci = TRUE)
+    # (interval.type = "mean": Woodruff with the replicate SE of the CDF, df = degf = 14)
+    est = _clus1_jk1().quantile("api00", [0.25, 0.5, 0.75]).to_frame()
+    assert est["estimate"].tolist() == [552, 652, 719]
+    assert est["lower"].tolist() == [482, 551, 691]
+    assert est["upper"].tolist() == [629, 722, 781]
+    np.testing.assert_allclose(est["se"], [34.269142201434995, 39.864104193506016,
+                                           20.981107470266323], rtol=RTOL)
+    assert est["df"].tolist() == [14, 14, 14]
+
+
+def test_quantile_jkn_against_r() -> None:
+    # rs <- as.svrepdesign(svydesign(id = ~1, strata = ~stype, weights = ~pw,
+    #                                data = apistrat), type = "JKn")
+    # svyquantile(~api00, rs, quantiles = 0.5, ci = TRUE)
+    d = es.SurveyDesign(_data("apistrat.csv"), weights="pw", strata="stype").replicate("JKn")
+    est = d.quantile("api00", 0.5).to_frame()
+    assert (est["estimate"].iloc[0], est["lower"].iloc[0], est["upper"].iloc[0]) == (668, 641,
+                                                                                      695)
+    np.testing.assert_allclose(est["se"].iloc[0], 13.691134856937266, rtol=RTOL)
+
+
+def test_na_rm_against_r() -> None:
+    # svymean(~acs.k3, r1, na.rm = TRUE, deff = TRUE); degf(subset(r1, !is.na(acs.k3)))
+    # svytotal(~acs.k3, r1, na.rm = TRUE, deff = TRUE)
+    r1 = _clus1_jk1()
+    m = r1.mean("acs.k3", na_rm=True).to_frame().iloc[0]
+    np.testing.assert_allclose([m["estimate"], m["se"], m["deff"]],
+                               [20.034722222222221, 0.56687393823736476, 13.142377162648661],
+                               rtol=RTOL)
+    assert m["df"] == 14
+    t = r1.total("acs.k3", na_rm=True).to_frame().iloc[0]
+    np.testing.assert_allclose([t["estimate"], t["se"], t["deff"]],
+                               [97648.584346771095, 26528.374765377917, 1211.5936281551812],
+                               rtol=RTOL)
+    with pytest.raises(DesignError, match="'acs.k3' has 39 missing values"):
+        r1.mean("acs.k3")
+
+
+def test_factor_mean_and_proportions_against_r() -> None:
+    # m <- svymean(~stype, r1, deff = TRUE): coef, SE, deff
+    r1 = _clus1_jk1()
+    f = r1.mean("stype").to_frame()
+    np.testing.assert_allclose(f["estimate"], [0.78688524590163933, 0.07650273224043716,
+                                               0.13661202185792348], rtol=RTOL)
+    np.testing.assert_allclose(f["se"], [0.051958671241823351, 0.028059292178515008,
+                                         0.03350794202459887], rtol=RTOL)
+    np.testing.assert_allclose(f["deff"], [3.0191661455448555, 2.0899539752033989,
+                                           1.7852393662648391], rtol=RTOL)
+    # svyciprop(~sw, r1, method = "logit" | "beta"): coef, SE, confint (df = degf = 14)
+    # (R's logit estimate comes from svyglm IRLS: 0.87431693988704007 vs the exact
+    # 0.87431693989071035, relative 4e-12)
+    logit = r1.proportion("sw", method="logit").to_frame().iloc[0]
+    np.testing.assert_allclose([logit["estimate"], logit["se"], logit["lower"], logit["upper"]],
+                               [0.87431693988704007, 0.020762751077168969,
+                                0.82287843095475555, 0.9124071578018299], rtol=RTOL)
+    beta = r1.proportion("sw", method="beta").to_frame().iloc[0]
+    np.testing.assert_allclose([beta["estimate"], beta["se"], beta["lower"], beta["upper"]],
+                               [0.87431693989071035, 0.020762751077168969,
+                                0.82255138245109383, 0.91543648811886291], rtol=RTOL)
+
+
+def test_rake_and_calibrate_replicates_against_r() -> None:
+    # pop.types / pop.schwide / pop.cal as in tests/reference/README.md
+    # rr <- rake(r1, list(~stype, ~sch.wide), list(pop.types, pop.schwide),
+    #            control = list(epsilon = 1e-12, maxit = 200))
+    # rc <- calibrate(r1, ~stype + api99, pop.cal)                    # linear
+    # rk <- calibrate(r1, ~stype + api99, pop.cal, calfun = "raking", epsilon = 1e-12)
+    # svytotal(~enroll, .), svymean(~api00, .), degf(.)
+    r1 = _clus1_jk1()
+    types = {"E": 4421, "H": 755, "M": 1018}
+    rr = r1.rake({"stype": types, "sch.wide": {"No": 1072, "Yes": 5122}}, epsilon=1e-12,
+                 max_iter=200)
+    cal = {"stype": types, "api99": 3914069.0}
+    rc = r1.calibrate(cal)
+    rk = r1.calibrate(cal, method="raking", epsilon=1e-12)
+    expected = {
+        "rake": (rr, [3647280.1480652126, 468244.54474440834, 641.2303209268199,
+                      27.1442585775909]),
+        "linear": (rc, [3638487.2041318817, 483563.75741718156, 665.30907116577976,
+                        3.9825087280317408]),
+        "raking": (rk, [3616588.5632687537, 489750.42165996082, 665.39379600015025,
+                        3.9182985593440263]),
+    }
+    for name, (d, values) in expected.items():
+        t = d.total("enroll")
+        m = d.mean("api00")
+        ours = [t.estimate[0], t.se[0], m.estimate[0], m.se[0]]
+        np.testing.assert_allclose(ours, values, rtol=1e-8, err_msg=name)
+        assert d.df == 14
+        assert r1.df == 14  # the input design is unchanged
+
+
+def test_vcov_by_domain_against_r() -> None:
+    # vcov(svyby(~api00, ~stype, r1, svymean, covmat = TRUE))
+    r = np.array([[656.87122310285827, 702.57540656584922, 794.03160566442921],
+                  [702.57540656584922, 2191.19630537977810, 826.68399641363305],
+                  [794.03160566442921, 826.68399641363305, 1157.79756882391621]])
+    est = _clus1_jk1().mean("api00", "stype")
+    np.testing.assert_allclose(est.vcov(), r, rtol=RTOL)
+    diff = est.contrast({"E": 1, "H": -1}).to_frame().iloc[0]
+    np.testing.assert_allclose(diff["se"] ** 2, r[0, 0] + r[1, 1] - 2 * r[0, 1], rtol=RTOL)

@@ -1132,7 +1132,10 @@ class ReplicateDesign:
         """Estimated proportion with a replicate SE and an interval in [0, 1].
 
         The estimate and SE are those of the replicate mean of the indicator;
-        the intervals are :func:`es_survey.estimate.proportion`'s.
+        the intervals are :func:`es_survey.estimate.proportion`'s, except
+        ``"logit"``, which (as R's ``svyciprop`` on a replicate design, a
+        logistic model refitted on every replicate) uses the replicate SE of
+        ``logit(p_r)``: ``expit(logit(p) -/+ t se(logit p))``.
 
         Examples
         --------
@@ -1161,9 +1164,21 @@ class ReplicateDesign:
         est, thetas, vsrs = self._mean_parts(setup, setup.y)
         labels = [(c.variable, c.category) for c in columns]
         n_rows = np.repeat(setup.n_rows, len(columns))
+        if method == "logit":  # R: svyglm(quasibinomial) refitted on every replicate
+            with np.errstate(divide="ignore", invalid="ignore"):
+                eta_r = np.log(thetas / (1.0 - thetas)).reshape(thetas.shape[0], -1)
+                eta = np.log(est / (1.0 - est)).reshape(-1)
+                eta_se = np.sqrt(np.maximum(self._engine.variance(eta_r, eta), 0.0))
 
         def factory(e: np.ndarray, s: np.ndarray, d: np.ndarray) -> _est.Interval:
-            return _est._proportion_interval(e, s, d, n_rows, method)
+            if method != "logit":
+                return _est._proportion_interval(e, s, d, n_rows, method)
+
+            def interval(lvl: float) -> tuple[np.ndarray, np.ndarray]:
+                t = _est._tcrit(lvl, d)
+                return _est._expit(eta - t * eta_se), _est._expit(eta + t * eta_se)
+
+            return interval
 
         return self._result(setup, "proportion", labels, est, thetas, vsrs, level, factory)
 
@@ -1372,7 +1387,8 @@ class ReplicateDesign:
 
         matrix = self._all_weights("calibrate")
         model = _build_model(self._data, totals)
-        out = calibrate_weights(matrix, model.X, model.targets, method=method, bounds=bounds,
+        x = model.X.toarray()  # dense (n, p): one Hessian per column by einsum
+        out = calibrate_weights(matrix, x, model.targets, method=method, bounds=bounds,
                                 epsilon=epsilon, max_iter=max_iter, labels=model.labels)
         return self._reweighted(out, f"calibrated ({method})")
 
