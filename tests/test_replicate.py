@@ -220,7 +220,7 @@ def test_na_rm_against_r() -> None:
     np.testing.assert_allclose([t["estimate"], t["se"], t["deff"]],
                                [97648.584346771095, 26528.374765377917, 1211.5936281551812],
                                rtol=RTOL)
-    with pytest.raises(DesignError, match="'acs.k3' has 39 missing values"):
+    with pytest.raises(DesignError, match=r"'acs\.k3' has 39 missing values"):
         r1.mean("acs.k3")
 
 
@@ -287,3 +287,284 @@ def test_vcov_by_domain_against_r() -> None:
     np.testing.assert_allclose(est.vcov(), r, rtol=RTOL)
     diff = est.contrast({"E": 1, "H": -1}).to_frame().iloc[0]
     np.testing.assert_allclose(diff["se"] ** 2, r[0, 0] + r[1, 1] - 2 * r[0, 1], rtol=RTOL)
+
+
+# ------------------------------------------------------------ known identities
+def test_jackknife_totals_equal_linearisation() -> None:
+    # For a total, the JK1 (scale (n-1)/n) and JKn (rscales (n_h-1)/n_h) variances equal
+    # the with-replacement linearisation variance exactly (Wolter 2007, 4.2). The JKn
+    # check is the peers' known failure 3: the unstratified coefficient gives +5.3%.
+    clus = es.SurveyDesign(_data("apiclus1.csv"), weights="pw", psu="dnum")
+    strat = es.SurveyDesign(_data("apistrat.csv"), weights="pw", strata="stype")
+    for d, method in ((clus, "JK1"), (strat, "JKn")):
+        t = d.total("enroll", "stype")
+        r = d.replicate(method).total("enroll", "stype")
+        np.testing.assert_allclose(r.se, t.se, rtol=1e-10, err_msg=method)
+        np.testing.assert_allclose(r.estimate, t.estimate, rtol=1e-12)
+    # R's stratnofpc_total_enroll (svytotal(~enroll, dstrat_nofpc)) SE, r_reference.json
+    ref = json.loads((REF / "r_reference.json").read_text())["cases"]
+    r_se = next(c for c in ref if c["id"] == "stratnofpc_total_enroll")["rows"][0]["se"]
+    np.testing.assert_allclose(strat.replicate("JKn").total("enroll").se[0], r_se, rtol=RTOL)
+    rs = strat.replicate("JKn").rscales
+    assert sorted(set(np.round(rs, 12))) == [0.98, 0.99]  # (n_h - 1)/n_h: n_h = 50, 100
+
+
+def test_brr_and_fay_totals_equal_linearisation() -> None:
+    # Any balanced set of Hadamard rows gives the linearisation variance of a total
+    # (R's script checks this for dpairs); Fay's scale 1/(R (1-rho)^2) keeps it.
+    d = es.SurveyDesign(_data("apistrat_pairs.csv"), weights="pw", strata="pair", psu="half")
+    lin = d.total("enroll", "stype")
+    for r in (d.replicate("BRR"), d.replicate("Fay", rho=0.5), d.replicate("BRR", mse=True)):
+        assert r.n_replicates == 104
+        np.testing.assert_allclose(r.total("enroll", "stype").se, lin.se, rtol=1e-10)
+    fay = d.replicate("Fay", rho=0.3)
+    np.testing.assert_allclose(fay.scale, 1 / (104 * 0.7**2), rtol=1e-15)
+    assert set(np.unique(fay.replicate_weights / d.weights[:, None]).round(12)) == {0.3, 1.7}
+
+
+@pytest.mark.parametrize("order", [1, 2, 4, 12, 20, 28, 36, 44, 52, 60, 100, 101, 104, 108, 140,
+                                   200, 300])
+def test_hadamard_is_orthogonal_and_normalised(order: int) -> None:
+    h = hadamard(order)
+    m = h.shape[0]
+    assert m >= order and (m in (1, 2) or m % 4 == 0)
+    assert m - order < 12  # the next orders are all constructible in this range
+    np.testing.assert_array_equal(h @ h.T, m * np.eye(m, dtype=np.int64))
+    assert (h[0] == 1).all() and (h[:, 0] == 1).all()
+
+
+def test_degrees_of_freedom_are_rank_minus_one() -> None:
+    # R's degf of a replicate design: qr(analysis weights)$rank - 1; for a domain, of the
+    # domain's rows. The construction-based ranks are checked against numpy's rank.
+    rng = np.random.default_rng(5)
+    strat = es.SurveyDesign(_data("apistrat.csv"), weights="pw", strata="stype")
+    clus = es.SurveyDesign(_data("apiclus1.csv"), weights="pw", psu="dnum")
+    pairs = es.SurveyDesign(_data("apistrat_pairs.csv"), weights="pw", strata="pair",
+                            psu="half")
+    designs = [strat.replicate("JKn"), clus.replicate("JK1"), pairs.replicate("BRR"),
+               pairs.replicate("Fay", rho=0.3),
+               es.SurveyDesign(_data("apistrat.csv"), weights="pw",
+                               strata="stype").replicate("bootstrap", replicates=60, rng=1)]
+    for r in designs:
+        w = r.replicate_weights
+        for _ in range(4):
+            mask = rng.random(w.shape[0]) < rng.choice([0.05, 0.3, 0.9, 1.0])
+            if not mask.any():
+                continue
+            expected = np.linalg.matrix_rank(w[mask]) - 1
+            assert r.domain(mask).df == expected, (r, mask.sum())
+    assert strat.replicate("JKn").df == 197  # R: degf 197 (200 PSUs, 3 strata)
+
+
+# ------------------------------------------------------------------ bootstrap
+def _simulated(n_strata: int = 20, psu_per: int = 50, rows_per: int = 20,
+               seed: int = 11) -> pd.DataFrame:
+    g = np.random.default_rng(seed)
+    n = n_strata * psu_per * rows_per
+    stratum = np.repeat(np.arange(n_strata), psu_per * rows_per)
+    psu = np.repeat(np.arange(n_strata * psu_per), rows_per)
+    effect = g.normal(0, 3, n_strata * psu_per)[psu]
+    y = 10 + stratum * 0.5 + effect + g.normal(0, 5, n)
+    w = np.repeat(g.uniform(5, 50, n_strata), psu_per * rows_per)
+    return pd.DataFrame({"h": stratum, "psu": psu, "y": y, "w": w,
+                         "dom": g.integers(0, 4, n)})
+
+
+def test_bootstrap_properties() -> None:
+    # Rao-Wu with m_h = n_h - 1: E*(theta_r) = theta for a total, and E*(variance) is the
+    # with-replacement linearisation variance. With R = 2000 replicates the Monte Carlo
+    # relative SD of a bootstrap SE is about 1 / sqrt(2 (R - 1)) = 1.6%, so 5% is a
+    # 3-SD tolerance (the rng is fixed, so the test is deterministic).
+    df = _simulated()
+    d = es.SurveyDesign(df, weights="w", strata="h", psu="psu")
+    r = d.replicate("bootstrap", replicates=2000, rng=2024)
+    assert r.n_replicates == 2000 and r.scale == 1 / 1999 and r.df == 980
+    t_lin, t_boot = d.total("y", "dom"), r.total("y", "dom")
+    np.testing.assert_allclose(t_boot.estimate, t_lin.estimate, rtol=1e-12)
+    np.testing.assert_allclose(t_boot.se, t_lin.se, rtol=0.05)
+    m_lin, m_boot = d.mean("y", "dom"), r.mean("y", "dom")
+    np.testing.assert_allclose(m_boot.se, m_lin.se, rtol=0.05)
+    # mean of the replicate totals: within 3 Monte Carlo SEs (se / sqrt(R)) of the estimate
+    engine = r.variance_engine
+    reps = engine.replicate_sums(df[["y"]].to_numpy(), np.zeros(len(df), dtype=np.int64), 1)
+    reps = reps[:, 0, 0]
+    total = float(t_lin.to_frame()["estimate"].sum())
+    assert abs(reps.mean() - total) < 3 * reps.std() / np.sqrt(2000)
+    # n_h - 1 draws, each with factor n_h/(n_h - 1): a stratum's PSU factors sum to n_h = 50
+    per_stratum = engine.factors.reshape(20, 50, 2000).sum(axis=1)
+    np.testing.assert_allclose(per_stratum, 50.0, rtol=1e-12)
+
+
+def test_bootstrap_rng_is_reproducible_and_local() -> None:
+    d = es.SurveyDesign(_data("apistrat.csv"), weights="pw", strata="stype")
+    a = d.replicate("bootstrap", replicates=50, rng=7).replicate_weights
+    state = np.random.get_state()  # noqa: NPY002 (checking the legacy global state)
+    b = d.replicate("bootstrap", replicates=50, rng=np.random.default_rng(7)).replicate_weights
+    np.testing.assert_array_equal(a, b)
+    assert np.random.get_state()[1].tolist() == state[1].tolist()  # noqa: NPY002
+    c = d.replicate("bootstrap", replicates=50, rng=8).replicate_weights
+    assert not np.array_equal(a, c)
+
+
+# --------------------------------------------------------------- behaviour
+def test_domain_route_equals_by_route() -> None:
+    r = _clus1_jk1()
+    df = _data("apiclus1.csv")
+    by = r.mean("api00", "stype").to_frame()
+    for i, level in enumerate(["E", "H", "M"]):
+        dom = r.domain(df["stype"] == level).mean("api00").to_frame().iloc[0]
+        np.testing.assert_allclose([dom["estimate"], dom["se"], dom["df"]],
+                                   by.loc[i, ["estimate", "se", "df"]].to_numpy(dtype=float),
+                                   rtol=1e-12)
+
+
+def test_estimate_columns_and_immutability() -> None:
+    r = _clus1_jk1()
+    d = es.SurveyDesign(_data("apiclus1.csv"), weights="pw", psu="dnum")
+    assert list(r.mean("api00", "stype").to_frame().columns) == list(
+        d.mean("api00", "stype").to_frame().columns)
+    assert np.isnan(r.ratio("api00", "api99").deff).all()
+    with pytest.raises(AttributeError, match="immutable"):
+        r.scale = 1.0  # type: ignore[misc]
+    before = r.replicate_weights.copy()
+    r.poststratify("stype", {"E": 4421, "H": 755, "M": 1018})
+    np.testing.assert_array_equal(r.replicate_weights, before)
+    assert "JK1 with 15 replicates" in repr(r)
+
+
+def test_fpc_conventions() -> None:
+    # R: as.svrepdesign(dclus1, type = "JK1") keeps the fpc: scale (1 - n/N)(n - 1)/n;
+    # svytotal(~enroll, as.svrepdesign(dclus1, type="JK1")) has the SE of dclus1 (fpc),
+    # r_reference.json case clus1_total_enroll.
+    df = _data("apiclus1.csv")
+    d = es.SurveyDesign(df, weights="pw", psu="dnum", fpc="fpc")
+    r = d.replicate("JK1")
+    np.testing.assert_allclose(r.scale, (1 - 15 / 757) * 14 / 15, rtol=1e-15)
+    ref = json.loads((REF / "r_reference.json").read_text())["cases"]
+    r_se = next(c for c in ref if c["id"] == "clus1_total_enroll")["rows"][0]["se"]
+    np.testing.assert_allclose(r.total("enroll").se[0], r_se, rtol=RTOL)
+    with pytest.warns(ReplicateWarning, match="do not use the finite population correction"):
+        es.SurveyDesign(_data("apistrat_pairs.csv").assign(N=1000), weights="pw",
+                        strata="pair", psu="half", fpc="N").replicate("BRR")
+    with pytest.warns(ReplicateWarning, match="ignores the finite population correction"):
+        es.SurveyDesign(_data("apistrat.csv"), weights="pw", strata="stype",
+                        fpc="fpc").replicate("bootstrap", replicates=5, rng=1)
+
+
+# ------------------------------------------------------------------ errors
+def test_replicate_argument_errors() -> None:
+    strat = es.SurveyDesign(_data("apistrat.csv"), weights="pw", strata="stype")
+    clus = es.SurveyDesign(_data("apiclus1.csv"), weights="pw", psu="dnum")
+    with pytest.raises(DesignError, match=r"method='jk' is not a replicate method"):
+        strat.replicate("jk")  # type: ignore[arg-type]
+    with pytest.raises(DesignError, match=r"this design has strata \('stype'\): use method='JKn'"):
+        strat.replicate("JK1")
+    with pytest.raises(DesignError, match="this design has no strata: use method='JK1'"):
+        clus.replicate("JKn")
+    with pytest.raises(DesignError, match="needs exactly 2 PSUs per stratum; stratum 'E', 'H', "
+                       "'M' has 100, 50, 50 PSUs"):
+        strat.replicate("BRR")
+    with pytest.raises(DesignError, match="BRR needs a stratified design"):
+        clus.replicate("BRR")
+    with pytest.raises(DesignError, match=r"rho=None: Fay's method needs 0 < rho < 1"):
+        strat.replicate("Fay")
+    with pytest.raises(DesignError, match=r"rho=0\.3 applies only to method='Fay'"):
+        strat.replicate("BRR", rho=0.3)
+    with pytest.raises(DesignError, match="replicates=10 applies only to method='bootstrap'"):
+        strat.replicate("JKn", replicates=10)
+    with pytest.raises(DesignError, match="rng= applies only to method='bootstrap'"):
+        strat.replicate("JKn", rng=1)
+    with pytest.raises(DesignError, match="replicates=1 must be an integer of at least 2"):
+        strat.replicate("bootstrap", replicates=1)
+    with pytest.raises(DesignError, match="mse='yes' must be True or False"):
+        strat.replicate("JKn", mse="yes")  # type: ignore[arg-type]
+    lonely = es.SurveyDesign(_data("apistrat_lonely.csv"), weights="pw", strata="stratum2",
+                             lonely_psu="remove")
+    with pytest.raises(DesignError, match="stratum 'X' has 1 PSU: collapse strata"):
+        lonely.replicate("bootstrap", rng=1)
+    with pytest.raises(DesignError, match="JK1 needs at least 2 PSUs"):
+        es.SurveyDesign(pd.DataFrame({"w": [1.0, 2.0], "c": [1, 1]}), weights="w",
+                        psu="c", lonely_psu="remove").replicate("JK1")
+    with pytest.raises(DesignError, match="applies to the whole sample, not a domain"):
+        clus.replicate("JK1").domain(_data("apiclus1.csv")["stype"] == "E").poststratify(
+            "stype", {"E": 4421})
+
+
+def test_jkn_lonely_rules() -> None:
+    # lonely stratum 'X' (1 PSU): "remove"/"certainty" give it no replicate, as R's
+    # jknweights; "average" also multiplies the scale by PSUs / replicates.
+    data = _data("apistrat_lonely.csv")
+    for rule, scale in (("remove", 1.0), ("certainty", 1.0), ("average", 200 / 199)):
+        r = es.SurveyDesign(data, weights="pw", strata="stratum2",
+                            lonely_psu=rule).replicate("JKn")
+        assert r.n_replicates == 199, rule
+        np.testing.assert_allclose(r.scale, scale, rtol=1e-15)
+    adj = es.SurveyDesign(data, weights="pw", strata="stratum2",
+                          lonely_psu="adjust").replicate("JKn")
+    assert adj.n_replicates == 200
+    np.testing.assert_allclose(sorted(adj.rscales)[0], 3 / 4, rtol=1e-15)  # (H - 1)/H, H = 4
+
+
+def test_supplied_weights_errors() -> None:
+    df = _data("apiclus1_jk1_repweights.csv")
+    cols = [f"rw{i}" for i in range(1, 16)]
+    with pytest.raises(DesignError, match="weights column 'wt' is not in the data"):
+        es.ReplicateDesign(df, weights="wt", replicate_weights=cols, method="JK1", scale=0.9)
+    with pytest.raises(DesignError, match="replicate weight column 'rw99' is not in the data"):
+        es.ReplicateDesign(df, weights="pw", replicate_weights=["rw99"], method="JK1",
+                           scale=0.9)
+    with pytest.raises(DesignError, match="replicate_weights='repw' matches no column"):
+        es.ReplicateDesign(df, weights="pw", replicate_weights="repw", method="JK1", scale=0.9)
+    with pytest.raises(DesignError, match="replicate_weights is empty"):
+        es.ReplicateDesign(df, weights="pw", replicate_weights=[], method="JK1", scale=0.9)
+    bad = df.copy()
+    bad.loc[3, "rw2"] = -1.0
+    with pytest.raises(DataError, match=r"replicate weight column 'rw2' has 1 missing, "
+                       r"non-numeric or negative values \(first -1.0 at row 3\)"):
+        es.ReplicateDesign(bad, weights="pw", replicate_weights=cols, method="JK1", scale=0.9)
+    bad = df.copy()
+    bad.loc[0, "pw"] = np.nan
+    with pytest.raises(DataError, match="weights column 'pw' has 1 missing"):
+        es.ReplicateDesign(bad, weights="pw", replicate_weights=cols, method="JK1", scale=0.9)
+    with pytest.raises(DesignError, match=r"method='JK1' needs scale= \(\(n - 1\)/n"):
+        es.ReplicateDesign(df, weights="pw", replicate_weights=cols, method="JK1")
+    with pytest.raises(DesignError, match="method='JKn' needs rscales="):
+        es.ReplicateDesign(df, weights="pw", replicate_weights=cols, method="JKn", scale=1.0)
+    with pytest.raises(DesignError, match="rscales has 2 values but there are 15 replicate"):
+        es.ReplicateDesign(df, weights="pw", replicate_weights=cols, method="JKn", scale=1.0,
+                           rscales=[1.0, 1.0])
+    with pytest.raises(DesignError, match="rscales must be finite and non-negative"):
+        es.ReplicateDesign(df, weights="pw", replicate_weights=cols, method="JKn", scale=1.0,
+                           rscales=[-1.0] * 15)
+    with pytest.raises(DesignError, match="scale= is fixed for method='BRR'"):
+        es.ReplicateDesign(df, weights="pw", replicate_weights=cols, method="BRR", scale=0.5)
+    with pytest.raises(DesignError, match="method='Fay' needs Fay's 0 < rho < 1"):
+        es.ReplicateDesign(df, weights="pw", replicate_weights=cols, method="Fay")
+    with pytest.raises(DesignError, match=r"rho=0\.3 applies only to method='Fay'"):
+        es.ReplicateDesign(df, weights="pw", replicate_weights=cols, method="JK1", scale=0.9,
+                           rho=0.3)
+    with pytest.raises(DesignError, match="scale=-1 must be a positive number"):
+        es.ReplicateDesign(df, weights="pw", replicate_weights=cols, method="other", scale=-1)
+    with pytest.raises(DesignError, match="method='XYZ' is not a replicate method"):
+        es.ReplicateDesign(df, weights="pw", replicate_weights=cols,
+                           method="XYZ", scale=1.0)  # type: ignore[arg-type]
+    with pytest.raises(DesignError, match="data must be a pandas DataFrame"):
+        es.ReplicateDesign(df.to_numpy(), weights="pw", replicate_weights=cols,  # type: ignore[arg-type]
+                           method="JK1", scale=0.9)
+    with pytest.raises(DesignError, match="mse=1 must be True or False"):
+        es.ReplicateDesign(df, weights="pw", replicate_weights=cols, method="JK1", scale=0.9,
+                           mse=1)  # type: ignore[arg-type]
+    r = es.ReplicateDesign(df, weights="pw", replicate_weights=cols, method="bootstrap")
+    assert r.scale == 1 / 14
+    with pytest.raises(DesignError, match="domain mask has shape"):
+        r.domain(np.ones(3, dtype=bool))
+    with pytest.raises(DesignError, match="domain mask selects no row"):
+        r.domain(np.zeros(len(df), dtype=bool))
+    with pytest.raises(DesignError, match="domain mask must be boolean"):
+        r.domain(np.ones(len(df)))
+    with pytest.raises(DesignError, match="interval='x' is not available"):
+        r.total("enroll", interval="x")  # type: ignore[arg-type]
+    with pytest.raises(DesignError, match="method='x' is not available"):
+        r.proportion("sw", method="x")  # type: ignore[arg-type]
+    with pytest.raises(DesignError, match="proportion\\(\\) of 'enroll' needs a boolean"):
+        r.proportion("enroll")

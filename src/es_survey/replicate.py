@@ -1509,6 +1509,8 @@ def _weight_column(data: pd.DataFrame, col: str, role: str) -> np.ndarray:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         shown = raw.iloc[i]
+        if hasattr(shown, "item"):
+            shown = shown.item()  # a plain value in the message, not np.float64(...)
         raise DataError(
             f"{role} column {col!r} has {int(bad.sum())} missing, non-numeric or negative "
             f"values (first {shown!r} at row {data.index[i]!r}); weights must be "
