@@ -568,3 +568,28 @@ def test_supplied_weights_errors() -> None:
         r.proportion("sw", method="x")  # type: ignore[arg-type]
     with pytest.raises(DesignError, match="proportion\\(\\) of 'enroll' needs a boolean"):
         r.proportion("enroll")
+
+
+def test_linear_engine_methods_and_nan_replicates() -> None:
+    # The VarianceEngine methods take weighted influence values w_i u_i: for a total
+    # (u = y) they give the replicate variance of the total, domain by domain.
+    r = _clus1_jk1()
+    df = _data("apiclus1.csv")
+    codes, _ = pd.factorize(df["stype"], sort=True)
+    z = (r.weights * df["enroll"].to_numpy())[:, None]
+    cov = r.variance_engine.domain_cov(z, codes.astype(np.int64), 3)
+    np.testing.assert_allclose(np.sqrt(cov[:, 0, 0]), r.total("enroll", "stype").se,
+                               rtol=1e-12)
+    full = r.variance_engine.full_cov(z, codes.astype(np.int64), 3, np.ones(len(df), bool))
+    np.testing.assert_allclose(full, r.total("enroll", "stype").vcov(), rtol=1e-12)
+    # A domain inside one PSU: deleting that PSU leaves no row, the replicate mean is NaN
+    # and is left out (R's svrVar na.action), so the SE uses the other n - 1 replicates.
+    tiny = pd.DataFrame({"psu": [1, 1, 2, 2, 3, 3], "y": [1.0, 3.0, 2.0, 4.0, 6.0, 8.0],
+                         "g": ["a", "a", "b", "b", "b", "b"], "w": [1.0] * 6})
+    rep = es.SurveyDesign(tiny, weights="w", psu="psu").replicate("JK1")
+    est = rep.mean("y", "g").to_frame()
+    # domain a: replicates 2 and 3 both give mean 2 (PSU 1 weighted 3/2): SE 0
+    # domain b: replicate 1 gives 5, 2 gives 7, 3 gives 3 -> mean 5, scale 2/3:
+    # 2/3 * (0 + 4 + 4) = 16/3
+    np.testing.assert_allclose(est["se"], [0.0, np.sqrt(16 / 3)], atol=1e-12)
+    assert est["df"].tolist() == [0.0, 1.0]

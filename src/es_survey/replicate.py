@@ -13,18 +13,19 @@ with ``c`` the mean of the replicate estimates (``mse=False``, R's default) or
 the full-sample estimate (``mse=True``). The methods differ only in how the
 replicates are built and in ``scale``/``rscales`` (R ``as.svrepdesign``):
 
-========= ============================================ ================== ===================
-method    replicate ``r`` (factor applied to weights)  scale              rscales
-========= ============================================ ================== ===================
-JK1       PSU ``r`` deleted, others ``n / (n - 1)``    ``(1-f)(n-1)/n``   1
-JKn       PSU ``r`` of stratum ``h`` deleted, other    1                  ``(1-f_h)(n_h-1)/n_h``
-          PSUs of ``h`` times ``n_h / (n_h - 1)``
-BRR       one PSU of each pair (2 or 0), Hadamard      ``1 / R``          1
-Fay       ``1 +/- (1 - rho)`` instead of 2 and 0       ``1/(R(1-rho)^2)`` 1
-bootstrap Rao-Wu: ``n_h - 1`` PSUs drawn with          ``1 / (R - 1)``    1
-          replacement per stratum, ``n_h/(n_h-1)`` x
-          the number of draws
-========= ============================================ ================== ===================
+========= ========================================= ================== ======================
+method    replicate ``r`` (factor on the weights)   scale              rscales
+========= ========================================= ================== ======================
+JK1       PSU ``r`` deleted, others ``n/(n-1)``     ``(1-f)(n-1)/n``   1
+JKn       PSU ``r`` of stratum ``h`` deleted, the   1                  ``(1-f_h)(n_h-1)/n_h``
+          other PSUs of ``h`` times ``n_h/(n_h-1)``
+BRR       one PSU of each pair 2, the other 0       ``1/R``            1
+          (rows of a Hadamard matrix)
+Fay       ``1 +/- (1 - rho)`` instead of 2 and 0    ``1/(R(1-rho)^2)`` 1
+bootstrap Rao-Wu: ``n_h - 1`` PSUs drawn with       ``1/(R-1)``        1
+          replacement per stratum, factor
+          ``n_h/(n_h-1)`` x the number of draws
+========= ========================================= ================== ======================
 
 Replicate totals for every replicate, domain and variable come from one sparse
 product: the weighted values are summed per (replicate group, domain, variable)
