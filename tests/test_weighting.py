@@ -361,3 +361,29 @@ def test_from_frame_hand_and_errors():
         es.SurveyDesign.from_frame(frame, pd.DataFrame({"id": ["a", "b"]}), key="id")
     with pytest.raises(DesignError, match="must be boolean"):
         es.SurveyDesign.from_frame(frame.assign(s=1), "s")
+
+
+def test_adjust_nonresponse_ineligible_observed_hand():
+    # observed: ineligible row 3 is a unit of known status, unknown row 4 a nonrespondent;
+    # one class: known weight 6 of 10 -> x 10/6 on rows 0, 2, 3
+    df = pd.DataFrame({"w": [2.0] * 5, "r": [True, False, True, False, False],
+                       "contact_outcome": ["complete", "refusal", "partial",
+                                           "ineligible_ceased", "unknown_eligibility"]})
+    d = es.SurveyDesign(df, weights="w")
+    w = d.adjust_nonresponse("r", ineligible="observed").weights
+    np.testing.assert_allclose(w, [10 / 3, 0, 10 / 3, 10 / 3, 0], rtol=1e-14)
+    with pytest.raises(DesignError, match="ineligible='drop' must be 'keep' or 'observed'"):
+        d.adjust_nonresponse("r", ineligible="drop")  # type: ignore[arg-type]
+
+
+def test_nonresponse_variance_in_a_census_stratum_hand():
+    # take-all stratum (fpc = n = 6): the design variance is 0, the response phase is not:
+    # V = sum_R (1 - phi) (w1 y - w1 m)^2, phi = 4/6, w1 = 1.5, m = mean of respondents
+    y = np.array([3.0, 5.0, 4.0, 0.0, 0.0, 8.0])
+    r = np.array([True, True, True, False, False, True])
+    df = pd.DataFrame({"y": y, "r": r, "w": 1.0, "h": "A", "N": 6})
+    d = es.SurveyDesign(df, weights="w", strata="h", fpc="N", lonely_psu="certainty")
+    est = d.adjust_nonresponse("r", outcome=None).total("y").to_frame()
+    m = y[r].mean()
+    var = ((1 - 4 / 6) * (1.5 * (y[r] - m)) ** 2).sum()
+    assert est["se"].iloc[0] == pytest.approx(np.sqrt(var), rel=1e-12)

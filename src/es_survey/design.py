@@ -477,6 +477,61 @@ class SurveyDesign:
         )
         return new
 
+    def assign(self, **columns: Any) -> SurveyDesign:
+        """Return a design whose data have extra (or replaced) analysis columns.
+
+        The rows, weights, strata, stages, domain and any weighting steps are
+        unchanged; only analysis variables may be added or replaced, never the
+        design's own columns.
+
+        Parameters
+        ----------
+        **columns : array-like or pandas.Series
+            New columns, one value per row of the design's data (a Series is
+            aligned on the data's index), as in :meth:`pandas.DataFrame.assign`.
+
+        Returns
+        -------
+        SurveyDesign
+            A new design; this one is unchanged.
+
+        Raises
+        ------
+        DesignError
+            When a column would replace a design column or has the wrong length.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0], "w": [2.0, 2.0, 4.0]})
+        >>> d = SurveyDesign(df, weights="w").assign(y2=df["y"] ** 2)
+        >>> float(d.total("y2").estimate[0])
+        46.0
+        """
+        spec_columns: set[str] = set()
+        for value in self._spec.values():
+            if isinstance(value, str):
+                spec_columns.add(value)
+            elif isinstance(value, list | tuple):
+                spec_columns.update(v for v in value if isinstance(v, str))
+        clash = sorted(set(columns) & spec_columns)
+        if clash:
+            raise DesignError(
+                f"assign() cannot replace design column(s) {clash}; build a new design "
+                "to change weights, strata, PSUs or fpc"
+            )
+        for name, value in columns.items():
+            if not isinstance(value, pd.Series) and np.shape(value) != (len(self._data),):
+                raise DesignError(
+                    f"column {name!r} has shape {np.shape(value)} but the design has "
+                    f"{len(self._data)} rows; give one value per row"
+                )
+        new = object.__new__(type(self))
+        for slot in self.__slots__:
+            object.__setattr__(new, slot, getattr(self, slot))
+        object.__setattr__(new, "_data", self._data.assign(**columns))
+        return new
+
     # -------------------------------------------------------------- estimators
     def total(
         self,
@@ -774,6 +829,7 @@ class SurveyDesign:
         covariates: Sequence[str] | None = None,
         outcome: str | None = "contact_outcome",
         n_classes: int = 5,
+        ineligible: Literal["keep", "observed"] = "keep",
     ) -> SurveyDesign:
         r"""Adjust the weights for unknown eligibility and nonresponse within classes.
 
@@ -797,7 +853,16 @@ class SurveyDesign:
 
         Ineligible units are *not* nonrespondents: they keep their weight and stay
         in the design as units outside the eligible population (they count as 0
-        in any total of eligible/active units). All sampled units stay in the
+        in any total of eligible/active units). With ``ineligible="observed"``
+        they are instead units whose *status* was observed: when the estimand is
+        the status itself (the number of active entities in the frame, a ceased
+        or liquidated entity being an observed inactive one), the nonrespondents
+        of a class are taken to resemble all units of observed status in it, so
+        step 2 spreads their weight over respondents *and* ineligible units, and
+        units of unknown eligibility are nonrespondents (no step 1). This is
+        the adjustment that removes the bias of the demo's nonresponse, where
+        inactive entities answer less often but are often found ceased (see
+        ``docs/methods.md``, "Weighting and nonresponse"). All sampled units stay in the
         design, so the variance sees the original sample; the variance includes
         both ratio adjustments (see :mod:`es_survey.weighting`).
 
@@ -823,6 +888,9 @@ class SurveyDesign:
             nonrespondent as eligible.
         n_classes : int
             Number of propensity classes.
+        ineligible : {"keep", "observed"}
+            Units found ineligible keep their weight (default, AAPOR) or count as
+            units of observed status (see above).
 
         Returns
         -------
@@ -847,7 +915,7 @@ class SurveyDesign:
         [3.75, 0.0, 3.75, 2.5, 0.0]
         """
         from es_survey.errors import DataError
-        from es_survey.weighting import NonresponseStep, logistic_propensity
+        from es_survey.weighting import NonresponseStep, _logistic_fit
 
         self._whole("adjust_nonresponse")
         data = self._data
@@ -884,6 +952,10 @@ class SurveyDesign:
                     f"row {data.index[i]!r}: {responded}={bool(resp[i])} but {outcome}="
                     f"{codes[i]!r}; respondents must be complete or partial and vice versa"
                 )
+        if ineligible not in ("keep", "observed"):
+            raise DesignError(f"ineligible={ineligible!r} must be 'keep' or 'observed'")
+        if ineligible == "observed":
+            group = np.where(group == 2, 0, np.where(group == 3, 1, group))
         if by is not None and model is not None:
             raise DesignError("give either by= (weighting classes) or model='logit', not both")
         n = len(data)
@@ -911,11 +983,9 @@ class SurveyDesign:
                     parts.append(dummies.to_numpy())
             X = np.hstack(parts)
             eligible = group <= 1
-            p = np.empty(n)
-            p_fit = logistic_propensity(X[eligible], resp[eligible].astype(float), d[eligible])
-            p[eligible] = p_fit
-            p[~eligible] = 1.0 / (1.0 + np.exp(-(X[~eligible] @ np.linalg.lstsq(
-                X[eligible], np.log(p_fit / (1 - p_fit)), rcond=None)[0])))
+            beta = _logistic_fit(X[eligible], (group[eligible] == 0).astype(float), d[eligible])
+            p = 1.0 / (1.0 + np.exp(-(X @ beta)))
+            p_fit = p[eligible]
             cuts = np.quantile(p_fit, np.linspace(0, 1, n_classes + 1)[1:-1])
             classes = np.searchsorted(np.unique(cuts), p, side="right").astype(np.int64)
             class_names = [f"propensity class {c + 1}" for c in range(int(classes.max()) + 1)]
@@ -925,7 +995,11 @@ class SurveyDesign:
             frame = data[cols]
             if frame.isna().any().any():
                 raise DataError(f"weighting-class columns {cols} have missing values; fill them")
-            classes, uniq = pd.factorize(pd.MultiIndex.from_frame(frame.astype(object)))
+            if len(cols) == 1:
+                classes, uniq = pd.factorize(frame[cols[0]])
+                uniq = [(u,) for u in uniq]
+            else:
+                classes, uniq = pd.factorize(pd.MultiIndex.from_frame(frame.astype(object)))
             classes = classes.astype(np.int64)
             class_names = [", ".join(f"{c}={v!r}" for c, v in zip(cols, u, strict=True))
                            for u in uniq]

@@ -960,6 +960,15 @@ def logistic_propensity(
     [0.3333, 0.3333, 0.3333, 0.6667, 0.6667, 0.6667]
     """
     X = np.asarray(X, dtype=float)
+    beta = _logistic_fit(X, y, weights, max_iter=max_iter, tol=tol)
+    return 1.0 / (1.0 + np.exp(-(X @ beta)))
+
+
+def _logistic_fit(
+    X: np.ndarray, y: np.ndarray, weights: np.ndarray, *, max_iter: int = 50, tol: float = 1e-10
+) -> np.ndarray:
+    """Coefficients of the weighted logistic regression (IRLS); see logistic_propensity."""
+    X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
     w = np.asarray(weights, dtype=float)
     beta = np.zeros(X.shape[1])
@@ -970,7 +979,7 @@ def logistic_propensity(
         p = np.clip(p, 1e-12, 1 - 1e-12)
         dev = -2.0 * float(np.sum(w * (y * np.log(p) + (1 - y) * np.log(1 - p))))
         if abs(dev - dev_old) <= tol * (abs(dev) + tol):
-            return p
+            return beta
         dev_old = dev
         v = w * p * (1 - p)
         z = eta + (y - p) / (p * (1 - p))
@@ -1056,19 +1065,48 @@ class NonresponseStep:
 
     def residualise(self, x: np.ndarray) -> np.ndarray:
         """``k (x - w1 m_c) + d m_c`` in each class, ``m_c = sum x / sum w1``."""
+        return self.parts(x, np.zeros(x.shape[0]))[0]
+
+    def parts(self, x: np.ndarray, fraction: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Linearised values and the response-phase term of the step.
+
+        Returns the linearised values and a matrix ``S`` whose cross-product
+        ``S'S`` is the response-phase variance not seen by a design variance
+        with finite population correction: ``S_i = sqrt(f_i (1 - phi_c))
+        (x_i - w1_i m_c)`` on kept units, ``phi_c = d_i / w1_i`` the class
+        response rate and ``f_i`` the first-stage sampling fraction of the
+        unit's stratum (``S`` is None when every ``f_i`` is 0).
+        """
         inside = self.classes >= 0
         size = int(self.classes.max()) + 1 if inside.any() else 0
         if size == 0:
-            return x
+            return x, None
         c = np.where(inside, self.classes, size)
         sums = _cell_sums(c, x, size + 1)[:size]
         w1c = np.bincount(c, weights=self.w1, minlength=size + 1)[:size]
         with np.errstate(divide="ignore", invalid="ignore"):
             m = np.where(w1c[:, None] > 0, sums / w1c[:, None], 0.0)
         mc = np.vstack([m, np.zeros((1, x.shape[1]))])[c]
-        kept = (self.w1 > 0)[:, None]
-        out = np.where(kept, x - self.w1[:, None] * mc, 0.0) + self.d[:, None] * mc
-        return np.where(inside[:, None], out, x)
+        kept = (self.w1 > 0) & inside
+        resid = np.where(kept[:, None], x - self.w1[:, None] * mc, 0.0)
+        out = np.where(inside[:, None], resid + self.d[:, None] * mc, x)
+        extra = None
+        if (fraction[kept] > 0).any():
+            with np.errstate(divide="ignore", invalid="ignore"):
+                phi = np.where(kept, self.d / np.where(kept, self.w1, 1.0), 1.0)
+            scale = np.sqrt(np.clip(fraction * (1.0 - phi), 0.0, None))
+            extra = resid * scale[:, None]
+        return out, extra
+
+
+def _domain_block(values: np.ndarray, domain: np.ndarray, n_domains: int) -> np.ndarray:
+    """Domain-restricted influence values of every (domain, column), domain-major."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 1:
+        values = values[:, None]
+    n, k = values.shape
+    member = domain[:, None] == np.arange(n_domains)[None, :]
+    return (member[:, :, None] * values[:, None, :]).reshape(n, n_domains * k)
 
 
 Step = CalibrationStep | NonresponseStep
@@ -1127,13 +1165,28 @@ class CalibratedVariance:
 
     def residualise(self, x: np.ndarray) -> np.ndarray:
         """Pass ``(n, k)`` weighted influence values through every weighting step."""
+        return self._parts(x)[0]
+
+    def _parts(self, x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Residualised values and the response-phase terms of the nonresponse steps."""
         for step in self.steps:
             if isinstance(step, CalibrationStep):
                 x = step.residualise(x)
+        extras = []
+        fraction = self._fraction()
         for step in reversed(self.steps):
             if isinstance(step, NonresponseStep):
-                x = step.residualise(x)
-        return x
+                x, extra = step.parts(x, fraction)
+                if extra is not None:
+                    extras.append(extra)
+        return x, extras
+
+    def _fraction(self) -> np.ndarray:
+        """First-stage sampling fraction of each row's stratum (0 without fpc)."""
+        stage = self.inner.stages[0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f = np.where(np.isinf(stage.popsize), 0.0, stage.n_psu / stage.popsize)
+        return f[stage.strata]
 
     def degrees_of_freedom(
         self, domain: np.ndarray, n_domains: int, keys: DomainKeys | None = None
@@ -1147,7 +1200,7 @@ class CalibratedVariance:
 
     def _blocks(
         self, values: np.ndarray, domain: np.ndarray, n_domains: int
-    ) -> Iterator[tuple[int, int, np.ndarray]]:
+    ) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
         values = np.asarray(values, dtype=float)
         if values.ndim == 1:
             values = values[:, None]
@@ -1157,7 +1210,9 @@ class CalibratedVariance:
             d1 = min(n_domains, d0 + per)
             member = domain[:, None] == np.arange(d0, d1)[None, :]
             block = (member[:, :, None] * values[:, None, :]).reshape(n, (d1 - d0) * k)
-            yield d0, d1, self.residualise(block)
+            x, extras = self._parts(block)
+            extra = sum((e.T @ e for e in extras), np.zeros((x.shape[1], x.shape[1])))
+            yield d0, d1, x, extra
 
     def domain_cov(
         self,
@@ -1172,8 +1227,8 @@ class CalibratedVariance:
         n = values.shape[0]
         out = np.empty((n_domains, k, k))
         whole = np.zeros(n, dtype=np.int64)
-        for d0, d1, block in self._blocks(values, domain, n_domains):
-            cov = self.inner.domain_cov(block, whole, 1)[0]
+        for d0, d1, block, extra in self._blocks(values, domain, n_domains):
+            cov = self.inner.domain_cov(block, whole, 1)[0] + extra
             for i, d in enumerate(range(d0, d1)):
                 out[d] = cov[i * k : (i + 1) * k, i * k : (i + 1) * k]
         return out
@@ -1184,6 +1239,10 @@ class CalibratedVariance:
         """Covariance of every (domain, column) calibrated total, (D*k, D*k)."""
         values = np.asarray(values, dtype=float)
         n = values.shape[0]
-        blocks = [block for _d0, _d1, block in self._blocks(values, domain, n_domains)]
-        allx = np.hstack(blocks)
-        return self.inner.full_cov(allx, np.zeros(n, dtype=np.int64), 1, np.ones(n, dtype=bool))
+        parts = list(self._blocks(values, domain, n_domains))
+        allx = np.hstack([p[2] for p in parts])
+        cov = self.inner.full_cov(allx, np.zeros(n, dtype=np.int64), 1, np.ones(n, dtype=bool))
+        if len(parts) == 1:
+            return cov + parts[0][3]
+        _x, extras = self._parts(_domain_block(values, domain, n_domains))
+        return cov + sum((e.T @ e for e in extras), np.zeros_like(cov))
