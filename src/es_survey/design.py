@@ -1088,11 +1088,11 @@ class SurveyDesign:
         if not isinstance(totals, Mapping):
             raise DesignError("totals must be a mapping {category: population count}")
         model = _build_model(self._data, {variable: totals})
-        cells = model.X.indices.astype(np.int64)  # one indicator per row
+        cells = model.terms[0][0]  # the cell of each row
         w1 = poststratify_weights(
             self._weights, cells, model.targets, names=model.categories, margin=variable
         )
-        step = CalibrationStep(model.X, self._weights, w1, "poststratify")
+        step = CalibrationStep(model.X, self._weights, w1, "poststratify", model.terms)
         return self._reweighted(w1, step, f"post-stratified on {variable!r}")
 
     def rake(
@@ -1162,7 +1162,7 @@ class SurveyDesign:
             spec.append((codes, values))
             names.append((name, [str(k) for k in keys]))
         w1 = rake_weights(self._weights, spec, epsilon=epsilon, max_iter=max_iter, names=names)
-        step = CalibrationStep(model.X, self._weights, w1, "rake")
+        step = CalibrationStep(model.X, self._weights, w1, "rake", model.terms)
         return self._reweighted(w1, step, f"raked on {list(margins)}")
 
     def calibrate(
@@ -1219,7 +1219,7 @@ class SurveyDesign:
             self._weights, model.X, model.targets, method=method, bounds=bounds,
             epsilon=epsilon, max_iter=max_iter, labels=model.labels,
         )
-        step = CalibrationStep(model.X, self._weights, w1, "calibrate")
+        step = CalibrationStep(model.X, self._weights, w1, "calibrate", model.terms)
         return self._reweighted(w1, step, f"calibrated ({method})")
 
     def trim(

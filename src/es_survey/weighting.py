@@ -688,6 +688,24 @@ class _Model:
     labels: list[str]
     margins: list[str]
     categories: list[str]
+    terms: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+
+    def gram(self, w: np.ndarray) -> np.ndarray:
+        """``X' diag(w) X`` from the terms (one bincount per pair of terms)."""
+        return _terms_gram(self.terms, w, self.X.shape[1])
+
+
+def _terms_gram(
+    terms: Sequence[tuple[np.ndarray, np.ndarray]], w: np.ndarray, p: int
+) -> np.ndarray:
+    """``X' diag(w) X`` of a model given as terms ``(column per row (-1: none), value)``."""
+    g = np.zeros(p * p)
+    for ca, va in terms:
+        for cb, vb in terms:
+            ok = (ca >= 0) & (cb >= 0)
+            key = np.where(ok, ca * p + cb, 0)
+            g += np.bincount(key, weights=np.where(ok, w * va * vb, 0.0), minlength=p * p)
+    return g.reshape(p, p)
 
 
 def _is_categorical(s: pd.Series) -> bool:
@@ -701,8 +719,8 @@ def _match_categories(
 ) -> tuple[np.ndarray, list[object], np.ndarray]:
     """Codes of the rows in the order of ``spec``'s keys (matched by value or by str)."""
     keys = list(spec.keys())
-    values = s.to_numpy(dtype=object)
-    present = list(pd.unique(s))
+    row_codes, uniques = pd.factorize(s)
+    present = list(uniques)
     lookup: dict[object, int] = {}
     by_str = {str(k): i for i, k in enumerate(keys)}
     for v in present:
@@ -724,7 +742,7 @@ def _match_categories(
             + f". Give exactly one total per category present in the data (data has "
             f"{sorted(str(v) for v in present)})"
         )
-    codes = pd.Series(values).map(lookup).to_numpy(dtype=np.int64)
+    codes = np.array([lookup[v] for v in present], dtype=np.int64)[row_codes]
     totals = np.array([float(spec[k]) for k in keys])
     return codes, keys, totals
 
@@ -738,7 +756,8 @@ def _build_model(
             "totals must be a non-empty mapping {variable: total or {category: total}}"
         )
     n = len(data)
-    blocks: list[sparse.csr_matrix] = []
+    terms: list[tuple[np.ndarray, np.ndarray]] = []
+    offset = 0
     targets: list[float] = []
     labels: list[str] = []
     margins: list[str] = []
@@ -770,10 +789,10 @@ def _build_model(
                         "margins must each sum to the population size"
                     )
                 keep = keep[1:]  # redundant: its indicators sum to the first margin's
-            ind = sparse.csr_matrix(
-                (np.ones(n), (np.arange(n), codes)), shape=(n, len(keys))
-            )[:, keep]
-            blocks.append(ind)
+            position = np.full(len(keys), -1, dtype=np.int64)
+            position[keep] = np.arange(len(keep)) + offset
+            terms.append((position[codes], np.ones(n)))
+            offset += len(keep)
             targets.extend(tot[keep].tolist())
             labels.extend(f"{name}={keys[i]}" for i in keep)
             margins.extend([name] * len(keep))
@@ -790,13 +809,17 @@ def _build_model(
                 raise DataError(
                     f"total of {name!r} must be a number or {{category: total}}, got {spec!r}"
                 ) from None
-            blocks.append(sparse.csr_matrix(s.to_numpy(dtype=float)[:, None]))
+            terms.append((np.full(n, offset, dtype=np.int64), s.to_numpy(dtype=float)))
+            offset += 1
             targets.append(value)
             labels.append(name)
             margins.append(name)
             cats.append("")
-    X = sparse.hstack(blocks, format="csr")
-    gram = (X.T @ X).toarray()
+    rows = np.concatenate([np.flatnonzero(c >= 0) for c, _v in terms])
+    cols = np.concatenate([c[c >= 0] for c, _v in terms])
+    vals = np.concatenate([v[c >= 0] for c, v in terms])
+    X = sparse.csr_matrix((vals, (rows, cols)), shape=(n, offset))
+    gram = _terms_gram(terms, np.ones(n), offset)
     d = np.sqrt(np.diag(gram))
     scaled = gram / np.where(d > 0, d, 1)[:, None] / np.where(d > 0, d, 1)[None, :]
     rank = np.linalg.matrix_rank(scaled, tol=1e-10 * len(d))
@@ -807,7 +830,7 @@ def _build_model(
             f"calibration targets are collinear in the sample: {dependent} are linear "
             "combinations of the other targets; drop them"
         )
-    return _Model(X, np.array(targets), labels, margins, cats)
+    return _Model(X, np.array(targets), labels, margins, cats, tuple(terms))
 
 
 def _pivoted_qr(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -1008,19 +1031,26 @@ class CalibrationStep:
         Weights after the step.
     kind : str
         ``"poststratify"``, ``"rake"`` or ``"calibrate"`` (for display).
+    terms : tuple, optional
+        The model as terms ``(column of each row or -1, value)``, for a fast
+        ``X' W0 X``.
     """
 
     X: sparse.csr_matrix
     w0: np.ndarray
     w1: np.ndarray
     kind: str
+    terms: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
 
     @property
     def gram(self) -> np.ndarray:
         """``X' W0 X`` (computed once)."""
         cached = self.__dict__.get("_gram")
         if cached is None:
-            cached = (self.X.T @ self.X.multiply(self.w0[:, None])).toarray()
+            if self.terms:
+                cached = _terms_gram(self.terms, self.w0, self.X.shape[1])
+            else:
+                cached = (self.X.T @ self.X.multiply(self.w0[:, None])).toarray()
             object.__setattr__(self, "_gram", cached)
         return cached
 
