@@ -156,6 +156,39 @@ def test_funnel_thousands_in_polish_style() -> None:
     close(ax)
 
 
+def test_funnel_of_sector_funnel_with_reliability() -> None:
+    # the table of es.sector_funnel, by stratum: drawn one domain at a time
+    df = pd.DataFrame({"h": ["a"] * 4 + ["b"] * 4, "N": [40] * 4 + [20] * 4,
+                       "eligible": [True, True, True, False, True, True, True, True],
+                       "active": pd.array([True, False, True, False, True, True, None, False],
+                                          dtype="boolean")})  # fmt: skip
+    table = es.sector_funnel(es.SurveyDesign(df, strata="h", fpc="N"), stages=["active"])
+    ax = charts.plot_funnel(table, **KW)
+    published = table[table["cv"].fillna(0) <= 0.3]
+    assert [p.get_gid() for p in ax.patches] == [f"bar-{s}" for s in published["stage"]]
+    assert [p.get_width() for p in ax.patches] == pytest.approx(published["estimate"].tolist())
+    close(ax)
+    f = funnel().assign(cv=[0.0, 0.05, 0.12, 0.25, 0.4], n=[100, 90, 80, 60, 40])
+    ax = charts.plot_funnel(f, **KW)
+    assert [p.get_gid() for p in ax.patches] == [
+        "bar-registered", "bar-eligible", "bar-active", "bar-earning"]  # fmt: skip
+    assert [p.get_hatch() for p in ax.patches] == [None, None, None, "////"]
+    assert len(errorbar_ends(ax)) == 4
+    assert [t.get_text() for t in ax.texts if t.get_gid() == "suppressed-employing"] == ["x"]
+    assert [t.get_text() for t in ax.texts if t.get_gid() == "value"] == ["632", "560", "281",
+                                                                          "120"]  # fmt: skip
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["szacunek", "przedział ufności 95%", "z ostrożnością (CV 20%–30%)",
+                      "niepublikowany (CV > 30%)"]  # fmt: skip
+    close(ax)
+    ax = charts.plot_funnel(f, thresholds=(0.1, 0.2, 0.5), **KW)
+    assert [p.get_hatch() for p in ax.patches] == [None, None, None, "////", "////"]
+    close(ax)
+    ax = charts.plot_funnel(f, thresholds=(0.1, 0.2, 0.5), min_n=50, **KW)
+    assert len(ax.patches) == 4  # employing: n = 40 < 50
+    close(ax)
+
+
 def test_funnel_errors() -> None:
     with pytest.raises(DataError, match=r"funnel: column\(s\) \['upper'\] missing"):
         charts.plot_funnel(funnel().drop(columns="upper"), **KW)

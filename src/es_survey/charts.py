@@ -44,10 +44,14 @@ from es_survey.regions import powiats
 from es_survey.tables import (
     _DEFAULT_DECIMALS,
     DEFAULT_THRESHOLDS,
+    RELIABILITY_CODES,
     _as_frame,
     _by_columns,
     _check_decimals,
     _check_lang,
+    _check_min_n,
+    _check_thresholds,
+    _reliability_codes,
     format_number,
     format_percent,
     reliability_frame,
@@ -371,6 +375,8 @@ def plot_funnel(
     source: str,
     year: int,
     labels: Mapping[str, str] | None = None,
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+    min_n: int = 0,
     xlabel: str | None = None,
     title: str | None = None,
 ) -> Axes:
@@ -386,7 +392,9 @@ def plot_funnel(
         One row per stage, in funnel order, with columns ``stage`` (known
         codes ``registered, eligible, active, earning, employing`` get
         translated labels; other texts are shown as given), ``estimate``,
-        ``lower``, ``upper`` and optionally ``level``. For one domain only.
+        ``lower``, ``upper`` and optionally ``level``, ``cv``, ``se``, ``n`` —
+        the table of :func:`es_survey.sector_funnel`, for one domain (filter
+        a table ``by=`` domains to one domain first).
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure when None.
     lang : {"pl", "en"}, default "pl"
@@ -397,8 +405,14 @@ def plot_funnel(
         Survey year, shown in the caption.
     labels : mapping, optional
         Stage code → display label, overriding the built-in ones.
+    thresholds : sequence of three floats, default (0.10, 0.20, 0.30)
+        CV bounds of :func:`es_survey.tables.reliability`, applied when the
+        table has a ``cv`` column (stages to use with caution are hatched,
+        suppressed ones drawn as ``x`` only).
+    min_n : int, default 0
+        Minimum ``n`` of a drawn stage (when the table has ``n``).
     xlabel, title : str, optional
-        Axis label (default: number of entities and the interval) and title.
+        Axis label (default: number of entities) and title.
 
     Returns
     -------
@@ -441,29 +455,52 @@ def plot_funnel(
             "(filter the funnel table to one entity type or subregion first)"
         )
     _check_order(frame, "stage", "funnel")
+    if "cv" in frame.columns:
+        frame = _numbers(frame, [c for c in ("cv", "se", "n") if c in frame.columns], "funnel")
+        code = _reliability_codes(
+            frame["cv"].to_numpy(dtype=float),
+            frame["estimate"].to_numpy(dtype=float),
+            frame["se"].to_numpy(dtype=float) if "se" in frame.columns else None,
+            frame["n"].to_numpy(dtype=float) if "n" in frame.columns else None,
+            _check_thresholds(thresholds),
+            _check_min_n(min_n),
+        )
+    else:
+        code = np.zeros(len(frame), dtype=int)
     ax = _axes(ax, (7.0, 0.55 * len(frame) + 1.6))
     names = {**_STAGES[lang], **(dict(labels) if labels else {})}
-    est = frame["estimate"].to_numpy()
-    lo, hi = frame["lower"].to_numpy(), frame["upper"].to_numpy()
+    shown = code < 3
+    est = frame["estimate"].to_numpy()[shown]
+    lo, hi = frame["lower"].to_numpy()[shown], frame["upper"].to_numpy()[shown]
     pos = np.arange(len(frame), dtype=float)
-    bars = ax.barh(pos, est, height=0.6, color=PALETTE[0], label=_TEXT[lang]["published"])
-    for bar, stage in zip(bars, frame["stage"], strict=True):
+    bars = ax.barh(pos[shown], est, height=0.6, color=PALETTE[0],
+                   label=_TEXT[lang]["published"])  # fmt: skip
+    for bar, stage, c in zip(bars, frame["stage"][shown], code[shown], strict=True):
         bar.set_gid(f"bar-{stage}")
-    ax.errorbar(est, pos, xerr=np.vstack([est - lo, hi - est]), fmt="none", ecolor=_INK,
+        if c == 2:
+            bar.set_hatch("////")
+            bar.set_edgecolor("white")
+    ax.errorbar(est, pos[shown], xerr=np.vstack([est - lo, hi - est]), fmt="none", ecolor=_INK,
                 elinewidth=1.2, capsize=3, label=_level_text(frame, lang))  # fmt: skip
-    for y, x, top in zip(pos, est, hi, strict=True):
+    for y, x, top in zip(pos[shown], est, hi, strict=True):
         end = top if np.isfinite(top) else x
         ax.annotate(format_number(x, lang=lang), xy=(end, y), xytext=(4, 0),
                     textcoords="offset points", va="center", fontsize=_TEXT_SIZE, gid="value")
+    for y, stage in zip(pos[~shown], frame["stage"][~shown], strict=True):
+        ax.annotate(_MARKER, xy=(0, y), xytext=(4, 0), textcoords="offset points",
+                    va="center", fontsize=_TEXT_SIZE + 1, color=_INK,
+                    gid=f"suppressed-{stage}")  # fmt: skip
     ax.set_yticks(pos, [names.get(str(s), str(s)) for s in frame["stage"]])
     ax.invert_yaxis()
-    right = np.nanmax(np.concatenate([hi, est])) if len(frame) else 1.0
+    right = np.nanmax(np.concatenate([hi, est])) if shown.any() else 1.0
     ax.set_xlim(0, (right if right > 0 else 1.0) * 1.18)
     ax.xaxis.set_major_formatter(_NumberFormatter(lang))
     ax.set_xlabel(xlabel if xlabel is not None else _TEXT[lang]["entities"], fontsize=_TEXT_SIZE)
     if title:
         ax.set_title(title, fontsize=_TEXT_SIZE + 2, loc="left")
-    ax.legend(loc="lower right", fontsize=_TEXT_SIZE - 1, frameon=False)
+    handles, _ = ax.get_legend_handles_labels()
+    codes = pd.Series(np.array(RELIABILITY_CODES)[code])
+    _reliability_legend(ax, lang, _check_thresholds(thresholds), codes, extra=handles)
     _style(ax)
     _caption(ax, source, year, lang, offset=34)
     return ax
