@@ -9,6 +9,15 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from es_survey.charts import (
+    plot_by_category,
+    plot_funnel,
+    plot_powiat_intervals,
+    plot_powiat_tiles,
+    plot_response_rates,
+    plot_weights,
+    save_figure,
+)
 from es_survey.classify import classify, consistency_report
 from es_survey.codebook import Codebook, load_codebook
 from es_survey.design import SurveyDesign
@@ -72,6 +81,12 @@ __all__ = [
     "load_codebook",
     "load_rules",
     "load_study",
+    "plot_by_category",
+    "plot_funnel",
+    "plot_powiat_intervals",
+    "plot_powiat_tiles",
+    "plot_response_rates",
+    "plot_weights",
     "publication_table",
     "read_frame",
     "read_responses",
@@ -80,4 +95,5 @@ __all__ = [
     "reliability_footnote",
     "reliability_frame",
     "response_rates",
+    "save_figure",
 ]
