@@ -188,3 +188,18 @@ def test_lonely_at_second_stage_names_the_unit() -> None:
     )
     with pytest.raises(DesignError, match=r"stratum 'c=2' has 1 PSU at stage 2"):
         es.SurveyDesign(df, psu=["c", "u"], fpc=["N1", "M"])
+
+
+def test_assign_adds_analysis_columns_and_keeps_the_design() -> None:
+    df = pd.DataFrame({"h": ["a", "a", "b", "b"], "N": [10, 10, 6, 6],
+                       "y": [1.0, 3.0, 2.0, 4.0]})
+    d = es.SurveyDesign(df, strata="h", fpc="N")
+    d2 = d.assign(z=df["y"] * 2)
+    # By hand: weights 5, 5, 3, 3 -> total of 2y = 2 * (5*4 + 3*6) = 76.
+    assert float(d2.total("z").estimate[0]) == 76.0
+    assert float(d2.total("z").se[0]) == pytest.approx(2 * float(d.total("y").se[0]))
+    assert "z" not in d.data.columns
+    with pytest.raises(DesignError, match=r"cannot replace design column\(s\) \['N'\]"):
+        d.assign(N=[1, 1, 1, 1])
+    with pytest.raises(DesignError, match=r"column 'z' has shape \(2,\) but the design has 4 rows"):
+        d.assign(z=[1.0, 2.0])

@@ -35,6 +35,7 @@ from es_survey.errors import (
     PrecisionWarning,
 )
 from es_survey.estimate import Estimate
+from es_survey.funnel import sector_funnel, survey_frame
 from es_survey.io import read_frame, read_responses
 from es_survey.replicate import ReplicateDesign
 from es_survey.rules import RuleSet, evaluate, load_rules
@@ -96,4 +97,6 @@ __all__ = [
     "reliability_frame",
     "response_rates",
     "save_figure",
+    "sector_funnel",
+    "survey_frame",
 ]

@@ -1,0 +1,277 @@
+r"""The sector funnel: registered → eligible → active → earning → employing.
+
+The table a regional report opens with: how many registered entities there are,
+how many of them are eligible (still exist and belong to the sector), how many are
+active, and how many of the active ones earn money and employ staff — each an
+estimated population count with its standard error and confidence interval.
+
+Estimator
+---------
+After the nonresponse adjustment (:meth:`SurveyDesign.adjust_nonresponse`) the
+weighted respondents represent the eligible population and the weighted ineligible
+units the rest of the frame. A respondent's flag can still be undecided (a missing
+answer — ``classify`` leaves it ``<NA>``). Treating such a unit as "no" would bias
+every count downwards, so each stage is estimated as the eligible count times the
+share of the stage among eligible respondents whose flag is decided (item
+nonresponse missing at random within the domain):
+
+.. math::
+
+    \hat t_s = \hat T_e \, \hat p_s, \qquad
+    \hat p_s = \frac{\sum w_i d_i y_i}{\sum w_i d_i}
+
+with ``e_i`` the eligibility indicator, ``d_i`` = 1 when the stage is decided for
+a respondent and ``y_i`` the stage indicator (for *earning* and *employing*: active
+and earning, active and employing — Kleene "and", so a unit known to be inactive is
+decided even if its earning answers are missing). Its linearised variance is the
+design variance of the total of the influence values
+
+.. math::
+
+    z_i = \frac{\hat T_e}{\hat T_d}\, d_i (y_i - \hat p_s) + \hat p_s e_i ,
+
+so the engine's design (strata, fpc, nonresponse and calibration residuals) is used
+as for every other estimate, and :math:`\sum w_i z_i = \hat t_s` exactly.
+Domains (``by=``) use each domain's own ``p``. ``registered`` is the total of the
+weights (the frame count, with zero variance when the design reproduces it).
+
+References
+----------
+Särndal, C.-E., Swensson, B., Wretman, J. (1992). *Model Assisted Survey Sampling*,
+§5.5 (linearisation of functions of totals). Springer.
+The American Association for Public Opinion Research (2023). *Standard Definitions*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from es_survey.classify import classify
+from es_survey.design import SurveyDesign
+from es_survey.errors import DesignError
+from es_survey.regions import available_regions, powiats
+from es_survey.rules import RuleSet
+from es_survey.validate import SurveyData
+
+__all__ = ["ELIGIBLE_OUTCOMES", "FUNNEL_COLUMNS", "sector_funnel", "survey_frame"]
+
+#: Contact outcomes of units known to be eligible (respondents and eligible
+#: nonrespondents), as coded in the codebook's ``contact_outcome`` answer set.
+ELIGIBLE_OUTCOMES = ("complete", "partial", "refusal", "non_contact")
+_RESPONDED = ("complete", "partial")
+
+#: Columns of the table :func:`sector_funnel` returns (after the ``by`` columns).
+FUNNEL_COLUMNS = (
+    "stage", "estimate", "se", "lower", "upper", "level", "cv", "df", "n",
+)  # fmt: skip
+
+_STAGES = {
+    "active": ("active",),
+    "earning": ("active", "earning"),
+    "employing": ("active", "employing"),
+}
+
+
+def survey_frame(
+    data: SurveyData, rules: RuleSet | str | None = None, *, key: str = "regon"
+) -> pd.DataFrame:
+    """Frame units with their fieldwork outcome and the classification of their answers.
+
+    Parameters
+    ----------
+    data : SurveyData
+        A loaded study (:func:`es_survey.load_study`).
+    rules : RuleSet, str or None
+        Classification rules (None: the bundled default).
+    key : str
+        Column linking responses to frame units.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per frame unit (frame order): the frame's columns, ``responded``
+        (contact outcome complete or partial), ``eligible`` (known to be eligible:
+        respondent, refusal or non-contact), ``has_answers`` (a linked response
+        exists) and, for every flag of the rules, the flag and its reason
+        (``<NA>`` / empty for units without answers). A respondent whose response
+        could not be linked (e.g. a mistyped REGON) keeps ``responded`` true with
+        undecided flags: the funnel treats it as item nonresponse, never as "no".
+        When a unit has several linked responses the first (in file order) is used;
+        the duplicates are in ``data.problems``. With a ``teryt_powiat`` column of a
+        packaged region, ``powiat_name``, ``nuts3`` and ``subregion`` are added for
+        estimates by powiat and subregion.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> import es_survey as es
+    >>> raw = Path("data/raw")
+    >>> if raw.is_dir():
+    ...     sf = survey_frame(es.load_study(raw / "frame.xlsx", raw / "responses.xlsx"))
+    ...     print(len(sf), int(sf["responded"].sum()))
+    ... else:
+    ...     print(632, 140)
+    632 140
+    """
+    frame = data.frame
+    if "contact_outcome" not in frame.columns:
+        raise DesignError("the frame has no 'contact_outcome' column: fieldwork outcomes "
+                          "are needed to tell respondents, nonrespondents and ineligible units")
+    linked = data.linked
+    if "in_frame" in linked.columns:
+        linked = linked[linked["in_frame"].fillna(False).astype(bool)]
+    flags = classify(linked, rules)
+    added = [c for c in flags.columns if c not in linked.columns]
+    answers = flags[[key, *added]].drop_duplicates(subset=key, keep="first")
+    outcome = frame["contact_outcome"].astype("string")
+    out = frame.assign(
+        responded=outcome.isin(_RESPONDED).fillna(False).to_numpy(dtype=bool),
+        eligible=outcome.isin(ELIGIBLE_OUTCOMES).fillna(False).to_numpy(dtype=bool),
+        has_answers=frame[key].isin(answers[key]).to_numpy(dtype=bool),
+    )
+    merged = out.merge(answers, on=key, how="left", validate="many_to_one")
+    merged.index = frame.index
+    return _add_subregion(merged)
+
+
+def _add_subregion(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add ``powiat_name``, ``nuts3`` and ``subregion`` from the packaged region data."""
+    if "teryt_powiat" not in frame.columns or "nuts3" in frame.columns:
+        return frame
+    codes = frame["teryt_powiat"].astype("string")
+    known = [r for r in available_regions() if codes.str.startswith(r).any()]
+    if not known:
+        return frame
+    table = pd.concat([powiats(r) for r in known], ignore_index=True).set_index("teryt")
+    return frame.assign(
+        powiat_name=codes.map(table["name"]).astype("string"),
+        nuts3=codes.map(table["nuts3"]).astype("string"),
+        subregion=codes.map(table["subregion"]).astype("string"),
+    )
+
+
+def _stage_indicator(data: pd.DataFrame, parts: tuple[str, ...]) -> pd.Series:
+    """Kleene "and" of the flags: True, False or <NA> when undecided."""
+    for name in parts:
+        if name not in data.columns:
+            raise DesignError(
+                f"the design has no flag column {name!r}; classify the responses first "
+                "(es_survey.survey_frame adds the flags)"
+            )
+    result = data[parts[0]].astype("boolean")
+    for name in parts[1:]:
+        result = result & data[name].astype("boolean")
+    return result
+
+
+def sector_funnel(
+    design: SurveyDesign,
+    *,
+    by: str | Sequence[str] | None = None,
+    stages: Sequence[str] = ("active", "earning", "employing"),
+    eligible: str = "eligible",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Estimate the sector funnel with standard errors and confidence intervals.
+
+    Parameters
+    ----------
+    design : SurveyDesign
+        A design over the sampled units, already adjusted for nonresponse, whose
+        data hold the ``eligible`` indicator and the flags (see
+        :func:`survey_frame`).
+    by : str or list of str, optional
+        Domain columns (entity type, subregion, powiat); all domains in one pass.
+    stages : sequence of str
+        Stages after ``registered`` and ``eligible``: any of ``"active"``,
+        ``"earning"`` (active and earning) and ``"employing"`` (active and
+        employing).
+    eligible : str
+        Boolean column: unit known to be eligible.
+    level : float
+        Confidence level of the intervals (t with the design's degrees of freedom).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (domain, stage) with columns ``[*by, stage, estimate, se, lower,
+        upper, level, cv, df, n]``; ``n`` is the number of eligible units with a
+        decided stage (the sample behind the share).
+
+    Raises
+    ------
+    DesignError
+        For an unknown stage, a missing column, or a domain with eligible units
+        but no decided respondent.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import es_survey as es
+    >>> df = pd.DataFrame({"h": ["a"] * 4 + ["b"] * 4, "N": [40] * 4 + [20] * 4,
+    ...     "eligible": [True, True, True, False, True, True, True, True],
+    ...     "active": pd.array([True, False, True, False, True, True, None, False],
+    ...                        dtype="boolean")})
+    >>> d = es.SurveyDesign(df, strata="h", fpc="N")
+    >>> f = sector_funnel(d, stages=["active"])
+    >>> f[["stage", "estimate"]].round(6).values.tolist()
+    [['registered', 60.0], ['eligible', 50.0], ['active', 33.333333]]
+    """
+    unknown = [s for s in stages if s not in _STAGES]
+    if unknown:
+        raise DesignError(f"unknown funnel stage(s) {unknown}; choose from {list(_STAGES)}")
+    data = design.data
+    if eligible not in data.columns:
+        raise DesignError(f"the design has no column {eligible!r} (eligibility indicator)")
+    e = data[eligible].fillna(False).to_numpy(dtype=float)
+    by_cols = [by] if isinstance(by, str) else list(by or [])
+    w = design.weights
+    if by_cols:
+        codes, _ = pd.MultiIndex.from_frame(data[by_cols].astype("string")).factorize()
+        n_dom = int(codes.max()) + 1 if len(codes) else 0
+    else:
+        codes, n_dom = np.zeros(len(data), dtype=np.int64), 1
+
+    def dom_sum(values: np.ndarray) -> np.ndarray:
+        return np.bincount(codes, weights=w * values, minlength=n_dom)
+
+    columns = {"registered": np.ones(len(data)), "eligible": e}
+    counts = {"registered": np.full(n_dom, np.nan), "eligible": np.full(n_dom, np.nan)}
+    t_e = dom_sum(e)
+    for stage in stages:
+        y = _stage_indicator(data, _STAGES[stage])
+        d = (e > 0) & y.notna().to_numpy()
+        yv = y.fillna(False).to_numpy(dtype=float) * d
+        t_d = dom_sum(d.astype(float))
+        bad = (t_d <= 0) & (t_e > 0)
+        if bad.any():
+            raise DesignError(
+                f"stage {stage!r}: {int(bad.sum())} domain(s) have eligible units but no "
+                "respondent with a decided answer; merge domains or report them as missing"
+            )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p = np.where(t_d > 0, dom_sum(yv) / t_d, 0.0)
+            scale = np.where(t_d > 0, t_e / t_d, 0.0)
+        z = scale[codes] * (yv - p[codes] * d) + p[codes] * e
+        columns[stage] = z
+        counts[stage] = np.bincount(codes, weights=d.astype(float), minlength=n_dom)
+
+    names = [f"__funnel_{s}" for s in columns]
+    work = design.assign(**dict(zip(names, columns.values(), strict=True)))
+    est = work.total(names, by=by_cols or None)
+    table = est.to_frame(level=level)
+    table["stage"] = table["variable"].str.removeprefix("__funnel_")
+    if by_cols:
+        key = table[by_cols].astype("string").agg("\x1f".join, axis=1)
+        labels = pd.MultiIndex.from_frame(data[by_cols].astype("string")).unique()
+        pos = {"\x1f".join(map(str, lab if isinstance(lab, tuple) else (lab,))): i
+               for i, lab in enumerate(labels)}
+        dom = key.map(pos).to_numpy()
+    else:
+        dom = np.zeros(len(table), dtype=np.int64)
+    decided = np.array([counts[s][i] for s, i in zip(table["stage"], dom, strict=True)])
+    table["n"] = np.where(np.isnan(decided), table["n"], decided).astype(np.int64)
+    return table[[*by_cols, *FUNNEL_COLUMNS]].reset_index(drop=True)

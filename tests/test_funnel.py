@@ -1,0 +1,111 @@
+"""The sector funnel: against R's svycontrast, and against the demo population's truth."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import es_survey as es
+from es_survey.errors import DesignError
+from es_survey.funnel import sector_funnel, survey_frame
+
+ROOT = Path(__file__).resolve().parents[1]
+REF = ROOT / "tests" / "reference"
+
+
+@pytest.fixture(scope="module")
+def small() -> pd.DataFrame:
+    df = pd.read_csv(REF / "funnel_small.csv")
+    return df.assign(
+        eligible=df["eligible"].astype(bool),
+        active=df["active"].astype("boolean"),
+        employing=df["employing"].astype("boolean"),
+    )
+
+
+def test_matches_r_svycontrast_overall_and_by_domain(small):
+    # R: tests/reference/make_reference_funnel.R — svycontrast(svytotal(...),
+    # quote(eligible * y / d)) on svydesign(id=~1, strata=~h, fpc=~N), and on subset().
+    ref = pd.DataFrame(json.loads((REF / "r_funnel.json").read_text())["rows"])
+    design = es.SurveyDesign(small, strata="h", fpc="N")
+    overall = sector_funnel(design, stages=["active", "employing"])
+    by = sector_funnel(design, by="g", stages=["active", "employing"])
+    for row in ref.itertuples():
+        table = overall if row.domain == "" else by[by["g"] == row.domain]
+        got = table[table["stage"] == row.stage].iloc[0]
+        assert got["estimate"] == pytest.approx(row.estimate, rel=1e-8)
+        assert got["se"] == pytest.approx(row.se, rel=1e-8)
+        assert got["df"] == row.df
+    assert overall.loc[overall["stage"] == "registered", "estimate"].item() == pytest.approx(70)
+    assert overall.loc[overall["stage"] == "registered", "se"].item() == pytest.approx(0, abs=1e-9)
+
+
+def test_hand_calculation_of_the_active_stage(small):
+    # Weights: a 40/5 = 8, b 20/6, c 10/3. Eligible: a 4*8 = 32, b 5*20/6, c 3*10/3.
+    w = {"a": 8.0, "b": 20 / 6, "c": 10 / 3}
+    t_e = 4 * w["a"] + 5 * w["b"] + 3 * w["c"]
+    # Decided eligible units and active ones: a 4 of which 3 active; b 4 (one NA) of
+    # which 3 active; c 3 of which 2 active.
+    t_d = 4 * w["a"] + 4 * w["b"] + 3 * w["c"]
+    t_y = 3 * w["a"] + 3 * w["b"] + 2 * w["c"]
+    f = sector_funnel(es.SurveyDesign(small, strata="h", fpc="N"), stages=["active"])
+    assert f.loc[f["stage"] == "active", "estimate"].item() == pytest.approx(t_e * t_y / t_d)
+    assert f["stage"].tolist() == ["registered", "eligible", "active"]
+    assert f.loc[f["stage"] == "active", "n"].item() == 11
+
+
+def test_errors_name_the_problem(small):
+    design = es.SurveyDesign(small, strata="h", fpc="N")
+    with pytest.raises(DesignError, match=r"unknown funnel stage\(s\) \['paid'\]"):
+        sector_funnel(design, stages=["paid"])
+    with pytest.raises(DesignError, match="no flag column 'earning'"):
+        sector_funnel(design, stages=["earning"])
+    with pytest.raises(DesignError, match="no column 'elig'"):
+        sector_funnel(design, eligible="elig")
+    undecided = small.assign(active=pd.array([pd.NA] * len(small), dtype="boolean"))
+    with pytest.raises(DesignError, match="stage 'active': 1 domain"):
+        sector_funnel(es.SurveyDesign(undecided, strata="h", fpc="N"), stages=["active"])
+
+
+@pytest.fixture(scope="module")
+def demo():
+    data = es.load_study(ROOT / "data/raw/frame.xlsx", ROOT / "data/raw/responses.xlsx")
+    truth = pd.read_csv(ROOT / "data/raw/truth.csv", dtype={"regon": str})
+    return survey_frame(data), truth
+
+
+def test_survey_frame_links_answers_to_the_right_units(demo):
+    sf, truth = demo
+    merged = sf.merge(truth, on="regon", suffixes=("", "_true"))
+    assert len(sf) == len(truth) == len(merged)
+    assert sf["responded"].sum() == truth["responded"].sum()
+    mistyped = (truth["corruption"] == "regon_mistyped").sum()
+    assert sf["has_answers"].sum() == truth["responded"].sum() - mistyped
+    clean = merged["has_answers"] & merged["corruption"].isna() & merged["active"].notna()
+    assert clean.sum() > 100
+    assert (merged.loc[clean, "active"].astype(bool) == merged.loc[clean, "active_true"]).all()
+
+
+def test_demo_funnel_intervals_cover_the_truth(demo):
+    sf, truth = demo
+    design = es.SurveyDesign.from_frame(sf, "sampled", strata="stratum")
+    adjusted = design.adjust_nonresponse("responded", by="stratum", ineligible="observed")
+    funnel = sector_funnel(adjusted).set_index("stage")
+    assert funnel.loc["registered", "estimate"] == pytest.approx(len(truth))
+    true = {
+        "active": truth["active"].sum(),
+        "earning": (truth["active"] & truth["earning"]).sum(),
+        "employing": (truth["active"] & truth["employing"]).sum(),
+    }
+    for stage, value in true.items():
+        assert funnel.loc[stage, "lower"] <= value <= funnel.loc[stage, "upper"], stage
+    by_type = sector_funnel(adjusted, by="subregion")
+    assert set(by_type["subregion"]) == {"kielecki", "sandomiersko-jędrzejowski"}
+    sums = by_type.groupby("stage")["estimate"].sum()
+    for stage in ("registered", "eligible"):
+        assert sums[stage] == pytest.approx(funnel.loc[stage, "estimate"])
+    assert np.isfinite(by_type["se"]).all()
