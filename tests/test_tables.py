@@ -132,7 +132,7 @@ def test_reliability_is_ordered_categorical_with_labels() -> None:
     assert list(out.index) == ["b", "a"]
     assert out.cat.ordered and out.cat.codes.tolist() == [2, 0]
     assert reliability([0.05, 0.15, 0.25, 0.5], lang="pl").tolist() == [
-        "dobra", "akceptowalna", "z ostrożnością", "niepublikowana",
+        "dobra", "akceptowalna", "niska", "zbyt niska",
     ]  # fmt: skip
     assert reliability([0.25], lang="en").tolist() == ["use with caution"]
 
@@ -199,7 +199,7 @@ def test_publication_table_polish_strings() -> None:
     assert row["n"] == "40"
     assert row["statistic"] == "suma"
     assert t["reliability"].tolist() == [
-        "dobra", "akceptowalna", "z ostrożnością", "niepublikowana", "dobra",
+        "dobra", "akceptowalna", "niska", "zbyt niska", "dobra",
     ]  # fmt: skip
     # the zero estimate: published as 0, its CV undefined (empty)
     assert t.iloc[4][["estimate", "interval", "cv"]].tolist() == ["0", "[0; 0]", ""]
@@ -212,7 +212,7 @@ def test_suppressed_row_shows_no_number() -> None:
             "reliability"]  # fmt: skip
     t = publication_table(frame(), columns=cols)
     row = t.iloc[3]
-    assert row["reliability"] == "niepublikowana"
+    assert row["reliability"] == "zbyt niska"
     for col in ("estimate", "se", "interval", "lower", "upper", "cv", "deff"):
         assert row[col] == "x"
         assert not DIGIT.search(row[col])
@@ -239,7 +239,7 @@ def test_threshold_change_moves_rows_into_suppression() -> None:
 
 def test_min_n_in_publication_table() -> None:
     t = publication_table(frame(), min_n=10)
-    assert t["reliability"].tolist()[-2:] == ["niepublikowana", "niepublikowana"]
+    assert t["reliability"].tolist()[-2:] == ["zbyt niska", "zbyt niska"]
     assert t.loc[4, "estimate"] == "x"
 
 

@@ -42,8 +42,8 @@ code             Polish label               rule
 ===============  =========================  ==============================
 ``good``         ``dobra``                  ``cv <= 0.10``
 ``acceptable``   ``akceptowalna``           ``0.10 < cv <= 0.20``
-``caution``      ``z ostrożnością``         ``0.20 < cv <= 0.30``
-``suppressed``   ``niepublikowana``         ``cv > 0.30``, cv unknown, or
+``caution``      ``niska``                  ``0.20 < cv <= 0.30``
+``suppressed``   ``zbyt niska``             ``cv > 0.30``, cv unknown, or
                                             ``n < min_n``
 ===============  =========================  ==============================
 
@@ -110,8 +110,8 @@ RELIABILITY_LABELS: dict[str, dict[str, str]] = {
     "pl": {
         "good": "dobra",
         "acceptable": "akceptowalna",
-        "caution": "z ostrożnością",
-        "suppressed": "niepublikowana",
+        "caution": "niska",
+        "suppressed": "zbyt niska",
     },
     "en": {
         "good": "good",
@@ -462,7 +462,7 @@ def reliability(
     >>> reliability([0.05, 0.15, 0.25, 0.35, float("nan")]).tolist()
     ['good', 'acceptable', 'caution', 'suppressed', 'suppressed']
     >>> reliability([0.15], thresholds=(0.05, 0.1, 0.2), lang="pl").tolist()
-    ['z ostrożnością']
+    ['niska']
     >>> reliability([float("nan")], estimate=[0.0], se=[0.0]).tolist()
     ['good']
     """
@@ -529,9 +529,9 @@ def reliability_footnote(
     if lang == "pl":
         text = (
             f"Precyzja według współczynnika zmienności (CV): {lab['good']} CV ≤ {pct[0]}; "
-            f"{lab['acceptable']} CV ≤ {pct[1]}; {lab['caution']} CV ≤ {pct[2]}; "
-            f"{marker} — szacunek niepublikowany: CV powyżej {pct[2]} lub niemożliwy "
-            "do obliczenia"
+            f"{lab['acceptable']} CV ≤ {pct[1]}; {lab['caution']} (szacunek do użytku z "
+            f"ostrożnością) CV ≤ {pct[2]}; {marker} — szacunek niepublikowany: CV powyżej "
+            f"{pct[2]} lub niemożliwy do obliczenia"
         )
         if min_n:
             text += f" albo próba mniejsza niż {min_n}"
@@ -772,7 +772,7 @@ def publication_table(
     >>> t[["powiat", "estimate", "interval", "cv", "reliability"]]
       powiat estimate         interval    cv   reliability
     0      a    1 234  [1 000; 1 469]  9,5%         dobra
-    1      b        x                x     x  niepublikowana
+    1      b        x                x     x   zbyt niska
     """
     lang = _check_lang(lang)
     if any(ch.isdigit() for ch in str(marker)):
