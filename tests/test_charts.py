@@ -515,6 +515,23 @@ def test_every_chart_states_source_and_year(lang: str, expected: str) -> None:
         close(ax)
 
 
+def test_every_chart_draws_on_the_given_axes() -> None:
+    fig = plt.figure(figsize=(12, 8))
+    grid = fig.subplots(2, 3).ravel()
+    rates = pd.DataFrame({"stratum": ["A"], "I": [1], "RR3": [0.5]})
+    out = [
+        charts.plot_funnel(funnel(), ax=grid[0], **KW),
+        charts.plot_by_category(by_type(), ax=grid[1], **KW),
+        charts.plot_powiat_tiles(by_powiat(), ax=grid[2], **KW),
+        charts.plot_powiat_intervals(by_powiat(), ax=grid[3], **KW),
+        charts.plot_weights([1.0, 2.0], [1.5, 1.5], ax=grid[4], **KW),
+        charts.plot_response_rates(rates, ax=grid[5], **KW),
+    ]
+    assert all(a is b for a, b in zip(out, grid, strict=True))
+    assert all(caption(a).endswith("badanie 2023.") for a in out)
+    plt.close(fig)
+
+
 def test_charts_leave_pyplot_and_rcparams_alone(tmp_path: Path) -> None:
     plt.close("all")
     rc = dict(matplotlib.rcParams)
