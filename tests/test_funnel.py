@@ -67,7 +67,7 @@ def test_errors_name_the_problem(small):
     with pytest.raises(DesignError, match="no column 'elig'"):
         sector_funnel(design, eligible="elig")
     undecided = small.assign(active=pd.array([pd.NA] * len(small), dtype="boolean"))
-    with pytest.raises(DesignError, match="stage 'active': 1 domain"):
+    with pytest.raises(DesignError, match="'active': 1 domain"):
         sector_funnel(es.SurveyDesign(undecided, strata="h", fpc="N"), stages=["active"])
 
 
@@ -109,3 +109,29 @@ def test_demo_funnel_intervals_cover_the_truth(demo):
     for stage in ("registered", "eligible"):
         assert sums[stage] == pytest.approx(funnel.loc[stage, "estimate"])
     assert np.isfinite(by_type["se"]).all()
+
+
+def test_population_totals_treat_missing_answers_as_item_nonresponse():
+    # 4 eligible units of weight 10; jobs among active: 3, missing, (inactive), 5.
+    # Decided: 3, 0, 5 -> mean 8/3; total = 40 * 8/3. Treating the missing answer as
+    # 0 would give 80, the biased answer the peers give.
+    df = pd.DataFrame({"h": ["a"] * 4, "N": [40] * 4, "eligible": [True] * 4,
+                       "active": pd.array([True, True, False, True], dtype="boolean"),
+                       "jobs": [3.0, None, 7.0, 5.0]})
+    d = es.SurveyDesign(df, strata="h", fpc="N")
+    got = es.population_totals(d, "jobs")
+    assert got["estimate"].item() == pytest.approx(40 * 8 / 3)
+    assert got["n"].item() == 3
+    with pytest.raises(DesignError, match="no column 'wages'"):
+        es.population_totals(d, "wages")
+
+
+def test_demo_worker_total_covers_the_truth(demo):
+    sf, truth = demo
+    sf = sf.assign(workers=sf["emp_uop"].astype("Float64") + sf["emp_civil"].astype("Float64"))
+    design = es.SurveyDesign.from_frame(sf, "sampled", strata="stratum")
+    adjusted = design.adjust_nonresponse("responded", by="stratum", ineligible="observed")
+    got = es.population_totals(adjusted, ["workers", "emp_uop"]).set_index("variable")
+    active = truth[truth["active"]]
+    for name in ("workers", "emp_uop"):
+        assert got.loc[name, "lower"] <= active[name].sum() <= got.loc[name, "upper"], name

@@ -35,7 +35,7 @@ from es_survey.errors import (
     PrecisionWarning,
 )
 from es_survey.estimate import Estimate
-from es_survey.funnel import sector_funnel, survey_frame
+from es_survey.funnel import population_totals, sector_funnel, survey_frame
 from es_survey.io import read_frame, read_responses
 from es_survey.replicate import ReplicateDesign
 from es_survey.rules import RuleSet, evaluate, load_rules
@@ -88,6 +88,7 @@ __all__ = [
     "plot_powiat_tiles",
     "plot_response_rates",
     "plot_weights",
+    "population_totals",
     "publication_table",
     "read_frame",
     "read_responses",

@@ -56,12 +56,19 @@ from es_survey.regions import available_regions, powiats
 from es_survey.rules import RuleSet
 from es_survey.validate import SurveyData
 
-__all__ = ["ELIGIBLE_OUTCOMES", "FUNNEL_COLUMNS", "sector_funnel", "survey_frame"]
+__all__ = [
+    "ELIGIBLE_OUTCOMES",
+    "FUNNEL_COLUMNS",
+    "population_totals",
+    "sector_funnel",
+    "survey_frame",
+]
 
 #: Contact outcomes of units known to be eligible (respondents and eligible
 #: nonrespondents), as coded in the codebook's ``contact_outcome`` answer set.
 ELIGIBLE_OUTCOMES = ("complete", "partial", "refusal", "non_contact")
 _RESPONDED = ("complete", "partial")
+_NOT_ANSWERS = frozenset({"source_row", "problems"})
 
 #: Columns of the table :func:`sector_funnel` returns (after the ``by`` columns).
 FUNNEL_COLUMNS = (
@@ -95,8 +102,8 @@ def survey_frame(
         One row per frame unit (frame order): the frame's columns, ``responded``
         (contact outcome complete or partial), ``eligible`` (known to be eligible:
         respondent, refusal or non-contact), ``has_answers`` (a linked response
-        exists) and, for every flag of the rules, the flag and its reason
-        (``<NA>`` / empty for units without answers). A respondent whose response
+        exists), the questionnaire answers, and for every flag of the rules the
+        flag and its reason (``<NA>`` for units without answers). A respondent whose response
         could not be linked (e.g. a mistyped REGON) keeps ``responded`` true with
         undecided flags: the funnel treats it as item nonresponse, never as "no".
         When a unit has several linked responses the first (in file order) is used;
@@ -125,7 +132,11 @@ def survey_frame(
         linked = linked[linked["in_frame"].fillna(False).astype(bool)]
     flags = classify(linked, rules)
     added = [c for c in flags.columns if c not in linked.columns]
-    answers = flags[[key, *added]].drop_duplicates(subset=key, keep="first")
+    answered = [
+        c for c in data.responses.columns
+        if c in flags.columns and c not in frame.columns and c not in _NOT_ANSWERS
+    ]
+    answers = flags[[key, *answered, *added]].drop_duplicates(subset=key, keep="first")
     outcome = frame["contact_outcome"].astype("string")
     out = frame.assign(
         responded=outcome.isin(_RESPONDED).fillna(False).to_numpy(dtype=bool),
@@ -165,6 +176,77 @@ def _stage_indicator(data: pd.DataFrame, parts: tuple[str, ...]) -> pd.Series:
     for name in parts[1:]:
         result = result & data[name].astype("boolean")
     return result
+
+
+def _domain_codes(data: pd.DataFrame, by_cols: list[str]) -> tuple[np.ndarray, int]:
+    if not by_cols:
+        return np.zeros(len(data), dtype=np.int64), 1
+    missing = [c for c in by_cols if c not in data.columns]
+    if missing:
+        raise DesignError(f"the design has no domain column(s) {missing}")
+    codes, uniques = pd.MultiIndex.from_frame(data[by_cols].astype("string")).factorize()
+    return codes.astype(np.int64), len(uniques)
+
+
+def _item_adjusted(
+    design: SurveyDesign,
+    values: dict[str, np.ndarray],
+    *,
+    by_cols: list[str],
+    eligible: str,
+    level: float,
+    fixed: dict[str, np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """Totals ``T_e * mean(y | eligible, decided)`` (NaN = undecided), one engine pass.
+
+    ``fixed`` holds plain totals (no item adjustment), estimated in the same pass.
+    """
+    data = design.data
+    if eligible not in data.columns:
+        raise DesignError(f"the design has no column {eligible!r} (eligibility indicator)")
+    e = data[eligible].fillna(False).to_numpy(dtype=float)
+    codes, n_dom = _domain_codes(data, by_cols)
+    w = design.weights
+
+    def dom_sum(v: np.ndarray) -> np.ndarray:
+        return np.bincount(codes, weights=w * v, minlength=n_dom)
+
+    columns: dict[str, np.ndarray] = dict(fixed or {})
+    decided_n: dict[str, np.ndarray] = {}
+    t_e = dom_sum(e)
+    for name, y in values.items():
+        d = (e > 0) & ~np.isnan(y)
+        yv = np.where(d, y, 0.0)
+        t_d = dom_sum(d.astype(float))
+        bad = (t_d <= 0) & (t_e > 0)
+        if bad.any():
+            raise DesignError(
+                f"{name!r}: {int(bad.sum())} domain(s) have eligible units but no "
+                "respondent with a decided answer; merge domains or report them as missing"
+            )
+        p = np.divide(dom_sum(yv), t_d, out=np.zeros(n_dom), where=t_d > 0)
+        scale = np.divide(t_e, t_d, out=np.zeros(n_dom), where=t_d > 0)
+        columns[name] = scale[codes] * (yv - p[codes] * d) + p[codes] * e
+        decided_n[name] = np.bincount(codes, weights=d.astype(float), minlength=n_dom)
+
+    prefix = "__item_adjusted__"
+    work = design.assign(**{prefix + k: v for k, v in columns.items()})
+    table = work.total([prefix + k for k in columns], by=by_cols or None).to_frame(level=level)
+    table["variable"] = table["variable"].str.removeprefix(prefix)
+    if decided_n:
+        dom = np.zeros(len(table), dtype=np.int64)
+        if by_cols:
+            labels, _ = pd.MultiIndex.from_frame(
+                pd.concat([data[by_cols], table[by_cols]]).astype("string")
+            ).factorize()
+            first = {lab: c for lab, c in zip(labels[: len(data)], codes, strict=True)}
+            dom = np.array([first[lab] for lab in labels[len(data):]], dtype=np.int64)
+        n = table["n"].to_numpy(dtype=float).copy()
+        for name, counts in decided_n.items():
+            rows = (table["variable"] == name).to_numpy()
+            n[rows] = counts[dom[rows]]
+        table["n"] = n.astype(np.int64)
+    return table.reset_index(drop=True)
 
 
 def sector_funnel(
@@ -226,52 +308,93 @@ def sector_funnel(
     data = design.data
     if eligible not in data.columns:
         raise DesignError(f"the design has no column {eligible!r} (eligibility indicator)")
-    e = data[eligible].fillna(False).to_numpy(dtype=float)
     by_cols = [by] if isinstance(by, str) else list(by or [])
-    w = design.weights
-    if by_cols:
-        codes, _ = pd.MultiIndex.from_frame(data[by_cols].astype("string")).factorize()
-        n_dom = int(codes.max()) + 1 if len(codes) else 0
-    else:
-        codes, n_dom = np.zeros(len(data), dtype=np.int64), 1
+    values = {
+        stage: _stage_indicator(data, _STAGES[stage]).astype("Float64").to_numpy(
+            dtype=float, na_value=np.nan
+        )
+        for stage in stages
+    }
+    fixed = {
+        "registered": np.ones(len(data)),
+        "eligible": data[eligible].fillna(False).to_numpy(dtype=float),
+    }
+    table = _item_adjusted(design, values, by_cols=by_cols, eligible=eligible, level=level,
+                           fixed=fixed)
+    table["stage"] = table["variable"]
+    return table[[*by_cols, *FUNNEL_COLUMNS]]
 
-    def dom_sum(values: np.ndarray) -> np.ndarray:
-        return np.bincount(codes, weights=w * values, minlength=n_dom)
 
-    columns = {"registered": np.ones(len(data)), "eligible": e}
-    counts = {"registered": np.full(n_dom, np.nan), "eligible": np.full(n_dom, np.nan)}
-    t_e = dom_sum(e)
-    for stage in stages:
-        y = _stage_indicator(data, _STAGES[stage])
-        d = (e > 0) & y.notna().to_numpy()
-        yv = y.fillna(False).to_numpy(dtype=float) * d
-        t_d = dom_sum(d.astype(float))
-        bad = (t_d <= 0) & (t_e > 0)
-        if bad.any():
-            raise DesignError(
-                f"stage {stage!r}: {int(bad.sum())} domain(s) have eligible units but no "
-                "respondent with a decided answer; merge domains or report them as missing"
-            )
-        with np.errstate(invalid="ignore", divide="ignore"):
-            p = np.where(t_d > 0, dom_sum(yv) / t_d, 0.0)
-            scale = np.where(t_d > 0, t_e / t_d, 0.0)
-        z = scale[codes] * (yv - p[codes] * d) + p[codes] * e
-        columns[stage] = z
-        counts[stage] = np.bincount(codes, weights=d.astype(float), minlength=n_dom)
+def population_totals(
+    design: SurveyDesign,
+    variables: str | Sequence[str],
+    *,
+    by: str | Sequence[str] | None = None,
+    among: str | None = "active",
+    eligible: str = "eligible",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Estimate population totals of numeric answers among (e.g.) active entities.
 
-    names = [f"__funnel_{s}" for s in columns]
-    work = design.assign(**dict(zip(names, columns.values(), strict=True)))
-    est = work.total(names, by=by_cols or None)
-    table = est.to_frame(level=level)
-    table["stage"] = table["variable"].str.removeprefix("__funnel_")
-    if by_cols:
-        key = table[by_cols].astype("string").agg("\x1f".join, axis=1)
-        labels = pd.MultiIndex.from_frame(data[by_cols].astype("string")).unique()
-        pos = {"\x1f".join(map(str, lab if isinstance(lab, tuple) else (lab,))): i
-               for i, lab in enumerate(labels)}
-        dom = key.map(pos).to_numpy()
-    else:
-        dom = np.zeros(len(table), dtype=np.int64)
-    decided = np.array([counts[s][i] for s, i in zip(table["stage"], dom, strict=True)])
-    table["n"] = np.where(np.isnan(decided), table["n"], decided).astype(np.int64)
-    return table[[*by_cols, *FUNNEL_COLUMNS]].reset_index(drop=True)
+    The same estimator as the funnel (see the module docstring): the eligible
+    count times the mean of ``y`` among eligible respondents whose answer is
+    decided, where ``y`` is the variable for units with ``among`` true and 0 for
+    units with ``among`` false. A respondent with ``among`` undecided, or with
+    ``among`` true and the variable missing, is item nonresponse — never a zero.
+
+    Parameters
+    ----------
+    design : SurveyDesign
+        Nonresponse-adjusted design over the sampled units (see
+        :func:`survey_frame`).
+    variables : str or list of str
+        Numeric columns (counts such as ``workers`` or ``emp_uop``, or amounts).
+    by : str or list of str, optional
+        Domain columns.
+    among : str or None
+        Boolean flag restricting the total (default ``"active"``); None for all
+        eligible units.
+    eligible : str
+        Boolean column: unit known to be eligible.
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``to_frame()`` columns of :class:`~es_survey.Estimate` (``variable``,
+        ``estimate``, ``se``, ``lower``, ``upper``, ``level``, ``cv``, ``df``,
+        ``n`` = eligible units with a decided value; ``deff`` is NaN: the
+        influence values are not a plain variable).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import es_survey as es
+    >>> df = pd.DataFrame({"h": ["a"] * 4, "N": [40] * 4, "eligible": [True] * 4,
+    ...     "active": pd.array([True, True, False, True], dtype="boolean"),
+    ...     "jobs": [3.0, None, 7.0, 5.0]})
+    >>> d = es.SurveyDesign(df, strata="h", fpc="N")
+    >>> # 40 eligible x mean(3, 0, 5) over the decided units (the 2nd is undecided)
+    >>> round(float(population_totals(d, "jobs")["estimate"].iloc[0]), 4)
+    106.6667
+    """
+    names = [variables] if isinstance(variables, str) else list(variables)
+    data = design.data
+    by_cols = [by] if isinstance(by, str) else list(by or [])
+    flag = (
+        pd.Series(True, index=data.index, dtype="boolean") if among is None
+        else _stage_indicator(data, (among,))
+    )
+    f = flag.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    values = {}
+    for name in names:
+        if name not in data.columns:
+            raise DesignError(f"the design has no column {name!r}")
+        y = pd.to_numeric(data[name], errors="raise").astype("Float64").to_numpy(
+            dtype=float, na_value=np.nan
+        )
+        values[name] = np.where(f == 0, 0.0, np.where(f == 1, y, np.nan))
+    table = _item_adjusted(design, values, by_cols=by_cols, eligible=eligible, level=level)
+    table["deff"] = np.nan
+    return table
