@@ -62,6 +62,9 @@ def _pairs_with_r_factors(rho: float | None) -> tuple[pd.DataFrame, list[str]]:
     return pd.concat([merged.drop(columns=cols), weights], axis=1), list(weights.columns)
 
 
+_R_FACTOR_DESIGNS: dict[tuple, es.ReplicateDesign] = {}
+
+
 def _uses_r_factors(case: dict) -> bool:
     return case["id"].startswith(("pairs_brr", "pairs_fay")) and case["estimator"] != "total"
 
@@ -72,11 +75,15 @@ def _design(case: dict) -> es.ReplicateDesign:
     steps = case["steps"]
     if _uses_r_factors(case):
         step = steps[0]
-        rho = step["rho"] if step["method"] == "Fay" else None
-        df, cols = _pairs_with_r_factors(rho)
-        extra = {"rho": rho} if rho is not None else {}
-        return es.ReplicateDesign(df, weights="pw", replicate_weights=cols,
-                                  method=step["method"], mse=step["mse"], **extra)
+        key = (step["method"], step["rho"], step["mse"])
+        if key not in _R_FACTOR_DESIGNS:  # designs are immutable: build each once
+            rho = step["rho"] if step["method"] == "Fay" else None
+            df, cols = _pairs_with_r_factors(rho)
+            extra = {"rho": rho} if rho is not None else {}
+            _R_FACTOR_DESIGNS[key] = es.ReplicateDesign(
+                df, weights="pw", replicate_weights=cols, method=step["method"],
+                mse=step["mse"], **extra)
+        return _R_FACTOR_DESIGNS[key]
     d = es.SurveyDesign(_data(case["data"]), **case["design"])
     for step in steps:
         if step["op"] == "replicate":

@@ -40,8 +40,8 @@ replicate analysis weights minus one; for a domain (``by=``, ``domain()``,
 Fay designs the rank follows from the construction (a set of ``m_h`` PSUs in
 each stratum has rank ``sum m_h - (number of complete strata - 1)`` for the
 jackknives; ``strata present + 1`` when some pair is complete for BRR/Fay);
-otherwise it is computed numerically (singular values above ``1e-5`` times the
-largest, R's ``qr(tol = 1e-5)``). For a bootstrap with many domains, where the
+otherwise it is computed numerically (pivoted QR with R's ``qr(tol = 1e-5)``
+rule). For a bootstrap with many domains, where the
 numerical rank would cost more than the estimate, the generic rank
 ``min(R, sum m_h - (complete strata - 1))`` is used; it differs from the exact
 rank only when two random replicates coincide.
@@ -63,10 +63,11 @@ Official Statistics* 6, 223-239.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -249,6 +250,7 @@ class ReplicateVariance:
     mse: bool
     structure: _Structure | None = None
     full_weights: np.ndarray | None = None
+    _df_cache: dict = field(default_factory=dict, repr=False)  # ranks by domain codes
 
     @property
     def n_replicates(self) -> int:
@@ -403,6 +405,14 @@ class ReplicateVariance:
         numpy.ndarray
             ``(D,)`` degrees of freedom (0 for an empty domain).
         """
+        key = (n_domains, hashlib.blake2b(np.ascontiguousarray(domain).tobytes()).hexdigest())
+        if key not in self._df_cache:
+            if len(self._df_cache) > 64:
+                self._df_cache.clear()
+            self._df_cache[key] = self._degrees_of_freedom(domain, n_domains)
+        return self._df_cache[key].copy()
+
+    def _degrees_of_freedom(self, domain: np.ndarray, n_domains: int) -> np.ndarray:
         rows = (domain >= 0) & (domain < n_domains) & (self.base != 0)
         n_groups = self.factors.shape[0]
         _, pairs = _codes(domain[rows] * n_groups + self.group[rows], n_domains * n_groups)
@@ -431,10 +441,25 @@ class ReplicateVariance:
             block = self.factors[grp_u[starts[d] : starts[d + 1]]]
             if block.shape[0] == 0:
                 continue
-            sv = np.linalg.svd(block, compute_uv=False)
-            rank = int((sv > _RANK_TOL * sv[0]).sum()) if sv[0] > 0 else 0
-            out[d] = max(rank - 1, 0)
+            out[d] = max(_rank(block) - 1, 0)
         return out
+
+
+def _rank(block: np.ndarray) -> int:
+    """Numerical rank as R's ``qr(x, tol = 1e-5)$rank``.
+
+    Pivoted QR; a column counts while the norm of what is left of it after the
+    earlier columns is at least ``1e-5`` times its own norm (LINPACK ``dqrdc2``'s
+    rule, here with LAPACK's pivoting order).
+    """
+    from scipy.linalg import qr
+
+    norms = np.sqrt((block * block).sum(axis=0))
+    if not (norms > 0).any():
+        return 0
+    r, piv = qr(block, mode="r", pivoting=True)
+    diag = np.abs(np.diagonal(r))
+    return int((diag > _RANK_TOL * norms[piv[: diag.shape[0]]]).sum())
 
 
 # ------------------------------------------------------------- construction
