@@ -1,0 +1,448 @@
+"""One study, one config, one run: ``study.toml`` → estimates ready for a report.
+
+A study config names the inputs (frame, responses, codebook, rules), the design
+(strata, sample flag, nonresponse adjustment), the estimates wanted (variables,
+domains), the language and the outputs. :func:`run_study` calls the public steps
+in the order of the data flow — load → validate → classify → weight → estimate —
+and returns a frozen :class:`StudyResults` that :mod:`es_survey.report` turns into
+the HTML report, the workbook, the CSV and the figures.
+
+Config format (TOML; paths relative to the config file)::
+
+    [study]
+    name = "swietokrzyskie-2023"          # folder name under reports/
+    title = "Kondycja sektora ekonomii społecznej"
+    year = 2023                           # survey year, printed on every chart
+    source = "Badanie PES 2023, ROPS"     # data source, printed on every chart
+    language = "pl"                       # or "en"
+    seed = 2023                           # recorded; used where randomness enters
+    date = "2026-11-26"                   # optional report date (default: today,
+                                          # or SOURCE_DATE_EPOCH when set)
+
+    [inputs]
+    frame = "frame.xlsx"
+    responses = "responses.xlsx"
+    codebook = "codebook.toml"            # optional (bundled default)
+    rules = "rules.toml"                  # optional (bundled default)
+
+    [design]
+    strata = "stratum"                    # frame column
+    sample = "sampled"                    # boolean frame column
+    [design.nonresponse]                  # SurveyDesign.adjust_nonresponse arguments
+    by = ["stratum"]                      # weighting classes, or:
+    # model = "logit"
+    # covariates = ["statement_filed", "krs_economic", "year_registered"]
+    ineligible = "observed"
+
+    [estimates]
+    totals = ["workers", "emp_uop", "emp_civil"]    # among active entities
+    domains = ["entity_type", "subregion", "powiat_name"]
+    level = 0.95
+
+    [reliability]
+    thresholds = [0.10, 0.20, 0.30]       # CV limits: good / acceptable / caution
+
+    [outputs]
+    directory = "reports/swietokrzyskie-2023"
+
+``workers`` is derived as ``emp_uop + emp_civil`` (people working in the entity on
+employment or civil-law contracts) when the responses do not carry it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from es_survey import __version__
+from es_survey.classify import consistency_report
+from es_survey.design import SurveyDesign
+from es_survey.dispositions import assign_dispositions, response_rates
+from es_survey.errors import DataError
+from es_survey.funnel import population_totals, sector_funnel, survey_frame
+from es_survey.validate import SurveyData, load_study
+
+__all__ = ["StudyConfig", "StudyResults", "load_config", "run_study"]
+
+_KNOWN = {
+    "study": {"name", "title", "year", "source", "language", "seed", "date"},
+    "inputs": {"frame", "responses", "codebook", "rules"},
+    "design": {"strata", "sample", "nonresponse"},
+    "estimates": {"totals", "domains", "level"},
+    "reliability": {"thresholds"},
+    "outputs": {"directory"},
+}
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """A parsed ``study.toml`` (see the module docstring for the format).
+
+    Attributes
+    ----------
+    path : Path or None
+        The config file (None for a config built in code).
+    name, title, source, language : str
+        Study name (output folder), report title, data source, ``"pl"`` or ``"en"``.
+    year, seed : int
+        Survey year; random seed recorded in the outputs.
+    date : datetime.date
+        Report date.
+    frame, responses : Path
+        Input files.
+    codebook, rules : Path or None
+        Codebook and rules (None: the bundled defaults).
+    strata, sample : str
+        Frame columns: sampling stratum, sampled flag.
+    nonresponse : dict
+        Keyword arguments of :meth:`SurveyDesign.adjust_nonresponse`.
+    totals, domains : tuple of str
+        Variables totalled among active entities; domain columns.
+    level : float
+        Confidence level.
+    thresholds : tuple of float
+        CV limits of the reliability classes.
+    output_dir : Path
+        Where the report is written.
+    """
+
+    path: Path | None
+    name: str
+    title: str
+    year: int
+    source: str
+    language: str
+    seed: int
+    date: dt.date
+    frame: Path
+    responses: Path
+    codebook: Path | None
+    rules: Path | None
+    strata: str
+    sample: str
+    nonresponse: Mapping[str, Any]
+    totals: tuple[str, ...]
+    domains: tuple[str, ...]
+    level: float
+    thresholds: tuple[float, float, float]
+    output_dir: Path
+
+
+@dataclass(frozen=True, eq=False)
+class StudyResults:
+    """Everything a report needs, computed once by :func:`run_study`.
+
+    Attributes
+    ----------
+    config : StudyConfig
+        The study's config.
+    data : SurveyData
+        Loaded, validated and linked inputs (with the problems table).
+    units : pandas.DataFrame
+        One row per frame unit: frame columns, fieldwork outcome, answers, flags
+        (:func:`~es_survey.survey_frame`).
+    design : SurveyDesign
+        The sampled units after the nonresponse adjustment.
+    weights_before, weights_after : numpy.ndarray
+        Design weights and final weights of the responding units.
+    funnel : pandas.DataFrame
+        :func:`~es_survey.sector_funnel` for the whole region.
+    funnel_by : dict of str to pandas.DataFrame
+        The funnel by each domain column.
+    totals : pandas.DataFrame
+        :func:`~es_survey.population_totals` of the configured variables.
+    totals_by : dict of str to pandas.DataFrame
+        The totals by each domain column.
+    dispositions : pandas.DataFrame
+        :func:`~es_survey.assign_dispositions` for every frame unit.
+    response_rates : pandas.DataFrame
+        AAPOR rates by stratum (:func:`~es_survey.response_rates`).
+    consistency : pandas.DataFrame
+        :func:`~es_survey.consistency_report` of the linked answers.
+    metadata : dict of str to str
+        Package version, SHA-256 of each input file, seed, date, config path.
+    """
+
+    config: StudyConfig
+    data: SurveyData
+    units: pd.DataFrame
+    design: SurveyDesign
+    weights_before: np.ndarray
+    weights_after: np.ndarray
+    funnel: pd.DataFrame
+    funnel_by: Mapping[str, pd.DataFrame]
+    totals: pd.DataFrame
+    totals_by: Mapping[str, pd.DataFrame]
+    dispositions: pd.DataFrame
+    response_rates: pd.DataFrame
+    consistency: pd.DataFrame
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+    def headline(self) -> pd.DataFrame:
+        """Return the two headline figures: active entities and the people working in them.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows ``active`` (funnel) and the first configured total (e.g.
+            ``workers``), with ``estimate``, ``lower``, ``upper``, ``level``, ``cv``.
+        """
+        active = self.funnel[self.funnel["stage"] == "active"].assign(quantity="active")
+        first = self.totals.iloc[:1].assign(quantity=self.totals["variable"].iloc[:1])
+        cols = ["quantity", "estimate", "se", "lower", "upper", "level", "cv", "n"]
+        return pd.concat([active[cols], first[cols]], ignore_index=True)
+
+
+def _where(path: Path | None, section: str, key: str) -> str:
+    return f"{path or 'study config'}: [{section}] {key}"
+
+
+def _path(base: Path, value: object, where: str) -> Path:
+    if not isinstance(value, str) or not value:
+        raise DataError(f"{where} must be a file path (text), got {value!r}")
+    p = Path(value)
+    return p if p.is_absolute() else base / p
+
+
+def _report_date(value: object, where: str) -> dt.date:
+    if value is None:
+        epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        if epoch:
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
+        return dt.date.today()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise DataError(f"{where} = {value!r} is not a date; write it as YYYY-MM-DD") from exc
+
+
+def load_config(path: str | Path | None = None, **overrides: Any) -> StudyConfig:
+    """Read a ``study.toml`` (or build the bundled demo's config when ``path`` is None).
+
+    Parameters
+    ----------
+    path : str, Path or None
+        The config file; relative paths inside it are relative to its folder.
+    **overrides
+        Values replacing fields of the parsed config (e.g. ``output_dir=...``).
+
+    Returns
+    -------
+    StudyConfig
+
+    Raises
+    ------
+    DataError
+        For a missing or malformed file, an unknown section or key (a typo must
+        not be ignored), or a value of the wrong kind; the message names the file,
+        the section and the key.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "study.toml").write_text('''
+    ... [study]
+    ... name = "demo"
+    ... year = 2023
+    ... [inputs]
+    ... frame = "frame.xlsx"
+    ... responses = "responses.xlsx"
+    ... ''', encoding="utf-8")
+    >>> cfg = load_config(d / "study.toml")
+    >>> cfg.name, cfg.language, cfg.frame.name, cfg.domains
+    ('demo', 'pl', 'frame.xlsx', ('entity_type', 'subregion', 'powiat_name'))
+    """
+    if path is None:
+        raise DataError("load_config needs a study.toml path; es-survey demo builds its own")
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"{p}: study config not found; check the path")
+    try:
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"{p}: not a valid TOML file: {exc}") from exc
+    for section, body in raw.items():
+        if section not in _KNOWN:
+            raise DataError(f"{p}: unknown section [{section}]; known: {sorted(_KNOWN)}")
+        if not isinstance(body, dict):
+            raise DataError(f"{p}: [{section}] must be a table of keys")
+        unknown = sorted(set(body) - _KNOWN[section])
+        if unknown:
+            raise DataError(
+                f"{p}: unknown key(s) {unknown} in [{section}]; known: {sorted(_KNOWN[section])}"
+            )
+    base = p.parent
+    study = raw.get("study", {})
+    inputs = raw.get("inputs", {})
+    design = raw.get("design", {})
+    est = raw.get("estimates", {})
+    for key in ("frame", "responses"):
+        if key not in inputs:
+            raise DataError(f"{_where(p, 'inputs', key)} is required")
+    name = study.get("name", p.stem)
+    language = study.get("language", "pl")
+    if language not in ("pl", "en"):
+        raise DataError(f"{_where(p, 'study', 'language')} = {language!r}; use 'pl' or 'en'")
+    thresholds = tuple(raw.get("reliability", {}).get("thresholds", (0.10, 0.20, 0.30)))
+    if len(thresholds) != 3 or not all(isinstance(t, int | float) for t in thresholds):
+        raise DataError(f"{_where(p, 'reliability', 'thresholds')} must be three numbers")
+    nonresponse = design.get("nonresponse", {"by": [design.get("strata", "stratum")]})
+    if not isinstance(nonresponse, dict):
+        raise DataError(f"{_where(p, 'design', 'nonresponse')} must be a table")
+    year = study.get("year")
+    if not isinstance(year, int):
+        raise DataError(f"{_where(p, 'study', 'year')} = {year!r}; give the survey year")
+    config = StudyConfig(
+        path=p,
+        name=str(name),
+        title=str(study.get("title", name)),
+        year=year,
+        source=str(study.get("source", name)),
+        language=language,
+        seed=int(study.get("seed", 0)),
+        date=_report_date(study.get("date"), _where(p, "study", "date")),
+        frame=_path(base, inputs["frame"], _where(p, "inputs", "frame")),
+        responses=_path(base, inputs["responses"], _where(p, "inputs", "responses")),
+        codebook=_path(base, inputs["codebook"], _where(p, "inputs", "codebook"))
+        if "codebook" in inputs else None,
+        rules=_path(base, inputs["rules"], _where(p, "inputs", "rules"))
+        if "rules" in inputs else None,
+        strata=str(design.get("strata", "stratum")),
+        sample=str(design.get("sample", "sampled")),
+        nonresponse=dict(nonresponse),
+        totals=tuple(est.get("totals", ("workers", "emp_uop", "emp_civil"))),
+        domains=tuple(est.get("domains", ("entity_type", "subregion", "powiat_name"))),
+        level=float(est.get("level", 0.95)),
+        thresholds=(float(thresholds[0]), float(thresholds[1]), float(thresholds[2])),
+        output_dir=_path(base, raw.get("outputs", {}).get("directory", f"reports/{name}"),
+                         _where(p, "outputs", "directory")),
+    )
+    return _replace(config, overrides)
+
+
+def _replace(config: StudyConfig, overrides: Mapping[str, Any]) -> StudyConfig:
+    if not overrides:
+        return config
+    fields = config.__dataclass_fields__
+    unknown = sorted(set(overrides) - set(fields))
+    if unknown:
+        raise DataError(f"unknown study config field(s) {unknown}; known: {sorted(fields)}")
+    values = {k: getattr(config, k) for k in fields} | dict(overrides)
+    return StudyConfig(**values)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _with_workers(units: pd.DataFrame) -> pd.DataFrame:
+    if "workers" in units.columns or not {"emp_uop", "emp_civil"} <= set(units.columns):
+        return units
+    return units.assign(
+        workers=units["emp_uop"].astype("Float64") + units["emp_civil"].astype("Float64")
+    )
+
+
+def run_study(
+    config: StudyConfig, *, progress: Callable[[str], None] | None = None
+) -> StudyResults:
+    r"""Run a study: load, validate, classify, weight and estimate.
+
+    Parameters
+    ----------
+    config : StudyConfig
+        From :func:`load_config`.
+    progress : callable, optional
+        Called with a short message before each step (the CLI prints them).
+
+    Returns
+    -------
+    StudyResults
+
+    Raises
+    ------
+    DataError, DesignError
+        From the steps, with the file, column or stratum named.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from es_survey.synth import write_demo
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = write_demo(d)
+    >>> _ = (d / "study.toml").write_text(
+    ...     '[study]\nname = "demo"\nyear = 2023\ndate = "2026-11-26"\n'
+    ...     '[inputs]\nframe = "frame.xlsx"\nresponses = "responses.xlsx"\n',
+    ...     encoding="utf-8")
+    >>> res = run_study(load_config(d / "study.toml"))
+    >>> int(res.funnel.loc[res.funnel["stage"] == "registered", "estimate"].round().item())
+    632
+    """
+    say = progress or (lambda message: None)
+    say(f"loading {config.frame.name} and {config.responses.name}")
+    data = load_study(config.frame, config.responses, config.codebook)
+    say("classifying the answers")
+    units = _with_workers(survey_frame(data, None if config.rules is None else str(config.rules)))
+    say("weighting: design weights and nonresponse adjustment")
+    design0 = SurveyDesign.from_frame(units, config.sample, strata=config.strata)
+    design = design0.adjust_nonresponse("responded", **dict(config.nonresponse))
+    responded = design.data["responded"].to_numpy(dtype=bool)
+    say("estimating the funnel and totals")
+    domains = [c for c in config.domains if c in units.columns]
+    missing = sorted(set(config.domains) - set(domains))
+    if missing:
+        raise DataError(
+            f"{config.path or 'study config'}: [estimates] domains {missing} are not columns of "
+            f"the data; available include entity_type, subregion, powiat_name, stratum"
+        )
+    funnel = sector_funnel(design, level=config.level)
+    funnel_by = {c: sector_funnel(design, by=c, level=config.level) for c in domains}
+    totals = population_totals(design, list(config.totals), level=config.level)
+    totals_by = {
+        c: population_totals(design, list(config.totals), by=c, level=config.level)
+        for c in domains
+    }
+    dispositions = assign_dispositions(data.frame)
+    rates = response_rates(dispositions, by=config.strata)
+    consistency = consistency_report(
+        data.linked, None if config.rules is None else str(config.rules)
+    )
+    metadata = {
+        "es_survey_version": __version__,
+        "config": str(config.path) if config.path else "",
+        "seed": str(config.seed),
+        "date": config.date.isoformat(),
+        f"sha256:{config.frame.name}": _sha256(config.frame),
+        f"sha256:{config.responses.name}": _sha256(config.responses),
+    }
+    for extra in (config.codebook, config.rules):
+        if extra is not None:
+            metadata[f"sha256:{extra.name}"] = _sha256(extra)
+    return StudyResults(
+        config=config,
+        data=data,
+        units=units,
+        design=design,
+        weights_before=design0.weights[responded],
+        weights_after=design.weights[responded],
+        funnel=funnel,
+        funnel_by=funnel_by,
+        totals=totals,
+        totals_by=totals_by,
+        dispositions=dispositions,
+        response_rates=rates,
+        consistency=consistency,
+        metadata=metadata,
+    )

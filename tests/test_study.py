@@ -1,0 +1,71 @@
+"""Study config parsing and the one-call pipeline, checked against the demo's truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from es_survey.errors import DataError
+from es_survey.study import load_config, run_study
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW = ROOT / "data" / "raw"
+
+
+def test_packaged_demo_config_is_the_bundled_one():
+    packaged = ROOT / "src" / "es_survey" / "data" / "demo_study.toml"
+    assert packaged.read_bytes() == (RAW / "study.toml").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def results():
+    return run_study(load_config(RAW / "study.toml", date=pd.Timestamp("2026-11-26").date()))
+
+
+def test_headline_intervals_cover_the_synthetic_truth(results):
+    truth = pd.read_csv(RAW / "truth.csv")
+    head = results.headline().set_index("quantity")
+    assert head.loc["active", "lower"] <= truth["active"].sum() <= head.loc["active", "upper"]
+    workers = truth.loc[truth["active"], "workers"].sum()
+    assert head.loc["workers", "lower"] <= workers <= head.loc["workers", "upper"]
+    assert (head["level"] == 0.95).all()
+
+
+def test_domain_tables_add_up_and_cover_every_domain(results):
+    truth = pd.read_csv(RAW / "truth.csv")
+    by_type = results.funnel_by["entity_type"]
+    assert set(by_type["entity_type"]) == set(truth["entity_type"])
+    registered = by_type[by_type["stage"] == "registered"]["estimate"].sum()
+    assert registered == pytest.approx(len(truth))
+    assert set(results.totals_by) == {"entity_type", "subregion", "powiat_name"}
+    assert results.totals_by["powiat_name"]["powiat_name"].nunique() == 14
+
+
+def test_metadata_records_inputs_seed_and_date(results):
+    import hashlib
+
+    meta = results.metadata
+    assert meta["seed"] == "2023" and meta["date"] == "2026-11-26"
+    expected = hashlib.sha256((RAW / "frame.xlsx").read_bytes()).hexdigest()
+    assert meta["sha256:frame.xlsx"] == expected
+
+
+def test_bad_configs_name_file_section_and_key(tmp_path):
+    path = tmp_path / "study.toml"
+    path.write_text('[study]\nyear = 2023\n[inputs]\nframe = "f.xlsx"\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"study.toml: \[inputs\] responses is required"):
+        load_config(path)
+    path.write_text('[study]\nyear = 2023\nlanguge = "en"\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"unknown key\(s\) \['languge'\] in \[study\]"):
+        load_config(path)
+    path.write_text('[studdy]\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"unknown section \[studdy\]"):
+        load_config(path)
+    path.write_text('[study]\nyear = 2023\nlanguage = "de"\n[inputs]\nframe = "a"\n'
+                    'responses = "b"\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"\[study\] language = 'de'; use 'pl' or 'en'"):
+        load_config(path)
+    with pytest.raises(DataError, match="study config not found"):
+        load_config(tmp_path / "nope.toml")
