@@ -492,6 +492,9 @@ def test_replicate_argument_errors() -> None:
     with pytest.raises(DesignError, match="JK1 needs at least 2 PSUs"):
         es.SurveyDesign(pd.DataFrame({"w": [1.0, 2.0], "c": [1, 1]}), weights="w",
                         psu="c", lonely_psu="remove").replicate("JK1")
+    weighted = clus.poststratify("stype", {"E": 4421, "H": 755, "M": 1018})
+    with pytest.raises(DesignError, match=r"replicate\(\) needs the design before weighting"):
+        weighted.replicate("JK1")
     with pytest.raises(DesignError, match="applies to the whole sample, not a domain"):
         clus.replicate("JK1").domain(_data("apiclus1.csv")["stype"] == "E").poststratify(
             "stype", {"E": 4421})

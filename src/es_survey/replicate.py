@@ -76,7 +76,7 @@ from scipy import sparse
 
 from es_survey import estimate as _est
 from es_survey.errors import DataError, DesignError
-from es_survey.variance import DomainKeys, _codes
+from es_survey.variance import DomainKeys, TaylorVariance, _codes
 
 if TYPE_CHECKING:
     from es_survey.design import SurveyDesign
@@ -524,6 +524,13 @@ def _from_design(
         raise DesignError(f"rng= applies only to method='bootstrap'; {method} is not random")
     if not isinstance(mse, bool | np.bool_):
         raise DesignError(f"mse={mse!r} must be True or False")
+    if not isinstance(design._engine, TaylorVariance):
+        raise DesignError(
+            "replicate() needs the design before weighting (its weights were adjusted, "
+            "post-stratified, raked, calibrated or trimmed): make the replicate design "
+            "first, then apply poststratify/rake/calibrate/trim to it, so that every "
+            "replicate is weighted the same way (as R's as.svrepdesign requires)"
+        )
     stage = design._engine.stages[0]
     spec = design._spec
     stratified = spec["strata"] is not None
