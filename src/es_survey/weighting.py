@@ -78,8 +78,8 @@ Kish, L. (1965). *Survey Sampling*. Wiley (design effect of unequal weights).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -103,7 +103,7 @@ __all__ = [
 ]
 
 Method = Literal["linear", "raking", "logit"]
-_CHUNK_CELLS = 1 << 24  # cells of one block of residualised influence values
+_CHUNK_CELLS = 1 << 22  # cells of one block of residualised influence values
 
 
 # --------------------------------------------------------------------- helpers
@@ -1228,21 +1228,18 @@ class CalibratedVariance:
         """Cell keys of the inner engine (used for degrees of freedom)."""
         return self.inner.domain_keys(domain, n_domains)
 
-    def _blocks(
-        self, values: np.ndarray, domain: np.ndarray, n_domains: int
-    ) -> Iterator[tuple[int, int, np.ndarray, np.ndarray]]:
-        values = np.asarray(values, dtype=float)
-        if values.ndim == 1:
-            values = values[:, None]
-        n, k = values.shape
-        per = max(1, _CHUNK_CELLS // max(n * k, 1))
-        for d0 in range(0, n_domains, per):
-            d1 = min(n_domains, d0 + per)
-            member = domain[:, None] == np.arange(d0, d1)[None, :]
-            block = (member[:, :, None] * values[:, None, :]).reshape(n, (d1 - d0) * k)
-            x, extras = self._parts(block)
-            extra = sum((e.T @ e for e in extras), np.zeros((x.shape[1], x.shape[1])))
-            yield d0, d1, x, extra
+    def _tiled(self, copies: int) -> TaylorVariance:
+        """Return the inner engine over ``copies`` stacked copies of the rows (cached)."""
+        cache = self.__dict__.setdefault("_tiled_cache", {})
+        if copies not in cache:
+            stages = tuple(
+                replace(st, strata=np.tile(st.strata, copies),
+                        clusters=np.tile(st.clusters, copies))
+                for st in self.inner.stages
+            )
+            cache.clear()
+            cache[copies] = TaylorVariance(stages, self.inner.lonely_psu)
+        return cache[copies]
 
     def domain_cov(
         self,
@@ -1251,16 +1248,31 @@ class CalibratedVariance:
         n_domains: int,
         keys: DomainKeys | None = None,
     ) -> np.ndarray:
-        """Covariance of the calibrated totals of ``values`` within each domain, (D, k, k)."""
+        """Covariance of the calibrated totals of ``values`` within each domain, (D, k, k).
+
+        The residualised values of a block of domains are stacked (one copy of the
+        rows per domain) and passed to the inner engine with the copy as domain,
+        so only the within-domain covariances are formed: O(n D k) work.
+        """
         values = np.asarray(values, dtype=float)
-        k = 1 if values.ndim == 1 else values.shape[1]
-        n = values.shape[0]
+        if values.ndim == 1:
+            values = values[:, None]
+        n, k = values.shape
         out = np.empty((n_domains, k, k))
-        whole = np.zeros(n, dtype=np.int64)
-        for d0, d1, block, extra in self._blocks(values, domain, n_domains):
-            cov = self.inner.domain_cov(block, whole, 1)[0] + extra
-            for i, d in enumerate(range(d0, d1)):
-                out[d] = cov[i * k : (i + 1) * k, i * k : (i + 1) * k]
+        per = max(1, _CHUNK_CELLS // max(n * k, 1))
+        for d0 in range(0, n_domains, per):
+            d1 = min(n_domains, d0 + per)
+            copies = d1 - d0
+            member = domain[:, None] == np.arange(d0, d1)[None, :]
+            block = (member[:, :, None] * values[:, None, :]).reshape(n, copies * k)
+            x, extras = self._parts(block)
+            stacked = x.reshape(n, copies, k).transpose(1, 0, 2).reshape(copies * n, k)
+            codes = np.repeat(np.arange(copies, dtype=np.int64), n)
+            cov = self._tiled(copies).domain_cov(stacked, codes, copies)
+            for e in extras:
+                e3 = e.reshape(n, copies, k)
+                cov = cov + np.einsum("ndk,ndl->dkl", e3, e3)
+            out[d0:d1] = cov
         return out
 
     def full_cov(
@@ -1269,10 +1281,6 @@ class CalibratedVariance:
         """Covariance of every (domain, column) calibrated total, (D*k, D*k)."""
         values = np.asarray(values, dtype=float)
         n = values.shape[0]
-        parts = list(self._blocks(values, domain, n_domains))
-        allx = np.hstack([p[2] for p in parts])
-        cov = self.inner.full_cov(allx, np.zeros(n, dtype=np.int64), 1, np.ones(n, dtype=bool))
-        if len(parts) == 1:
-            return cov + parts[0][3]
-        _x, extras = self._parts(_domain_block(values, domain, n_domains))
+        x, extras = self._parts(_domain_block(values, domain, n_domains))
+        cov = self.inner.full_cov(x, np.zeros(n, dtype=np.int64), 1, np.ones(n, dtype=bool))
         return cov + sum((e.T @ e for e in extras), np.zeros_like(cov))
