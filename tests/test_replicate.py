@@ -603,3 +603,22 @@ def test_linear_engine_methods_and_nan_replicates() -> None:
     # 2/3 * (0 + 4 + 4) = 16/3
     np.testing.assert_allclose(est["se"], [0.0, np.sqrt(16 / 3)], atol=1e-12)
     assert est["df"].tolist() == [0.0, 1.0]
+
+
+def test_jkn_with_fpc_against_r() -> None:
+    # R: dstrat <- svydesign(id = ~1, strata = ~stype, weights = ~pw, data = apistrat,
+    #                        fpc = ~fpc); r <- as.svrepdesign(dstrat, type = "JKn")
+    # svytotal(~enroll, r); svymean(~api00, r, deff = TRUE); unique(r$rscales)
+    # rscales = (1 - n_h/N_h)(n_h - 1)/n_h; the total's SE is the published 114642.
+    d = es.SurveyDesign(_data("apistrat.csv"), weights="pw", strata="stype", fpc="fpc")
+    r = d.replicate("JKn")
+    np.testing.assert_allclose(sorted(set(r.rscales)), sorted(
+        [0.96760687627233655, 0.93186640471512772, 0.91509933774834440]), rtol=1e-14)
+    t = r.total("enroll").to_frame().iloc[0]
+    np.testing.assert_allclose([t["estimate"], t["se"]], [3687177.5324382801, 114641.71610078026],
+                               rtol=RTOL)
+    assert t["df"] == 197
+    m = r.mean("api00").to_frame().iloc[0]
+    np.testing.assert_allclose([m["estimate"], m["se"], m["deff"]],
+                               [662.28736315932076, 9.4089408027845032, 1.2044572685376971],
+                               rtol=RTOL)
