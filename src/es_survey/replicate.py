@@ -1247,6 +1247,27 @@ class ReplicateDesign:
         """
         return _est.quantile(self, y, q, by, na_rm=na_rm, df=df, level=level)  # type: ignore[arg-type]
 
+    def weights_summary(self) -> pd.DataFrame:
+        """Diagnostics of the full-sample weights (see :func:`es_survey.weighting.weights_summary`).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row: ``n, n_zero, sum, min, max, mean, cv, deff_kish, n_eff``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import es_survey as es
+        >>> df = pd.DataFrame({"w": [1.0, 1.0, 2.0, 4.0]})
+        >>> r = es.SurveyDesign(df, weights="w").replicate("JK1")
+        >>> float(r.weights_summary()["deff_kish"].iloc[0])
+        1.375
+        """
+        from es_survey.weighting import weights_summary
+
+        return weights_summary(self._weights)
+
     # ------------------------------------------------------------- weighting
     def _reweighted(self, matrix: np.ndarray, what: str) -> ReplicateDesign:
         """Build a new design from reweighted ``[full | replicates]`` columns."""
