@@ -387,3 +387,36 @@ def test_nonresponse_variance_in_a_census_stratum_hand():
     m = y[r].mean()
     var = ((1 - 4 / 6) * (1.5 * (y[r] - m)) ** 2).sum()
     assert est["se"].iloc[0] == pytest.approx(np.sqrt(var), rel=1e-12)
+
+
+def test_poststratify_then_calibrate_variance_by_hand():
+    # R's svyrecvar applies the post-stratification residual, then the calibration one;
+    # written out with numpy least squares on a with-replacement design (one stratum)
+    rng = np.random.default_rng(8)
+    n = 30
+    df = pd.DataFrame({"g": rng.choice(["a", "b", "c"], n), "x": rng.uniform(1, 5, n),
+                       "y": rng.normal(10, 2, n), "k": rng.choice(["p", "q"], n),
+                       "w": rng.uniform(5, 15, n)})
+    tg = {"a": 110, "b": 100, "c": 90}
+    d1 = es.SurveyDesign(df, weights="w").poststratify("g", tg)
+    d2 = d1.calibrate({"g": tg, "x": 900.0})
+    w0, w1, w2 = df["w"].to_numpy(), d1.weights, d2.weights
+    cells = pd.factorize(df["g"])[0]
+    dummies = np.eye(3)[cells]
+    X = np.column_stack([dummies, df["x"]])
+
+    def se(values):
+        z = w2 * values
+        v = z / w1  # post-stratification: w0-weighted cell means of z / w1
+        b = np.bincount(cells, w0 * v) / np.bincount(cells, w0)
+        z = w1 * (v - b[cells])
+        v = z / w2  # calibration: regression on X weighted by the post-stratified weights
+        coef = np.linalg.lstsq(X * np.sqrt(w1)[:, None], v * np.sqrt(w1), rcond=None)[0]
+        z = w2 * (v - X @ coef)
+        return np.sqrt(n / (n - 1) * ((z - z.mean()) ** 2).sum())
+
+    y = df["y"].to_numpy()
+    assert d2.total("y").se[0] == pytest.approx(se(y), rel=1e-10)
+    by = d2.total("y", by="k").to_frame().set_index("k")
+    for k in ("p", "q"):
+        assert by.loc[k, "se"] == pytest.approx(se(y * (df["k"] == k).to_numpy()), rel=1e-10)
