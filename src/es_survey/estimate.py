@@ -613,12 +613,11 @@ def _setup(
     bins = np.where(member_dom >= 0, member_dom, n_domains)
     n_rows = np.bincount(np.where(rows, dom, n_domains), minlength=n_domains + 1)[:-1]
     member = member_dom >= 0
+    everyone = bool(member.all())
     y = np.empty((member.shape[0], len(columns)))
     for j, c in enumerate(columns):
-        y[:, j] = np.where(member, c.numbers, 0.0) if missing.any() or not member.all() else (
-            c.numbers
-        )
-    w = np.where(member, design._weights, 0.0) if not member.all() else design._weights
+        y[:, j] = c.numbers if everyone else np.where(member, c.numbers, 0.0)
+    w = design._weights if everyone else np.where(member, design._weights, 0.0)
     n_hat = np.bincount(bins, weights=w, minlength=n_domains + 1)[:-1]
     n = np.bincount(bins, minlength=n_domains + 1)[:-1].astype(float)
     keys = design._engine.domain_keys(bins, n_domains)
