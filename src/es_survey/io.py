@@ -49,6 +49,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io as _stdio
+import re
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -68,6 +69,7 @@ __all__ = [
     "problems_of",
     "read_frame",
     "read_responses",
+    "save_workbook",
 ]
 
 PROBLEM_COLUMNS: tuple[str, ...] = (
@@ -714,3 +716,83 @@ def _typed(cb: Codebook, var: Variable, values: list[Any]) -> Any:
     if var.type == "number":
         return pd.array(values, dtype="Float64")
     return pd.Categorical(values, categories=cb.codes(var))
+
+
+# ------------------------------------------------------------------ writing
+FIXED_TIME: dt.datetime = dt.datetime(2024, 1, 1, 0, 0, 0)
+"""Default time stamped into workbooks by :func:`save_workbook`."""
+
+
+def save_workbook(book: Any, path: str | Path, *, time: dt.datetime | None = None) -> Path:
+    """Save an openpyxl workbook so that the same content gives the same bytes.
+
+    openpyxl writes the save time into ``docProps/core.xml`` (created, modified)
+    and into every zip entry; both are replaced by ``time`` (default
+    :data:`FIXED_TIME`), and the entries are written in openpyxl's order with
+    fixed permissions, so a workbook built again from the same data is
+    byte-identical.
+
+    Parameters
+    ----------
+    book : openpyxl.Workbook
+        The workbook (not modified).
+    path : str or pathlib.Path
+        Output ``.xlsx`` file (its folder must exist).
+    time : datetime.datetime, optional
+        Time recorded as created/modified (naive, read as UTC); e.g. the report date.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    DesignError
+        If ``book`` is not an openpyxl Workbook or ``time`` is not a datetime.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from openpyxl import Workbook
+    >>> book = Workbook()
+    >>> book.active.append(["a", 1.5])
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     a = save_workbook(book, pathlib.Path(tmp) / "a.xlsx").read_bytes()
+    ...     b = save_workbook(book, pathlib.Path(tmp) / "b.xlsx").read_bytes()
+    >>> a == b
+    True
+    """
+    from openpyxl import Workbook
+
+    if not isinstance(book, Workbook):
+        raise DesignError(f"book must be an openpyxl Workbook, got {type(book).__name__}")
+    stamp = FIXED_TIME if time is None else time
+    if not isinstance(stamp, dt.datetime):
+        raise DesignError(f"time={time!r} must be a datetime.datetime, e.g. datetime(2024, 1, 1)")
+    iso = stamp.replace(tzinfo=None, microsecond=0).isoformat() + "Z"
+    date_time = (max(stamp.year, 1980), stamp.month, stamp.day, stamp.hour, stamp.minute,
+                 stamp.second)  # fmt: skip
+    buffer = _stdio.BytesIO()
+    book.save(buffer)
+    out = _stdio.BytesIO()
+    with (
+        zipfile.ZipFile(_stdio.BytesIO(buffer.getvalue())) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                text = re.sub(
+                    r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)",
+                    rf"\g<1>{iso}\g<3>",
+                    data.decode("utf-8"),
+                )
+                data = text.encode("utf-8")
+            info = zipfile.ZipInfo(item.filename, date_time=date_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            dst.writestr(info, data)
+    target = Path(path)
+    target.write_bytes(out.getvalue())
+    return target

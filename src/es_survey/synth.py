@@ -48,10 +48,9 @@ writes (``python -m es_survey.synth --out data/raw`` or ``data/raw/generate_demo
 from __future__ import annotations
 
 import argparse
-import io
+import datetime as dt
 import re
 import tomllib
-import zipfile
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib.resources import files
@@ -63,6 +62,7 @@ import numpy as np
 import pandas as pd
 
 from es_survey.errors import DesignError
+from es_survey.io import save_workbook
 from es_survey.regions import gminas, powiats
 
 __all__ = [
@@ -232,7 +232,6 @@ _POPULATION_COLUMNS = (
     "loans", "earning", "employing", "workers",
 )  # fmt: skip
 _FIXED_TIME = (2024, 1, 1, 0, 0, 0)
-_FIXED_ISO = "2024-01-01T00:00:00Z"
 
 
 def _generator(rng: int | np.random.Generator | None) -> np.random.Generator:
@@ -1284,30 +1283,7 @@ def _write_xlsx(table: pd.DataFrame, path: Path, sheet: str, text_columns: Seque
         )
     ws.freeze_panes = "A2"
     book.properties.creator = "es_survey.synth"
-    buffer = io.BytesIO()
-    book.save(buffer)
-    # openpyxl stamps the save time into docProps/core.xml and the zip entries;
-    # rewrite both with a fixed time so the same content gives the same bytes.
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as src,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
-    ):
-        for item in src.infolist():
-            data = src.read(item.filename)
-            if item.filename == "docProps/core.xml":
-                text = data.decode("utf-8")
-                text = re.sub(
-                    r"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)",
-                    rf"\g<1>{_FIXED_ISO}\g<3>",
-                    text,
-                )
-                data = text.encode("utf-8")
-            info = zipfile.ZipInfo(item.filename, date_time=_FIXED_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            dst.writestr(info, data)
-    path.write_bytes(out.getvalue())
+    save_workbook(book, path, time=dt.datetime(*_FIXED_TIME))
 
 
 def write_demo(directory: str | Path, seed: int = 2023) -> dict[str, Path]:
