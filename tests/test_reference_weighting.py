@@ -148,3 +148,20 @@ def test_infeasible_bounds_raise_with_table(case):
     assert targets[""] == pop["api99"]
     assert table["rel_diff"].max() > 0.1  # R forced: max_rel 0.373 (linear)
     assert "achieved versus target" in str(info.value)
+
+
+def test_two_stage_calibration_against_r():
+    # R survey 4.1.1 (printed with digits = 12):
+    #   dclus2 <- svydesign(id = ~dnum + snum, fpc = ~fpc1 + fpc2, data = apiclus2)
+    #   c <- calibrate(dclus2, ~stype, c(`(Intercept)` = 6194, stypeH = 755, stypeM = 1018),
+    #                  calfun = "raking", epsilon = 1e-12, maxit = 100)
+    #   svyby(~api00, ~stype, c, svymean); svyratio(~api00, ~api99, c)
+    d = es.SurveyDesign(_data("apiclus2.csv"), psu=["dnum", "snum"], fpc=["fpc1", "fpc2"])
+    c = d.calibrate({"stype": {"E": 4421, "H": 755, "M": 1018}}, method="raking")
+    out = c.mean("api00", by="stype").to_frame()
+    np.testing.assert_allclose(out["estimate"], [692.810400867, 598.340659341, 642.352],
+                               rtol=1e-11)
+    np.testing.assert_allclose(out["se"], [29.9266042374, 17.6941671261, 45.0913163003],
+                               rtol=1e-11)
+    ratio = c.ratio("api00", "api99")
+    assert ratio.se[0] == pytest.approx(0.004111844, rel=1e-6)
