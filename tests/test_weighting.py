@@ -420,3 +420,24 @@ def test_poststratify_then_calibrate_variance_by_hand():
     by = d2.total("y", by="k").to_frame().set_index("k")
     for k in ("p", "q"):
         assert by.loc[k, "se"] == pytest.approx(se(y * (df["k"] == k).to_numpy()), rel=1e-10)
+
+
+def test_domain_ses_low_rank_route_equals_dense_route():
+    # by= uses the low-rank route (calibration steps, no lonely PSU); domain() of one
+    # domain the dense one: three composed steps on a stratified cluster design with fpc
+    rng = np.random.default_rng(4)
+    n = 400
+    df = pd.DataFrame({"h": rng.choice(["A", "B", "C"], n), "psu": rng.integers(0, 40, n),
+                       "g": rng.choice(["a", "b", "c"], n), "k": rng.choice(list("pqrst"), n),
+                       "x": rng.uniform(1, 5, n), "y": rng.normal(10, 2, n),
+                       "w": rng.uniform(5, 15, n)})
+    df["N"] = df["h"].map({"A": 100, "B": 120, "C": 90})
+    tg = {"a": 2000, "b": 1900, "c": 2100}
+    d = es.SurveyDesign(df, weights="w", strata="h", psu="psu", fpc="N")
+    c = d.poststratify("g", tg).rake(
+        {"g": tg, "k": {"p": 1200, "q": 1200, "r": 1200, "s": 1200, "t": 1200}}
+    ).calibrate({"g": tg, "x": 18000.0}, method="raking")
+    by = c.ratio("y", "x", by="k").to_frame().set_index("k")
+    for k in "pqrst":
+        one = c.domain(c.data["k"] == k).ratio("y", "x").se[0]
+        assert by.loc[k, "se"] == pytest.approx(one, rel=1e-10)

@@ -1258,6 +1258,8 @@ class CalibratedVariance:
         if values.ndim == 1:
             values = values[:, None]
         n, k = values.shape
+        if n_domains > 1 and self._fast_ok():
+            return self._domain_cov_fast(values, domain, n_domains, keys)
         out = np.empty((n_domains, k, k))
         per = max(1, _CHUNK_CELLS // max(n * k, 1))
         for d0 in range(0, n_domains, per):
@@ -1274,6 +1276,79 @@ class CalibratedVariance:
                 cov = cov + np.einsum("ndk,ndl->dkl", e3, e3)
             out[d0:d1] = cov
         return out
+
+    def _fast_ok(self) -> bool:
+        """Whether the low-rank route applies: calibration steps only, no lonely PSU."""
+        return all(isinstance(st, CalibrationStep) for st in self.steps) and not any(
+            stage.lonely.any() for stage in self.inner.stages
+        )
+
+    def _domain_cov_fast(
+        self, values: np.ndarray, domain: np.ndarray, n_domains: int, keys: DomainKeys | None
+    ) -> np.ndarray:
+        r"""Within-domain covariances by the low-rank form of the residuals.
+
+        Through calibration steps the residual of the domain-restricted values
+        ``a_d`` is ``r_d = a_d - Y c_d`` with ``Y = [w1 X]`` of every step (sparse,
+        n x P) and ``c_d`` from the step regressions, so
+
+        .. math:: V(r_d) = V(a_d) - C_d c_d - c_d' C_d' + c_d' V(Y) c_d,
+
+        with ``V(a_d)`` from the inner engine, and ``V(Y)`` and the cross-covariance
+        ``C_d`` of ``a_d`` with the full columns of ``Y`` from stratum-centred unit
+        totals (no lonely PSU, so every rule gives the same). Cost O(n P + P^2 D).
+        """
+        n, k = values.shape
+        member = domain >= 0
+        rows = np.flatnonzero(member)
+        dom = domain[member]
+        base = self.inner.domain_cov(values, domain, n_domains, keys)
+        # coefficients c (P, D, k) of r = a - Y c, step by step
+        y_blocks: list[sparse.csr_matrix] = []
+        coef = np.zeros((0, n_domains, k))
+        for step in self.steps:
+            pos = step.w1 != 0
+            ratio = np.where(pos, step.w0 / np.where(pos, step.w1, 1.0), 0.0)
+            r_mat = sparse.csr_matrix(step.X.multiply(ratio[:, None]))
+            proj = np.empty((step.X.shape[1], n_domains, k))
+            for t in range(k):
+                a_t = sparse.csr_matrix((values[rows, t], (rows, dom)), shape=(n, n_domains))
+                proj[:, :, t] = (r_mat.T @ a_t).toarray()
+            if y_blocks:
+                ry = (r_mat.T @ sparse.hstack(y_blocks, format="csr")).toarray()
+                proj -= np.einsum("pq,qdk->pdk", ry, coef)
+            b = _gram_solve(step.gram, proj.reshape(proj.shape[0], -1)).reshape(proj.shape)
+            coef = np.concatenate([coef, b], axis=0)
+            y_blocks.append(sparse.csr_matrix(step.X.multiply(step.w1[:, None])))
+        y = sparse.hstack(y_blocks, format="csr")
+        n_cols = y.shape[1]
+        v_y = np.zeros((n_cols, n_cols))
+        cross = np.zeros((k, n_domains, n_cols))
+        for stage in self.inner.stages:
+            n_units = stage.n_clusters
+            weight = np.where(stage.certain, 0.0, stage.scale * stage.multiplier)
+            w_unit = weight[stage.cluster_stratum]
+            unit_of = sparse.csr_matrix(
+                (np.ones(n), (stage.clusters, np.arange(n))), shape=(n_units, n)
+            )
+            strat_of = sparse.csr_matrix(
+                (np.ones(n_units), (stage.cluster_stratum, np.arange(n_units))),
+                shape=(stage.n_strata, n_units),
+            )
+            yt = sparse.csr_matrix(unit_of @ y)
+            ybar = (strat_of @ yt).toarray() / stage.n_psu[:, None]
+            wyt = sparse.csr_matrix(yt.multiply(w_unit[:, None]))
+            v_y += (yt.T @ wyt).toarray() - ybar.T @ ((weight * stage.n_psu)[:, None] * ybar)
+            for t in range(k):
+                a_units = sparse.csr_matrix(
+                    (values[rows, t], (stage.clusters[rows], dom)), shape=(n_units, n_domains)
+                )
+                a_strata = (strat_of @ a_units).toarray()
+                cross[t] += (a_units.T @ wyt).toarray() - a_strata.T @ (weight[:, None] * ybar)
+        # V(r_d) = V(a_d) - C_d c_d - (C_d c_d)' + c_d' V(Y) c_d
+        cc = np.einsum("tdp,pdu->dtu", cross, coef)
+        quad = np.einsum("pdt,pq,qdu->dtu", coef, v_y, coef)
+        return base - cc - cc.transpose(0, 2, 1) + quad
 
     def full_cov(
         self, values: np.ndarray, domain: np.ndarray, n_domains: int, present: np.ndarray
