@@ -404,6 +404,21 @@ def test_weights_ecdf_and_kish_deff() -> None:
                       "po kalibracji (n = 4, deff Kisha = 1,04)"]  # fmt: skip
     assert ax.get_xlabel() == "Waga"
     close(ax)
+    # zero weights (nonrespondents after the adjustment) are left out, as weights_summary
+    ax = charts.plot_weights(np.array([0.0, 4.0, 1.0, 0.0, 4.0, 1.0]), after, **KW)
+    line = next(line for line in ax.lines if line.get_gid() == "before")
+    assert list(line.get_xdata()) == [1.0, 1.0, 4.0, 4.0]
+    assert ax.get_legend().get_texts()[0].get_text().endswith("(n = 4, deff Kisha = 1,36)")
+    close(ax)
+
+
+def test_weights_of_a_replicate_design() -> None:
+    df = pd.DataFrame({"h": ["a", "a", "b", "b"], "y": [1.0] * 4, "w": [1.0, 1.0, 4.0, 4.0]})
+    rep = es.SurveyDesign(df, weights="w", strata="h").replicate("JKn")
+    ax = charts.plot_weights(rep, [2.0, 2.0, 3.0, 3.0], lang="en", **KW)
+    assert ax.get_legend().get_texts()[0].get_text() == (
+        "before calibration (n = 4, Kish deff = 1.36)")  # fmt: skip
+    close(ax)
 
 
 def test_weights_histogram_on_common_bins_and_designs() -> None:
@@ -425,12 +440,16 @@ def test_weights_histogram_on_common_bins_and_designs() -> None:
 
 def test_weights_errors() -> None:
     with pytest.raises(DataError, match=r"before: weight at position 1 is -1.0; weights must "
-                                        r"be positive and finite"):  # fmt: skip
+                                        r"be finite and not negative"):  # fmt: skip
         charts.plot_weights([1.0, -1.0], [1.0, 1.0], **KW)
     with pytest.raises(DataError, match=r"after: weight at position 0 is nan"):
         charts.plot_weights([1.0], [np.nan], **KW)
-    with pytest.raises(DataError, match=r"after: expected a non-empty 1-D array of weights"):
+    with pytest.raises(DataError, match=r"after: no positive weight; nothing to draw"):
         charts.plot_weights([1.0], [], **KW)
+    with pytest.raises(DataError, match=r"after: no positive weight"):
+        charts.plot_weights([1.0], [0.0, 0.0], **KW)
+    with pytest.raises(DataError, match=r"before: expected a 1-D array of weights, got shape"):
+        charts.plot_weights([[1.0, 2.0]], [1.0], **KW)
     with pytest.raises(DataError, match=r"before: weights must be numbers"):
         charts.plot_weights(["a"], [1.0], **KW)
     with pytest.raises(DesignError, match=r"kind='box' is not supported; use 'ecdf' or 'hist'"):

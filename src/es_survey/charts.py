@@ -922,24 +922,26 @@ def plot_powiat_intervals(
 
 # ---------------------------------------------------------------- weights
 def _weights(values: Any, name: str) -> np.ndarray:
-    from es_survey.design import SurveyDesign
-
-    if isinstance(values, SurveyDesign):
+    """Positive weights of an array or a design (zero weights are left out)."""
+    if hasattr(values, "weights") and hasattr(values, "in_domain"):  # a (replicate) design
         w = np.asarray(values.weights, dtype=float)[np.asarray(values.in_domain, dtype=bool)]
     else:
         try:
             w = np.asarray(values, dtype=float)
         except (TypeError, ValueError):
             raise DataError(f"{name}: weights must be numbers") from None
-    if w.ndim != 1 or w.size == 0:
-        raise DataError(f"{name}: expected a non-empty 1-D array of weights, got shape {w.shape}")
-    bad = ~np.isfinite(w) | (w <= 0)
+    if w.ndim != 1:
+        raise DataError(f"{name}: expected a 1-D array of weights, got shape {w.shape}")
+    bad = ~np.isfinite(w) | (w < 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"{name}: weight at position {i} is {float(w[i])!r}; weights must be positive "
-            "and finite"
+            f"{name}: weight at position {i} is {float(w[i])!r}; weights must be finite "
+            "and not negative"
         )
+    w = w[w > 0]
+    if w.size == 0:
+        raise DataError(f"{name}: no positive weight; nothing to draw")
     return w
 
 
@@ -968,12 +970,14 @@ def plot_weights(
     (``kind="hist"``). Each legend entry gives the number of weights and
     Kish's design effect of unequal weighting,
     :math:`\mathrm{deff}_K = n \sum w_i^2 / (\sum w_i)^2 = 1 + \mathrm{cv}^2(w)`
-    (Kish 1965, §11.7).
+    (Kish 1965, §11.7). As in :func:`es_survey.weighting.weights_summary`, only
+    positive weights count (a nonrespondent's weight is 0 after the nonresponse
+    adjustment).
 
     Parameters
     ----------
-    before, after : array-like or SurveyDesign
-        Weights (positive, finite), or designs whose (in-domain) weights are used.
+    before, after : array-like, SurveyDesign or ReplicateDesign
+        Weights (finite, not negative), or designs whose in-domain weights are used.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure when None.
     kind : {"ecdf", "hist"}, default "ecdf"
@@ -1000,7 +1004,7 @@ def plot_weights(
     Raises
     ------
     DataError
-        For weights that are not positive and finite.
+        For negative or non-finite weights, or no positive weight.
     DesignError
         For bad options.
 
