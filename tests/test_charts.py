@@ -8,6 +8,7 @@ rates, and the colormap applied to the published values by hand.
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -337,6 +338,23 @@ def test_tiles_in_english_and_on_given_axes() -> None:
     assert caption(ax).startswith("Source: ROPS Kielce")
     assert ax.child_axes[0].get_ylabel() == "Active entities"
     plt.close(fig)
+
+
+def test_tiles_with_one_published_value_or_none() -> None:
+    one = by_powiat().iloc[[0, 4]]  # buski (cv 15%) and 2606 (suppressed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax = charts.plot_powiat_tiles(one, **KW)
+        ax.figure.draw_without_rendering()
+    tile = next(p for p in ax.patches if p.get_gid() == "tile-2601")
+    assert tile.get_facecolor() == pytest.approx(matplotlib.colormaps["cividis"](0.5))
+    close(ax)
+    none = by_powiat().iloc[[4]]
+    ax = charts.plot_powiat_tiles(none, **KW)
+    assert ax.child_axes == []  # nothing published: no colour scale
+    texts = [t.get_text() for t in ax.texts if (t.get_gid() or "").startswith("label-")]
+    assert not any(DIGIT.search(t) for t in texts)
+    close(ax)
 
 
 def test_tiles_errors() -> None:

@@ -747,7 +747,10 @@ def plot_powiat_tiles(
     colormap = mpl.colormaps[cmap] if isinstance(cmap, str) else cmap
     published = merged.loc[~merged["missing"] & ~merged["suppressed"].fillna(False).astype(bool)]
     shown = published["estimate"].to_numpy(dtype=float)
-    norm = Normalize(vmin=float(shown.min()), vmax=float(shown.max())) if len(shown) else None
+    low, high = (float(shown.min()), float(shown.max())) if len(shown) else (0.0, 1.0)
+    if low == high:  # one value (or all equal): the middle colour of a small range
+        low, high = low - max(abs(low) * 0.05, 0.5), high + max(abs(high) * 0.05, 0.5)
+    norm = Normalize(vmin=low, vmax=high)
     # a fixed layout: an equal-aspect axes under constrained layout moves by
     # rounding errors on every draw, which would change the saved bytes
     ax = _axes(ax, (6.5, 5.6), rect=(0.02, 0.16, 0.8, 0.82))
@@ -760,8 +763,8 @@ def plot_powiat_tiles(
             face, text = "white", t["missing_short"]
         elif suppressed:
             face, text = _SUPPRESSED_FACE, _MARKER
-        else:  # a published estimate exists, so norm is set
-            face = colormap(norm(rec["estimate"]))  # type: ignore[misc]
+        else:
+            face = colormap(norm(rec["estimate"]))
             text = (format_percent(rec["estimate"], decimals=digits, lang=lang) if percent
                     else format_number(rec["estimate"], decimals=digits, lang=lang))  # fmt: skip
         ink = _ink_on(face)
@@ -782,7 +785,7 @@ def plot_powiat_tiles(
     ax.set_ylim(merged["tile_row"].max() + 0.6, merged["tile_row"].min() - 0.6)
     ax.set_aspect("equal")
     ax.set_axis_off()
-    if norm is not None:
+    if len(shown):
         bar = ax.figure.colorbar(
             ScalarMappable(norm=norm, cmap=colormap), cax=ax.inset_axes((1.03, 0.15, 0.035, 0.7)),
             format=_NumberFormatter(lang, percent=percent),
@@ -797,13 +800,14 @@ def plot_powiat_tiles(
     codes = merged["reliability"].dropna()
     _reliability_legend(ax, lang, thresholds, codes, loc="upper left", extra=extra,
                         face="#BBBBBB", hatch="#000000")  # fmt: skip
-    if ax.get_legend() is not None:
-        ax.get_legend().set_bbox_to_anchor((0.0, 0.0, 1.0, 0.0), transform=ax.transAxes)
-        ax.get_legend().set_loc("upper left")
+    legend = ax.get_legend()
+    if legend is not None:  # under the tiles, the caption under it
+        legend.set_bbox_to_anchor((0.0, 0.0, 1.0, 0.0), transform=ax.transAxes)
+        legend.set_loc("upper left")
+    rows = len(legend.legend_handles) if legend is not None else 0
     if title:
         ax.set_title(title, fontsize=_TEXT_SIZE + 2, loc="left")
-    _caption(ax, source, year, lang, offset=6 + 12 * (ax.get_legend() is not None) * len(
-        ax.get_legend().legend_handles if ax.get_legend() is not None else []))  # fmt: skip
+    _caption(ax, source, year, lang, offset=6 + 12 * rows)
     return ax
 
 
