@@ -1,0 +1,1214 @@
+"""The report of a study: one self-contained HTML page, a workbook, a CSV and figures.
+
+:func:`write_report` turns the :class:`~es_survey.study.StudyResults` of
+:func:`~es_survey.study.run_study` into the folder an analyst hands to the region::
+
+    <out_dir>/index.html      one file: text, tables and figures (inline, no external
+                              CSS, scripts, fonts or images), printable on A4
+    <out_dir>/tables.xlsx     one sheet per table, numbers as numbers with number
+                              formats, frozen header row, a ``metadata`` sheet
+    <out_dir>/estimates.csv   every estimate row in tidy long form, full precision
+    <out_dir>/figures/*.png   the figures (and the same as *.svg)
+
+All texts are in the study's language (``config.language``, ``"pl"`` or
+``"en"``). Numbers are formatted by :mod:`es_survey.tables` (Polish: decimal comma,
+U+202F between thousands). Reliability flags follow ``config.thresholds``; a
+suppressed estimate shows no number anywhere — not in the HTML tables (the cell
+holds ``x``), not in the workbook (the cell is empty and the flag says why), not
+in the CSV (empty fields, ``reliability = suppressed``) and not in the figures.
+
+The same results give byte-identical files: nothing depends on the clock (the
+date is the study's), figures are saved by :func:`~es_survey.charts.save_figure`
+and the workbook by :func:`~es_survey.io.save_workbook` with the study date as its
+timestamp.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from es_survey.charts import (
+    plot_by_category,
+    plot_funnel,
+    plot_powiat_intervals,
+    plot_powiat_tiles,
+    plot_response_rates,
+    plot_weights,
+    save_figure,
+)
+from es_survey.dispositions import response_rates
+from es_survey.errors import DesignError
+from es_survey.io import save_workbook
+from es_survey.regions import available_regions
+from es_survey.study import StudyResults
+from es_survey.tables import (
+    format_number,
+    format_percent,
+    publication_table,
+    reliability_footnote,
+    reliability_frame,
+)
+from es_survey.weighting import weights_summary
+
+__all__ = ["headline_text", "write_report"]
+
+MARKER = "x"
+_POWIAT_DOMAINS = ("powiat_name", "teryt_powiat")
+
+_TEXT: dict[str, dict[str, str]] = {
+    "pl": {
+        "contents": "Spis treści",
+        "summary": "Podsumowanie",
+        "methodology": "Metodologia",
+        "funnel": "Lejek sektora",
+        "by": "Wyniki według: {domain}",
+        "validation": "Kontrola danych i spójność odpowiedzi",
+        "metadata": "Metadane",
+        "report_of": "Raport z badania {year}. Źródło: {source}. Data raportu: {date}.",
+        "interval": "{level} przedział ufności",
+        "headline_table": "Główne szacunki",
+        "quantity": "Wielkość",
+        "frame": (
+            "Operat losowania (rejestr) liczy {N} podmiotów w {H} warstwach. "
+            "Wylosowano {n} podmiotów (losowanie warstwowe bez zwracania); "
+            "otrzymano {responses} wypełnionych ankiet, z których {linked} "
+            "połączono z operatem ({unmatched} nie znaleziono w operacie)."
+        ),
+        "dispositions": "Wyniki realizacji próby (kody wyniku AAPOR)",
+        "disposition": "Wynik realizacji",
+        "count": "Liczba",
+        "rates_text": (
+            "Wskaźniki odpowiedzi AAPOR (Standard Definitions 2023) dla całej próby: "
+            "RR1 = {rr1}, RR3 = {rr3} (RR3 przyjmuje, że spośród podmiotów o nieznanej "
+            "kwalifikowalności kwalifikuje się odsetek e = {e}, taki jak wśród podmiotów "
+            "o ustalonym statusie)."
+        ),
+        "rates_table": "Wskaźniki odpowiedzi według warstw",
+        "stratum": "Warstwa",
+        "total_row": "ogółem",
+        "weighting": "Ważenie",
+        "w_design": (
+            "Wagi schematu: w warstwie h każdy wylosowany podmiot reprezentuje "
+            "N_h/n_h podmiotów operatu."
+        ),
+        "w_nr_by": (
+            "Korekta braku odpowiedzi w klasach: {by} (wagi respondentów w klasie "
+            "powiększone o udział nierespondentów)."
+        ),
+        "w_nr_model": (
+            "Korekta braku odpowiedzi modelem skłonności do odpowiedzi ({model}) ze "
+            "zmiennymi: {covariates}; wagi respondentów dzielone przez oszacowane "
+            "prawdopodobieństwo odpowiedzi."
+        ),
+        "w_nr_other": "Korekta braku odpowiedzi: {args}.",
+        "w_inel": (
+            "Podmioty nieuprawnione ustalone w badaniu terenowym traktowane są "
+            "jak jednostki o znanym statusie (ineligible = \u201e{value}\u201d)."
+        ),
+        "w_summary": (
+            "Rozkład wag respondentów przed korektą i po niej; efekt schematu Kisha "
+            "deff = n\u00b7\u03a3w\u00b2/(\u03a3w)\u00b2 mierzy utratę precyzji "
+            "wskutek nierównych wag."
+        ),
+        "weights_before": "wagi schematu N_h/n_h",
+        "weights_after": "po korekcie braku odpowiedzi",
+        "variance": "Estymacja wariancji",
+        "variance_text": (
+            "Błędy standardowe metodą linearyzacji (rozwinięcie Taylora) dla losowania "
+            "warstwowego prostego bez zwracania, z poprawką na skończoność populacji "
+            "(1 \u2212 n_h/N_h) w każdej warstwie. Przedziały ufności z rozkładu t "
+            "Studenta o liczbie stopni swobody schematu: liczba jednostek minus liczba "
+            "warstw = {df}. Szacunki w domenach (typ podmiotu, podregion, powiat) "
+            "wykorzystują całą próbę."
+        ),
+        "reliability": "Precyzja szacunków",
+        "funnel_text": (
+            "Lejek pokazuje, ile podmiotów z rejestru kwalifikuje się do badania, ile "
+            "jest aktywnych, ile prowadzi działalność zarobkową i ile zatrudnia na "
+            "umowę o pracę."
+        ),
+        "stage": "Etap",
+        "variable": "Zmienna",
+        "funnel_table": "Lejek sektora: szacowana liczba podmiotów",
+        "funnel_by_table": "Lejek sektora według: {domain}",
+        "totals_by_table": "Sumy wśród aktywnych podmiotów według: {domain}",
+        "totals_table": "Sumy wśród aktywnych podmiotów",
+        "problems": "Problemy wykryte przy wczytywaniu i walidacji, według reguły",
+        "rule": "Reguła",
+        "severity": "Waga problemu",
+        "no_problems": "Nie wykryto problemów.",
+        "consistency": "Niespójności w odpowiedziach i decyzje klasyfikacji",
+        "consistency_counts": "Niespójności według kontroli",
+        "check": "Kontrola",
+        "regon": "REGON",
+        "source_row": "Wiersz",
+        "variables": "Zmienne",
+        "values": "Wartości",
+        "decision": "Decyzja",
+        "no_consistency": "Nie wykryto niespójności.",
+        "key": "Klucz",
+        "value": "Wartość",
+        "fig_funnel": "Lejek sektora",
+        "fig_active_by": "Aktywne podmioty według: {domain}",
+        "fig_total_by": "{variable} według: {domain}",
+        "fig_tiles": "{what} według powiatów",
+        "fig_intervals": "{what} według powiatów (z przedziałami ufności)",
+        "fig_weights": "Rozkład wag respondentów",
+        "fig_rates": "Wskaźniki odpowiedzi według warstw",
+        "active_entities": "Aktywne podmioty",
+        "active_axis": "Liczba aktywnych podmiotów",
+        "flag_suppressed": "szacunek niepublikowany: CV powyżej {hi} lub niemożliwy do obliczenia",
+        "flag": "Uwagi",
+        "footnote": "Objaśnienie",
+        "title": "Tytuł",
+        "year": "Rok badania",
+        "source": "Źródło",
+        "language": "Język",
+        "level": "Poziom ufności",
+        "thresholds": "Progi CV (dobra / akceptowalna / niska)",
+        "domain": "Domena",
+        "figure": "Rycina",
+    },
+    "en": {
+        "contents": "Contents",
+        "summary": "Summary",
+        "methodology": "Methodology",
+        "funnel": "The sector funnel",
+        "by": "Results by {domain}",
+        "validation": "Data checks and consistency of answers",
+        "metadata": "Metadata",
+        "report_of": "Survey report {year}. Source: {source}. Report date: {date}.",
+        "interval": "{level} confidence interval",
+        "headline_table": "Headline estimates",
+        "quantity": "Quantity",
+        "frame": (
+            "The sampling frame (register) lists {N} entities in {H} strata. "
+            "{n} entities were sampled (stratified sampling without replacement); "
+            "{responses} questionnaires came back, {linked} of which were linked to "
+            "the frame ({unmatched} not found in the frame)."
+        ),
+        "dispositions": "Final dispositions of the sample (AAPOR codes)",
+        "disposition": "Disposition",
+        "count": "Count",
+        "rates_text": (
+            "AAPOR response rates (Standard Definitions 2023) for the whole sample: "
+            "RR1 = {rr1}, RR3 = {rr3} (RR3 assumes that a share e = {e} of the units of "
+            "unknown eligibility is eligible, as among the units of known status)."
+        ),
+        "rates_table": "Response rates by stratum",
+        "stratum": "Stratum",
+        "total_row": "total",
+        "weighting": "Weighting",
+        "w_design": (
+            "Design weights: in stratum h each sampled entity represents N_h/n_h "
+            "entities of the frame."
+        ),
+        "w_nr_by": (
+            "Nonresponse adjustment in weighting classes: {by} (respondents' weights "
+            "in a class carry the nonrespondents' share)."
+        ),
+        "w_nr_model": (
+            "Nonresponse adjustment by a response-propensity model ({model}) with: "
+            "{covariates}; respondents' weights divided by the estimated response "
+            "probability."
+        ),
+        "w_nr_other": "Nonresponse adjustment: {args}.",
+        "w_inel": (
+            "Ineligible units found in the field count as units of known status "
+            "(ineligible = \u201c{value}\u201d)."
+        ),
+        "w_summary": (
+            "Respondents' weights before and after the adjustment; Kish's design effect "
+            "deff = n\u00b7\u03a3w\u00b2/(\u03a3w)\u00b2 measures the precision lost "
+            "to unequal weights."
+        ),
+        "weights_before": "design weights N_h/n_h",
+        "weights_after": "after nonresponse adjustment",
+        "variance": "Variance estimation",
+        "variance_text": (
+            "Standard errors by linearisation (Taylor series) for stratified simple "
+            "random sampling without replacement, with the finite population "
+            "correction (1 \u2212 n_h/N_h) in every stratum. Confidence intervals use "
+            "Student's t with the design degrees of freedom: units minus strata = {df}. "
+            "Domain estimates (entity type, subregion, powiat) use the whole sample."
+        ),
+        "reliability": "Reliability of the estimates",
+        "funnel_text": (
+            "The funnel shows how many registered entities are eligible, how many are "
+            "active, how many earn income and how many employ staff on employment "
+            "contracts."
+        ),
+        "stage": "Stage",
+        "variable": "Variable",
+        "funnel_table": "The sector funnel: estimated number of entities",
+        "funnel_by_table": "The sector funnel by {domain}",
+        "totals_by_table": "Totals among active entities by {domain}",
+        "totals_table": "Totals among active entities",
+        "problems": "Problems found while reading and validating, by rule",
+        "rule": "Rule",
+        "severity": "Severity",
+        "no_problems": "No problems found.",
+        "consistency": "Inconsistent answers and the classification decisions",
+        "consistency_counts": "Inconsistencies by check",
+        "check": "Check",
+        "regon": "REGON",
+        "source_row": "Row",
+        "variables": "Variables",
+        "values": "Values",
+        "decision": "Decision",
+        "no_consistency": "No inconsistencies found.",
+        "key": "Key",
+        "value": "Value",
+        "fig_funnel": "The sector funnel",
+        "fig_active_by": "Active entities by {domain}",
+        "fig_total_by": "{variable} by {domain}",
+        "fig_tiles": "{what} by powiat",
+        "fig_intervals": "{what} by powiat (with confidence intervals)",
+        "fig_weights": "Distribution of respondents' weights",
+        "fig_rates": "Response rates by stratum",
+        "active_entities": "Active entities",
+        "active_axis": "Number of active entities",
+        "flag_suppressed": "estimate suppressed: CV above {hi} or not computable",
+        "flag": "Notes",
+        "footnote": "Explanation",
+        "title": "Title",
+        "year": "Survey year",
+        "source": "Source",
+        "language": "Language",
+        "level": "Confidence level",
+        "thresholds": "CV limits (good / acceptable / caution)",
+        "domain": "Domain",
+        "figure": "Figure",
+    },
+}
+_DOMAINS = {
+    "pl": {"entity_type": "typ podmiotu", "subregion": "podregion", "powiat_name": "powiat",
+           "teryt_powiat": "powiat", "stratum": "warstwa"},
+    "en": {"entity_type": "entity type", "subregion": "subregion", "powiat_name": "powiat",
+           "teryt_powiat": "powiat", "stratum": "stratum"},
+}  # fmt: skip
+_STAGES = {
+    "pl": {"registered": "w rejestrze", "eligible": "kwalifikujące się", "active": "aktywne",
+           "earning": "prowadzące działalność zarobkową",
+           "employing": "zatrudniające na umowę o pracę"},
+    "en": {"registered": "registered", "eligible": "eligible", "active": "active",
+           "earning": "earning", "employing": "employing (employment contract)"},
+}  # fmt: skip
+_VARIABLES = {
+    "pl": {"workers": "Osoby pracujące (umowa o pracę lub cywilnoprawna)",
+           "emp_uop": "Zatrudnieni na umowę o pracę", "emp_civil":
+           "Osoby na umowach cywilnoprawnych"},
+    "en": {"workers": "People working (employment or civil-law contract)",
+           "emp_uop": "Employees on employment contracts",
+           "emp_civil": "Persons on civil-law contracts"},
+}  # fmt: skip
+_ENTITY_TYPES = {
+    "pl": {"STOW": "stowarzyszenie", "STOW_ZW": "stowarzyszenie zwykłe", "FUND": "fundacja",
+           "OSP": "ochotnicza straż pożarna", "KGW": "koło gospodyń wiejskich",
+           "KOSC": "kościelna osoba prawna", "SPOLKA_NP": "spółka non-profit",
+           "SS": "spółdzielnia socjalna", "SP_PRACY": "spółdzielnia pracy",
+           "SP_INW": "spółdzielnia inwalidów", "CIS": "centrum integracji społecznej",
+           "KIS": "klub integracji społecznej", "ZAZ": "zakład aktywności zawodowej",
+           "WTZ": "warsztat terapii zajęciowej"},
+    "en": {"STOW": "association", "STOW_ZW": "ordinary association", "FUND": "foundation",
+           "OSP": "volunteer fire brigade", "KGW": "rural women's club",
+           "KOSC": "church legal person", "SPOLKA_NP": "non-profit company",
+           "SS": "social cooperative", "SP_PRACY": "workers' cooperative",
+           "SP_INW": "cooperative of disabled persons", "CIS": "social integration centre",
+           "KIS": "social integration club", "ZAZ": "vocational activity establishment",
+           "WTZ": "occupational therapy workshop"},
+}  # fmt: skip
+_DISPOSITIONS = {
+    "pl": {"complete": "ankieta pełna (I)", "partial": "ankieta częściowa (P)",
+           "refusal": "odmowa (R)", "non_contact": "brak kontaktu (NC)",
+           "other": "inny powód (O)", "unknown_eligibility": "nieznana kwalifikowalność (U)",
+           "ineligible": "nie kwalifikuje się", "not_sampled": "niewylosowany"},
+    "en": {"complete": "complete (I)", "partial": "partial (P)", "refusal": "refusal (R)",
+           "non_contact": "non-contact (NC)", "other": "other (O)",
+           "unknown_eligibility": "unknown eligibility (U)", "ineligible": "ineligible",
+           "not_sampled": "not sampled"},
+}  # fmt: skip
+_SEVERITY = {
+    "pl": {"error": "błąd", "warning": "ostrzeżenie", "info": "informacja"},
+    "en": {"error": "error", "warning": "warning", "info": "information"},
+}
+# Headers of the workbook and the CSV-like numeric columns.
+_XLSX_HEADERS = {
+    "pl": {"estimate": "Szacunek", "se": "Błąd standardowy", "lower": "Dolna granica",
+           "upper": "Górna granica", "level": "Poziom ufności", "cv": "CV",
+           "df": "Stopnie swobody", "n": "n", "reliability": "Precyzja"},
+    "en": {"estimate": "Estimate", "se": "Standard error", "lower": "Lower limit",
+           "upper": "Upper limit", "level": "Confidence level", "cv": "CV",
+           "df": "Degrees of freedom", "n": "n", "reliability": "Reliability"},
+}  # fmt: skip
+_NUMBER_FORMATS = {
+    "estimate": "#,##0.0", "se": "#,##0.0", "lower": "#,##0.0", "upper": "#,##0.0",
+    "level": "0%", "cv": "0.0%", "df": "#,##0", "n": "#,##0", "count": "#,##0",
+    "rate": "0.0%", "e": "0.000", "weight": "#,##0.000",
+}  # fmt: skip
+_RATE_COUNTS = ("I", "P", "R", "NC", "O", "U", "ineligible")
+_RATES = ("RR1", "RR3")
+_CSS = """
+:root { color-scheme: light; }
+body { font-family: "Noto Sans", "DejaVu Sans", "Segoe UI", Arial, sans-serif; color: #222;
+  background: #fff; max-width: 62rem; margin: 0 auto; padding: 1.5rem 2rem; line-height: 1.45; }
+h1 { font-size: 1.6rem; margin-bottom: .3rem; }
+h2 { font-size: 1.3rem; border-bottom: 2px solid #0072B2; padding-bottom: .2rem;
+  margin-top: 2.2rem; }
+h3 { font-size: 1.05rem; margin-top: 1.5rem; }
+p.meta, p.footnote, figcaption { font-size: .85rem; color: #444; }
+nav ol { columns: 2; font-size: .9rem; }
+a { color: #0b5394; }
+.headline { border-left: 5px solid #0072B2; padding: .6rem 1rem; background: #f2f6fa;
+  font-size: 1.1rem; }
+table { border-collapse: collapse; margin: .4rem 0 .3rem; font-size: .85rem; }
+caption { text-align: left; font-weight: bold; padding: .3rem 0; }
+th, td { padding: .2rem .55rem; border-bottom: 1px solid #ddd; text-align: left;
+  vertical-align: top; }
+thead th { border-bottom: 2px solid #888; background: #f4f4f4; }
+td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
+td.suppressed { text-align: center; color: #666; }
+td.wrap { max-width: 22rem; overflow-wrap: anywhere; }
+figure { margin: 1rem 0 1.5rem; break-inside: avoid; page-break-inside: avoid; }
+figure img { max-width: 100%; height: auto; display: block; }
+.figs { display: flex; flex-wrap: wrap; gap: 1rem; }
+.figs figure { flex: 1 1 26rem; }
+@page { size: A4; margin: 14mm; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 10pt; }
+  nav { display: none; }
+  section { break-before: page; page-break-before: always; }
+  section#summary { break-before: auto; page-break-before: auto; }
+  .headline { background: none; }
+  thead { display: table-header-group; }
+  tr, figure { break-inside: avoid; page-break-inside: avoid; }
+  a { color: inherit; text-decoration: none; }
+}
+""".strip()
+
+
+# ----------------------------------------------------------------- helpers
+def _esc(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _pct_text(t: float, lang: str) -> str:
+    for d in (0, 1, 2):
+        if abs(round(100 * t, d) - 100 * t) < 1e-9:
+            return format_percent(t, decimals=d, lang=lang)  # type: ignore[arg-type]
+    return format_percent(t, decimals=2, lang=lang)  # type: ignore[arg-type]
+
+
+def _polish_plural(n: int, one: str, few: str, many: str) -> str:
+    """Choose the Polish form for the count ``n`` (1; 2–4, 22–24 …; other)."""
+    if n == 1:
+        return one
+    if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
+        return few
+    return many
+
+
+def _domain_label(domain: str, lang: str) -> str:
+    return _DOMAINS[lang].get(domain, domain)
+
+
+def _variable_label(variable: str, lang: str) -> str:
+    return _VARIABLES[lang].get(variable, variable)
+
+
+def _value_labels(domain: str, lang: str) -> dict[str, str]:
+    return _ENTITY_TYPES[lang] if domain == "entity_type" else {}
+
+
+def headline_text(results: StudyResults) -> str:
+    r"""Write the headline figures in words, with their confidence intervals.
+
+    Parameters
+    ----------
+    results : StudyResults
+        From :func:`~es_survey.study.run_study`; uses :meth:`StudyResults.headline`
+        (active entities and the first configured total, e.g. ``workers``).
+
+    Returns
+    -------
+    str
+        One or two sentences in ``results.config.language``; numbers formatted by
+        :func:`~es_survey.tables.format_number` (no decimals), intervals as
+        ``lower–upper``. A headline estimate that is suppressed by the reliability
+        rules is not given as a number.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> head = pd.DataFrame({"quantity": ["active", "workers"], "estimate": [298.8, 3464.2],
+    ...                      "se": [16.6, 665.3], "lower": [266.2, 2155.9],
+    ...                      "upper": [331.5, 4772.5], "level": 0.95, "cv": [0.056, 0.19],
+    ...                      "n": [137, 127]})
+    >>> fake = SimpleNamespace(headline=lambda: head, config=SimpleNamespace(
+    ...     language="pl", thresholds=(0.1, 0.2, 0.3)))
+    >>> print(headline_text(fake).replace("\u202f", " "))  # doctest: +NORMALIZE_WHITESPACE
+    Szacujemy, że w województwie działa 299 aktywnych podmiotów ekonomii społecznej
+    (95% przedział ufności: 266–332). Pracuje w nich 3 464 osoby na umowę o pracę lub
+    umowę cywilnoprawną (95% przedział ufności: 2 156–4 773).
+    """
+    cfg = results.config
+    lang = cfg.language
+    head = reliability_frame(results.headline(), thresholds=cfg.thresholds, lang=lang)
+    sentences = []
+    for rec in head.to_dict("records"):
+        sentences.append(_headline_sentence(rec, lang))
+    return " ".join(sentences)
+
+
+def _headline_sentence(rec: Mapping[str, Any], lang: str) -> str:
+    quantity = str(rec["quantity"])
+    level = _pct_text(float(rec["level"]), lang)
+    if rec["suppressed"]:
+        name = (_TEXT[lang]["active_entities"] if quantity == "active"
+                else _variable_label(quantity, lang))  # fmt: skip
+        if lang == "pl":
+            return f"{name}: szacunek zbyt mało precyzyjny, by go opublikować."
+        return f"{name}: the estimate is too imprecise to publish."
+    est = format_number(rec["estimate"], lang=lang)  # type: ignore[arg-type]
+    lo = format_number(rec["lower"], lang=lang)  # type: ignore[arg-type]
+    hi = format_number(rec["upper"], lang=lang)  # type: ignore[arg-type]
+    count = int("".join(ch for ch in est if ch.isdigit()) or 0)
+    if lang == "pl":
+        ci = f"({level} przedział ufności: {lo}–{hi})"
+        if quantity == "active":
+            verb, noun = _polish_plural(
+                count, ("działa", "aktywny podmiot"), ("działają", "aktywne podmioty"),
+                ("działa", "aktywnych podmiotów"),
+            )  # fmt: skip
+            return f"Szacujemy, że w województwie {verb} {est} {noun} ekonomii społecznej {ci}."
+        if quantity == "workers":
+            verb, noun = _polish_plural(
+                count, ("Pracuje", "osoba"), ("Pracują", "osoby"), ("Pracuje", "osób")
+            )
+            return f"{verb} w nich {est} {noun} na umowę o pracę lub umowę cywilnoprawną {ci}."
+        label = _variable_label(quantity, lang)
+        return f"{label} w aktywnych podmiotach: {est} {ci}."
+    ci = f"({level} confidence interval: {lo}–{hi})"
+    if quantity == "active":
+        return f"We estimate that {est} social-economy entities are active in the region {ci}."
+    if quantity == "workers":
+        return (f"{est} people work in them on employment or civil-law contracts "
+                f"{ci}.")  # fmt: skip
+    return f"{_variable_label(quantity, lang)} in active entities: {est} {ci}."
+
+
+
+# ------------------------------------------------------------ table sources
+def _estimate_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop the columns a report does not show (statistic, category, deff)."""
+    drop = [c for c in ("statistic", "category", "deff") if c in frame.columns]
+    return frame.drop(columns=drop)
+
+
+def _labelled(frame: pd.DataFrame, domain: str | None, lang: str) -> pd.DataFrame:
+    """Replace codes of the domain, stage and variable columns by display labels."""
+    out = frame.copy()
+    if domain is not None:
+        names = _value_labels(domain, lang)
+        out[domain] = [names.get(str(v), str(v)) for v in out[domain]]
+    if "stage" in out.columns:
+        out["stage"] = [_STAGES[lang].get(str(v), str(v)) for v in out["stage"]]
+    if "variable" in out.columns:
+        out["variable"] = [_variable_label(str(v), lang) for v in out["variable"]]
+    return out
+
+
+class _Estimates:
+    """One table of estimates: its numeric twin, display table and suppression mask."""
+
+    def __init__(
+        self, name: str, caption: str, frame: pd.DataFrame, domain: str | None,
+        results: StudyResults,
+    ) -> None:  # fmt: skip
+        cfg = results.config
+        lang = cfg.language
+        self.name = name
+        self.caption = caption
+        self.domain = domain
+        self.raw = _estimate_frame(frame.reset_index(drop=True))
+        labelled = _labelled(self.raw, domain, lang)
+        self.numeric = reliability_frame(labelled, thresholds=cfg.thresholds, lang=lang)
+        self.display = publication_table(
+            labelled, lang=lang, thresholds=cfg.thresholds, marker=MARKER,
+            columns=["estimate", "interval", "cv", "n", "reliability"],
+        )  # fmt: skip
+        self.suppressed = self.numeric["suppressed"].to_numpy(dtype=bool)
+        t = _TEXT[lang]
+        heads = dict(self.display.attrs["headers"])
+        if domain is not None:
+            heads[domain] = _domain_label(domain, lang).capitalize()
+        heads["stage"] = t["stage"]
+        heads["variable"] = t["variable"]
+        self.headers = heads
+        self.keys = [c for c in (domain, "stage", "variable") if c and c in self.raw.columns]
+
+
+def _estimate_tables(results: StudyResults) -> list[_Estimates]:
+    cfg = results.config
+    t = _TEXT[cfg.language]
+    tables = [
+        _Estimates("funnel", t["funnel_table"], results.funnel, None, results),
+        _Estimates("totals", t["totals_table"], results.totals, None, results),
+    ]
+    for domain, frame in results.funnel_by.items():
+        label = _domain_label(domain, cfg.language)
+        tables.append(_Estimates(f"funnel_by_{domain}", t["funnel_by_table"].format(
+            domain=label), frame, domain, results))  # fmt: skip
+        if domain in results.totals_by:
+            tables.append(_Estimates(f"totals_by_{domain}", t["totals_by_table"].format(
+                domain=label), results.totals_by[domain], domain, results))  # fmt: skip
+    return tables
+
+
+def _rates_frame(results: StudyResults) -> pd.DataFrame:
+    """Response rates by stratum and a last row for the whole sample."""
+    strata = results.config.strata
+    by = results.response_rates
+    overall = response_rates(results.dispositions).assign(
+        **{strata: _TEXT[results.config.language]["total_row"]}
+    )
+    cols = [strata, *[c for c in _RATE_COUNTS if c in by.columns], "e", *_RATES]
+    return pd.concat([by[cols], overall[cols]], ignore_index=True)
+
+
+def _dispositions_frame(results: StudyResults) -> pd.DataFrame:
+    lang = results.config.language
+    counts = results.dispositions["disposition"].astype(str).value_counts(sort=False)
+    order = [c for c in _DISPOSITIONS["en"] if c in counts.index]
+    order += sorted(c for c in counts.index if c not in order)
+    return pd.DataFrame({
+        "disposition": [_DISPOSITIONS[lang].get(c, c) for c in order],
+        "count": [int(counts[c]) for c in order],
+    })  # fmt: skip
+
+
+def _weights_frame(results: StudyResults) -> pd.DataFrame:
+    t = _TEXT[results.config.language]
+    rows = [
+        weights_summary(np.asarray(w, dtype=float)).assign(weights=label)
+        for w, label in ((results.weights_before, t["weights_before"]),
+                         (results.weights_after, t["weights_after"]))
+    ]  # fmt: skip
+    out = pd.concat(rows, ignore_index=True)
+    return out[["weights", "n", "sum", "min", "max", "mean", "cv", "deff_kish", "n_eff"]]
+
+
+def _problems_frame(results: StudyResults) -> pd.DataFrame:
+    summary = results.data.summary()["problems"]
+    if not isinstance(summary, pd.DataFrame) or len(summary) == 0:
+        return pd.DataFrame({"rule": [], "severity": [], "count": []})
+    return summary[["rule", "severity", "count"]].reset_index(drop=True)
+
+
+def _consistency_frames(results: StudyResults) -> tuple[pd.DataFrame, pd.DataFrame]:
+    cons = results.consistency.reset_index(drop=True)
+    cols = [c for c in ("regon", "source_row", "check", "variables", "values", "decision")
+            if c in cons.columns]  # fmt: skip
+    detail = cons[cols].astype(object).where(cons[cols].notna(), None)
+    counts = (cons["check"].astype(str).value_counts().sort_index().rename_axis("check")
+              .reset_index(name="count") if "check" in cons.columns and len(cons)
+              else pd.DataFrame({"check": [], "count": []}))  # fmt: skip
+    return counts, detail
+
+
+def _metadata_rows(results: StudyResults) -> list[tuple[str, str]]:
+    cfg = results.config
+    t = _TEXT[cfg.language]
+    rows = [
+        (t["title"], cfg.title),
+        (t["year"], str(cfg.year)),
+        (t["source"], cfg.source),
+        (t["language"], cfg.language),
+        (t["level"], _pct_text(cfg.level, cfg.language)),
+        (t["thresholds"], " / ".join(_pct_text(x, cfg.language) for x in cfg.thresholds)),
+    ]
+    rows += [(str(k), str(v)) for k, v in results.metadata.items()]
+    return rows
+
+
+# --------------------------------------------------------------------- figures
+def _teryt_frame(results: StudyResults, frame: pd.DataFrame, domain: str) -> pd.DataFrame | None:
+    """Return the frame with the powiat domain replaced by a ``teryt`` column (None if unknown)."""
+    if domain == "teryt_powiat":
+        codes = frame[domain].astype(str)
+    else:
+        units = results.units
+        if "teryt_powiat" not in units.columns or domain not in units.columns:
+            return None
+        pairs = units[[domain, "teryt_powiat"]].dropna().astype(str).drop_duplicates()
+        if pairs[domain].duplicated().any():
+            return None
+        mapping = dict(zip(pairs[domain], pairs["teryt_powiat"], strict=True))
+        codes = frame[domain].astype(str).map(mapping)
+    if codes.isna().any():
+        return None
+    regions = codes.str[:2].unique()
+    if len(regions) != 1 or regions[0] not in available_regions():
+        return None
+    out = frame.drop(columns=[domain]).reset_index(drop=True)
+    out.insert(0, "teryt", codes.to_numpy())
+    out.attrs["region"] = str(regions[0])
+    return out
+
+
+def _figure_specs(results: StudyResults) -> list[tuple[str, str, Callable[[], Any]]]:
+    """(file stem, title, draw) of every figure, in report order."""
+    cfg = results.config
+    lang = cfg.language
+    t = _TEXT[lang]
+    common: dict[str, Any] = {"source": cfg.source, "year": cfg.year, "lang": lang}
+    th = {"thresholds": cfg.thresholds}
+    first = str(results.totals["variable"].iloc[0]) if len(results.totals) else None
+    specs: list[tuple[str, str, Callable[[], Any]]] = [
+        ("funnel", t["fig_funnel"], lambda: plot_funnel(
+            results.funnel, title=t["fig_funnel"], **th, **common)),
+    ]  # fmt: skip
+    for domain, frame in results.funnel_by.items():
+        label = _domain_label(domain, lang)
+        active = frame[frame["stage"] == "active"].drop(columns=["stage"]).reset_index(drop=True)
+        total = None
+        if first is not None and domain in results.totals_by:
+            tb = results.totals_by[domain]
+            total = tb[tb["variable"] == first].reset_index(drop=True)
+        vlabel = _variable_label(first, lang) if first else ""
+        if domain in _POWIAT_DOMAINS:
+            for stem, what, src, xl in (
+                ("active", t["active_entities"], active, t["active_axis"]),
+                (first, vlabel, total, vlabel),
+            ):
+                if src is None or stem is None:
+                    continue
+                tf = _teryt_frame(results, src, domain)
+                if tf is None:
+                    continue
+                region = tf.attrs["region"]
+                title = t["fig_tiles"].format(what=what)
+                specs.append((f"powiat_tiles_{stem}", title,
+                              _bind(plot_powiat_tiles, tf, powiat="teryt", region=region,
+                                    label=xl, title=title, **th, **common)))  # fmt: skip
+                title = t["fig_intervals"].format(what=what)
+                specs.append((f"powiat_intervals_{stem}", title,
+                              _bind(plot_powiat_intervals, tf, powiat="teryt", region=region,
+                                    xlabel=xl, title=title, **th, **common)))  # fmt: skip
+            continue
+        labels = _value_labels(domain, lang)
+        title = t["fig_active_by"].format(domain=label)
+        specs.append((f"{domain}_active", title,
+                      _bind(plot_by_category, active, by=domain, labels=labels, sort=True,
+                            xlabel=t["active_axis"], title=title, **th, **common)))  # fmt: skip
+        if total is not None and first is not None:
+            title = t["fig_total_by"].format(variable=vlabel, domain=label)
+            specs.append((f"{domain}_{first}", title,
+                          _bind(plot_by_category, total, by=domain, labels=labels, sort=True,
+                                xlabel=vlabel, title=title, **th, **common)))  # fmt: skip
+    specs.append(("weights", t["fig_weights"], _bind(
+        plot_weights, results.weights_before, results.weights_after,
+        labels=(t["weights_before"], t["weights_after"]), title=t["fig_weights"], **common)))
+    specs.append(("response_rates", t["fig_rates"], _bind(
+        plot_response_rates, results.response_rates, rate=list(_RATES), by=cfg.strata,
+        title=t["fig_rates"], **common)))  # fmt: skip
+    return specs
+
+
+def _bind(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[[], Any]:
+    return lambda: func(*args, **kwargs)
+
+
+# ------------------------------------------------------------------------ HTML
+def _html_table(
+    frame: pd.DataFrame,
+    headers: Mapping[str, str],
+    *,
+    caption: str | None = None,
+    numeric: Sequence[str] = (),
+    suppressed: np.ndarray | None = None,
+    hidden: Sequence[str] = (),
+    wrap: Sequence[str] = (),
+    table_id: str | None = None,
+) -> str:
+    """Render an escaped HTML table of text cells; suppressed cells get class ``suppressed``."""
+    ident = f' id="{_esc(table_id)}"' if table_id else ""
+    parts = [f"<table{ident}>"]
+    if caption:
+        parts.append(f"<caption>{_esc(caption)}</caption>")
+    num = ' class="num"'
+    heads = "".join(
+        f'<th scope="col"{num if c in numeric else ""}>{_esc(headers.get(c, c))}</th>'
+        for c in frame.columns
+    )
+    parts.append(f"<thead><tr>{heads}</tr></thead><tbody>")
+    for i, row in enumerate(frame.itertuples(index=False, name=None)):
+        cells = []
+        for col, value in zip(frame.columns, row, strict=True):
+            classes = []
+            if suppressed is not None and suppressed[i] and col in hidden:
+                classes.append("suppressed")
+            elif col in numeric:
+                classes.append("num")
+            if col in wrap:
+                classes.append("wrap")
+            cls = f' class="{" ".join(classes)}"' if classes else ""
+            text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else value
+            cells.append(f"<td{cls}>{_esc(text)}</td>")
+        parts.append("<tr>" + "".join(cells) + "</tr>")
+    parts.append("</tbody></table>")
+    return "".join(parts)
+
+
+def _estimates_html(table: _Estimates, lang: str, thresholds: Sequence[float]) -> str:
+    body = _html_table(
+        table.display, table.headers, caption=table.caption, table_id=f"table-{table.name}",
+        numeric=["estimate", "interval", "cv", "n"], suppressed=table.suppressed,
+        hidden=["estimate", "interval", "cv"],
+    )  # fmt: skip
+    note = reliability_footnote(thresholds=thresholds, lang=lang, marker=MARKER)  # type: ignore[arg-type]
+    return body + f'<p class="footnote">{_esc(note)}</p>'
+
+
+def _figure_html(name: str, title: str, svg: bytes, lang: str, number: int) -> str:
+    data = base64.b64encode(svg).decode("ascii")
+    label = _TEXT[lang]["figure"]
+    return (
+        f'<figure id="figure-{_esc(name)}"><img src="data:image/svg+xml;base64,{data}" '
+        f'alt="{_esc(title)}"><figcaption>{_esc(label)} {number}. {_esc(title)}'
+        "</figcaption></figure>"
+    )
+
+
+def _fmt(x: Any, lang: str, decimals: int = 0) -> str:
+    return format_number(x, decimals=decimals, lang=lang)  # type: ignore[arg-type]
+
+
+def _fmt_pct(x: Any, lang: str, decimals: int = 1) -> str:
+    return format_percent(x, decimals=decimals, lang=lang)  # type: ignore[arg-type]
+
+
+def _nonresponse_text(cfg: Any, t: Mapping[str, str]) -> list[str]:
+    nr = dict(cfg.nonresponse)
+    items = []
+    if "model" in nr:
+        items.append(t["w_nr_model"].format(
+            model=nr["model"], covariates=", ".join(map(str, nr.get("covariates", [])))))
+    elif "by" in nr:
+        by = nr["by"]
+        items.append(t["w_nr_by"].format(by=", ".join(map(str, [by] if isinstance(by, str)
+                                                           else by))))  # fmt: skip
+    else:
+        items.append(t["w_nr_other"].format(args=", ".join(f"{k}={v}" for k, v in nr.items())))
+    if "ineligible" in nr:
+        items.append(t["w_inel"].format(value=nr["ineligible"]))
+    return items
+
+
+def _render_html(
+    results: StudyResults,
+    tables: list[_Estimates],
+    figures: Mapping[str, tuple[str, bytes]],
+) -> str:
+    cfg = results.config
+    lang = cfg.language
+    t = _TEXT[lang]
+    thresholds = cfg.thresholds
+    by_name = {tab.name: tab for tab in tables}
+    numbers: dict[str, int] = {}
+
+    def fig(name: str) -> str:
+        if name not in figures:
+            return ""
+        numbers.setdefault(name, len(numbers) + 1)
+        title, svg = figures[name]
+        return _figure_html(name, title, svg, lang, numbers[name])
+
+    domains = list(results.funnel_by)
+    sections: list[tuple[str, str, str]] = []
+
+    # summary
+    head = _Estimates("headline", t["headline_table"], results.headline().rename(
+        columns={"quantity": "variable"}), None, results)  # fmt: skip
+    head.display["variable"] = [
+        t["active_entities"] if q == "active" else _variable_label(q, lang)
+        for q in results.headline()["quantity"]
+    ]
+    head.headers["variable"] = t["quantity"]
+    summary = (
+        f'<p class="headline" id="headline">{_esc(headline_text(results))}</p>'
+        + _estimates_html(head, lang, thresholds)
+    )
+    sections.append(("summary", t["summary"], summary))
+
+    # methodology
+    s = results.data.summary()
+    frame_text = t["frame"].format(
+        N=_fmt(s.get("frame_units", len(results.units)), lang),
+        H=_fmt(results.units[cfg.strata].nunique(), lang),
+        n=_fmt(s.get("sampled", 0), lang), responses=_fmt(s.get("responses", 0), lang),
+        linked=_fmt(s.get("linked", 0), lang),
+        unmatched=_fmt(s.get("unmatched_responses", 0), lang),
+    )  # fmt: skip
+    disp = _dispositions_frame(results)
+    disp_html = _html_table(
+        disp.assign(count=[_fmt(c, lang) for c in disp["count"]]),
+        {"disposition": t["disposition"], "count": t["count"]},
+        caption=t["dispositions"], numeric=["count"], table_id="table-dispositions",
+    )  # fmt: skip
+    rates = _rates_frame(results)
+    overall = rates.iloc[-1]
+    rates_text = t["rates_text"].format(rr1=_fmt_pct(overall["RR1"], lang),
+                                        rr3=_fmt_pct(overall["RR3"], lang),
+                                        e=_fmt(overall["e"], lang, 3))  # fmt: skip
+    shown = rates.copy().astype(object)
+    for c in _RATE_COUNTS:
+        if c in shown.columns:
+            shown[c] = [_fmt(v, lang) for v in rates[c]]
+    shown["e"] = [_fmt(v, lang, 3) for v in rates["e"]]
+    for c in _RATES:
+        shown[c] = [_fmt_pct(v, lang) for v in rates[c]]
+    rates_html = _html_table(shown, {cfg.strata: t["stratum"]}, caption=t["rates_table"],
+                             numeric=[c for c in shown.columns if c != cfg.strata],
+                             table_id="table-response_rates")  # fmt: skip
+    w = _weights_frame(results)
+    w_shown = w.astype(object).copy()
+    for c in ("n", "n_eff"):
+        w_shown[c] = [_fmt(v, lang, 0 if c == "n" else 1) for v in w[c]]
+    for c in ("sum", "mean"):
+        w_shown[c] = [_fmt(v, lang, 1) for v in w[c]]
+    for c in ("min", "max", "deff_kish"):
+        w_shown[c] = [_fmt(v, lang, 3 if c != "deff_kish" else 2) for v in w[c]]
+    w_shown["cv"] = [_fmt_pct(v, lang) for v in w["cv"]]
+    w_heads = {"weights": t["weighting"], "deff_kish": "deff (Kish)", "n_eff": "n_eff",
+               "sum": "\u03a3w", "cv": "CV"}  # fmt: skip
+    weights_html = _html_table(w_shown, w_heads, numeric=list(w.columns[1:]),
+                               table_id="table-weights")  # fmt: skip
+    df_values = pd.to_numeric(results.funnel.get("df"), errors="coerce").dropna().unique()
+    df_text = _fmt(df_values[0], lang) if len(df_values) == 1 else "\u2014"
+    steps = [t["w_design"], *_nonresponse_text(cfg, t)]
+    method = (
+        f"<p>{_esc(frame_text)}</p>{disp_html}<p>{_esc(rates_text)}</p>{rates_html}"
+        + fig("response_rates")
+        + f"<h3>{_esc(t['weighting'])}</h3><ol>"
+        + "".join(f"<li>{_esc(x)}</li>" for x in steps)
+        + f"</ol><p>{_esc(t['w_summary'])}</p>{weights_html}"
+        + fig("weights")
+        + f"<h3>{_esc(t['variance'])}</h3><p>{_esc(t['variance_text'].format(df=df_text))}</p>"
+        + f"<h3>{_esc(t['reliability'])}</h3><p>"
+        + _esc(reliability_footnote(thresholds=thresholds, lang=lang, marker=MARKER))  # type: ignore[arg-type]
+        + "</p>"
+    )
+    sections.append(("methodology", t["methodology"], method))
+
+    # funnel
+    funnel = (f"<p>{_esc(t['funnel_text'])}</p>"
+              + _estimates_html(by_name["funnel"], lang, thresholds) + fig("funnel")
+              + _estimates_html(by_name["totals"], lang, thresholds))  # fmt: skip
+    sections.append(("funnel", t["funnel"], funnel))
+
+    # by domain
+    for domain in domains:
+        body = ""
+        for key in (f"funnel_by_{domain}", f"totals_by_{domain}"):
+            if key in by_name:
+                body += _estimates_html(by_name[key], lang, thresholds)
+        figs = [n for n in figures if n.startswith(f"{domain}_")
+                or (domain in _POWIAT_DOMAINS and n.startswith("powiat_"))]  # fmt: skip
+        body += '<div class="figs">' + "".join(fig(n) for n in figs) + "</div>"
+        title = t["by"].format(domain=_domain_label(domain, lang))
+        sections.append((f"by-{domain}", title, body))
+
+    # validation
+    probs = _problems_frame(results)
+    if len(probs):
+        probs_html = _html_table(
+            probs.assign(severity=[_SEVERITY[lang].get(str(v), str(v)) for v in probs["severity"]],
+                         count=[_fmt(v, lang) for v in probs["count"]]),
+            {"rule": t["rule"], "severity": t["severity"], "count": t["count"]},
+            caption=t["problems"], numeric=["count"], table_id="table-problems",
+        )  # fmt: skip
+    else:
+        probs_html = f"<p>{_esc(t['no_problems'])}</p>"
+    counts, detail = _consistency_frames(results)
+    if len(detail):
+        cons_html = _html_table(
+            counts.assign(count=[_fmt(v, lang) for v in counts["count"]]),
+            {"check": t["check"], "count": t["count"]}, caption=t["consistency_counts"],
+            numeric=["count"], table_id="table-consistency_counts",
+        ) + _html_table(
+            detail, {c: t.get(c, c) for c in detail.columns}, caption=t["consistency"],
+            wrap=["variables", "values", "decision"], table_id="table-consistency",
+        )  # fmt: skip
+    else:
+        cons_html = f"<p>{_esc(t['no_consistency'])}</p>"
+    sections.append(("validation", t["validation"], probs_html + cons_html))
+
+    # metadata
+    meta = pd.DataFrame(_metadata_rows(results), columns=["key", "value"])
+    sections.append(("metadata", t["metadata"], _html_table(
+        meta, {"key": t["key"], "value": t["value"]}, wrap=["value"],
+        table_id="table-metadata")))  # fmt: skip
+
+    nav = "".join(f'<li><a href="#{_esc(i)}">{_esc(h)}</a></li>' for i, h, _ in sections)
+    body = "".join(
+        f'<section id="{_esc(i)}"><h2>{_esc(h)}</h2>{content}</section>'
+        for i, h, content in sections
+    )
+    intro = t["report_of"].format(year=cfg.year, source=cfg.source, date=cfg.date.isoformat())
+    return (
+        "<!DOCTYPE html>\n"
+        f'<html lang="{_esc(lang)}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<meta name="generator" content="es_survey {_esc(results.metadata.get("es_survey_version", ""))}">\n'  # noqa: E501
+        f"<title>{_esc(cfg.title)}</title>\n<style>\n{_CSS}\n</style>\n</head>\n<body>\n"
+        f'<header><h1>{_esc(cfg.title)}</h1><p class="meta">{_esc(intro)}</p>'
+        f'<nav aria-label="{_esc(t["contents"])}"><ol>{nav}</ol></nav></header>\n'
+        f"<main>\n{body}\n</main>\n</body>\n</html>\n"
+    )
+
+
+# ------------------------------------------------------------------ workbook
+def _sheet(
+    book: Any,
+    name: str,
+    frame: pd.DataFrame,
+    headers: Sequence[str],
+    formats: Mapping[str, str],
+) -> None:
+    """One worksheet: bold frozen header, numbers as numbers with formats, widths."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    ws = book.create_sheet(title=name[:31])
+    ws.append(list(headers))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    widths = [len(str(h)) for h in headers]
+    for row in frame.itertuples(index=False, name=None):
+        values = []
+        for j, value in enumerate(row):
+            if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+                values.append(None)
+                continue
+            if isinstance(value, np.bool_ | bool):
+                value = bool(value)
+            elif isinstance(value, np.integer):
+                value = int(value)
+            elif isinstance(value, np.floating | float):
+                value = float(value)
+            elif not isinstance(value, int):
+                value = str(value)
+            values.append(value)
+            widths[j] = max(widths[j], len(str(value)) if isinstance(value, str) else 10)
+        ws.append(values)
+    for j, col in enumerate(frame.columns):
+        fmt = formats.get(col)
+        if fmt:
+            for (cell,) in ws.iter_rows(min_row=2, min_col=j + 1, max_col=j + 1):
+                cell.number_format = fmt
+        ws.column_dimensions[get_column_letter(j + 1)].width = min(max(8, widths[j] + 2), 60)
+    ws.freeze_panes = "A2"
+
+
+def _estimate_sheet_frame(table: _Estimates, lang: str, thresholds: Sequence[float]) -> tuple[
+        pd.DataFrame, list[str]]:  # fmt: skip
+    """Keys, numbers, reliability label and the reason of suppression."""
+    t = _TEXT[lang]
+    heads = _XLSX_HEADERS[lang]
+    num = table.numeric
+    cols = [*table.keys, *[c for c in ("estimate", "se", "lower", "upper", "level", "cv", "df",
+                                       "n") if c in num.columns]]  # fmt: skip
+    out = num[cols].copy()
+    out["reliability"] = num["reliability_label"].to_numpy()
+    why = t["flag_suppressed"].format(hi=_pct_text(thresholds[2], lang))
+    out["flag"] = np.where(table.suppressed, why, None)
+    headers = [table.headers.get(c, heads.get(c, c)) if c in table.keys else heads.get(c, c)
+               for c in cols] + [heads["reliability"], t["flag"]]  # fmt: skip
+    return out, headers
+
+
+def _write_workbook(results: StudyResults, tables: list[_Estimates], path: Path,
+                    say: Callable[[str], None]) -> Path:  # fmt: skip
+    from openpyxl import Workbook
+
+    cfg = results.config
+    lang = cfg.language
+    t = _TEXT[lang]
+    book = Workbook()
+    book.remove(book.active)
+    for table in tables:
+        say(f"table {table.name}")
+        frame, headers = _estimate_sheet_frame(table, lang, cfg.thresholds)
+        _sheet(book, table.name, frame, headers, _NUMBER_FORMATS)
+    say("table response_rates")
+    rates = _rates_frame(results)
+    rate_formats = {c: _NUMBER_FORMATS["count"] for c in _RATE_COUNTS}
+    rate_formats |= {"e": _NUMBER_FORMATS["e"]} | {c: _NUMBER_FORMATS["rate"] for c in _RATES}
+    _sheet(book, "response_rates", rates,
+           [t["stratum"], *rates.columns[1:]], rate_formats)  # fmt: skip
+    say("table dispositions")
+    disp = _dispositions_frame(results)
+    _sheet(book, "dispositions", disp, [t["disposition"], t["count"]],
+           {"count": _NUMBER_FORMATS["count"]})  # fmt: skip
+    say("table weights")
+    w = _weights_frame(results)
+    w_formats = {c: _NUMBER_FORMATS["weight"] for c in ("sum", "min", "max", "mean", "deff_kish",
+                                                        "n_eff")}  # fmt: skip
+    w_formats |= {"n": _NUMBER_FORMATS["count"], "cv": _NUMBER_FORMATS["cv"]}
+    _sheet(book, "weights", w, [t["weighting"], "n", "\u03a3w", "min", "max", "mean", "CV",
+                                "deff (Kish)", "n_eff"], w_formats)  # fmt: skip
+    say("table problems")
+    probs = _problems_frame(results)
+    _sheet(book, "problems", probs, [t["rule"], t["severity"], t["count"]],
+           {"count": _NUMBER_FORMATS["count"]})  # fmt: skip
+    say("table consistency")
+    _, detail = _consistency_frames(results)
+    _sheet(book, "consistency", detail, [t.get(c, c) for c in detail.columns],
+           {"source_row": "0"})  # fmt: skip
+    meta = _metadata_rows(results)
+    meta.append((t["footnote"], reliability_footnote(thresholds=cfg.thresholds, lang=lang,  # type: ignore[arg-type]
+                                                     marker=MARKER)))  # fmt: skip
+    _sheet(book, "metadata", pd.DataFrame(meta, columns=["key", "value"]),
+           [t["key"], t["value"]], {})  # fmt: skip
+    book.properties.creator = f"es_survey {results.metadata.get('es_survey_version', '')}"
+    book.properties.title = cfg.title
+    stamp = dt.datetime(cfg.date.year, cfg.date.month, cfg.date.day)
+    return save_workbook(book, path, time=stamp)
+
+
+# ----------------------------------------------------------------------- CSV
+_CSV_COLUMNS = ("table", "domain", "domain_value", "stage", "variable", "statistic", "estimate",
+                "se", "lower", "upper", "level", "cv", "df", "n", "reliability")  # fmt: skip
+
+
+def _estimates_csv(results: StudyResults) -> pd.DataFrame:
+    """Every estimate row in tidy long form, suppressed numbers left empty."""
+    cfg = results.config
+    parts = []
+    sources: list[tuple[str, str | None, pd.DataFrame]] = [
+        ("funnel", None, results.funnel), ("totals", None, results.totals)]
+    for domain, frame in results.funnel_by.items():
+        sources.append(("funnel", domain, frame))
+        if domain in results.totals_by:
+            sources.append(("totals", domain, results.totals_by[domain]))
+    for table, domain, frame in sources:
+        num = reliability_frame(frame.reset_index(drop=True), thresholds=cfg.thresholds,
+                                lang="en")  # fmt: skip
+        out = pd.DataFrame({"table": table, "domain": domain or "",
+                            "domain_value": num[domain].astype(str) if domain else ""},
+                           index=num.index)  # fmt: skip
+        for col in _CSV_COLUMNS[3:]:
+            if col == "reliability":
+                out[col] = num["reliability"].astype(str)
+            elif col in num.columns:
+                out[col] = num[col]
+            elif col == "statistic":
+                out[col] = "total"
+            else:
+                out[col] = np.nan if col not in ("stage", "variable") else ""
+        parts.append(out)
+    return pd.concat(parts, ignore_index=True)[list(_CSV_COLUMNS)]
+
+
+# ---------------------------------------------------------------------- main
+def write_report(
+    results: StudyResults,
+    out_dir: str | Path | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Path]:
+    r"""Write a study's report: ``index.html``, ``tables.xlsx``, ``estimates.csv``, figures.
+
+    Parameters
+    ----------
+    results : StudyResults
+        From :func:`~es_survey.study.run_study`.
+    out_dir : str or pathlib.Path, optional
+        Output folder (created if missing); ``results.config.output_dir`` by
+        default. Files of the same names are overwritten; nothing else is touched.
+    progress : callable, optional
+        Called with a short message before each figure and table (the CLI
+        prints them).
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        Every file written, keyed by its path relative to ``out_dir``
+        (``"index.html"``, ``"tables.xlsx"``, ``"estimates.csv"``,
+        ``"figures/funnel.png"``, ``"figures/funnel.svg"``, …).
+
+    Notes
+    -----
+    ``index.html`` holds the summary (headline figures in words with their
+    intervals), the methodology (frame and sample, AAPOR dispositions and
+    response rates overall and by stratum, the weighting steps with a weight
+    summary and Kish's deff, the variance method with the design degrees of
+    freedom), the funnel, the tables and figures by each domain, the
+    validation problems by rule, the consistency findings and the metadata.
+    Figures are embedded as SVG data URIs, so the page needs no other file.
+
+    Workbook sheets: ``funnel``, ``totals``, ``funnel_by_<domain>`` and
+    ``totals_by_<domain>`` for each configured domain, ``response_rates``,
+    ``dispositions``, ``weights``, ``problems``, ``consistency``, ``metadata``.
+
+    Raises
+    ------
+    DesignError
+        If ``results`` is not a StudyResults.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from es_survey.study import load_config, run_study
+    >>> from es_survey.synth import write_demo
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = write_demo(d)
+    >>> _ = (d / "study.toml").write_text(
+    ...     '[study]\nname = "demo"\nyear = 2023\ndate = "2026-11-26"\nlanguage = "en"\n'
+    ...     '[inputs]\nframe = "frame.xlsx"\nresponses = "responses.xlsx"\n'
+    ...     '[estimates]\ndomains = ["subregion"]\n', encoding="utf-8")
+    >>> files = write_report(run_study(load_config(d / "study.toml")), d / "report")
+    >>> sorted(k for k in files if not k.startswith("figures/"))
+    ['estimates.csv', 'index.html', 'tables.xlsx']
+    """
+    if not isinstance(results, StudyResults):
+        raise DesignError(
+            f"results must be the StudyResults of run_study, got {type(results).__name__}"
+        )
+    say = progress or (lambda message: None)
+    cfg = results.config
+    out = Path(cfg.output_dir if out_dir is None else out_dir)
+    fig_dir = out / "figures"
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    figures: dict[str, tuple[str, bytes]] = {}
+    for stem, title, draw in _figure_specs(results):
+        say(f"figure {stem}")
+        ax = draw()
+        for suffix in ("png", "svg"):
+            path = save_figure(ax, fig_dir / f"{stem}.{suffix}")
+            written[f"figures/{stem}.{suffix}"] = path
+        figures[stem] = (title, (fig_dir / f"{stem}.svg").read_bytes())
+    tables = _estimate_tables(results)
+    say("tables.xlsx")
+    written["tables.xlsx"] = _write_workbook(results, tables, out / "tables.xlsx", say)
+    say("estimates.csv")
+    csv_path = out / "estimates.csv"
+    _estimates_csv(results).to_csv(csv_path, index=False, lineterminator="\n", encoding="utf-8")
+    written["estimates.csv"] = csv_path
+    say("index.html")
+    html_path = out / "index.html"
+    html_path.write_text(_render_html(results, tables, figures), encoding="utf-8", newline="\n")
+    written["index.html"] = html_path
+    return written
