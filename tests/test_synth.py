@@ -8,7 +8,6 @@ cooperatives at ≤100,000 zł, and the ZAZ rule (≥70% disabled, ≤35% modera
 
 import hashlib
 import re
-import time
 import tomllib
 import zipfile
 from pathlib import Path
@@ -235,18 +234,15 @@ def test_strata_and_weights(pop):
     assert not s.index.duplicated().any()
 
 
-def test_sample_is_unbiased_and_fast(pop):
+def test_sample_is_unbiased(pop):
     # Horvitz-Thompson estimate of the number of active units over 1,000 samples:
     # its mean must be within 4 Monte Carlo SE of the known truth (280).
+    # (Speed of draw_sample is measured in benchmarks, never asserted in tests.)
     rng = np.random.default_rng(11)
-    synth.draw_sample(pop, rng)
-    start = time.perf_counter()
     est = np.empty(1000)
     for i in range(1000):
         s = synth.draw_sample(pop, rng)
         est[i] = (s["weight"] * s["active"]).sum()
-    per_draw = (time.perf_counter() - start) / 1000
-    assert per_draw < 0.010  # target ≲ 5 ms; slack for slow CI machines
     truth = pop["active"].sum()
     assert abs(est.mean() - truth) < 4 * est.std(ddof=1) / np.sqrt(len(est))
     assert est.std() > 0
