@@ -176,6 +176,10 @@ _TEXT: dict[str, dict[str, str]] = {
         "thresholds": "Progi CV (dobra / akceptowalna / niska)",
         "domain": "Domena",
         "figure": "Rycina",
+        "mostly_suppressed": (
+            "{what}: w {k} z {m} domen („{domain}”) szacunek jest zbyt mało precyzyjny, "
+            "by go opublikować (oznaczenie x); tabela i ryciny pokazują tylko pozostałe."
+        ),
     },
     "en": {
         "contents": "Contents",
@@ -287,6 +291,10 @@ _TEXT: dict[str, dict[str, str]] = {
         "thresholds": "CV limits (good / acceptable / caution)",
         "domain": "Domain",
         "figure": "Figure",
+        "mostly_suppressed": (
+            "{what}: in {k} of {m} domains ({domain}) the estimate is too imprecise to "
+            "publish (marked x); the table and figures show only the others."
+        ),
     },
 }
 _DOMAINS = {
@@ -379,8 +387,8 @@ td.suppressed { text-align: center; color: #666; }
 td.wrap { max-width: 22rem; overflow-wrap: anywhere; }
 figure { margin: 1rem 0 1.5rem; break-inside: avoid; page-break-inside: avoid; }
 figure img { max-width: 100%; height: auto; display: block; }
-.figs { display: flex; flex-wrap: wrap; gap: 1rem; }
-.figs figure { flex: 1 1 26rem; }
+td.hash { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: .78rem; }
+p.note { border-left: 3px solid #E69F00; padding-left: .6rem; }
 @page { size: A4; margin: 14mm; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10pt; }
@@ -814,6 +822,28 @@ def _nonresponse_text(cfg: Any, t: Mapping[str, str]) -> list[str]:
     return items
 
 
+def _suppression_notes(results: StudyResults, domain: str) -> str:
+    """Write notes for the quantities suppressed in at least half of the domains."""
+    cfg = results.config
+    lang = cfg.language
+    t = _TEXT[lang]
+    frame = results.funnel_by[domain]
+    parts = [(t["active_entities"], frame[frame["stage"] == "active"])]
+    if len(results.totals) and domain in results.totals_by:
+        first = str(results.totals["variable"].iloc[0])
+        tb = results.totals_by[domain]
+        parts.append((_variable_label(first, lang), tb[tb["variable"] == first]))
+    notes = ""
+    for what, part in parts:
+        flags = reliability_frame(part.reset_index(drop=True), thresholds=cfg.thresholds)
+        k, m = int(flags["suppressed"].sum()), len(flags)
+        if m and 2 * k >= m:
+            text = t["mostly_suppressed"].format(what=what, k=k, m=m,
+                                                 domain=_domain_label(domain, lang))  # fmt: skip
+            notes += f'<p class="note">{_esc(text)}</p>'
+    return notes
+
+
 def _render_html(
     results: StudyResults,
     tables: list[_Estimates],
@@ -922,9 +952,10 @@ def _render_html(
         for key in (f"funnel_by_{domain}", f"totals_by_{domain}"):
             if key in by_name:
                 body += _estimates_html(by_name[key], lang, thresholds)
+        body += _suppression_notes(results, domain)
         figs = [n for n in figures if n.startswith(f"{domain}_")
                 or (domain in _POWIAT_DOMAINS and n.startswith("powiat_"))]  # fmt: skip
-        body += '<div class="figs">' + "".join(fig(n) for n in figs) + "</div>"
+        body += "".join(fig(n) for n in figs)
         title = t["by"].format(domain=_domain_label(domain, lang))
         sections.append((f"by-{domain}", title, body))
 

@@ -1,0 +1,418 @@
+"""Tests of es_survey.report: the HTML page, the workbook, the CSV and the figures.
+
+The headline intervals are checked against the known truth of the synthetic
+population (data/raw/truth.csv, written by es_survey.synth with seed 2023): 280
+active entities and 3,363 people working in them (employment + civil-law
+contracts). Both numbers are recomputed from the truth file in the test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import shutil
+import subprocess
+from dataclasses import replace
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from es_survey.errors import DesignError
+from es_survey.report import (
+    _estimate_tables,
+    _polish_plural,
+    _render_html,
+    headline_text,
+    write_report,
+)
+from es_survey.study import load_config, run_study
+from es_survey.tables import format_number
+
+ROOT = Path(__file__).resolve().parents[1]
+STUDY = ROOT / "data" / "raw" / "study.toml"
+TRUTH = ROOT / "data" / "raw" / "truth.csv"
+
+FIGURES = {
+    "funnel",
+    "entity_type_active",
+    "entity_type_workers",
+    "subregion_active",
+    "subregion_workers",
+    "powiat_tiles_active",
+    "powiat_intervals_active",
+    "powiat_tiles_workers",
+    "powiat_intervals_workers",
+    "weights",
+    "response_rates",
+}
+SHEETS = [
+    "funnel",
+    "totals",
+    "funnel_by_entity_type",
+    "totals_by_entity_type",
+    "funnel_by_subregion",
+    "totals_by_subregion",
+    "funnel_by_powiat_name",
+    "totals_by_powiat_name",
+    "response_rates",
+    "dispositions",
+    "weights",
+    "problems",
+    "consistency",
+    "metadata",
+]
+VOID = {"meta", "img", "br", "link", "hr", "input", "source", "wbr", "col"}
+
+
+# ------------------------------------------------------------------ fixtures
+@pytest.fixture(scope="module")
+def results():
+    return run_study(load_config(STUDY))
+
+
+@pytest.fixture(scope="module")
+def report(results, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report_pl")
+    messages: list[str] = []
+    files = write_report(results, out, progress=messages.append)
+    return out, files, messages
+
+
+@pytest.fixture(scope="module")
+def report_en(tmp_path_factory):
+    """English report of one domain (powiat), written twice for the determinism test."""
+    res = run_study(load_config(STUDY, language="en", domains=("powiat_name",)))
+    a = tmp_path_factory.mktemp("report_en_a")
+    b = tmp_path_factory.mktemp("report_en_b")
+    return res, write_report(res, a), write_report(res, b)
+
+
+@pytest.fixture(scope="module")
+def truth():
+    t = pd.read_csv(TRUTH, dtype=str)
+    active = t["active"] == "True"
+    workers = pd.to_numeric(t.loc[active, "emp_uop"]) + pd.to_numeric(t.loc[active, "emp_civil"])
+    return {"active": int(active.sum()), "workers": int(workers.sum())}
+
+
+class _Page(HTMLParser):
+    """Collect tags, attributes, text by element id and cells of tables."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, str | None]] = []
+        self.errors: list[str] = []
+        self.starts: list[tuple[str, dict[str, str | None]]] = []
+        self.texts: dict[str, str] = {}
+        self.capture: list[str] = []
+        self.tables: dict[str, list[list[tuple[str, str]]]] = {}
+        self.table: str | None = None
+        self.cell: tuple[str, list[str]] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.starts.append((tag, a))
+        if tag not in VOID:
+            self.stack.append((tag, a.get("id")))
+            if a.get("id"):
+                self.capture.append(a["id"])
+                self.texts.setdefault(a["id"], "")
+        if tag == "table":
+            self.table = a.get("id") or f"table{len(self.tables)}"
+            self.tables[self.table] = []
+        elif tag == "tr" and self.table is not None:
+            self.tables[self.table].append([])
+        elif tag in ("td", "th") and self.table is not None:
+            self.cell = (a.get("class") or "", [])
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            return
+        if not self.stack or self.stack[-1][0] != tag:
+            self.errors.append(f"</{tag}> closes {self.stack[-1] if self.stack else None}")
+            return
+        _, ident = self.stack.pop()
+        if ident:
+            self.capture.remove(ident)
+        if tag in ("td", "th") and self.cell is not None and self.table is not None:
+            self.tables[self.table][-1].append((self.cell[0], "".join(self.cell[1])))
+            self.cell = None
+        if tag == "table":
+            self.table = None
+
+    def handle_data(self, data):
+        for ident in self.capture:
+            self.texts[ident] += data
+        if self.cell is not None:
+            self.cell[1].append(data)
+
+
+def _parse(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    page.close()
+    return page
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# --------------------------------------------------------------------- files
+def test_files_exist_and_progress_is_reported(report):
+    out, files, messages = report
+    expected = {"index.html", "tables.xlsx", "estimates.csv"}
+    expected |= {f"figures/{s}.{x}" for s in FIGURES for x in ("png", "svg")}
+    assert set(files) == expected
+    for key, path in files.items():
+        assert path == out / key and path.is_file() and path.stat().st_size > 0
+    assert (out / "figures" / "funnel.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert b"<svg" in (out / "figures" / "funnel.svg").read_bytes()[:2000]
+    # one message per figure and per table
+    assert {f"figure {s}" for s in FIGURES} <= set(messages)
+    assert {f"table {s}" for s in SHEETS if s != "metadata"} <= set(messages)
+
+
+def test_write_report_rejects_other_objects(tmp_path):
+    with pytest.raises(DesignError, match="results must be the StudyResults of run_study"):
+        write_report({"funnel": None}, tmp_path)
+
+
+# ---------------------------------------------------------------------- HTML
+def test_html_is_balanced_self_contained_and_printable(report):
+    out, _, _ = report
+    page = _parse(out / "index.html")
+    assert page.errors == []
+    assert page.stack == []
+    html_tag = [a for t, a in page.starts if t == "html"]
+    assert html_tag == [{"lang": "pl"}]
+    for tag, attrs in page.starts:
+        assert tag not in ("script", "link", "iframe", "object")
+        for name in ("src", "href"):
+            value = attrs.get(name)
+            if value is not None:
+                assert not re.match(r"(https?:)?//", value), (tag, value)
+                assert value.startswith(("data:image/", "#")), (tag, value)
+    imgs = [a for t, a in page.starts if t == "img"]
+    assert len(imgs) == len(FIGURES)
+    assert all(a["src"].startswith("data:image/svg+xml;base64,") and a["alt"] for a in imgs)
+    text = (out / "index.html").read_text(encoding="utf-8")
+    assert "http://" not in text.replace("http://www.w3.org", "")  # only SVG namespaces
+    assert "@media print" in text and "break-before: page" in text
+    assert "url(" not in text.split("</style>")[0]  # no external CSS resources
+    sections = [a["id"] for t, a in page.starts if t == "section"]
+    assert sections == [
+        "summary", "methodology", "funnel", "by-entity_type", "by-subregion",
+        "by-powiat_name", "validation", "metadata",
+    ]  # fmt: skip
+
+
+def test_headline_states_estimates_and_intervals_covering_the_truth(report, results, truth):
+    assert truth == {"active": 280, "workers": 3363}
+    out, _, _ = report
+    page = _parse(out / "index.html")
+    headline = page.texts["headline"]
+    assert headline == headline_text(results)
+    assert headline.startswith("Szacujemy, że w województwie działa ")
+    head = results.headline().set_index("quantity")
+    for quantity in ("active", "workers"):
+        row = head.loc[quantity]
+        est, lo, hi = (format_number(row[c], lang="pl") for c in ("estimate", "lower", "upper"))
+        assert f"{est} " in headline
+        assert f"95% przedział ufności: {lo}–{hi})" in headline
+        assert row["lower"] <= truth[quantity] <= row["upper"]
+    # Polish numerals: 299 -> "aktywnych podmiotów"; 3464 -> "Pracują ... osoby"
+    assert "299 aktywnych podmiotów" in headline
+    assert re.search(r"Pracują w nich 3\u202f464 osoby", headline)
+
+
+def test_polish_plural_forms():
+    forms = ("one", "few", "many")
+    cases = {1: "one", 2: "few", 4: "few", 5: "many", 11: "many", 12: "many", 14: "many",
+             21: "many", 22: "few", 112: "many", 299: "many", 3464: "few", 0: "many"}  # fmt: skip
+    for n, want in cases.items():
+        assert _polish_plural(n, *forms) == want, n
+
+
+def test_suppressed_html_cells_show_no_digits(report, results):
+    out, _, _ = report
+    page = _parse(out / "index.html")
+    suppressed_cells = [text for rows in page.tables.values() for row in rows
+                        for cls, text in row if "suppressed" in cls]  # fmt: skip
+    assert len(suppressed_cells) > 50
+    assert all(not re.search(r"\d", text) for text in suppressed_cells)
+    # read by the row's own reliability label, not by the cell class
+    rows = page.tables["table-funnel_by_powiat_name"]
+    header = [text for _, text in rows[0]]
+    est, ci, cv = (header.index(h) for h in ("Szacunek", "Przedział ufności 95%", "CV"))
+    flagged = [r for r in rows[1:] if r[-1][1] == "zbyt niska"]
+    assert len(flagged) > 10
+    for r in flagged:
+        for j in (est, ci, cv):
+            assert r[j][1] == "x"
+    # the published ones show the number of the estimate
+    kielce = next(r for r in rows[1:] if r[0][1] == "Kielce" and r[1][1] == "w rejestrze")
+    fb = results.funnel_by["powiat_name"]
+    value = fb[(fb["powiat_name"] == "Kielce") & (fb["stage"] == "registered")]["estimate"]
+    assert kielce[est][1] == format_number(value.item(), lang="pl")
+
+
+def test_html_has_methodology_validation_and_metadata(report, results):
+    out, _, _ = report
+    page = _parse(out / "index.html")
+    method = page.texts["methodology"]
+    assert "632 podmiotów" in method and "8 warstwach" in method
+    assert "RR1 = 40,4%" in method and "RR3 = 41,4%" in method  # 127/314 and 127/(275+0.816*39)
+    assert "N_h/n_h" in method and "logit" in method and "= 368" in method
+    rates = page.tables["table-response_rates"]
+    assert len(rates) == 1 + len(results.response_rates) + 1  # header, strata, total
+    problems = {r[0][1]: r[2][1] for r in page.tables["table-problems"][1:]}
+    assert problems["regon_checksum"] == "3" and problems["missing_answer"] == "91"
+    assert len(page.tables["table-consistency"]) == 1 + len(results.consistency)
+    meta = {r[0][1]: r[1][1] for r in page.tables["table-metadata"][1:]}
+    assert meta["seed"] == "2023" and meta["date"] == "2026-11-26"
+    assert meta["sha256:frame.xlsx"] == _sha(ROOT / "data" / "raw" / "frame.xlsx")
+
+
+def test_html_escapes_data_derived_text(results):
+    cfg = replace(results.config, title="<script>alert(1)</script> & co", source='a"b<c>')
+    evil = replace(results, config=cfg)
+    text = _render_html(evil, _estimate_tables(evil), {})
+    assert "<script>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in text
+    assert "a&quot;b&lt;c&gt;" in text
+    page = _Page()
+    page.feed(text)
+    assert page.errors == [] and page.stack == []
+
+
+# ---------------------------------------------------------------------- XLSX
+def test_workbook_sheets_numbers_and_suppression(report, results):
+    out, _, _ = report
+    book = load_workbook(out / "tables.xlsx")
+    assert book.sheetnames == SHEETS
+    for ws in book.worksheets:
+        assert ws.freeze_panes == "A2", ws.title
+        assert all(c.font.bold for c in ws[1] if c.value is not None)
+    ws = book["funnel"]
+    header = [c.value for c in ws[1]]
+    assert header[:2] == ["Etap", "Szacunek"] and header[-2:] == ["Precyzja", "Uwagi"]
+    rows = {r[0].value: r for r in ws.iter_rows(min_row=2)}
+    active = rows["aktywne"]
+    est = active[header.index("Szacunek")]
+    truth_est = results.funnel.set_index("stage").loc["active", "estimate"]
+    assert isinstance(est.value, float) and est.value == truth_est
+    assert est.number_format == "#,##0.0"
+    assert active[header.index("CV")].number_format == "0.0%"
+    assert active[header.index("n")].value == 137 and isinstance(active[header.index("n")].value,
+                                                                  int)  # fmt: skip
+    ws = book["funnel_by_powiat_name"]
+    header = [c.value for c in ws[1]]
+    cols = [header.index(h) for h in ("Szacunek", "Błąd standardowy", "Dolna granica",
+                                      "Górna granica", "CV")]  # fmt: skip
+    flagged = [r for r in ws.iter_rows(min_row=2) if r[header.index("Precyzja")].value
+               == "zbyt niska"]  # fmt: skip
+    assert len(flagged) > 10
+    for r in flagged:
+        assert all(r[j].value is None for j in cols)
+        assert "CV powyżej 30%" in r[header.index("Uwagi")].value
+        assert isinstance(r[header.index("n")].value, int)
+    rates = book["response_rates"]
+    assert rates["A1"].value == "Warstwa"
+    last = next(rates.iter_rows(min_row=rates.max_row))
+    assert last[0].value == "ogółem" and last[1].value == 127  # I, whole sample
+    meta = {r[0].value: r[1].value for r in book["metadata"].iter_rows(min_row=2)}
+    assert meta["seed"] == "2023" and "Objaśnienie" in meta
+
+
+# ----------------------------------------------------------------------- CSV
+def test_csv_is_tidy_full_precision_and_suppressed_blank(report, results):
+    out, _, _ = report
+    csv = pd.read_csv(out / "estimates.csv", keep_default_na=False, na_values=[""])
+    assert list(csv.columns) == [
+        "table", "domain", "domain_value", "stage", "variable", "statistic", "estimate", "se",
+        "lower", "upper", "level", "cv", "df", "n", "reliability",
+    ]  # fmt: skip
+    n_rows = len(results.funnel) + len(results.totals)
+    n_rows += sum(len(f) for f in results.funnel_by.values())
+    n_rows += sum(len(f) for f in results.totals_by.values())
+    assert len(csv) == n_rows
+    overall = csv[(csv["table"] == "funnel") & csv["domain"].isna()].set_index("stage")
+    assert overall.loc["active", "estimate"] == results.funnel.set_index("stage").loc[
+        "active", "estimate"]  # exact: full precision round trip
+    sup = csv["reliability"] == "suppressed"
+    assert sup.sum() > 10
+    assert csv.loc[sup, ["estimate", "se", "lower", "upper", "cv"]].isna().all().all()
+    assert csv.loc[sup, "n"].notna().all()
+    assert set(csv["reliability"]) <= {"good", "acceptable", "caution", "suppressed"}
+    text = (out / "estimates.csv").read_bytes()
+    assert b"\r\n" not in text and "sandomiersko-jędrzejowski".encode() in text
+
+
+# ------------------------------------------------------------------- English
+def test_english_report(report_en):
+    res, files, _ = report_en
+    page = _parse(files["index.html"])
+    assert [a for t, a in page.starts if t == "html"] == [{"lang": "en"}]
+    headline = page.texts["headline"]
+    assert headline.startswith("We estimate that ")
+    head = res.headline().set_index("quantity")
+    for quantity in ("active", "workers"):
+        lo, hi = (format_number(head.loc[quantity, c], lang="en") for c in ("lower", "upper"))
+        assert f"(95% confidence interval: {lo}–{hi})" in headline
+    assert "," in format_number(head.loc["workers", "estimate"], lang="en")
+    assert "Methodology" in page.texts["methodology"] and "Szacujemy" not in str(page.texts)
+    book = load_workbook(files["tables.xlsx"])
+    assert book["funnel"]["B1"].value == "Estimate"
+    assert book.sheetnames[:4] == ["funnel", "totals", "funnel_by_powiat_name",
+                                   "totals_by_powiat_name"]  # fmt: skip
+
+
+def test_report_is_byte_identical_on_rerun(report_en):
+    _, a, b = report_en
+    assert set(a) == set(b)
+    for key in a:
+        assert _sha(a[key]) == _sha(b[key]), key
+
+
+# ------------------------------------------------------------------ browser
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        if shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+@pytest.mark.skipif(_chromium() is None, reason="chromium is not on PATH; see docs/report.md "
+                    "for the manual check")  # fmt: skip
+def test_html_renders_in_headless_chromium(report, tmp_path):
+    out, _, _ = report
+    base = [
+        _chromium(), "--headless", "--no-sandbox", "--disable-gpu",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+    ]  # fmt: skip
+    url = (out / "index.html").resolve().as_uri()
+    dom = subprocess.run([*base, "--dump-dom", url], capture_output=True, text=True,
+                         timeout=120, check=False)  # fmt: skip
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert '<html lang="pl">' in dom.stdout
+    assert 'id="headline"' in dom.stdout and "Szacujemy, że w województwie" in dom.stdout
+    assert dom.stdout.count("<img ") == len(FIGURES)
+    assert "Uncaught" not in dom.stderr and "ERR_FILE_NOT_FOUND" not in dom.stderr
+    shot = tmp_path / "page.png"
+    run = subprocess.run([*base, "--window-size=1280,2000", f"--screenshot={shot}", url],
+                         capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert run.returncode == 0 and shot.is_file(), run.stderr[-2000:]
+    from matplotlib.image import imread
+
+    pixels = imread(shot)[..., :3]
+    assert pixels.shape[:2] == (2000, 1280)
+    dark = (pixels.mean(axis=2) < 0.5).mean()
+    assert 0.005 < dark < 0.5  # text and figures drawn on a light page
+    assert math.isclose(float(np.median(pixels)), 1.0)  # white background
