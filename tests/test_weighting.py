@@ -441,3 +441,11 @@ def test_domain_ses_low_rank_route_equals_dense_route():
     for k in "pqrst":
         one = c.domain(c.data["k"] == k).ratio("y", "x").se[0]
         assert by.loc[k, "se"] == pytest.approx(one, rel=1e-10)
+
+
+def test_adjust_nonresponse_needs_the_outcome_column():
+    df = pd.DataFrame({"w": [1.0] * 3, "r": [True, False, True]})
+    with pytest.raises(DesignError, match="outcome column 'contact_outcome' is not in the data"):
+        es.SurveyDesign(df, weights="w").adjust_nonresponse("r")
+    w = es.SurveyDesign(df, weights="w").adjust_nonresponse("r", outcome=None).weights
+    assert w.tolist() == [1.5, 0.0, 1.5]

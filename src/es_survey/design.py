@@ -884,8 +884,8 @@ class SurveyDesign:
         covariates : list of str, optional
             Propensity model covariates (numeric, boolean or categorical).
         outcome : str or None
-            Column of contact outcomes or dispositions; None treats every
-            nonrespondent as eligible.
+            Column of contact outcomes or dispositions (required in the data);
+            None treats every nonrespondent as eligible.
         n_classes : int
             Number of propensity classes.
         ineligible : {"keep", "observed"}
@@ -928,8 +928,13 @@ class SurveyDesign:
             )
         resp = resp_s.to_numpy(dtype=bool)
         group = np.where(resp, 0, 1)  # 0 R, 1 NR, 2 I, 3 U
-        if outcome is not None and (outcome in data.columns or outcome != "contact_outcome"):
-            _check_columns(data, {"outcome": [outcome]})
+        if outcome is not None:
+            if outcome not in data.columns:
+                raise DesignError(
+                    f"outcome column {outcome!r} is not in the data; give the column of "
+                    "contact outcomes or dispositions, or outcome=None to treat every "
+                    "nonrespondent as eligible"
+                )
             codes = data[outcome].astype(object).to_numpy()
             mapping = {
                 "complete": 0, "partial": 0, "refusal": 1, "non_contact": 1,
