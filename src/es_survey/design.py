@@ -800,16 +800,12 @@ class SurveyDesign:
                 engine = engine.with_step(step)  # type: ignore[arg-type]
             else:
                 engine = CalibratedVariance(engine, (step,))  # type: ignore[arg-type]
-        new = object.__new__(SurveyDesign)
+        new = object.__new__(type(self))
+        new._set(**{slot: getattr(self, slot) for slot in self.__slots__})
         new._set(
-            _data=self._data,
             _weights=np.asarray(weights, dtype=float),
             _engine=engine,
-            _mask=self._mask,
-            _spec=self._spec,
-            _stages_all=self._stages_all,
             _describe=f"{self._describe}, {what}",
-            _df=self._df,
         )
         return new
 
