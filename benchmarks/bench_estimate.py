@@ -75,25 +75,25 @@ R_SCRIPT = r"""
 suppressMessages(library(survey))
 args <- commandArgs(TRUE)
 df <- read.csv(args[1])
-tm <- function(expr) {
-  t <- system.time(v <- eval.parent(substitute(expr)))[["elapsed"]]
-  list(t = t, v = v)
+emit <- function(step, t, v = NULL) {
+  out <- list(step = step, t = t)
+  if (!is.null(v)) { out$est <- as.vector(coef(v)); out$se <- as.vector(SE(v)) }
+  cat(jsonlite::toJSON(out, digits = NA, auto_unbox = TRUE), "\n")
+  flush(stdout())
 }
-out <- list()
-a <- tm(d <- svydesign(id = ~psu, strata = ~stratum, weights = ~w, data = df, nest = TRUE))
-out$design <- list(t = a$t)
-a <- tm(svytotal(~y, d)); out[["total(y)"]] <- list(t = a$t, est = coef(a$v), se = SE(a$v))
-for (f in c("total", "mean")) {
-  a <- tm(svyby(~y, ~domain, d, get(paste0("svy", f))))
-  out[[paste0(f, "(y, by)")]] <- list(t = a$t, est = coef(a$v), se = SE(a$v))
-}
-a <- tm(svyby(~flag, ~domain, d, svymean))
-out[["proportion(flag, by)"]] <- list(t = a$t, est = coef(a$v), se = SE(a$v))
-cat(jsonlite::toJSON(out, digits = NA, auto_unbox = TRUE))
+t <- system.time(d <- svydesign(id = ~psu, strata = ~stratum, weights = ~w, data = df,
+                                nest = TRUE))[["elapsed"]]
+emit("design", t)
+t <- system.time(v <- svytotal(~y, d))[["elapsed"]]; emit("total(y)", t, v)
+t <- system.time(v <- svyby(~y, ~domain, d, svytotal))[["elapsed"]]; emit("total(y, by)", t, v)
+t <- system.time(v <- svyby(~y, ~domain, d, svymean))[["elapsed"]]; emit("mean(y, by)", t, v)
+t <- system.time(v <- svyby(~flag, ~domain, d, svymean))[["elapsed"]]
+emit("proportion(flag, by)", t, v)
 """
 
 
-def run_r(df: pd.DataFrame) -> dict[str, dict] | None:
+def run_r(df: pd.DataFrame, timeout: float) -> dict[str, dict] | None:
+    """Time the same estimates with R's survey; steps not done within ``timeout`` are absent."""
     if shutil.which("Rscript") is None:
         return None
     with tempfile.TemporaryDirectory() as tmp:
@@ -101,13 +101,18 @@ def run_r(df: pd.DataFrame) -> dict[str, dict] | None:
         script = Path(tmp) / "bench.R"
         df.to_csv(csv, index=False)
         script.write_text(R_SCRIPT)
-        proc = subprocess.run(
-            ["Rscript", str(script), str(csv)], capture_output=True, text=True, check=False
-        )
-    if proc.returncode != 0:
-        print("R failed:", proc.stderr[-500:])
-        return None
-    return json.loads(proc.stdout)
+        try:
+            proc = subprocess.run(
+                ["Rscript", str(script), str(csv)],
+                capture_output=True, text=True, check=False, timeout=timeout,
+            )
+            output = proc.stdout
+        except subprocess.TimeoutExpired as stopped:
+            output = stopped.stdout.decode() if isinstance(stopped.stdout, bytes) else (
+                stopped.stdout or ""
+            )
+    steps = [json.loads(line) for line in output.splitlines() if line.strip().startswith("{")]
+    return {s["step"]: s for s in steps}
 
 
 def run_samplics(df: pd.DataFrame, repeat: int) -> dict[str, tuple[float, tuple]] | None:
@@ -171,17 +176,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="*", default=[100_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument(
+        "--peers", nargs="*", default=["r", "samplics", "svy"],
+        help="peers to time where installed (r, samplics, svy); none: --peers",
+    )
+    parser.add_argument("--r-timeout", type=float, default=900.0)
     args = parser.parse_args()
     for n_rows in args.rows:
         df = make_sample(n_rows)
         ours = run_ours(df, args.repeat)
-        r = None if args.no_peers else run_r(df)
-        samplics = None if args.no_peers else run_samplics(df, args.repeat)
-        svy_res = None if args.no_peers else run_svy(df, args.repeat)
+        r = run_r(df, args.r_timeout) if "r" in args.peers else None
+        samplics = run_samplics(df, args.repeat) if "samplics" in args.peers else None
+        svy_res = run_svy(df, args.repeat) if "svy" in args.peers else None
         print(f"\n## {n_rows:,} rows, 50 strata, 20,000 PSUs, 200 domains\n")
         header = "| step | es_survey (s) |"
-        if r:
+        if r is not None:
             header += " R survey (s) | R / es |"
         if samplics:
             header += " samplics (s) | samplics / es |"
@@ -191,7 +200,9 @@ def main() -> None:
         print("|" + "---|" * (header.count("|") - 1))
         for step, (t, frame) in ours.items():
             line = f"| {step} | {t:.4f} |"
-            if r:
+            if r is not None and step not in r:
+                line += " not done in time | |"
+            elif r is not None:
                 rt = r[step]["t"]
                 line += f" {rt:.2f} | {rt / t:,.0f}x |"
                 if frame is not None:
