@@ -38,6 +38,7 @@ from es_survey.estimate import Estimate
 from es_survey.funnel import population_totals, sector_funnel, survey_frame
 from es_survey.io import read_frame, read_responses
 from es_survey.replicate import ReplicateDesign
+from es_survey.report import headline_text, write_report
 from es_survey.rules import RuleSet, evaluate, load_rules
 from es_survey.tables import (
     format_interval,
@@ -78,6 +79,7 @@ __all__ = [
     "format_interval",
     "format_number",
     "format_percent",
+    "headline_text",
     "link",
     "load_codebook",
     "load_rules",
@@ -100,4 +102,5 @@ __all__ = [
     "save_figure",
     "sector_funnel",
     "survey_frame",
+    "write_report",
 ]

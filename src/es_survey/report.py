@@ -30,7 +30,7 @@ import datetime as dt
 import html
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -48,7 +48,6 @@ from es_survey.dispositions import response_rates
 from es_survey.errors import DesignError
 from es_survey.io import save_workbook
 from es_survey.regions import available_regions
-from es_survey.study import StudyResults
 from es_survey.tables import (
     format_number,
     format_percent,
@@ -57,6 +56,10 @@ from es_survey.tables import (
     reliability_frame,
 )
 from es_survey.weighting import weights_summary
+
+if TYPE_CHECKING:
+    # study imports es_survey.__version__, so it is imported late (see write_report).
+    from es_survey.study import StudyResults
 
 __all__ = ["headline_text", "write_report"]
 
@@ -465,7 +468,7 @@ def headline_text(results: StudyResults) -> str:
     ...     language="pl", thresholds=(0.1, 0.2, 0.3)))
     >>> print(headline_text(fake).replace("\u202f", " "))  # doctest: +NORMALIZE_WHITESPACE
     Szacujemy, że w województwie działa 299 aktywnych podmiotów ekonomii społecznej
-    (95% przedział ufności: 266–332). Pracuje w nich 3 464 osoby na umowę o pracę lub
+    (95% przedział ufności: 266–332). Pracują w nich 3 464 osoby na umowę o pracę lub
     umowę cywilnoprawną (95% przedział ufności: 2 156–4 773).
     """
     cfg = results.config
@@ -1213,6 +1216,8 @@ def write_report(
     >>> sorted(k for k in files if not k.startswith("figures/"))
     ['estimates.csv', 'index.html', 'tables.xlsx']
     """
+    from es_survey.study import StudyResults
+
     if not isinstance(results, StudyResults):
         raise DesignError(
             f"results must be the StudyResults of run_study, got {type(results).__name__}"
