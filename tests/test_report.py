@@ -416,3 +416,18 @@ def test_html_renders_in_headless_chromium(report, tmp_path):
     dark = (pixels.mean(axis=2) < 0.5).mean()
     assert 0.005 < dark < 0.5  # text and figures drawn on a light page
     assert math.isclose(float(np.median(pixels)), 1.0)  # white background
+
+
+def test_workbook_text_starting_with_equals_is_not_a_formula(tmp_path):
+    from openpyxl import Workbook
+
+    from es_survey.io import save_workbook
+    from es_survey.report import _sheet
+
+    book = Workbook()
+    frame = pd.DataFrame({"a": ["=HYPERLINK(\"x\")", "ok"], "b": [1.5, np.nan]})
+    _sheet(book, "t", frame, ["A", "B"], {"b": "0.0"})
+    path = save_workbook(book, tmp_path / "t.xlsx")
+    ws = load_workbook(path)["t"]
+    assert ws["A2"].value == '=HYPERLINK("x")' and ws["A2"].data_type == "s"
+    assert ws["B2"].value == 1.5 and ws["B3"].value is None

@@ -1046,6 +1046,9 @@ def _sheet(
             values.append(value)
             widths[j] = max(widths[j], len(str(value)) if isinstance(value, str) else 10)
         ws.append(values)
+        for cell, value in zip(ws[ws.max_row], values, strict=True):
+            if isinstance(value, str) and value.startswith("="):
+                cell.data_type = "s"  # data text, never a formula
     for j, col in enumerate(frame.columns):
         fmt = formats.get(col)
         if fmt:
