@@ -107,9 +107,9 @@ _TEXT: dict[str, dict[str, str]] = {
             "powiększone o udział nierespondentów)."
         ),
         "w_nr_model": (
-            "Korekta braku odpowiedzi modelem skłonności do odpowiedzi ({model}) ze "
-            "zmiennymi: {covariates}; wagi respondentów dzielone przez oszacowane "
-            "prawdopodobieństwo odpowiedzi."
+            "Korekta braku odpowiedzi w {k} klasach skłonności do odpowiedzi, oszacowanej "
+            "ważoną regresją logistyczną ({model}) ze zmiennymi: {covariates}; w każdej "
+            "klasie wagi respondentów przejmują udział nierespondentów."
         ),
         "w_nr_other": "Korekta braku odpowiedzi: {args}.",
         "w_inel": (
@@ -223,9 +223,9 @@ _TEXT: dict[str, dict[str, str]] = {
             "in a class carry the nonrespondents' share)."
         ),
         "w_nr_model": (
-            "Nonresponse adjustment by a response-propensity model ({model}) with: "
-            "{covariates}; respondents' weights divided by the estimated response "
-            "probability."
+            "Nonresponse adjustment in {k} classes of the response propensity estimated "
+            "by a design-weighted logistic regression ({model}) on: {covariates}; within "
+            "each class the respondents' weights carry the nonrespondents' share."
         ),
         "w_nr_other": "Nonresponse adjustment: {args}.",
         "w_inel": (
@@ -813,7 +813,8 @@ def _nonresponse_text(cfg: Any, t: Mapping[str, str]) -> list[str]:
     items = []
     if "model" in nr:
         items.append(t["w_nr_model"].format(
-            model=nr["model"], covariates=", ".join(map(str, nr.get("covariates", [])))))
+            model=nr["model"], k=nr.get("n_classes", 5),
+            covariates=", ".join(map(str, nr.get("covariates", [])))))
     elif "by" in nr:
         by = nr["by"]
         items.append(t["w_nr_by"].format(by=", ".join(map(str, [by] if isinstance(by, str)
