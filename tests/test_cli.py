@@ -1,8 +1,9 @@
-"""The es-survey command line: demo and validate, checked against the demo's known truth."""
+"""The es-survey command line: demo, run and validate, checked against the demo's truth."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -23,20 +24,30 @@ def truth() -> pd.DataFrame:
     return pd.read_csv(RAW / "truth.csv", dtype={"regon": str})
 
 
-def test_demo_summary_matches_the_generators_record(truth, tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(ROOT)
+def _interval(out: str, quantity: str) -> tuple[float, float, float]:
+    # "  active         299  95% CI 266 – 332" (Polish digits: narrow no-break space)
+    line = next(x for x in out.splitlines() if x.strip().startswith(quantity))
+    numbers = [float(n.replace("\u202f", "").replace(",", "."))
+               for n in re.findall(r"\d[\d\u202f]*(?:,\d+)?", line.split(quantity, 1)[1])]
+    estimate, _level, lower, upper = numbers[:4]
+    return estimate, lower, upper
+
+
+def test_validate_summary_matches_the_generators_record(truth, tmp_path, capsys):
     before = _hashes(RAW)
-    assert main(["demo", "--out", str(tmp_path)]) == 0
+    code = main(["validate", str(RAW / "frame.xlsx"), str(RAW / "responses.xlsx"),
+                 "--out", str(tmp_path)])
+    assert code == 0
     out = capsys.readouterr().out
     # Counts known from the generator's own record of the population (truth.csv),
     # not from the loader: every frame unit, the sampled ones, the responding ones
     # plus the one deliberately duplicated response, and the 3 mistyped REGONs.
     duplicated = int((truth["corruption"] == "duplicate_response").sum())
     n_responses = int(truth["responded"].sum()) + duplicated
+    mistyped = int((truth["corruption"] == "regon_mistyped").sum())
     assert f"frame units          {len(truth):>6}" in out
     assert f"sampled units        {int(truth['sampled'].sum()):>6}" in out
     assert f"responses            {n_responses:>6}" in out
-    mistyped = int((truth["corruption"] == "regon_mistyped").sum())
     assert f"not in the frame     {mistyped:>6}" in out
     assert "regon_checksum" in out and "response_not_in_frame" in out
     for name in ("problems.csv", "frame.csv", "responses.csv", "linked.csv"):
@@ -44,15 +55,42 @@ def test_demo_summary_matches_the_generators_record(truth, tmp_path, monkeypatch
     problems = pd.read_csv(tmp_path / "problems.csv")
     assert (problems["rule"] == "regon_checksum").sum() == mistyped
     assert len(pd.read_csv(tmp_path / "frame.csv")) == len(truth)
-    assert _hashes(RAW) == before, "the demo must not alter data/raw/"
+    assert _hashes(RAW) == before, "no command may alter data/raw/"
 
 
-def test_demo_regenerates_from_seed_outside_a_checkout(tmp_path, monkeypatch, capsys):
+def test_demo_outside_a_checkout_regenerates_and_reports(truth, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    assert main(["demo", "--out", "out"]) == 0
+    assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "generated from seed 2023" in out
-    assert (tmp_path / "out" / "linked.csv").is_file()
+    assert (tmp_path / "data" / "processed" / "linked.csv").is_file()
+    report = tmp_path / "reports" / "swietokrzyskie-demo"
+    for name in ("index.html", "tables.xlsx", "estimates.csv"):
+        assert (report / name).is_file()
+    assert list((report / "figures").glob("*.svg")) and list((report / "figures").glob("*.png"))
+    # The headline states active entities and workers with 95% intervals covering the truth.
+    _est, lower, upper = _interval(out, "active")
+    assert lower <= truth["active"].sum() <= upper
+    _est, lower, upper = _interval(out, "workers")
+    assert lower <= truth.loc[truth["active"], "workers"].sum() <= upper
+
+
+def test_run_writes_the_report_where_asked(tmp_path, capsys):
+    before = _hashes(RAW)
+    assert main(["run", str(RAW / "study.toml"), "--out", str(tmp_path / "r")]) == 0
+    out = capsys.readouterr().out
+    assert "Study 'swietokrzyskie-demo' (2023)" in out
+    assert (tmp_path / "r" / "index.html").is_file()
+    assert _hashes(RAW) == before
+
+
+def test_run_bad_config_is_one_line_error(tmp_path, capsys):
+    bad = tmp_path / "study.toml"
+    bad.write_text("[study]\nyear = 2023\n", encoding="utf-8")
+    assert main(["run", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("es-survey: error: ")
+    assert "[inputs] frame is required" in err and "Traceback" not in err
 
 
 def test_validate_missing_file_is_one_line_error(tmp_path, capsys):

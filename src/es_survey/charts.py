@@ -1268,7 +1268,14 @@ def save_figure(
             f"path={str(path)!r}: suffix {out.suffix!r} is not supported; use .png, .svg or .pdf"
         )
     _settle(fig)
-    with mpl.rc_context({"svg.hashsalt": "es_survey", "svg.fonttype": "path"}):
-        fig.savefig(out, format=fmt, dpi=dpi, metadata=_METADATA[fmt], bbox_inches="tight",
-                    pad_inches=0.1, facecolor="white")  # fmt: skip
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        fig.set_layout_engine("none")  # settled: do not lay out again while saving
+    try:
+        with mpl.rc_context({"svg.hashsalt": "es_survey", "svg.fonttype": "path"}):
+            fig.savefig(out, format=fmt, dpi=dpi, metadata=_METADATA[fmt],
+                        bbox_inches="tight", pad_inches=0.1, facecolor="white")
+    finally:
+        if engine is not None:
+            fig.set_layout_engine(engine)
     return out

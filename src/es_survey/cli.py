@@ -6,12 +6,15 @@ with ``es-survey: error:`` and exit with status 2; nothing else is caught.
 
 Commands
 --------
-``es-survey demo [--out DIR] [--seed N]``
+``es-survey demo [--out DIR] [--reports DIR] [--seed N]``
     Load the bundled synthetic Świętokrzyskie study, validate and link it, print a
-    summary and write the problems table and the cleaned, linked data to ``DIR``
-    (default ``data/processed``).
+    summary, write the problems table and the cleaned, linked data to ``--out``
+    (default ``data/processed``), then run the whole study and write its report to
+    ``--reports``/<study> (default ``reports/swietokrzyskie-demo``).
+``es-survey run STUDY.toml [--out DIR]``
+    Regenerate a study's report (HTML, XLSX, CSV, figures) from its config.
 ``es-survey validate FRAME RESPONSES [--codebook F] [--out DIR] [--strict]``
-    The same for any pair of files.
+    Load, validate and link any pair of files.
 """
 
 from __future__ import annotations
@@ -20,18 +23,23 @@ import argparse
 import sys
 import tempfile
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
 from es_survey import __version__
 from es_survey.errors import EsSurveyError
+from es_survey.report import write_report
+from es_survey.study import StudyConfig, load_config, run_study
 from es_survey.synth import write_demo
+from es_survey.tables import format_number
 from es_survey.validate import SurveyData, load_study
 
 __all__ = ["main"]
 
 _DEMO_FILES = ("frame.xlsx", "responses.xlsx")
+_DEMO_CONFIG = "demo_study.toml"
 
 
 def _write_outputs(data: SurveyData, out: Path) -> list[Path]:
@@ -79,18 +87,53 @@ def _run(frame: Path, responses: Path, codebook: str | None, out: Path, strict: 
         print(f"wrote {path}")
 
 
+def _progress(message: str) -> None:
+    print(f"  ... {message}", file=sys.stderr, flush=True)
+
+
+def _study(config: StudyConfig) -> None:
+    """Run a study and write its report; print the headline and the files."""
+    print(f"Study {config.name!r} ({config.year})")
+    results = run_study(config, progress=_progress)
+    lang = config.language
+    for row in results.headline().itertuples(index=False):
+        print(f"  {row.quantity:<10} {format_number(row.estimate, lang=lang):>8}  "
+              f"{round(100 * row.level)}% CI {format_number(row.lower, lang=lang)}"
+              f" – {format_number(row.upper, lang=lang)}")
+    paths = write_report(results, config.output_dir, progress=_progress)
+    print(f"wrote {len(paths)} files to {config.output_dir} (open index.html)")
+
+
 def _demo(args: argparse.Namespace) -> None:
     raw = Path.cwd() / "data" / "raw"
     out = Path(args.out)
+    reports = Path(args.reports)
     if args.seed is None and all((raw / name).is_file() for name in _DEMO_FILES):
         _run(raw / _DEMO_FILES[0], raw / _DEMO_FILES[1], None, out, False,
              f"Demo study (bundled files in {raw})")
+        config = load_config(raw / "study.toml")
+        _study(load_config(raw / "study.toml", output_dir=reports / config.name))
         return
     seed = 2023 if args.seed is None else args.seed
     with tempfile.TemporaryDirectory(prefix="es_survey_demo_") as tmp:
         paths = write_demo(tmp, seed=seed)
         _run(paths["frame"], paths["responses"], None, out, False,
              f"Demo study (generated from seed {seed})")
+        template = resources.files("es_survey") / "data" / _DEMO_CONFIG
+        study = Path(tmp) / "study.toml"
+        study.write_text(template.read_text(encoding="utf-8"), encoding="utf-8")
+        for name in ("codebook.toml", "rules.toml"):
+            source = resources.files("es_survey") / "data" / name
+            (Path(tmp) / name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+        config = load_config(study, seed=seed)
+        _study(load_config(study, seed=seed, output_dir=reports / config.name))
+
+
+def _run_config(args: argparse.Namespace) -> None:
+    config = load_config(args.config)
+    if args.out is not None:
+        config = load_config(args.config, output_dir=Path(args.out))
+    _study(config)
 
 
 def _validate(args: argparse.Namespace) -> None:
@@ -109,10 +152,18 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the bundled Świętokrzyskie demo study")
     demo.add_argument("--out", default="data/processed",
                       help="folder for the outputs (default: data/processed)")
+    demo.add_argument("--reports", default="reports",
+                      help="folder under which the report is written (default: reports)")
     demo.add_argument("--seed", type=int, default=None,
                       help="regenerate the synthetic study from this seed instead of "
                            "reading data/raw/")
     demo.set_defaults(func=_demo)
+
+    run = sub.add_parser("run", help="regenerate a study's report from its study.toml")
+    run.add_argument("config", help="study config (TOML)")
+    run.add_argument("--out", default=None,
+                     help="report folder (default: the config's [outputs] directory)")
+    run.set_defaults(func=_run_config)
 
     val = sub.add_parser("validate", help="load, validate and link a frame and responses")
     val.add_argument("frame", help="sampling frame (.xlsx, .csv or .sav)")
