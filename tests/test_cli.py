@@ -76,11 +76,21 @@ def test_demo_outside_a_checkout_regenerates_and_reports(truth, tmp_path, monkey
 
 
 def test_run_writes_the_report_where_asked(tmp_path, capsys):
+    # A small config of its own (one domain, one total) keeps this test quick; the
+    # full demo config is exercised by the demo test above and by test_report.py.
     before = _hashes(RAW)
-    assert main(["run", str(RAW / "study.toml"), "--out", str(tmp_path / "r")]) == 0
+    config = tmp_path / "study.toml"
+    config.write_text(
+        f'[study]\nname = "mini"\nyear = 2023\nlanguage = "en"\n'
+        f'[inputs]\nframe = "{(RAW / "frame.xlsx").as_posix()}"\n'
+        f'responses = "{(RAW / "responses.xlsx").as_posix()}"\n'
+        f'[estimates]\ntotals = ["workers"]\ndomains = ["subregion"]\n',
+        encoding="utf-8")
+    assert main(["run", str(config), "--out", str(tmp_path / "r")]) == 0
     out = capsys.readouterr().out
-    assert "Study 'swietokrzyskie-demo' (2023)" in out
-    assert (tmp_path / "r" / "index.html").is_file()
+    assert "Study 'mini' (2023)" in out
+    html = (tmp_path / "r" / "index.html").read_text(encoding="utf-8")
+    assert '<html lang="en"' in html
     assert _hashes(RAW) == before
 
 
