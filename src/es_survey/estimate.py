@@ -610,16 +610,19 @@ def _setup(
         member_dom = np.where(missing, -1, dom)
     else:
         member_dom = dom
-    bins = np.where(member_dom >= 0, member_dom, n_domains)
-    n_rows = np.bincount(np.where(rows, dom, n_domains), minlength=n_domains + 1)[:-1]
     member = member_dom >= 0
     everyone = bool(member.all())
+    bins = member_dom if everyone else np.where(member, member_dom, n_domains)
+    n = np.bincount(bins, minlength=n_domains + 1)[:n_domains].astype(float)
+    if member_dom is dom:
+        n_rows = n.copy()
+    else:
+        n_rows = np.bincount(np.where(rows, dom, n_domains), minlength=n_domains + 1)[:-1]
     y = np.empty((member.shape[0], len(columns)))
     for j, c in enumerate(columns):
         y[:, j] = c.numbers if everyone else np.where(member, c.numbers, 0.0)
     w = design._weights if everyone else np.where(member, design._weights, 0.0)
-    n_hat = np.bincount(bins, weights=w, minlength=n_domains + 1)[:-1]
-    n = np.bincount(bins, minlength=n_domains + 1)[:-1].astype(float)
+    n_hat = np.bincount(bins, weights=w, minlength=n_domains + 1)[:n_domains]
     keys = design._engine.domain_keys(bins, n_domains)
     if df is None:
         dfs = design._engine.degrees_of_freedom(member_dom, n_domains, keys)

@@ -74,7 +74,7 @@ LonelyPsu = Literal["fail", "remove", "certainty", "adjust", "average"]
 LONELY_PSU_RULES: tuple[str, ...] = ("fail", "remove", "certainty", "adjust", "average")
 
 _CERTAINTY_EPS = 1e-7  # R's onestrat(): all(f < 1e-7) marks a self-representing stratum
-_DENSE_FACTOR = 4  # dense bincount on combined codes while size <= 4 n (+ 2^20)
+_DENSE_FACTOR = 8  # dense (unit x domain) table while it has at most 8 n cells
 _DENSE_MIN_CELLS = 1 << 16  # a dense table of this many cells is always fine
 _MAX_FULL_CELLS = 50_000_000  # cells of the unit x (domain*variable) matrix of vcov()
 
