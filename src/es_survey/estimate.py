@@ -524,6 +524,22 @@ def _column(design: SurveyDesign, name: str, *, numeric_only: bool) -> list[_Col
     return out
 
 
+def _factorize(column: pd.Series) -> tuple[np.ndarray, object]:
+    """Sorted integer codes of a column (-1 for missing); a bincount for small integers."""
+    if pd.api.types.is_integer_dtype(column.dtype) and not isinstance(
+        column.dtype, pd.CategoricalDtype
+    ):
+        values = column.to_numpy()
+        low, high = int(values.min()), int(values.max())
+        if high - low <= 4 * values.shape[0]:
+            shifted = values.astype(np.int64) - low
+            present = np.flatnonzero(np.bincount(shifted, minlength=high - low + 1))
+            lookup = np.empty(high - low + 1, dtype=np.int64)
+            lookup[present] = np.arange(present.shape[0])
+            return lookup[shifted], pd.Index(present + low, dtype=column.dtype)
+    return pd.factorize(column, sort=True)
+
+
 def _by_codes(
     design: SurveyDesign, by: str | Sequence[str] | None
 ) -> tuple[tuple[str, ...], pd.DataFrame, np.ndarray, int]:
@@ -541,7 +557,7 @@ def _by_codes(
             raise DesignError(
                 f"by column {name!r} is not in the data; available columns: {available}"
             )
-        codes, uniques = pd.factorize(data[name], sort=True)
+        codes, uniques = _factorize(data[name])
         bad = (codes < 0) & mask
         if bad.any():
             raise DesignError(
