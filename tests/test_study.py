@@ -69,3 +69,27 @@ def test_bad_configs_name_file_section_and_key(tmp_path):
         load_config(path)
     with pytest.raises(DataError, match="study config not found"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_calibration_to_frame_counts_reproduces_the_register(results):
+    # The demo config calibrates (raking) to the frame counts by ES category and
+    # subregion: the estimated registered entities per subregion must equal the
+    # register's counts, known from the generator's record (truth.csv, NUTS-3).
+    truth = pd.read_csv(RAW / "truth.csv")
+    by_sub = results.funnel_by["subregion"]
+    reg = by_sub[by_sub["stage"] == "registered"].set_index("subregion")["estimate"]
+    counts = truth["nuts3"].map({"PL721": "kielecki", "PL722": "sandomiersko-jędrzejowski"})
+    for name, n in counts.value_counts().items():
+        assert reg[name] == pytest.approx(n, rel=1e-8)
+
+
+def test_calibration_config_errors(tmp_path):
+    path = tmp_path / "study.toml"
+    base = '[study]\nyear = 2023\n[inputs]\nframe = "a"\nresponses = "b"\n'
+    path.write_text(base + '[design.calibration]\nmethod = "raking"\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"\[design.calibration\] needs frame_margins"):
+        load_config(path)
+    path.write_text(base + '[design.calibration]\nframe_margin = ["x"]\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"unknown key\(s\) \['frame_margin'\] in "
+                                        r"\[design.calibration\]"):
+        load_config(path)

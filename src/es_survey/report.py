@@ -112,6 +112,11 @@ _TEXT: dict[str, dict[str, str]] = {
             "klasie wagi respondentów przejmują udział nierespondentów."
         ),
         "w_nr_other": "Korekta braku odpowiedzi: {args}.",
+        "w_cal": (
+            "Kalibracja wag do liczebności podmiotów w operacie według: {margins} "
+            "(metoda: {method}); błędy standardowe uwzględniają kalibrację (reszty "
+            "regresji, jak w pakiecie R survey)."
+        ),
         "w_inel": (
             "Podmioty nieuprawnione ustalone w badaniu terenowym traktowane są "
             "jak jednostki o znanym statusie (ineligible = \u201e{value}\u201d)."
@@ -228,6 +233,11 @@ _TEXT: dict[str, dict[str, str]] = {
             "each class the respondents' weights carry the nonrespondents' share."
         ),
         "w_nr_other": "Nonresponse adjustment: {args}.",
+        "w_cal": (
+            "Calibration of the weights to the frame's counts of entities by: {margins} "
+            "(method: {method}); the standard errors account for the calibration "
+            "(regression residuals, as in R's survey package)."
+        ),
         "w_inel": (
             "Ineligible units found in the field count as units of known status "
             "(ineligible = \u201c{value}\u201d)."
@@ -823,6 +833,10 @@ def _nonresponse_text(cfg: Any, t: Mapping[str, str]) -> list[str]:
         items.append(t["w_nr_other"].format(args=", ".join(f"{k}={v}" for k, v in nr.items())))
     if "ineligible" in nr:
         items.append(t["w_inel"].format(value=nr["ineligible"]))
+    cal = dict(getattr(cfg, "calibration", {}) or {})
+    if cal:
+        items.append(t["w_cal"].format(margins=", ".join(map(str, cal["frame_margins"])),
+                                       method=cal.get("method", "raking")))
     return items
 
 

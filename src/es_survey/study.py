@@ -33,6 +33,10 @@ Config format (TOML; paths relative to the config file)::
     # model = "logit"
     # covariates = ["statement_filed", "krs_economic", "year_registered"]
     ineligible = "observed"
+    [design.calibration]                  # optional: calibrate to frame counts
+    frame_margins = ["es_category", "subregion"]   # frame columns; totals = frame counts
+    method = "raking"                     # or "linear", "logit" (then give bounds)
+    # bounds = [0.5, 3.0]
 
     [estimates]
     totals = ["workers", "emp_uop", "emp_civil"]    # among active entities
@@ -73,10 +77,12 @@ from es_survey.validate import SurveyData, load_study
 
 __all__ = ["StudyConfig", "StudyResults", "load_config", "run_study"]
 
+_CALIBRATION_KEYS = {"frame_margins", "method", "bounds"}
+
 _KNOWN = {
     "study": {"name", "title", "year", "source", "language", "seed", "date"},
     "inputs": {"frame", "responses", "codebook", "rules"},
-    "design": {"strata", "sample", "nonresponse"},
+    "design": {"strata", "sample", "nonresponse", "calibration"},
     "estimates": {"totals", "domains", "level"},
     "reliability": {"thresholds"},
     "outputs": {"directory"},
@@ -105,6 +111,9 @@ class StudyConfig:
         Frame columns: sampling stratum, sampled flag.
     nonresponse : dict
         Keyword arguments of :meth:`SurveyDesign.adjust_nonresponse`.
+    calibration : dict
+        ``frame_margins`` (frame columns whose category counts in the frame are the
+        calibration targets), ``method`` and optional ``bounds``; empty for none.
     totals, domains : tuple of str
         Variables totalled among active entities; domain columns.
     level : float
@@ -130,6 +139,7 @@ class StudyConfig:
     strata: str
     sample: str
     nonresponse: Mapping[str, Any]
+    calibration: Mapping[str, Any]
     totals: tuple[str, ...]
     domains: tuple[str, ...]
     level: float
@@ -301,6 +311,16 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> StudyConfig
     nonresponse = design.get("nonresponse", {"by": [design.get("strata", "stratum")]})
     if not isinstance(nonresponse, dict):
         raise DataError(f"{_where(p, 'design', 'nonresponse')} must be a table")
+    calibration = design.get("calibration", {})
+    if not isinstance(calibration, dict):
+        raise DataError(f"{_where(p, 'design', 'calibration')} must be a table")
+    unknown = sorted(set(calibration) - _CALIBRATION_KEYS)
+    if unknown:
+        raise DataError(f"{p}: unknown key(s) {unknown} in [design.calibration]; known: "
+                        f"{sorted(_CALIBRATION_KEYS)}")
+    if calibration and not calibration.get("frame_margins"):
+        raise DataError(f"{p}: [design.calibration] needs frame_margins, a list of frame "
+                        "columns whose category counts are the targets")
     year = study.get("year")
     if not isinstance(year, int):
         raise DataError(f"{_where(p, 'study', 'year')} = {year!r}; give the survey year")
@@ -322,6 +342,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> StudyConfig
         strata=str(design.get("strata", "stratum")),
         sample=str(design.get("sample", "sampled")),
         nonresponse=dict(nonresponse),
+        calibration=dict(calibration),
         totals=tuple(est.get("totals", ("workers", "emp_uop", "emp_civil"))),
         domains=tuple(est.get("domains", ("entity_type", "subregion", "powiat_name"))),
         level=float(est.get("level", 0.95)),
@@ -352,6 +373,32 @@ def _with_workers(units: pd.DataFrame) -> pd.DataFrame:
         return units
     return units.assign(
         workers=units["emp_uop"].astype("Float64") + units["emp_civil"].astype("Float64")
+    )
+
+
+def _calibrate_to_frame(
+    design: SurveyDesign,
+    units: pd.DataFrame,
+    calibration: Mapping[str, Any],
+    say: Callable[[str], None],
+) -> SurveyDesign:
+    """Calibrate the weights to the frame's category counts of the given columns."""
+    margins = list(calibration["frame_margins"])
+    missing = [m for m in margins if m not in units.columns]
+    if missing:
+        raise DataError(f"[design.calibration] frame_margins {missing} are not frame columns")
+    say(f"calibrating to the frame counts of {', '.join(margins)}")
+    totals = {
+        m: {str(k): float(v) for k, v in units[m].astype("string").value_counts().items()}
+        for m in margins
+    }
+    data = design.data
+    design = design.assign(**{m: data[m].astype("string") for m in margins})
+    bounds = calibration.get("bounds")
+    return design.calibrate(
+        totals,
+        method=calibration.get("method", "raking"),
+        bounds=None if bounds is None else (float(bounds[0]), float(bounds[1])),
     )
 
 
@@ -398,6 +445,8 @@ def run_study(
     say("weighting: design weights and nonresponse adjustment")
     design0 = SurveyDesign.from_frame(units, config.sample, strata=config.strata)
     design = design0.adjust_nonresponse("responded", **dict(config.nonresponse))
+    if config.calibration:
+        design = _calibrate_to_frame(design, units, config.calibration, say)
     responded = design.data["responded"].to_numpy(dtype=bool)
     say("estimating the funnel and totals")
     domains = [c for c in config.domains if c in units.columns]
