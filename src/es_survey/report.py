@@ -128,6 +128,7 @@ _TEXT: dict[str, dict[str, str]] = {
         ),
         "weights_before": "wagi schematu N_h/n_h",
         "weights_after": "po korekcie braku odpowiedzi",
+        "weights_after_cal": "po korekcie braku odpowiedzi i kalibracji",
         "variance": "Estymacja wariancji",
         "variance_text": (
             "Błędy standardowe metodą linearyzacji (rozwinięcie Taylora) dla losowania "
@@ -249,6 +250,7 @@ _TEXT: dict[str, dict[str, str]] = {
         ),
         "weights_before": "design weights N_h/n_h",
         "weights_after": "after nonresponse adjustment",
+        "weights_after_cal": "after nonresponse adjustment and calibration",
         "variance": "Variance estimation",
         "variance_text": (
             "Standard errors by linearisation (Taylor series) for stratified simple "
@@ -622,7 +624,7 @@ def _weights_frame(results: StudyResults) -> pd.DataFrame:
     rows = [
         weights_summary(np.asarray(w, dtype=float)).assign(weights=label)
         for w, label in ((results.weights_before, t["weights_before"]),
-                         (results.weights_after, t["weights_after"]))
+                         (results.weights_after, _after_label(results, t)))
     ]  # fmt: skip
     out = pd.concat(rows, ignore_index=True)
     return out[["weights", "n", "sum", "min", "max", "mean", "cv", "deff_kish", "n_eff"]]
@@ -738,7 +740,8 @@ def _figure_specs(results: StudyResults) -> list[tuple[str, str, Callable[[], An
                                 xlabel=vlabel, title=title, **th, **common)))  # fmt: skip
     specs.append(("weights", t["fig_weights"], _bind(
         plot_weights, results.weights_before, results.weights_after,
-        labels=(t["weights_before"], t["weights_after"]), title=t["fig_weights"], **common)))
+        labels=(t["weights_before"], _after_label(results, t)), title=t["fig_weights"],
+        **common)))
     specs.append(("response_rates", t["fig_rates"], _bind(
         plot_response_rates, results.response_rates, rate=list(_RATES), by=cfg.strata,
         title=t["fig_rates"], **common)))  # fmt: skip
@@ -816,6 +819,12 @@ def _fmt(x: Any, lang: str, decimals: int = 0) -> str:
 
 def _fmt_pct(x: Any, lang: str, decimals: int = 1) -> str:
     return format_percent(x, decimals=decimals, lang=lang)  # type: ignore[arg-type]
+
+
+def _after_label(results: StudyResults, t: Mapping[str, str]) -> str:
+    """Label of the final weights: after the nonresponse adjustment (and calibration)."""
+    calibrated = bool(getattr(results.config, "calibration", None))
+    return t["weights_after_cal"] if calibrated else t["weights_after"]
 
 
 def _nonresponse_text(cfg: Any, t: Mapping[str, str]) -> list[str]:
