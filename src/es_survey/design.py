@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from es_survey._frozen import _FrozenDesign
 from es_survey.errors import DesignError
 from es_survey.variance import LONELY_PSU_RULES, LonelyPsu, Stage, TaylorVariance, _codes
 
@@ -54,7 +55,7 @@ def _first_per_code(codes: np.ndarray, values: np.ndarray, size: int) -> np.ndar
     return out
 
 
-class SurveyDesign:
+class SurveyDesign(_FrozenDesign):
     """A complex survey sample: data, weights, strata, stages and fpc.
 
     The estimates agree with R's ``survey`` package for
@@ -114,6 +115,7 @@ class SurveyDesign:
     160.0
     """
 
+    _kind = "SurveyDesign"
     __slots__ = (
         "_data",
         "_describe",
@@ -332,51 +334,7 @@ class SurveyDesign:
             _df=float(engine.degrees_of_freedom(np.zeros(n, dtype=np.int64), 1)[0]),
         )
 
-    # ------------------------------------------------------------------ frozen
-    def _set(self, **values: Any) -> None:
-        for key, value in values.items():
-            object.__setattr__(self, key, value)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        """Refuse attribute assignment: a design is immutable."""
-        raise AttributeError(
-            f"SurveyDesign is immutable; cannot set {name!r}. Build a new design instead."
-        )
-
-    def __delattr__(self, name: str) -> None:
-        """Refuse attribute deletion: a design is immutable."""
-        raise AttributeError(f"SurveyDesign is immutable; cannot delete {name!r}")
-
     # -------------------------------------------------------------- properties
-    @property
-    def data(self) -> pd.DataFrame:
-        """A copy of the design's data (all rows, including those outside the domain)."""
-        return self._data.copy()
-
-    @property
-    def weights(self) -> np.ndarray:
-        """Sampling weights of every row (a read-only view)."""
-        view = self._weights.view()
-        view.flags.writeable = False
-        return view
-
-    @property
-    def in_domain(self) -> np.ndarray:
-        """Boolean mask of the rows in the design's domain (a read-only view)."""
-        view = self._mask.view()
-        view.flags.writeable = False
-        return view
-
-    @property
-    def n(self) -> int:
-        """Number of rows in the design's domain."""
-        return int(self._mask.sum())
-
-    @property
-    def df(self) -> float:
-        """Degrees of freedom: PSUs minus strata among the domain's rows (R ``degf``)."""
-        return self._df
-
     @property
     def lonely_psu(self) -> str:
         """The lonely-PSU rule of the design."""
@@ -433,35 +391,7 @@ class SurveyDesign:
         >>> d.domain(df["y"] > 2).n
         2
         """
-        if isinstance(mask, pd.Series):
-            if not mask.index.equals(self._data.index):
-                if not mask.index.isin(self._data.index).all() or mask.index.has_duplicates:
-                    raise DesignError(
-                        "domain mask Series has an index that does not match the design's "
-                        "data; build it from the same DataFrame (e.g. d.data['x'] == 1)"
-                    )
-                mask = mask.reindex(self._data.index)
-            if mask.isna().any():
-                raise DesignError(
-                    f"domain mask has {int(mask.isna().sum())} missing values; "
-                    "use mask.fillna(False) to leave those rows out"
-                )
-            values = mask.to_numpy()
-        else:
-            values = np.asarray(mask)
-        if values.shape != (len(self._data),):
-            raise DesignError(
-                f"domain mask has shape {values.shape} but the design has "
-                f"{len(self._data)} rows; give one boolean per row"
-            )
-        if values.dtype != bool:
-            raise DesignError(
-                f"domain mask must be boolean, got dtype {values.dtype}; "
-                "build it with a comparison such as df['type'] == 'A'"
-            )
-        new_mask = self._mask & values
-        if not new_mask.any():
-            raise DesignError("domain mask selects no row of the design; check the condition")
+        new_mask = self._domain_mask(mask)
         new = object.__new__(SurveyDesign)
         new._set(
             _data=self._data,

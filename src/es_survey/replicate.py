@@ -75,6 +75,7 @@ import pandas as pd
 from scipy import sparse
 
 from es_survey import estimate as _est
+from es_survey._frozen import _FrozenDesign
 from es_survey.errors import DataError, DesignError
 from es_survey.variance import DomainKeys, TaylorVariance, _codes
 
@@ -706,7 +707,7 @@ def _from_design(
 
 
 # -------------------------------------------------------------------- design
-class ReplicateDesign:
+class ReplicateDesign(_FrozenDesign):
     """A sample with full-sample and replicate analysis weights.
 
     Build it from replicate weights supplied by others (full analysis weights,
@@ -763,6 +764,7 @@ class ReplicateDesign:
     (14.0, 5.291503)
     """
 
+    _kind = "ReplicateDesign"
     __slots__ = ("_data", "_describe", "_df", "_engine", "_mask", "_method", "_rho", "_weights")
 
     def __init__(
@@ -902,35 +904,12 @@ class ReplicateDesign:
         describe: str,
     ) -> None:
         dfv = float(engine.degrees_of_freedom(np.where(mask, 0, -1), 1)[0])
-        for key, value in {
-            "_data": data, "_weights": weights, "_engine": engine, "_mask": mask,
-            "_method": method, "_rho": rho, "_describe": describe, "_df": dfv,
-        }.items():
-            object.__setattr__(self, key, value)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        """Refuse attribute assignment: a design is immutable."""
-        raise AttributeError(
-            f"ReplicateDesign is immutable; cannot set {name!r}. Build a new design instead."
+        self._set(
+            _data=data, _weights=weights, _engine=engine, _mask=mask,
+            _method=method, _rho=rho, _describe=describe, _df=dfv,
         )
 
-    def __delattr__(self, name: str) -> None:
-        """Refuse attribute deletion: a design is immutable."""
-        raise AttributeError(f"ReplicateDesign is immutable; cannot delete {name!r}")
-
     # ------------------------------------------------------------- properties
-    @property
-    def data(self) -> pd.DataFrame:
-        """A copy of the design's data (all rows)."""
-        return self._data.copy()
-
-    @property
-    def weights(self) -> np.ndarray:
-        """Full-sample weights of every row (read-only view)."""
-        view = self._weights.view()
-        view.flags.writeable = False
-        return view
-
     @property
     def replicate_weights(self) -> np.ndarray:
         """``(n, R)`` replicate analysis weights (a new array)."""
@@ -960,23 +939,6 @@ class ReplicateDesign:
     def method(self) -> str:
         """Replicate method (``JK1``, ``JKn``, ``BRR``, ``Fay``, ``bootstrap``, ``other``)."""
         return self._method
-
-    @property
-    def in_domain(self) -> np.ndarray:
-        """Boolean mask of the rows in the design's domain (read-only view)."""
-        view = self._mask.view()
-        view.flags.writeable = False
-        return view
-
-    @property
-    def n(self) -> int:
-        """Number of rows in the design's domain."""
-        return int(self._mask.sum())
-
-    @property
-    def df(self) -> float:
-        """Degrees of freedom: rank of the replicate weights minus one (R ``degf``)."""
-        return self._df
 
     @property
     def variance_engine(self) -> ReplicateVariance:
@@ -1034,11 +996,7 @@ class ReplicateDesign:
         >>> r.domain(df["y"] > 1).df
         1.0
         """
-        values = _mask_values(self._data, mask)
-        new_mask = self._mask & values
-        if not new_mask.any():
-            raise DesignError("domain mask selects no row of the design; check the condition")
-        return self._with(mask=new_mask)
+        return self._with(mask=self._domain_mask(mask))
 
     # ------------------------------------------------------------ estimators
     def total(
@@ -1572,33 +1530,3 @@ def _weight_column(data: pd.DataFrame, col: str, role: str) -> np.ndarray:
         )
     return values
 
-
-def _mask_values(data: pd.DataFrame, mask: Any) -> np.ndarray:
-    """Validate a domain mask (as :meth:`SurveyDesign.domain`) and return it as bools."""
-    if isinstance(mask, pd.Series):
-        if not mask.index.equals(data.index):
-            if not mask.index.isin(data.index).all() or mask.index.has_duplicates:
-                raise DesignError(
-                    "domain mask Series has an index that does not match the design's "
-                    "data; build it from the same DataFrame (e.g. d.data['x'] == 1)"
-                )
-            mask = mask.reindex(data.index)
-        if mask.isna().any():
-            raise DesignError(
-                f"domain mask has {int(mask.isna().sum())} missing values; "
-                "use mask.fillna(False) to leave those rows out"
-            )
-        values = mask.to_numpy()
-    else:
-        values = np.asarray(mask)
-    if values.shape != (len(data),):
-        raise DesignError(
-            f"domain mask has shape {values.shape} but the design has {len(data)} rows; "
-            "give one boolean per row"
-        )
-    if values.dtype != bool:
-        raise DesignError(
-            f"domain mask must be boolean, got dtype {values.dtype}; "
-            "build it with a comparison such as df['type'] == 'A'"
-        )
-    return values
