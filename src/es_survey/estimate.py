@@ -714,15 +714,6 @@ def _result(
     interval_factory: Callable[[np.ndarray, np.ndarray, np.ndarray], Interval],
     influence: np.ndarray | None,
 ) -> Estimate:
-    d, k = est.shape
-    frame = setup.by_frame.loc[np.repeat(np.arange(d), k)].reset_index(drop=True)
-    frame["variable"] = [v for _ in range(d) for v, _c in labels]
-    frame["category"] = [c for _ in range(d) for _v, c in labels]
-    frame["statistic"] = statistic
-    est_f = est.reshape(-1)
-    se_f = np.sqrt(np.maximum(var, 0.0)).reshape(-1)
-    se_f = np.where(np.isnan(var.reshape(-1)), np.nan, se_f)
-    df_f = np.repeat(setup.df, k)
     engine = setup.engine
     dom = setup.dom
     n_domains = setup.n_domains
@@ -735,6 +726,35 @@ def _result(
         def covariance() -> np.ndarray:
             return engine.full_cov(infl, dom, n_domains, present)
 
+    return _estimate(setup, statistic, labels, est, var.reshape(-1), deff, level,
+                     interval_factory, covariance, design.df)  # fmt: skip
+
+
+def _estimate(
+    setup: _Setup,
+    statistic: str,
+    labels: list[tuple[str, str]],
+    est: np.ndarray,
+    var: np.ndarray,
+    deff: np.ndarray,
+    level: float,
+    interval_factory: Callable[[np.ndarray, np.ndarray, np.ndarray], Interval],
+    covariance: Callable[[], np.ndarray] | None,
+    contrast_df: float,
+) -> Estimate:
+    """Assemble the :class:`Estimate` of ``est`` (D, k) with its flat variances ``var``.
+
+    Shared by the linearisation and the replicate estimators: labels of every
+    domain and variable, SE (NaN where the variance is), df, deff and interval.
+    """
+    d, k = est.shape
+    frame = setup.by_frame.loc[np.repeat(np.arange(d), k)].reset_index(drop=True)
+    frame["variable"] = [v for _ in range(d) for v, _c in labels]
+    frame["category"] = [c for _ in range(d) for _v, c in labels]
+    frame["statistic"] = statistic
+    est_f = est.reshape(-1)
+    se_f = np.where(np.isnan(var), np.nan, np.sqrt(np.maximum(var, 0.0)))
+    df_f = np.repeat(setup.df, k)
     _check_level(level)
     return Estimate(
         labels=frame,
@@ -747,7 +767,7 @@ def _result(
         by=setup.by,
         interval=interval_factory(est_f, se_f, df_f),
         covariance=covariance,
-        contrast_df=design.df,
+        contrast_df=contrast_df,
     )
 
 

@@ -1478,7 +1478,6 @@ class ReplicateDesign(_FrozenDesign):
         level: float,
         factory: Any,
     ) -> Estimate:
-        d, k = est.shape
         r = thetas.shape[0]
         engine = self._engine
         flat = thetas.reshape(r, -1)
@@ -1486,31 +1485,13 @@ class ReplicateDesign(_FrozenDesign):
         with np.errstate(invalid="ignore"):
             var = engine.variance(flat, est_f)
         with np.errstate(divide="ignore", invalid="ignore"):
-            deff = var.reshape(d, k) / vsrs
-        frame = setup.by_frame.loc[np.repeat(np.arange(d), k)].reset_index(drop=True)
-        frame["variable"] = [v for _ in range(d) for v, _c in labels]
-        frame["category"] = [c for _ in range(d) for _v, c in labels]
-        frame["statistic"] = statistic
-        se_f = np.where(np.isnan(var), np.nan, np.sqrt(np.maximum(var, 0.0)))
-        df_f = np.repeat(setup.df, k)
-        _est._check_level(level)
+            deff = var.reshape(est.shape) / vsrs
 
         def covariance() -> np.ndarray:
             return engine.covariance(flat, est_f)
 
-        return _est.Estimate(
-            labels=frame,
-            estimate=est_f,
-            se=se_f,
-            df=df_f,
-            deff=deff.reshape(-1),
-            n=np.repeat(setup.n, k),
-            level=level,
-            by=setup.by,
-            interval=factory(est_f, se_f, df_f),
-            covariance=covariance,
-            contrast_df=self._df,
-        )
+        return _est._estimate(setup, statistic, labels, est, var, deff, level, factory,
+                              covariance, self._df)  # fmt: skip
 
 
 def _weight_column(data: pd.DataFrame, col: str, role: str) -> np.ndarray:
