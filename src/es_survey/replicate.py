@@ -348,16 +348,9 @@ class ReplicateVariance:
         numpy.ndarray
             ``(D, k, k)`` covariance matrices.
         """
-        values = np.asarray(values, dtype=float)
-        if values.ndim == 1:
-            values = values[:, None]
         bins = (keys or self.domain_keys(domain, n_domains)).unit[0]
-        k = values.shape[1]
-        thetas = self.replicate_sums(self._per_unit_weight(values), bins, n_domains)
-        full = np.column_stack(
-            [np.bincount(bins, weights=values[:, j], minlength=n_domains + 1)[:-1]
-             for j in range(k)]
-        )  # fmt: skip
+        thetas, full = self._domain_totals(values, bins, n_domains)
+        k = full.shape[1]
         out = np.empty((n_domains, k, k))
         for d in range(n_domains):  # small: one k x k block per domain
             out[d] = self.covariance(thetas[:, d, :], full[d])
@@ -367,17 +360,23 @@ class ReplicateVariance:
         self, values: np.ndarray, domain: np.ndarray, n_domains: int, present: np.ndarray
     ) -> np.ndarray:
         """Replicate covariance of every (domain, column) total: ``(D k, D k)``."""
+        bins = self.domain_keys(domain, n_domains).unit[0]
+        thetas, full = self._domain_totals(values, bins, n_domains)
+        return self.covariance(thetas.reshape(self.n_replicates, -1), full.reshape(-1))
+
+    def _domain_totals(
+        self, values: np.ndarray, bins: np.ndarray, n_domains: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Replicate ``(R, D, k)`` and full-sample ``(D, k)`` domain totals of ``values``."""
         values = np.asarray(values, dtype=float)
         if values.ndim == 1:
             values = values[:, None]
-        bins = self.domain_keys(domain, n_domains).unit[0]
         thetas = self.replicate_sums(self._per_unit_weight(values), bins, n_domains)
-        k = values.shape[1]
         full = np.column_stack(
             [np.bincount(bins, weights=values[:, j], minlength=n_domains + 1)[:-1]
-             for j in range(k)]
+             for j in range(values.shape[1])]
         )  # fmt: skip
-        return self.covariance(thetas.reshape(self.n_replicates, -1), full.reshape(-1))
+        return thetas, full
 
     def _per_unit_weight(self, values: np.ndarray) -> np.ndarray:
         """``values / w`` with ``w`` the full-sample weights."""
