@@ -471,10 +471,6 @@ DEMO_RESPONSES = ROOT / "data" / "raw" / "responses.xlsx"
 DEMO_TRUTH = ROOT / "data" / "raw" / "truth.csv"
 
 
-@pytest.mark.skipif(
-    not (DEMO_FRAME.exists() and DEMO_RESPONSES.exists() and DEMO_TRUTH.exists()),
-    reason="demo files not generated yet (data/raw/frame.xlsx, responses.xlsx, truth.csv)",
-)
 def test_demo_study_faults_are_found():
     study = load_study(DEMO_FRAME, DEMO_RESPONSES)
     truth = pd.read_csv(DEMO_TRUTH, dtype=str, keep_default_na=False)
