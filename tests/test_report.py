@@ -8,11 +8,13 @@ contracts). Both numbers are recomputed from the truth file in the test.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import math
 import re
 import shutil
 import subprocess
+import types
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
@@ -22,6 +24,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+import es_survey.study as study_module
 from es_survey.errors import DesignError
 from es_survey.report import (
     _estimate_tables,
@@ -83,13 +86,34 @@ def report(results, tmp_path_factory):
     return out, files, messages
 
 
+class _LaterDate(datetime.date):
+    """A clock 400 days ahead of the real one (the study must not read it)."""
+
+    @classmethod
+    def today(cls):
+        return datetime.date.today() + datetime.timedelta(days=400)
+
+
 @pytest.fixture(scope="module")
 def report_en(tmp_path_factory):
-    """English report of one domain (powiat), written twice for the determinism test."""
+    """English report of one domain (powiat), written twice for the determinism test.
+
+    The second run happens "on another day": the study module's clock is 400 days
+    ahead and SOURCE_DATE_EPOCH names yet another day. The bundled study fixes its
+    report date, so neither may change a byte.
+    """
     res = run_study(load_config(STUDY, language="en", domains=("powiat_name",)))
     a = tmp_path_factory.mktemp("report_en_a")
     b = tmp_path_factory.mktemp("report_en_b")
-    return res, write_report(res, a), write_report(res, b)
+    files_a = write_report(res, a)
+    with pytest.MonkeyPatch.context() as mp:
+        clock = types.SimpleNamespace(date=_LaterDate, datetime=datetime.datetime,
+                                      UTC=datetime.UTC)
+        mp.setattr(study_module, "dt", clock)
+        mp.setenv("SOURCE_DATE_EPOCH", "1893456000")  # 2030-01-01
+        later = run_study(load_config(STUDY, language="en", domains=("powiat_name",)))
+        files_b = write_report(later, b)
+    return res, files_a, files_b
 
 
 @pytest.fixture(scope="module")
@@ -374,11 +398,25 @@ def test_english_report(report_en):
                                    "totals_by_powiat_name"]  # fmt: skip
 
 
-def test_report_is_byte_identical_on_rerun(report_en):
+def test_report_is_byte_identical_on_rerun_on_another_day(report_en):
     _, a, b = report_en
     assert set(a) == set(b)
     for key in a:
         assert _sha(a[key]) == _sha(b[key]), key
+
+
+def test_bundled_studies_fix_their_report_date():
+    for path in (STUDY, ROOT / "src" / "es_survey" / "data" / "demo_study.toml"):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(study_module, "dt", types.SimpleNamespace(
+                date=_LaterDate, datetime=datetime.datetime, UTC=datetime.UTC))
+            mp.setenv("SOURCE_DATE_EPOCH", "1893456000")
+            assert load_config(path).date == datetime.date(2026, 11, 26), path
+
+
+def test_report_date_without_a_fixed_date_follows_source_date_epoch(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1893456000")  # 2030-01-01T00:00:00Z
+    assert study_module._report_date(None, "[study] date") == datetime.date(2030, 1, 1)
 
 
 # ------------------------------------------------------------------ browser
