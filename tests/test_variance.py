@@ -148,10 +148,22 @@ def test_full_cov_diagonal_matches_domain_variances() -> None:
 def test_full_cov_too_large_raises(monkeypatch: pytest.MonkeyPatch) -> None:
     df = pd.read_csv(ref.REF / "apiclus1.csv")
     d = es.SurveyDesign(df, psu="dnum", weights="pw", fpc="fpc")
-    est = d.total("enroll", by="stype")
     monkeypatch.setattr(variance, "_MAX_FULL_CELLS", 10)
+    est = d.total("enroll", by="stype")  # the estimate itself is fine
+    assert np.isfinite(est.se).all()
     with pytest.raises(DesignError, match="full covariance of 3 domains x 1 variables"):
         est.vcov()
+
+
+def test_vcov_of_many_rows_needs_covmat() -> None:
+    df = pd.read_csv(ref.REF / "apistrat.csv")
+    d = es.SurveyDesign(df, strata="stype", weights="pw", fpc="fpc")
+    est = d.total("enroll", by="dnum")  # more than 100 domains: not kept by default
+    assert len(est) > 100
+    with pytest.raises(DesignError, match="covmat=True"):
+        est.vcov()
+    full = d.total("enroll", by="dnum", covmat=True)
+    np.testing.assert_allclose(np.sqrt(np.diag(full.vcov())), est.se, rtol=1e-12)
 
 
 # The cases where presence matters: domains (by, domain(), na_rm), lonely PSUs, contrasts.

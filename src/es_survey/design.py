@@ -15,7 +15,7 @@ Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley, ch. 2-
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,6 @@ from es_survey.errors import DesignError
 from es_survey.variance import LONELY_PSU_RULES, LonelyPsu, Stage, TaylorVariance, _codes
 
 if TYPE_CHECKING:
-    from es_survey.estimate import Estimate
     from es_survey.replicate import ReplicateDesign
 
 __all__ = ["SurveyDesign"]
@@ -360,229 +359,15 @@ class SurveyDesign(_FrozenDesign):
         )
 
     # ------------------------------------------------------------------ domain
-    def domain(self, mask: np.ndarray | pd.Series | Sequence[bool]) -> SurveyDesign:
-        """Restrict estimation to a domain, keeping every sampled unit.
-
-        Rows outside the domain get zero weight in every estimate, but their
-        PSUs still count in the variance, as R's ``subset(design, ...)``.
-        Domains of a domain intersect.
-
-        Parameters
-        ----------
-        mask : array-like of bool or pandas.Series
-            True for rows in the domain; a Series is aligned on the data's index.
-
-        Returns
-        -------
-        SurveyDesign
-            A new design; this one is unchanged.
-
-        Raises
-        ------
-        DesignError
-            When the mask has the wrong length, missing values, is not boolean,
-            or selects no row.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "w": [2.0, 2.0, 3.0, 3.0]})
-        >>> d = SurveyDesign(df, weights="w")
-        >>> d.domain(df["y"] > 2).n
-        2
-        """
-        new_mask = self._domain_mask(mask)
-        new = object.__new__(SurveyDesign)
-        new._set(
-            _data=self._data,
-            _weights=self._weights,
-            _engine=self._engine,
-            _mask=new_mask,
-            _spec=self._spec,
-            _stages_all=self._stages_all,
-            _describe=self._describe,
-            _df=float(
-                self._engine.degrees_of_freedom(np.where(new_mask, 0, -1), 1)[0]
-            ),
-        )
-        return new
-
-    def assign(self, **columns: Any) -> SurveyDesign:
-        """Return a design whose data have extra (or replaced) analysis columns.
-
-        The rows, weights, strata, stages, domain and any weighting steps are
-        unchanged; only analysis variables may be added or replaced, never the
-        design's own columns.
-
-        Parameters
-        ----------
-        **columns : array-like or pandas.Series
-            New columns, one value per row of the design's data (a Series is
-            aligned on the data's index), as in :meth:`pandas.DataFrame.assign`.
-
-        Returns
-        -------
-        SurveyDesign
-            A new design; this one is unchanged.
-
-        Raises
-        ------
-        DesignError
-            When a column would replace a design column or has the wrong length.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0], "w": [2.0, 2.0, 4.0]})
-        >>> d = SurveyDesign(df, weights="w").assign(y2=df["y"] ** 2)
-        >>> float(d.total("y2").estimate[0])
-        46.0
-        """
-        spec_columns: set[str] = set()
+    def _design_columns(self) -> set[str]:
+        """Columns that define the design (``assign`` may not replace them)."""
+        out: set[str] = set()
         for value in self._spec.values():
             if isinstance(value, str):
-                spec_columns.add(value)
+                out.add(value)
             elif isinstance(value, list | tuple):
-                spec_columns.update(v for v in value if isinstance(v, str))
-        clash = sorted(set(columns) & spec_columns)
-        if clash:
-            raise DesignError(
-                f"assign() cannot replace design column(s) {clash}; build a new design "
-                "to change weights, strata, PSUs or fpc"
-            )
-        for name, value in columns.items():
-            if not isinstance(value, pd.Series) and np.shape(value) != (len(self._data),):
-                raise DesignError(
-                    f"column {name!r} has shape {np.shape(value)} but the design has "
-                    f"{len(self._data)} rows; give one value per row"
-                )
-        new = object.__new__(type(self))
-        for slot in self.__slots__:
-            object.__setattr__(new, slot, getattr(self, slot))
-        object.__setattr__(new, "_data", self._data.assign(**columns))
-        return new
-
-    # -------------------------------------------------------------- estimators
-    def total(
-        self,
-        y: str | Sequence[str],
-        by: str | Sequence[str] | None = None,
-        *,
-        na_rm: bool = False,
-        interval: Literal["wald", "log"] = "wald",
-        df: float | None = None,
-        level: float = 0.95,
-    ) -> Estimate:
-        """Estimated population total (R ``svytotal``); see :func:`es_survey.estimate.total`.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "w": [2.0, 2.0, 3.0, 3.0]})
-        >>> float(SurveyDesign(df, weights="w").total("y").to_frame()["estimate"].iloc[0])
-        27.0
-        """
-        from es_survey import estimate
-
-        return estimate.total(self, y, by, na_rm=na_rm, interval=interval, df=df, level=level)
-
-    def mean(
-        self,
-        y: str | Sequence[str],
-        by: str | Sequence[str] | None = None,
-        *,
-        na_rm: bool = False,
-        df: float | None = None,
-        level: float = 0.95,
-    ) -> Estimate:
-        """Estimated population mean (R ``svymean``); see :func:`es_survey.estimate.mean`.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "w": [2.0, 2.0, 3.0, 3.0]})
-        >>> float(SurveyDesign(df, weights="w").mean("y").to_frame()["estimate"].iloc[0])
-        2.7
-        """
-        from es_survey import estimate
-
-        return estimate.mean(self, y, by, na_rm=na_rm, df=df, level=level)
-
-    def ratio(
-        self,
-        numerator: str | Sequence[str],
-        denominator: str,
-        by: str | Sequence[str] | None = None,
-        *,
-        na_rm: bool = False,
-        df: float | None = None,
-        level: float = 0.95,
-    ) -> Estimate:
-        """Estimated ratio of two totals (R ``svyratio``); see :func:`es_survey.estimate.ratio`.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "x": [1.0, 1.0, 2.0, 2.0]})
-        >>> d = SurveyDesign(df.assign(w=2.0), weights="w")
-        >>> float(d.ratio("y", "x").to_frame()["estimate"].iloc[0])
-        1.6666666666666667
-        """
-        from es_survey import estimate
-
-        return estimate.ratio(self, numerator, denominator, by, na_rm=na_rm, df=df, level=level)
-
-    def proportion(
-        self,
-        y: str,
-        by: str | Sequence[str] | None = None,
-        *,
-        method: Literal["logit", "beta", "wilson", "wald"] = "logit",
-        na_rm: bool = False,
-        df: float | None = None,
-        level: float = 0.95,
-    ) -> Estimate:
-        """Estimated proportion with a proper interval (R ``svyciprop``).
-
-        See :func:`es_survey.estimate.proportion`.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> df = pd.DataFrame({"f": [True, False, True, True], "w": [1.0, 1.0, 2.0, 2.0]})
-        >>> float(SurveyDesign(df, weights="w").proportion("f").to_frame()["estimate"].iloc[0])
-        0.8333333333333334
-        """
-        from es_survey import estimate
-
-        return estimate.proportion(
-            self, y, by, method=method, na_rm=na_rm, df=df, level=level
-        )
-
-    def quantile(
-        self,
-        y: str | Sequence[str],
-        q: float | Sequence[float],
-        by: str | Sequence[str] | None = None,
-        *,
-        na_rm: bool = False,
-        df: float | None = None,
-        level: float = 0.95,
-    ) -> Estimate:
-        """Estimated quantiles with Woodruff intervals (R ``svyquantile``).
-
-        See :func:`es_survey.estimate.quantile`.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "w": [1.0, 1.0, 1.0, 1.0]})
-        >>> float(SurveyDesign(df, weights="w").quantile("y", 0.5).to_frame()["estimate"].iloc[0])
-        2.0
-        """
-        from es_survey import estimate
-
-        return estimate.quantile(self, y, q, by, na_rm=na_rm, df=df, level=level)
+                out.update(v for v in value if isinstance(v, str))
+        return out
 
     # --------------------------------------------------------------- weighting
     @classmethod
