@@ -69,7 +69,7 @@ def best_of(func: Callable[[], object], repeat: int) -> tuple[float, object]:
 
 
 def run_ours(df: pd.DataFrame, repeat: int) -> tuple[dict[str, tuple[float, object]], object]:
-    d = es.SurveyDesign(df, weights="w", strata="stratum", psu="psu")
+    d = es.SurveyDesign(df, weights="w", strata="stratum", psu="psu", nest=True)
     res: dict[str, tuple[float, object]] = {}
     t, r = best_of(lambda: d.replicate("bootstrap", replicates=N_REP, rng=1), repeat)
     res["bootstrap replicates (500)"] = (t, None)

@@ -163,7 +163,7 @@ def test_funnel_of_sector_funnel_with_reliability() -> None:
                        "eligible": [True, True, True, False, True, True, True, True],
                        "active": pd.array([True, False, True, False, True, True, None, False],
                                           dtype="boolean")})  # fmt: skip
-    table = es.sector_funnel(es.SurveyDesign(df, strata="h", fpc="N"), stages=["active"])
+    table = es.sector_funnel(es.SurveyDesign(df, strata="h", fpc="N"), stages=["active"]).to_frame()
     ax = charts.plot_funnel(table, **KW)
     published = table[table["cv"].fillna(0) <= 0.3]
     assert [p.get_gid() for p in ax.patches] == [f"bar-{s}" for s in published["stage"]]

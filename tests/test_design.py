@@ -37,13 +37,33 @@ def test_missing_values_in_design_column() -> None:
         es.SurveyDesign(df, weights="w", strata="h")
 
 
-@pytest.mark.parametrize("bad", [0.0, -2.0])
-def test_non_positive_weights(bad: float) -> None:
+def test_negative_weights() -> None:
     df = _df()
-    df.loc[1, "w"] = bad
-    with pytest.raises(DesignError, match=rf"weights column 'w' has 1 non-positive or non-numeric "
-                                          rf"values \(first {bad:g} at row 1\)"):
+    df.loc[1, "w"] = -2.0
+    with pytest.raises(DesignError, match=r"weights column 'w' has 1 negative or non-numeric "
+                                          r"values \(first -2 at row 1\)") as info:
         es.SurveyDesign(df, weights="w")
+    assert "drop" not in str(info.value)  # never suggest dropping rows: n_h would change
+
+
+def test_zero_weight_unit_still_counts_in_its_stratum() -> None:
+    # As R (a unit with prob = Inf): stratum a has n_h = 3 although one weight is 0.
+    # By hand: z = w y = (2, 6, 0), mean 8/3, var = 3/2 * sum (z - 8/3)^2 = 28.
+    df = pd.DataFrame({"h": ["a", "a", "a"], "y": [1.0, 3.0, 5.0], "w": [2.0, 2.0, 0.0]})
+    est = es.SurveyDesign(df, weights="w", strata="h").total("y")
+    assert est.estimate[0] == pytest.approx(8.0)
+    assert est.se[0] == pytest.approx(np.sqrt(28.0), rel=1e-12)
+    assert est.df[0] == 2.0
+
+
+def test_psu_in_two_strata_is_an_error_unless_nest() -> None:
+    df = pd.DataFrame({"h": ["a", "a", "b", "b"], "p": [1, 2, 1, 2], "y": [1.0, 2.0, 3.0, 5.0],
+                       "w": [1.0] * 4})
+    with pytest.raises(DesignError, match=r"PSU 1 \(column 'p'\) appears in strata \['a', 'b'\]"
+                                          r".*nest=True"):
+        es.SurveyDesign(df, weights="w", strata="h", psu="p")
+    nested = es.SurveyDesign(df, weights="w", strata="h", psu="p", nest=True)
+    assert nested.df == 2.0  # 4 PSUs - 2 strata
 
 
 def test_fpc_smaller_than_sample() -> None:
@@ -114,7 +134,7 @@ def test_two_stage_weights_from_fpc_as_r() -> None:
 def test_psu_ids_are_nested_within_strata() -> None:
     # PSU id 1 and 2 appear in both strata: four PSUs, not two (R nest=TRUE).
     df = pd.DataFrame({"h": ["a", "a", "b", "b"], "p": [1, 2, 1, 2], "w": 1.0, "y": 1.0})
-    d = es.SurveyDesign(df, strata="h", psu="p", weights="w")
+    d = es.SurveyDesign(df, strata="h", psu="p", weights="w", nest=True)
     assert d.df == 4 - 2
 
 
@@ -176,7 +196,7 @@ def test_domain_mask_errors(mask: object, message: str) -> None:
 
 
 def test_repr() -> None:
-    d = es.SurveyDesign(_df(), weights="w", strata="h", psu="psu")
+    d = es.SurveyDesign(_df(), weights="w", strata="h", psu="psu", nest=True)
     assert repr(d) == (
         "SurveyDesign: 5 rows, 2 strata, 5 PSUs, df=3, weights='w', lonely_psu='fail'"
     )

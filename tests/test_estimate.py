@@ -70,8 +70,8 @@ def test_na_rm_is_a_domain_not_dropped_rows(clus1: tuple[pd.DataFrame, es.Survey
         {"h": ["a"] * 6 + ["b"] * 6, "p": [1, 1, 2, 2, 3, 3] * 2, "w": 2.0,
          "y": [1.0, 2.0, 4.0, 6.0, np.nan, np.nan, 3.0, 5.0, 2.0, 2.0, 7.0, 9.0]}
     )
-    kept = es.SurveyDesign(small, strata="h", psu="p", weights="w").total("y", na_rm=True)
-    dropped = es.SurveyDesign(small.dropna(), strata="h", psu="p", weights="w").total("y")
+    kept = es.SurveyDesign(small, strata="h", psu="p", weights="w", nest=True).total("y", na_rm=True)
+    dropped = es.SurveyDesign(small.dropna(), strata="h", psu="p", weights="w", nest=True).total("y")
     # By hand: PSU totals a: 6, 20, 0 (kept, n_a = 3) versus 6, 20 (dropped, n_a = 2);
     # b: 16, 8, 32. V = sum_h n_h/(n_h-1) sum (z - zbar)^2.
     za, zb = np.array([6.0, 20.0, 0.0]), np.array([16.0, 8.0, 32.0])
@@ -218,6 +218,44 @@ def test_quantile_rule_and_domain(strat: tuple[pd.DataFrame, es.SurveyDesign]) -
     assert est.estimate.tolist() == [1.0, 3.0, 4.0]
     assert est.to_frame()["category"].tolist() == ["0.1", "0.3", "0.5"]
     assert np.isnan(est.deff).all()
+
+
+def test_quantile_below_the_first_weight_share_is_the_smallest_value() -> None:
+    # Five equal weights: F(10) = 0.2, so every q <= 0.2 gives 10 (the documented rule
+    # "smallest x with F(x) >= q"). R survey 4.1.1's qrule_math gives 20 for q = 0.1
+    # (its position search steps past the first value): es_survey does not follow it.
+    df = pd.DataFrame({"y": [30.0, 10.0, 50.0, 20.0, 40.0], "w": [1.0] * 5})
+    q = [0.0, 0.05, 0.1, 0.2, 0.21, 0.4, 0.41, 1.0]
+    est = es.SurveyDesign(df, weights="w").quantile("y", q)
+    assert est.estimate.tolist() == [10.0, 10.0, 10.0, 10.0, 20.0, 20.0, 30.0, 50.0]
+    assert (np.diff(est.estimate) >= 0).all()
+
+
+def test_constant_variable_has_exact_zero_se_and_no_deff() -> None:
+    # A constant within every domain: mean = the constant, SE exactly 0, deff 0/0 = NaN.
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame({"h": np.repeat(["a", "b", "c"], 30), "y": 0.1,
+                       "w": rng.uniform(1.0, 9.0, 90)})
+    d = es.SurveyDesign(df, weights="w", strata="h")
+    for by in (None, "h"):
+        est = d.mean("y", by=by)
+        assert (est.estimate == 0.1).all()
+        assert (est.se == 0.0).all()
+        assert np.isnan(est.deff).all()
+    assert (d.replicate("JKn").mean("y").se == 0.0).all()
+
+
+@pytest.mark.parametrize("method", ["logit", "beta", "wilson", "wald"])
+def test_proportion_of_exactly_one_or_zero_has_a_degenerate_interval(method: str) -> None:
+    # All units in domain a have the flag, none in b: p = 1 and 0 with SE 0, interval
+    # [1, 1] and [0, 0] (R's svyciprop gives [1, 1] for the logit method), never NaN.
+    df = pd.DataFrame({"g": ["a"] * 4 + ["b"] * 4, "f": [True] * 4 + [False] * 4,
+                       "w": [1.0, 2.0, 3.0, 4.0] * 2})
+    est = es.SurveyDesign(df, weights="w").proportion("f", by="g", method=method)
+    frame = est.to_frame()
+    assert frame["estimate"].tolist() == [1.0, 0.0]
+    assert frame["se"].tolist() == [0.0, 0.0]
+    assert frame["lower"].tolist() == [1.0, 0.0] and frame["upper"].tolist() == [1.0, 0.0]
 
 
 # ---------------------------------------------------------------- the result

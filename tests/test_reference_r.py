@@ -42,7 +42,7 @@ def _data(name: str) -> pd.DataFrame:
 
 def _design(case: dict) -> tuple[es.SurveyDesign, pd.DataFrame]:
     df = _data(case["data"])
-    d = es.SurveyDesign(df, **case["design"])
+    d = es.SurveyDesign(df, **case["design"], nest=True)
     dom = case["args"].get("domain")
     if dom:
         d = d.domain(df[dom["column"]] == dom["equals"])
@@ -135,7 +135,7 @@ _VCOV_DESIGNS = {
 def test_vcov_against_r(check: dict) -> None:
     # r_call: vcov(svyby(~api00, ~stype, <design>, svymean, covmat = TRUE))
     data, kwargs = _VCOV_DESIGNS[check["id"].split("_")[0]]
-    d = es.SurveyDesign(_data(data), **kwargs)
+    d = es.SurveyDesign(_data(data), **kwargs, nest=True)
     est = d.mean("api00", "stype")
     assert [str(v) for v in est.to_frame()["stype"]] == check["rownames"]
     np.testing.assert_allclose(est.vcov(), np.array(check["matrix"]), rtol=RTOL, atol=1e-12)

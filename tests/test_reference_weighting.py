@@ -39,7 +39,7 @@ def _data(name: str) -> pd.DataFrame:
 
 def _weighted(case: dict) -> es.SurveyDesign:
     design = {k: v for k, v in case["design"].items() if v is not None}
-    d = es.SurveyDesign(_data(case["data"]), **design)
+    d = es.SurveyDesign(_data(case["data"]), **design, nest=True)
     for step in case["steps"]:
         if step["op"] == "poststratify":
             d = d.poststratify(step["variable"], step["totals"])

@@ -84,7 +84,7 @@ def _design(case: dict) -> es.ReplicateDesign:
                 df, weights="pw", replicate_weights=cols, method=step["method"],
                 mse=step["mse"], **extra)
         return _R_FACTOR_DESIGNS[key]
-    d = es.SurveyDesign(_data(case["data"]), **case["design"])
+    d = es.SurveyDesign(_data(case["data"]), **case["design"], nest=True)
     for step in steps:
         if step["op"] == "replicate":
             d = d.replicate(step["method"], rho=step["rho"], mse=step["mse"])
@@ -319,7 +319,7 @@ def test_jackknife_totals_equal_linearisation() -> None:
 def test_brr_and_fay_totals_equal_linearisation() -> None:
     # Any balanced set of Hadamard rows gives the linearisation variance of a total
     # (R's script checks this for dpairs); Fay's scale 1/(R (1-rho)^2) keeps it.
-    d = es.SurveyDesign(_data("apistrat_pairs.csv"), weights="pw", strata="pair", psu="half")
+    d = es.SurveyDesign(_data("apistrat_pairs.csv"), weights="pw", strata="pair", psu="half", nest=True)
     lin = d.total("enroll", "stype")
     for r in (d.replicate("BRR"), d.replicate("Fay", rho=0.5), d.replicate("BRR", mse=True)):
         assert r.n_replicates == 104
@@ -347,7 +347,7 @@ def test_degrees_of_freedom_are_rank_minus_one() -> None:
     strat = es.SurveyDesign(_data("apistrat.csv"), weights="pw", strata="stype")
     clus = es.SurveyDesign(_data("apiclus1.csv"), weights="pw", psu="dnum")
     pairs = es.SurveyDesign(_data("apistrat_pairs.csv"), weights="pw", strata="pair",
-                            psu="half")
+                            psu="half", nest=True)
     designs = [strat.replicate("JKn"), clus.replicate("JK1"), pairs.replicate("BRR"),
                pairs.replicate("Fay", rho=0.3),
                es.SurveyDesign(_data("apistrat.csv"), weights="pw",
@@ -383,7 +383,7 @@ def test_bootstrap_properties() -> None:
     # relative SD of a bootstrap SE is about 1 / sqrt(2 (R - 1)) = 1.6%, so 5% is a
     # 3-SD tolerance (the rng is fixed, so the test is deterministic).
     df = _simulated()
-    d = es.SurveyDesign(df, weights="w", strata="h", psu="psu")
+    d = es.SurveyDesign(df, weights="w", strata="h", psu="psu", nest=True)
     r = d.replicate("bootstrap", replicates=2000, rng=2024)
     assert r.n_replicates == 2000 and r.scale == 1 / 1999 and r.df == 980
     t_lin, t_boot = d.total("y", "dom"), r.total("y", "dom")
@@ -452,7 +452,7 @@ def test_fpc_conventions() -> None:
     np.testing.assert_allclose(r.total("enroll").se[0], r_se, rtol=RTOL)
     with pytest.warns(ReplicateWarning, match="do not use the finite population correction"):
         es.SurveyDesign(_data("apistrat_pairs.csv").assign(N=1000), weights="pw",
-                        strata="pair", psu="half", fpc="N").replicate("BRR")
+                        strata="pair", psu="half", fpc="N", nest=True).replicate("BRR")
     with pytest.warns(ReplicateWarning, match="ignores the finite population correction"):
         es.SurveyDesign(_data("apistrat.csv"), weights="pw", strata="stype",
                         fpc="fpc").replicate("bootstrap", replicates=5, rng=1)
@@ -486,7 +486,7 @@ def test_replicate_argument_errors() -> None:
     with pytest.raises(DesignError, match="mse='yes' must be True or False"):
         strat.replicate("JKn", mse="yes")  # type: ignore[arg-type]
     lonely = es.SurveyDesign(_data("apistrat_lonely.csv"), weights="pw", strata="stratum2",
-                             lonely_psu="remove")
+                             lonely_psu="remove", nest=True)
     with pytest.raises(DesignError, match="stratum 'X' has 1 PSU: collapse strata"):
         lonely.replicate("bootstrap", rng=1)
     with pytest.raises(DesignError, match="JK1 needs at least 2 PSUs"):
@@ -506,11 +506,11 @@ def test_jkn_lonely_rules() -> None:
     data = _data("apistrat_lonely.csv")
     for rule, scale in (("remove", 1.0), ("certainty", 1.0), ("average", 200 / 199)):
         r = es.SurveyDesign(data, weights="pw", strata="stratum2",
-                            lonely_psu=rule).replicate("JKn")
+                            lonely_psu=rule, nest=True).replicate("JKn")
         assert r.n_replicates == 199, rule
         np.testing.assert_allclose(r.scale, scale, rtol=1e-15)
     adj = es.SurveyDesign(data, weights="pw", strata="stratum2",
-                          lonely_psu="adjust").replicate("JKn")
+                          lonely_psu="adjust", nest=True).replicate("JKn")
     assert adj.n_replicates == 200
     np.testing.assert_allclose(sorted(adj.rscales)[0], 3 / 4, rtol=1e-15)  # (H - 1)/H, H = 4
 

@@ -80,3 +80,9 @@ def test_estimate_keeps_no_closure_and_no_unit_level_array(designs):
         assert not callable(value), key
         if isinstance(value, np.ndarray):
             assert value.size < n, key
+
+
+def test_every_result_prints_as_text_and_html(designs):
+    d, _ = designs
+    for est in [*_every_result(d)]:
+        assert "Estimate (" in repr(est) and "<table" in est._repr_html_()

@@ -76,7 +76,7 @@ def _va_vb() -> tuple[float, float]:
 @pytest.mark.parametrize("rule", ["remove", "certainty"])
 def test_lonely_remove_and_certainty_drop_the_stratum(rule: str) -> None:
     va, vb = _va_vb()
-    d = es.SurveyDesign(_lonely(), strata="h", weights="w", lonely_psu=rule)
+    d = es.SurveyDesign(_lonely(), strata="h", weights="w", lonely_psu=rule, nest=True)
     assert d.total("y").se[0] == pytest.approx(np.sqrt(va + vb), rel=1e-12)
     # df counts the lonely stratum's PSU and the stratum (R degf): 6 - 3
     assert d.df == 3
@@ -85,14 +85,14 @@ def test_lonely_remove_and_certainty_drop_the_stratum(rule: str) -> None:
 def test_lonely_adjust_centres_at_zero() -> None:
     # R survey 4.1: the lonely PSU total is centred at 0: contribution (1 - f) z^2 = 14^2.
     va, vb = _va_vb()
-    d = es.SurveyDesign(_lonely(), strata="h", weights="w", lonely_psu="adjust")
+    d = es.SurveyDesign(_lonely(), strata="h", weights="w", lonely_psu="adjust", nest=True)
     assert d.total("y").se[0] == pytest.approx(np.sqrt(va + vb + 14.0**2), rel=1e-12)
 
 
 def test_lonely_average_scales_by_strata_ratio() -> None:
     # Sum over strata with several PSUs times (3 strata) / (2 such strata).
     va, vb = _va_vb()
-    d = es.SurveyDesign(_lonely(), strata="h", weights="w", lonely_psu="average")
+    d = es.SurveyDesign(_lonely(), strata="h", weights="w", lonely_psu="average", nest=True)
     assert d.total("y").se[0] == pytest.approx(np.sqrt((va + vb) * 3 / 2), rel=1e-12)
 
 
@@ -198,7 +198,7 @@ def test_many_domains_vectorised_equals_one_at_a_time() -> None:
             "w": rng.uniform(1, 5, n),
         }
     )
-    d = es.SurveyDesign(df, strata="h", psu="p", weights="w")
+    d = es.SurveyDesign(df, strata="h", psu="p", weights="w", nest=True)
     by = d.total("y", by="g").to_frame()
     for g in (0, 17, 39):
         one = d.domain(df["g"] == g).total("y").to_frame().iloc[0]

@@ -382,7 +382,7 @@ def test_nonresponse_variance_in_a_census_stratum_hand():
     y = np.array([3.0, 5.0, 4.0, 0.0, 0.0, 8.0])
     r = np.array([True, True, True, False, False, True])
     df = pd.DataFrame({"y": y, "r": r, "w": 1.0, "h": "A", "N": 6})
-    d = es.SurveyDesign(df, weights="w", strata="h", fpc="N", lonely_psu="certainty")
+    d = es.SurveyDesign(df, weights="w", strata="h", fpc="N", lonely_psu="certainty", nest=True)
     est = d.adjust_nonresponse("r", outcome=None).total("y").to_frame()
     m = y[r].mean()
     var = ((1 - 4 / 6) * (1.5 * (y[r] - m)) ** 2).sum()
@@ -433,7 +433,7 @@ def test_domain_ses_low_rank_route_equals_dense_route():
                        "w": rng.uniform(5, 15, n)})
     df["N"] = df["h"].map({"A": 100, "B": 120, "C": 90})
     tg = {"a": 2000, "b": 1900, "c": 2100}
-    d = es.SurveyDesign(df, weights="w", strata="h", psu="psu", fpc="N")
+    d = es.SurveyDesign(df, weights="w", strata="h", psu="psu", fpc="N", nest=True)
     c = d.poststratify("g", tg).rake(
         {"g": tg, "k": {"p": 1200, "q": 1200, "r": 1200, "s": 1200, "t": 1200}}
     ).calibrate({"g": tg, "x": 18000.0}, method="raking")

@@ -15,17 +15,28 @@ Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley, ch. 2-
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from es_survey._frozen import _FrozenDesign
-from es_survey.errors import DesignError
+from es_survey.errors import DataError, DesignError
+from es_survey.replicate import ReplicateDesign, _from_design
 from es_survey.variance import LONELY_PSU_RULES, LonelyPsu, Stage, TaylorVariance, _codes
-
-if TYPE_CHECKING:
-    from es_survey.replicate import ReplicateDesign
+from es_survey.weighting import (
+    CalibratedVariance,
+    CalibrationStep,
+    NonresponseStep,
+    _build_model,
+    _logistic_fit,
+    _match_categories,
+    calibrate_weights,
+    poststratify_weights,
+    rake_weights,
+    trim_weights,
+    weights_summary,
+)
 
 __all__ = ["SurveyDesign"]
 
@@ -74,7 +85,9 @@ class SurveyDesign(_FrozenDesign):
         Column of first-stage strata.
     psu : str or list of str, optional
         Column of first-stage sampled units (PSUs), or one column per stage.
-        Absent: every row is its own PSU. Ids are nested within strata (the
+        Absent: every row is its own PSU. With strata, a PSU id that appears in
+        two strata is an error unless ``nest=True`` (as R's ``nest=FALSE``
+        default); under ``nest=True`` ids are nested within strata (the
         same id in two strata is two PSUs).
     fpc : str or list of str, optional
         Finite population correction per stage: either population numbers of
@@ -84,6 +97,11 @@ class SurveyDesign(_FrozenDesign):
     lonely_psu : {"fail", "remove", "certainty", "adjust", "average"}
         Rule for strata with a single sampled unit; see :mod:`es_survey.variance`.
         ``"fail"`` (default) raises at construction, naming the stratum.
+    nest : bool
+        PSU ids are numbered within strata (the same id in two strata is two
+        PSUs), as R's ``nest=TRUE``. False (default): an id found in two strata
+        is an error naming the PSU and the strata, since it is usually a coding
+        error.
 
     Attributes
     ----------
@@ -95,10 +113,11 @@ class SurveyDesign(_FrozenDesign):
     Raises
     ------
     DesignError
-        For unknown columns, missing values in design columns, non-positive
-        weights, an fpc inconsistent within a stratum or smaller than the
-        number of sampled units, neither weights nor fpc, or a lonely PSU
-        under ``lonely_psu="fail"``. Each message names the column, value,
+        For unknown columns, missing values in design columns, negative
+        weights, PSUs not nested in strata (without ``nest=True``), an fpc
+        inconsistent within a stratum or smaller than the number of sampled
+        units, neither weights nor fpc, or a lonely PSU under
+        ``lonely_psu="fail"``. Each message names the column, value,
         stratum and the fix.
 
     Examples
@@ -135,6 +154,7 @@ class SurveyDesign(_FrozenDesign):
         psu: str | Sequence[str] | None = None,
         fpc: str | Sequence[str] | None = None,
         lonely_psu: LonelyPsu = "fail",
+        nest: bool = False,
     ) -> None:
         if not isinstance(data, pd.DataFrame):
             raise DesignError(
@@ -186,6 +206,8 @@ class SurveyDesign(_FrozenDesign):
             for col in psus:
                 codes, _ = pd.factorize(data[col], sort=False)
                 stage_ids.append(codes.astype(np.int64))
+            if strata is not None and not nest:
+                _check_nested(data, psus[0], strata, stage_ids[0], strata_codes)
         else:
             stage_ids = [np.arange(n, dtype=np.int64)]
 
@@ -261,14 +283,15 @@ class SurveyDesign(_FrozenDesign):
         # --- weights -----------------------------------------------------------
         if weights is not None:
             w = pd.to_numeric(data[weights], errors="coerce").to_numpy(dtype=float)
-            bad = ~np.isfinite(w) | (w <= 0)
+            bad = ~np.isfinite(w) | (w < 0)
             if bad.any():
                 i = np.flatnonzero(bad)[0]
                 raise DesignError(
-                    f"weights column {weights!r} has {int(bad.sum())} non-positive or "
+                    f"weights column {weights!r} has {int(bad.sum())} negative or "
                     f"non-numeric values (first {_show(data[weights].iloc[i])} at row "
-                    f"{data.index[i]!r}); sampling weights must be positive: drop those "
-                    "rows or fix the weights"
+                    f"{data.index[i]!r}); sampling weights must be non-negative numbers: "
+                    "fix the weights (a unit to leave out of the estimates can keep "
+                    "its row with weight 0, or be excluded with design.domain(...))"
                 )
             describe = f"weights={weights!r}"
         else:
@@ -426,8 +449,6 @@ class SurveyDesign(_FrozenDesign):
         >>> d.weights.tolist()
         [2.0, 2.0, 1.5, 1.5]
         """
-        from es_survey.errors import DataError
-
         if not isinstance(frame, pd.DataFrame):
             raise DesignError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
         _check_columns(frame, {"strata": [strata]})
@@ -507,8 +528,6 @@ class SurveyDesign(_FrozenDesign):
 
     def _reweighted(self, weights: np.ndarray, step: object | None, what: str) -> SurveyDesign:
         """Return a new design with new weights and one more weighting step."""
-        from es_survey.weighting import CalibratedVariance
-
         engine = self._engine
         if step is not None:
             if isinstance(engine, CalibratedVariance):
@@ -625,9 +644,6 @@ class SurveyDesign(_FrozenDesign):
         >>> SurveyDesign(df, weights="w").adjust_nonresponse("r").weights.tolist()
         [3.75, 0.0, 3.75, 2.5, 0.0]
         """
-        from es_survey.errors import DataError
-        from es_survey.weighting import NonresponseStep, _logistic_fit
-
         self._whole("adjust_nonresponse")
         data = self._data
         _check_columns(data, {"responded": [responded]})
@@ -798,8 +814,6 @@ class SurveyDesign(_FrozenDesign):
         >>> SurveyDesign(df, weights="w").poststratify("g", {"a": 10, "b": 5}).weights.tolist()
         [5.0, 5.0, 5.0]
         """
-        from es_survey.weighting import CalibrationStep, _build_model, poststratify_weights
-
         self._whole("poststratify")
         if not isinstance(totals, Mapping):
             raise DesignError("totals must be a mapping {category: population count}")
@@ -860,13 +874,6 @@ class SurveyDesign(_FrozenDesign):
         >>> d.weights.round(6).tolist()
         [3.0, 3.0, 2.0, 2.0]
         """
-        from es_survey.weighting import (
-            CalibrationStep,
-            _build_model,
-            _match_categories,
-            rake_weights,
-        )
-
         self._whole("rake")
         if not isinstance(margins, Mapping) or not margins:
             raise DesignError("margins must be a mapping {variable: {category: total}}")
@@ -927,8 +934,6 @@ class SurveyDesign(_FrozenDesign):
         >>> d.weights.round(6).tolist()
         [3.0, 1.0, 2.0]
         """
-        from es_survey.weighting import CalibrationStep, _build_model, calibrate_weights
-
         self._whole("calibrate")
         model = _build_model(self._data, totals)
         w1 = calibrate_weights(
@@ -972,8 +977,6 @@ class SurveyDesign(_FrozenDesign):
         >>> SurveyDesign(df, weights="w").trim(upper=4.0).weights.tolist()
         [2.0, 2.0, 2.0, 4.0]
         """
-        from es_survey.weighting import trim_weights
-
         self._whole("trim")
         w1 = trim_weights(self._weights, lower=lower, upper=upper, max_iter=max_iter)
         return self._reweighted(w1, None, "trimmed")
@@ -995,8 +998,6 @@ class SurveyDesign(_FrozenDesign):
         >>> float(SurveyDesign(df, weights="w").weights_summary()["deff_kish"].iloc[0])
         1.375
         """
-        from es_survey.weighting import weights_summary
-
         return weights_summary(self._weights)
 
 
@@ -1046,8 +1047,6 @@ class SurveyDesign(_FrozenDesign):
         >>> round(float(r.total("y").se[0]), 6)
         8.640988
         """
-        from es_survey.replicate import _from_design
-
         return _from_design(self, method, rho=rho, replicates=replicates, rng=rng, mse=mse)
 
 
@@ -1087,6 +1086,28 @@ def _stratum_name(
     parts = [f"{col}={_show(data[col].iloc[row])}" for col in psus[:stage]]
     name = ", ".join(parts)
     return f"unit {name}" if quote else name
+
+
+def _check_nested(
+    data: pd.DataFrame, psu: str, strata: str, psu_codes: np.ndarray, strata_codes: np.ndarray
+) -> None:
+    """Raise when a first-stage PSU id appears in two strata (R: ``nest=FALSE``)."""
+    width = int(strata_codes.max()) + 1
+    pairs = np.unique(psu_codes * width + strata_codes)
+    psu_of_pair = pairs // width
+    counts = np.bincount(psu_of_pair)
+    shared = np.flatnonzero(counts > 1)
+    if shared.size:
+        code = int(shared[0])
+        rows = np.flatnonzero(psu_codes == code)
+        ids = data[psu].iloc[rows[0]]
+        names = sorted({str(v) for v in data[strata].iloc[rows]})
+        raise DesignError(
+            f"PSU {_show(ids)} (column {psu!r}) appears in strata {names[:5]} "
+            f"({shared.size} PSU id(s) occur in more than one stratum); PSUs must be "
+            "nested in strata. If the ids are numbered within each stratum (1, 2, ... in "
+            "every stratum), pass nest=True; otherwise fix the PSU or stratum column"
+        )
 
 
 def _check_columns(data: pd.DataFrame, named: dict[str, list[str]]) -> None:

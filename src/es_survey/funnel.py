@@ -45,16 +45,24 @@ The American Association for Public Opinion Research (2023). *Standard Definitio
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from es_survey import domains as _domains
 from es_survey.classify import classify
-from es_survey.design import SurveyDesign
+from es_survey.domains import Domains
 from es_survey.errors import DesignError
+from es_survey.estimate import Statistic, _result, evaluate
 from es_survey.regions import available_regions, powiats
+from es_survey.result import FUNNEL_COLUMNS as _FUNNEL_COLUMNS
+from es_survey.result import Estimate
 from es_survey.rules import RuleSet
 from es_survey.validate import SurveyData
+
+if TYPE_CHECKING:
+    from es_survey.design import SurveyDesign
 
 __all__ = [
     "ELIGIBLE_OUTCOMES",
@@ -70,10 +78,8 @@ ELIGIBLE_OUTCOMES = ("complete", "partial", "refusal", "non_contact")
 _RESPONDED = ("complete", "partial")
 _NOT_ANSWERS = frozenset({"source_row", "problems"})
 
-#: Columns of the table :func:`sector_funnel` returns (after the ``by`` columns).
-FUNNEL_COLUMNS = (
-    "stage", "estimate", "se", "lower", "upper", "level", "cv", "df", "n",
-)  # fmt: skip
+#: Columns of ``sector_funnel(...).to_frame()`` (after the ``by`` columns).
+FUNNEL_COLUMNS = _FUNNEL_COLUMNS
 
 _STAGES = {
     "active": ("active",),
@@ -178,14 +184,38 @@ def _stage_indicator(data: pd.DataFrame, parts: tuple[str, ...]) -> pd.Series:
     return result
 
 
-def _domain_codes(data: pd.DataFrame, by_cols: list[str]) -> tuple[np.ndarray, int]:
-    if not by_cols:
-        return np.zeros(len(data), dtype=np.int64), 1
-    missing = [c for c in by_cols if c not in data.columns]
-    if missing:
-        raise DesignError(f"the design has no domain column(s) {missing}")
-    codes, uniques = pd.MultiIndex.from_frame(data[by_cols].astype("string")).factorize()
-    return codes.astype(np.int64), len(uniques)
+def _funnel_statistic(
+    dom: Domains, fixed: np.ndarray, e: np.ndarray, yv: np.ndarray, dd: np.ndarray
+) -> Statistic:
+    """Plain totals of ``fixed`` and the item-adjusted stage totals ``T_e T_yd / T_d``.
+
+    ``fixed`` (n, f), ``e`` (n, 1), ``yv`` and ``dd`` (n, s) are zero outside the
+    domain members. A replicate whose domain keeps eligible units but no decided
+    one gives NaN for that domain (left out of the replicate variance, as R).
+    """
+    f, s = fixed.shape[1], yv.shape[1]
+
+    def parts(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        t_e = t[..., f : f + 1]
+        t_y = t[..., f + 1 : f + 1 + s]
+        t_d = t[..., f + 1 + s :]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = np.where(t_d > 0, t_y / t_d, np.where(t_e > 0, np.nan, 0.0))
+            scale = np.where(t_d > 0, t_e / t_d, 0.0)
+        return t_e, p, scale
+
+    def point(t: np.ndarray) -> np.ndarray:
+        t_e, p, _ = parts(t)
+        return np.concatenate([t[..., :f], t_e * p], axis=-1)
+
+    def influence(dom: Domains, est: np.ndarray, t: np.ndarray) -> np.ndarray:
+        _, p, scale = parts(t)
+        p_row = dom.per_row(p)
+        lin = dom.per_row(scale) * (yv - p_row * dd) + p_row * e
+        return dom.w[:, None] * np.column_stack([fixed, lin])
+
+    z = np.column_stack([fixed, e, yv, dd])
+    return Statistic("funnel", z, point, influence)
 
 
 def _item_adjusted(
@@ -196,57 +226,50 @@ def _item_adjusted(
     eligible: str,
     level: float,
     fixed: dict[str, np.ndarray] | None = None,
-) -> pd.DataFrame:
+    statistic: str = "total",
+) -> Estimate:
     """Totals ``T_e * mean(y | eligible, decided)`` (NaN = undecided), one engine pass.
 
     ``fixed`` holds plain totals (no item adjustment), estimated in the same pass.
+    The domains (``by``, the design's domain mask) are those of every estimator.
     """
     data = design.data
     if eligible not in data.columns:
         raise DesignError(f"the design has no column {eligible!r} (eligibility indicator)")
-    e = data[eligible].fillna(False).to_numpy(dtype=float)
-    codes, n_dom = _domain_codes(data, by_cols)
-    w = design.weights
-
-    def dom_sum(v: np.ndarray) -> np.ndarray:
-        return np.bincount(codes, weights=w * v, minlength=n_dom)
-
-    columns: dict[str, np.ndarray] = dict(fixed or {})
-    decided_n: dict[str, np.ndarray] = {}
-    t_e = dom_sum(e)
-    for name, y in values.items():
-        d = (e > 0) & ~np.isnan(y)
-        yv = np.where(d, y, 0.0)
-        t_d = dom_sum(d.astype(float))
+    missing = [c for c in by_cols if c not in data.columns]
+    if missing:
+        raise DesignError(f"the design has no domain column(s) {missing}")
+    dom = _domains.build(design, by_cols or None)
+    member = dom.member.astype(float)
+    e = data[eligible].fillna(False).to_numpy(dtype=float) * member
+    names = list(values)
+    fixed = dict(fixed or {})
+    fx = np.column_stack([fixed[k] * member for k in fixed]) if fixed else np.zeros((len(e), 0))
+    ys = [np.asarray(values[k], dtype=float) for k in names]
+    dd = np.column_stack([((e > 0) & ~np.isnan(y)).astype(float) for y in ys]) if ys else (
+        np.zeros((len(e), 0)))
+    yv = np.column_stack([np.where(dd[:, j] > 0, y, 0.0) for j, y in enumerate(ys)]) if ys else (
+        np.zeros((len(e), 0)))
+    t_e = dom.sums((dom.w * e)[:, None])[:, 0]
+    for j, name in enumerate(names):
+        t_d = dom.sums((dom.w * dd[:, j])[:, None])[:, 0]
         bad = (t_d <= 0) & (t_e > 0)
         if bad.any():
             raise DesignError(
                 f"{name!r}: {int(bad.sum())} domain(s) have eligible units but no "
                 "respondent with a decided answer; merge domains or report them as missing"
             )
-        p = np.divide(dom_sum(yv), t_d, out=np.zeros(n_dom), where=t_d > 0)
-        scale = np.divide(t_e, t_d, out=np.zeros(n_dom), where=t_d > 0)
-        columns[name] = scale[codes] * (yv - p[codes] * d) + p[codes] * e
-        decided_n[name] = np.bincount(codes, weights=d.astype(float), minlength=n_dom)
-
-    prefix = "__item_adjusted__"
-    work = design.assign(**{prefix + k: v for k, v in columns.items()})
-    table = work.total([prefix + k for k in columns], by=by_cols or None).to_frame(level=level)
-    table["variable"] = table["variable"].str.removeprefix(prefix)
-    if decided_n:
-        dom = np.zeros(len(table), dtype=np.int64)
-        if by_cols:
-            labels, _ = pd.MultiIndex.from_frame(
-                pd.concat([data[by_cols], table[by_cols]]).astype("string")
-            ).factorize()
-            first = {lab: c for lab, c in zip(labels[: len(data)], codes, strict=True)}
-            dom = np.array([first[lab] for lab in labels[len(data):]], dtype=np.int64)
-        n = table["n"].to_numpy(dtype=float).copy()
-        for name, counts in decided_n.items():
-            rows = (table["variable"] == name).to_numpy()
-            n[rows] = counts[dom[rows]]
-        table["n"] = n.astype(np.int64)
-    return table.reset_index(drop=True)
+    stat = _funnel_statistic(dom, fx, e[:, None], yv, dd)
+    ev = evaluate(dom, stat)
+    k = len(fixed) + len(names)
+    n = np.empty((dom.n_domains, k))
+    n[:, : len(fixed)] = dom.n[:, None]
+    for j in range(len(names)):
+        n[:, len(fixed) + j] = np.bincount(dom.bins, weights=dd[:, j],
+                                           minlength=dom.n_domains + 1)[:-1]  # fmt: skip
+    labels = [(name, "") for name in [*fixed, *names]]
+    return _result(design, dom, statistic, labels, ev, np.full(ev.est.shape, np.nan), level,
+                   n=n.reshape(-1))  # fmt: skip
 
 
 def sector_funnel(
@@ -256,15 +279,16 @@ def sector_funnel(
     stages: Sequence[str] = ("active", "earning", "employing"),
     eligible: str = "eligible",
     level: float = 0.95,
-) -> pd.DataFrame:
+) -> Estimate:
     """Estimate the sector funnel with standard errors and confidence intervals.
 
     Parameters
     ----------
-    design : SurveyDesign
+    design : SurveyDesign or ReplicateDesign
         A design over the sampled units, already adjusted for nonresponse, whose
         data hold the ``eligible`` indicator and the flags (see
-        :func:`survey_frame`).
+        :func:`survey_frame`); a domain of one (:meth:`SurveyDesign.domain`)
+        restricts the funnel to it.
     by : str or list of str, optional
         Domain columns (entity type, subregion, powiat); all domains in one pass.
     stages : sequence of str
@@ -278,10 +302,11 @@ def sector_funnel(
 
     Returns
     -------
-    pandas.DataFrame
-        One row per (domain, stage) with columns ``[*by, stage, estimate, se, lower,
-        upper, level, cv, df, n]``; ``n`` is the number of eligible units with a
-        decided stage (the sample behind the share).
+    Estimate
+        One row per (domain, stage), ``statistic="funnel"``, ``variable`` the
+        stage. Its ``to_frame()`` has the columns ``[*by, stage, estimate, se,
+        lower, upper, level, cv, df, n]``; ``n`` is the number of eligible units
+        with a decided stage (the sample behind the share).
 
     Raises
     ------
@@ -298,7 +323,7 @@ def sector_funnel(
     ...     "active": pd.array([True, False, True, False, True, True, None, False],
     ...                        dtype="boolean")})
     >>> d = es.SurveyDesign(df, strata="h", fpc="N")
-    >>> f = sector_funnel(d, stages=["active"])
+    >>> f = sector_funnel(d, stages=["active"]).to_frame()
     >>> f[["stage", "estimate"]].round(6).values.tolist()
     [['registered', 60.0], ['eligible', 50.0], ['active', 33.333333]]
     """
@@ -319,10 +344,9 @@ def sector_funnel(
         "registered": np.ones(len(data)),
         "eligible": data[eligible].fillna(False).to_numpy(dtype=float),
     }
-    table = _item_adjusted(design, values, by_cols=by_cols, eligible=eligible, level=level,
-                           fixed=fixed)
-    table["stage"] = table["variable"]
-    return table[[*by_cols, *FUNNEL_COLUMNS]]
+    est = _item_adjusted(design, values, by_cols=by_cols, eligible=eligible, level=level,
+                         fixed=fixed, statistic="funnel")
+    return est
 
 
 def population_totals(
@@ -395,6 +419,5 @@ def population_totals(
             dtype=float, na_value=np.nan
         )
         values[name] = np.where(f == 0, 0.0, np.where(f == 1, y, np.nan))
-    table = _item_adjusted(design, values, by_cols=by_cols, eligible=eligible, level=level)
-    table["deff"] = np.nan
-    return table
+    est = _item_adjusted(design, values, by_cols=by_cols, eligible=eligible, level=level)
+    return est.to_frame()

@@ -77,6 +77,15 @@ from scipy import sparse
 from es_survey._frozen import _FrozenDesign
 from es_survey.errors import DataError, DesignError
 from es_survey.variance import DomainKeys, TaylorVariance, _codes
+from es_survey.weighting import (
+    _build_model,
+    _match_categories,
+    calibrate_weights,
+    poststratify_weights,
+    rake_weights,
+    trim_weights,
+    weights_summary,
+)
 
 if TYPE_CHECKING:
     from es_survey.design import SurveyDesign
@@ -298,7 +307,11 @@ class ReplicateVariance:
         use = thetas[self.rscales > 0]
         ok = ~np.isnan(use)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(ok, use, 0.0).sum(axis=0) / ok.sum(axis=0)
+            centre = np.where(ok, use, 0.0).sum(axis=0) / ok.sum(axis=0)
+        if use.shape[0]:  # equal replicates: their mean exactly (no rounding residue)
+            same = (use == use[:1]).all(axis=0)
+            centre = np.where(same, use[0], centre)
+        return centre
 
     def variance(self, thetas: np.ndarray, full: np.ndarray) -> np.ndarray:
         """``scale * sum_r rscales_r (theta_r - c)^2`` of each column of ``thetas`` (R, m).
@@ -979,8 +992,6 @@ class ReplicateDesign(_FrozenDesign):
         >>> float(r.weights_summary()["deff_kish"].iloc[0])
         1.375
         """
-        from es_survey.weighting import weights_summary
-
         return weights_summary(self._weights)
 
     # ------------------------------------------------------------- weighting
@@ -1038,8 +1049,6 @@ class ReplicateDesign(_FrozenDesign):
         >>> r.poststratify("g", {"a": 10, "b": 6}).replicate_weights.sum(axis=0).tolist()
         [16.0, 16.0, 16.0, 16.0]
         """
-        from es_survey.weighting import _build_model, poststratify_weights
-
         if not isinstance(totals, Mapping):
             raise DesignError("totals must be a mapping {category: population count}")
         matrix = self._all_weights("poststratify")
@@ -1089,8 +1098,6 @@ class ReplicateDesign(_FrozenDesign):
         >>> rr.replicate_weights.sum(axis=0).round(8).tolist() == [10.0] * 8
         True
         """
-        from es_survey.weighting import _build_model, _match_categories, rake_weights
-
         if not isinstance(margins, Mapping) or not margins:
             raise DesignError("margins must be a mapping {variable: {category: total}}")
         matrix = self._all_weights("rake")
@@ -1152,8 +1159,6 @@ class ReplicateDesign(_FrozenDesign):
         >>> (r.replicate_weights.T @ df["x"].to_numpy()).round(8).tolist()
         [20.0, 20.0, 20.0, 20.0]
         """
-        from es_survey.weighting import _build_model, calibrate_weights
-
         matrix = self._all_weights("calibrate")
         model = _build_model(self._data, totals)
         x = model.X.toarray()  # dense (n, p): one Hessian per column by einsum
@@ -1195,8 +1200,6 @@ class ReplicateDesign(_FrozenDesign):
         >>> r.weights.tolist()
         [1.5, 1.5, 1.5, 1.5, 4.0]
         """
-        from es_survey.weighting import trim_weights
-
         matrix = self._all_weights("trim")
         out = trim_weights(matrix, lower=lower, upper=upper, max_iter=max_iter)
         return self._reweighted(out, "trimmed")

@@ -49,6 +49,9 @@ COLUMNS = (
     "variable", "category", "statistic", "estimate", "se", "lower", "upper", "level",
     "cv", "deff", "df", "n",
 )  # fmt: skip
+FUNNEL_COLUMNS = (
+    "stage", "estimate", "se", "lower", "upper", "level", "cv", "df", "n",
+)  # fmt: skip
 INTERVALS = ("wald", "log", "logit", "beta", "wilson", "woodruff")
 _ARRAYS = ("estimate", "se", "df", "deff", "n")
 _MAX_VCOV_ROWS = 2000  # rows of an estimate whose covariance matrix is kept (32 MB)
@@ -331,7 +334,9 @@ class Estimate:
             ``quantile``, ``contrast``, ``funnel``), the estimate and its standard
             error, the interval at ``level``, the coefficient of variation, the
             design effect (design variance / SRS-without-replacement variance),
-            the degrees of freedom and the unweighted number of rows.
+            the degrees of freedom and the unweighted number of rows. A sector
+            funnel (:func:`~es_survey.sector_funnel`) has the columns ``[*by,
+            stage, estimate, se, lower, upper, level, cv, df, n]``.
 
         Examples
         --------
@@ -353,6 +358,9 @@ class Estimate:
         out["deff"] = self._deff
         out["df"] = self._df
         out["n"] = self._n.astype(np.int64)
+        if self._labels["statistic"].eq("funnel").all() and len(self):
+            out["stage"] = out["variable"]
+            return out[[*self._by, *FUNNEL_COLUMNS]]
         return out[[*self._by, *COLUMNS]]
 
     def confint(self, level: float | None = None) -> pd.DataFrame:
@@ -524,7 +532,8 @@ class Estimate:
         frame = self.to_frame()
         shown = frame.drop(columns=["level"])
         for col in ("estimate", "se", "lower", "upper", "deff", "df"):
-            shown[col] = [_fmt(v) for v in frame[col]]
+            if col in frame:
+                shown[col] = [_fmt(v) for v in frame[col]]
         shown["cv"] = [("" if np.isnan(v) else f"{100 * v:.1f}%") for v in frame["cv"]]
         return shown
 

@@ -456,8 +456,8 @@ def run_study(
             f"{config.path or 'study config'}: [estimates] domains {missing} are not columns of "
             f"the data; available include entity_type, subregion, powiat_name, stratum"
         )
-    funnel = sector_funnel(design, level=config.level)
-    funnel_by = {c: sector_funnel(design, by=c, level=config.level) for c in domains}
+    funnel = sector_funnel(design, level=config.level).to_frame()
+    funnel_by = {c: sector_funnel(design, by=c, level=config.level).to_frame() for c in domains}
     totals = population_totals(design, list(config.totals), level=config.level)
     totals_by = {
         c: population_totals(design, list(config.totals), by=c, level=config.level)
