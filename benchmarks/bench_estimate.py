@@ -58,7 +58,8 @@ def best_of(func: Callable[[], object], repeat: int) -> tuple[float, object]:
 
 def run_ours(df: pd.DataFrame, repeat: int) -> dict[str, tuple[float, pd.DataFrame | None]]:
     res: dict[str, tuple[float, pd.DataFrame | None]] = {}
-    t, d = best_of(lambda: es.SurveyDesign(df, weights="w", strata="stratum", psu="psu", nest=True), repeat)
+    spec = {"weights": "w", "strata": "stratum", "psu": "psu", "nest": True}
+    t, d = best_of(lambda: es.SurveyDesign(df, **spec), repeat)
     res["design"] = (t, None)
     for name, call in {
         "total(y)": lambda: d.total("y"),

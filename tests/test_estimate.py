@@ -70,8 +70,9 @@ def test_na_rm_is_a_domain_not_dropped_rows(clus1: tuple[pd.DataFrame, es.Survey
         {"h": ["a"] * 6 + ["b"] * 6, "p": [1, 1, 2, 2, 3, 3] * 2, "w": 2.0,
          "y": [1.0, 2.0, 4.0, 6.0, np.nan, np.nan, 3.0, 5.0, 2.0, 2.0, 7.0, 9.0]}
     )
-    kept = es.SurveyDesign(small, strata="h", psu="p", weights="w", nest=True).total("y", na_rm=True)
-    dropped = es.SurveyDesign(small.dropna(), strata="h", psu="p", weights="w", nest=True).total("y")
+    spec = {"strata": "h", "psu": "p", "weights": "w", "nest": True}
+    kept = es.SurveyDesign(small, **spec).total("y", na_rm=True)
+    dropped = es.SurveyDesign(small.dropna(), **spec).total("y")
     # By hand: PSU totals a: 6, 20, 0 (kept, n_a = 3) versus 6, 20 (dropped, n_a = 2);
     # b: 16, 8, 32. V = sum_h n_h/(n_h-1) sum (z - zbar)^2.
     za, zb = np.array([6.0, 20.0, 0.0]), np.array([16.0, 8.0, 32.0])

@@ -319,7 +319,8 @@ def test_jackknife_totals_equal_linearisation() -> None:
 def test_brr_and_fay_totals_equal_linearisation() -> None:
     # Any balanced set of Hadamard rows gives the linearisation variance of a total
     # (R's script checks this for dpairs); Fay's scale 1/(R (1-rho)^2) keeps it.
-    d = es.SurveyDesign(_data("apistrat_pairs.csv"), weights="pw", strata="pair", psu="half", nest=True)
+    d = es.SurveyDesign(_data("apistrat_pairs.csv"), weights="pw", strata="pair", psu="half",
+                        nest=True)
     lin = d.total("enroll", "stype")
     for r in (d.replicate("BRR"), d.replicate("Fay", rho=0.5), d.replicate("BRR", mse=True)):
         assert r.n_replicates == 104

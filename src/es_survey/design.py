@@ -15,7 +15,7 @@ Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley, ch. 2-
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -1010,6 +1010,8 @@ class SurveyDesign(_FrozenDesign):
         replicates: int | None = None,
         rng: int | np.random.Generator | None = None,
         mse: bool = False,
+        hadamard: Any = None,
+        drop_certainty: bool = False,
     ) -> ReplicateDesign:
         """Replicate-weight version of this design (R ``as.svrepdesign``).
 
@@ -1031,6 +1033,22 @@ class SurveyDesign(_FrozenDesign):
             Seed or generator of the bootstrap draws (bootstrap only).
         mse : bool
             Centre squared deviations at the full-sample estimate.
+        hadamard : array-like, optional
+            BRR/Fay only: the Hadamard matrix to use (0/1 or -1/+1 values, at least
+            strata + 1 rows); the first PSU of stratum ``s`` (strata in sorted
+            order, PSUs in data order) is in the half-sample of replicate ``r``
+            where row ``s + 1``, column ``r`` is 1. Valid matrices give different
+            (equally valid) SEs for non-linear statistics; pass R's
+            ``survey:::hadamard(n_strata)`` to reproduce R's
+            ``as.svrepdesign(type="BRR")`` exactly. Default: es_survey's own
+            (Sylvester/Paley) matrix of the smallest order.
+        drop_certainty : bool
+            Leave the units of certainty strata (first-stage fpc = n_h) out of the
+            replicate totals, as R does under its default
+            ``options(survey.drop.replicates=TRUE)``. Off by default: certainty
+            strata add no variance either way with ``mse=False``, and with
+            ``mse=True`` R's rule inflates the SE of a total (the replicate totals
+            miss units the full-sample total has). Turn it on only to reproduce R.
 
         Returns
         -------
@@ -1047,7 +1065,8 @@ class SurveyDesign(_FrozenDesign):
         >>> round(float(r.total("y").se[0]), 6)
         8.640988
         """
-        return _from_design(self, method, rho=rho, replicates=replicates, rng=rng, mse=mse)
+        return _from_design(self, method, rho=rho, replicates=replicates, rng=rng, mse=mse,
+                            hadamard_matrix=hadamard, drop_certainty=drop_certainty)
 
 
 class _LazyLabels:

@@ -200,7 +200,11 @@ def evaluate(dom: Domains, stat: Statistic, covmat: Covmat = None) -> Evaluated:
     engine = dom.engine
     thetas = None
     if _is_replicate(engine):
-        reps = engine.replicate_sums(stat.z, dom.bins, dom.n_domains)
+        z = stat.z
+        drop = getattr(engine, "drop_rows", None)
+        if drop is not None and stat.name == "total":  # R's svytotal, survey.drop.replicates
+            z = np.where(drop[:, None], 0.0, z)
+        reps = engine.replicate_sums(z, dom.bins, dom.n_domains)
         with np.errstate(divide="ignore", invalid="ignore"):
             thetas = stat.point(reps)
         flat = thetas.reshape(thetas.shape[0], -1)

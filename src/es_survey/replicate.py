@@ -235,6 +235,10 @@ class ReplicateVariance:
     full_weights : numpy.ndarray, optional
         Full-sample weights, for the linear-statistic methods (``domain_cov``,
         ``full_cov``), whose values are ``w_i u_i``.
+    drop_rows : numpy.ndarray, optional
+        Rows left out of the replicate totals of *totals* (R's
+        ``survey.drop.replicates`` for certainty units; see
+        :meth:`SurveyDesign.replicate <es_survey.SurveyDesign.replicate>`).
 
     Examples
     --------
@@ -258,6 +262,7 @@ class ReplicateVariance:
     mse: bool
     structure: _Structure | None = None
     full_weights: np.ndarray | None = None
+    drop_rows: np.ndarray | None = None
     _df_cache: dict = field(default_factory=dict, repr=False)  # ranks by domain codes
 
     @property
@@ -518,8 +523,14 @@ def _from_design(
     replicates: int | None,
     rng: int | np.random.Generator | None,
     mse: bool,
+    hadamard_matrix: Any = None,
+    drop_certainty: bool = False,
 ) -> ReplicateDesign:
     """Build the replicate factors of ``method`` from a design's first stage."""
+    if hadamard_matrix is not None and method not in ("BRR", "Fay"):
+        raise DesignError(f"hadamard= applies only to method='BRR' or 'Fay', not {method!r}")
+    if not isinstance(drop_certainty, bool | np.bool_):
+        raise DesignError(f"drop_certainty={drop_certainty!r} must be True or False")
     if method not in METHODS[:5]:
         raise DesignError(
             f"method={method!r} is not a replicate method; use one of {list(METHODS[:5])}"
@@ -647,8 +658,10 @@ def _from_design(
                 ReplicateWarning,
                 stacklevel=3,
             )
-        h = hadamard(n_strata + 1)
-        n_rep = h.shape[0]
+        h = hadamard(n_strata + 1) if hadamard_matrix is None else _user_hadamard(
+            hadamard_matrix, n_strata
+        )
+        n_rep = h.shape[1]
         signs = h[1 : n_strata + 1].astype(float)  # (strata, R), rows balanced
         first = np.zeros(n_units, dtype=bool)
         first[stage.starts] = True  # first PSU of each stratum (data order)
@@ -704,6 +717,8 @@ def _from_design(
         mse=bool(mse),
         structure=structure,
         full_weights=design._weights,
+        # R's survey.drop.replicates: certainty units leave the replicate totals
+        drop_rows=stage.certain[unit_stratum[group]] if drop_certainty else None,
     )
     return ReplicateDesign._build(
         data=design._data,
@@ -714,6 +729,32 @@ def _from_design(
         rho=rho_v if method == "Fay" else None,
         describe=method,
     )
+
+
+def _user_hadamard(matrix: Any, n_strata: int) -> np.ndarray:
+    """Check a user's Hadamard matrix; return it as +/-1 (1: first PSU in the half-sample)."""
+    h = np.asarray(matrix, dtype=float)
+    if h.ndim != 2 or h.shape[0] < n_strata + 1:
+        raise DesignError(
+            f"hadamard= must be a matrix with at least {n_strata + 1} rows (strata + 1) for "
+            f"this design's {n_strata} strata; got shape {h.shape}"
+        )
+    values = set(np.unique(h).tolist())
+    if values <= {0.0, 1.0}:
+        h = 2.0 * h - 1.0
+    elif not values <= {-1.0, 1.0}:
+        raise DesignError(
+            f"hadamard= must hold 0/1 or -1/+1 values (as R's survey:::hadamard()), got "
+            f"{sorted(values)[:5]}"
+        )
+    used = h[: n_strata + 1]
+    gram = used @ used.T
+    if not np.array_equal(gram, h.shape[1] * np.eye(n_strata + 1)):
+        raise DesignError(
+            "hadamard= is not a Hadamard matrix: its first strata + 1 rows must be "
+            "mutually orthogonal with a first row of ones (full orthogonal balance)"
+        )
+    return h
 
 
 # -------------------------------------------------------------------- design
