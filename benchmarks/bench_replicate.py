@@ -118,7 +118,7 @@ cat(jsonlite::toJSON(out, digits = NA, auto_unbox = TRUE))
 def run_r(df: pd.DataFrame, r: es.ReplicateDesign) -> dict[str, dict] | None:
     if shutil.which("Rscript") is None:
         return None
-    engine = r.variance_engine
+    engine = r._engine
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "sample.csv"
         fcsv = Path(tmp) / "factors.csv"

@@ -25,6 +25,9 @@ from es_survey import SurveyDesign, synth
 
 DRAWS = 1_000
 
+# Monte Carlo: run by `.ci/run` in its second step (`pytest -m slow`), not by default.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def simulation() -> dict[str, np.ndarray]:

@@ -35,6 +35,9 @@ from es_survey import synth
 DRAWS = 200
 COVARIATES = ["statement_filed", "krs_economic", "year_registered"]
 
+# Monte Carlo: run by `.ci/run` in its second step (`pytest -m slow`), not by default.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def results() -> tuple[pd.DataFrame, int]:

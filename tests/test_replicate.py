@@ -393,7 +393,7 @@ def test_bootstrap_properties() -> None:
     m_lin, m_boot = d.mean("y", "dom"), r.mean("y", "dom")
     np.testing.assert_allclose(m_boot.se, m_lin.se, rtol=0.05)
     # mean of the replicate totals: within 3 Monte Carlo SEs (se / sqrt(R)) of the estimate
-    engine = r.variance_engine
+    engine = r._engine
     reps = engine.replicate_sums(df[["y"]].to_numpy(), np.zeros(len(df), dtype=np.int64), 1)
     reps = reps[:, 0, 0]
     total = float(t_lin.to_frame()["estimate"].sum())
@@ -588,10 +588,10 @@ def test_linear_engine_methods_and_nan_replicates() -> None:
     df = _data("apiclus1.csv")
     codes, _ = pd.factorize(df["stype"], sort=True)
     z = (r.weights * df["enroll"].to_numpy())[:, None]
-    cov = r.variance_engine.domain_cov(z, codes.astype(np.int64), 3)
+    cov = r._engine.domain_cov(z, codes.astype(np.int64), 3)
     np.testing.assert_allclose(np.sqrt(cov[:, 0, 0]), r.total("enroll", "stype").se,
                                rtol=1e-12)
-    full = r.variance_engine.full_cov(z, codes.astype(np.int64), 3, np.ones(len(df), bool))
+    full = r._engine.full_cov(z, codes.astype(np.int64), 3, np.ones(len(df), bool))
     np.testing.assert_allclose(full, r.total("enroll", "stype").vcov(), rtol=1e-12)
     # A domain inside one PSU: deleting that PSU leaves no row, the replicate mean is NaN
     # and is left out (R's svrVar na.action), so the SE uses the other n - 1 replicates.

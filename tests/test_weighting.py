@@ -246,7 +246,7 @@ def test_design_steps_do_not_modify_input():
     ).calibrate({"g": {"x": 80, "y": 80}, "y": 1700.0}).trim(upper=12.0)
     pd.testing.assert_frame_equal(df, before)
     np.testing.assert_array_equal(d.weights, w0)
-    assert type(d.variance_engine).__name__ == "TaylorVariance"
+    assert type(d._engine).__name__ == "TaylorVariance"
 
 
 def test_domain_by_and_domain_agree_after_calibration():
@@ -269,7 +269,7 @@ def test_calibrating_again_to_met_totals_changes_nothing():
     se1 = d.total("y").to_frame()["se"].iloc[0]
     se2 = again.total("y").to_frame()["se"].iloc[0]
     assert se2 == pytest.approx(se1, rel=1e-10)
-    assert len(again.variance_engine.steps) == 2
+    assert len(again._engine.steps) == 2
 
 
 def test_design_weighting_errors():

@@ -11,14 +11,13 @@ chosen by the design's variance engine).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from es_survey import estimate as _estimate
 from es_survey.errors import DesignError
-from es_survey.result import Estimate
 
 
 class _FrozenDesign:
@@ -191,176 +190,13 @@ class _FrozenDesign:
         return new
 
     # ------------------------------------------------------------- estimators
-    def total(
-        self,
-        y: str | Sequence[str],
-        by: str | Sequence[str] | None = None,
-        *,
-        na_rm: bool = False,
-        interval: Literal["wald", "log"] = "wald",
-        df: float | None = None,
-        covmat: bool | None = None,
-        level: float = 0.95,
-    ) -> Estimate:
-        """Estimated population total (R ``svytotal``); see :func:`es_survey.estimate.total`.
-
-        Parameters
-        ----------
-        y, by, na_rm, interval, df, covmat, level
-            As :func:`es_survey.estimate.total`.
-
-        Returns
-        -------
-        Estimate
-            ``statistic="total"``.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> from es_survey import SurveyDesign
-        >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "w": [2.0, 2.0, 3.0, 3.0]})
-        >>> float(SurveyDesign(df, weights="w").total("y").to_frame()["estimate"].iloc[0])
-        27.0
-        """
-        return _estimate.total(self, y, by, na_rm=na_rm, interval=interval, df=df,
-                               covmat=covmat, level=level)  # fmt: skip
-
-    def mean(
-        self,
-        y: str | Sequence[str],
-        by: str | Sequence[str] | None = None,
-        *,
-        na_rm: bool = False,
-        df: float | None = None,
-        covmat: bool | None = None,
-        level: float = 0.95,
-    ) -> Estimate:
-        """Estimated population mean (R ``svymean``); see :func:`es_survey.estimate.mean`.
-
-        Parameters
-        ----------
-        y, by, na_rm, df, covmat, level
-            As :func:`es_survey.estimate.mean`.
-
-        Returns
-        -------
-        Estimate
-            ``statistic="mean"``.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> from es_survey import SurveyDesign
-        >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "w": [2.0, 2.0, 3.0, 3.0]})
-        >>> float(SurveyDesign(df, weights="w").mean("y").to_frame()["estimate"].iloc[0])
-        2.7
-        """
-        return _estimate.mean(self, y, by, na_rm=na_rm, df=df, covmat=covmat, level=level)
-
-    def ratio(
-        self,
-        numerator: str | Sequence[str],
-        denominator: str,
-        by: str | Sequence[str] | None = None,
-        *,
-        na_rm: bool = False,
-        df: float | None = None,
-        covmat: bool | None = None,
-        level: float = 0.95,
-    ) -> Estimate:
-        """Estimated ratio of two totals (R ``svyratio``); see :func:`es_survey.estimate.ratio`.
-
-        Parameters
-        ----------
-        numerator, denominator, by, na_rm, df, covmat, level
-            As :func:`es_survey.estimate.ratio`.
-
-        Returns
-        -------
-        Estimate
-            ``statistic="ratio"``.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> from es_survey import SurveyDesign
-        >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "x": [1.0, 1.0, 2.0, 2.0]})
-        >>> d = SurveyDesign(df.assign(w=2.0), weights="w")
-        >>> float(d.ratio("y", "x").to_frame()["estimate"].iloc[0])
-        1.6666666666666667
-        """
-        return _estimate.ratio(self, numerator, denominator, by, na_rm=na_rm, df=df,
-                               covmat=covmat, level=level)  # fmt: skip
-
-    def proportion(
-        self,
-        y: str,
-        by: str | Sequence[str] | None = None,
-        *,
-        method: Literal["logit", "beta", "wilson", "wald"] = "logit",
-        na_rm: bool = False,
-        df: float | None = None,
-        covmat: bool | None = None,
-        level: float = 0.95,
-    ) -> Estimate:
-        """Estimated proportion with a proper interval (R ``svyciprop``).
-
-        See :func:`es_survey.estimate.proportion`.
-
-        Parameters
-        ----------
-        y, by, method, na_rm, df, covmat, level
-            As :func:`es_survey.estimate.proportion`.
-
-        Returns
-        -------
-        Estimate
-            ``statistic="proportion"``.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> from es_survey import SurveyDesign
-        >>> df = pd.DataFrame({"f": [True, False, True, True], "w": [1.0, 1.0, 2.0, 2.0]})
-        >>> float(SurveyDesign(df, weights="w").proportion("f").to_frame()["estimate"].iloc[0])
-        0.8333333333333334
-        """
-        return _estimate.proportion(self, y, by, method=method, na_rm=na_rm, df=df,
-                                    covmat=covmat, level=level)  # fmt: skip
-
-    def quantile(
-        self,
-        y: str | Sequence[str],
-        q: float | Sequence[float],
-        by: str | Sequence[str] | None = None,
-        *,
-        na_rm: bool = False,
-        df: float | None = None,
-        level: float = 0.95,
-    ) -> Estimate:
-        """Estimated quantiles with Woodruff intervals (R ``svyquantile``).
-
-        See :func:`es_survey.estimate.quantile`.
-
-        Parameters
-        ----------
-        y, q, by, na_rm, df, level
-            As :func:`es_survey.estimate.quantile`.
-
-        Returns
-        -------
-        Estimate
-            ``statistic="quantile"``.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> from es_survey import SurveyDesign
-        >>> df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "w": [1.0, 1.0, 1.0, 1.0]})
-        >>> float(SurveyDesign(df, weights="w").quantile("y", 0.5).to_frame()["estimate"].iloc[0])
-        2.0
-        """
-        return _estimate.quantile(self, y, q, by, na_rm=na_rm, df=df, level=level)
+    # Declared once, here, for every design kind: the functions of es_survey.estimate
+    # are the methods (the design is their first argument).
+    total = _estimate.total
+    mean = _estimate.mean
+    ratio = _estimate.ratio
+    proportion = _estimate.proportion
+    quantile = _estimate.quantile
 
     def _domain_mask(self, mask: Any) -> np.ndarray:
         """Intersect the current domain with a validated ``mask``; raise if it is empty."""

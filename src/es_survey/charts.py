@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import matplotlib as mpl
 import numpy as np
@@ -36,7 +36,7 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Colormap, Normalize, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch, Rectangle
+from matplotlib.patches import Patch, Polygon, Rectangle
 from matplotlib.ticker import Formatter
 
 from es_survey.errors import DataError, DesignError
@@ -168,7 +168,7 @@ class _NumberFormatter(Formatter):
         self.percent = percent
         self.decimals = 0
 
-    def set_locs(self, locs: Sequence[float]) -> None:
+    def set_locs(self, locs: list[float]) -> None:
         """Choose the decimals that tell neighbouring ticks apart."""
         super().set_locs(locs)
         values = np.sort(np.asarray(locs, dtype=float)) * (100.0 if self.percent else 1.0)
@@ -188,7 +188,9 @@ class _NumberFormatter(Formatter):
 
 
 def _axes(
-    ax: Axes | None, figsize: tuple[float, float], rect: tuple[float, ...] | None = None
+    ax: Axes | None,
+    figsize: tuple[float, float],
+    rect: tuple[float, float, float, float] | None = None,
 ) -> Axes:
     """Return ``ax``, or the axes of a new figure (constrained layout, or fixed at ``rect``)."""
     if ax is None:
@@ -343,8 +345,8 @@ def _is_percent(frame: pd.DataFrame) -> bool:
 
 def _reliability_legend(
     ax: Axes, lang: Lang, thresholds: Sequence[float], codes: pd.Series, *, hollow: bool = False,
-    loc: str = "lower right", extra: Sequence[Any] = (), face: str = PALETTE[0],
-    hatch: str = "white",
+    loc: Literal["lower right", "upper left"] = "lower right",
+    extra: Sequence[Any] = (), face: str = PALETTE[0], hatch: str = "white",
 ) -> None:  # fmt: skip
     t = _TEXT[lang]
     handles: list[Any] = list(extra)
@@ -1044,9 +1046,10 @@ def plot_weights(
             y = np.arange(1, w.size + 1) / w.size
             ax.step(x, y, where="post", color=colour, linewidth=1.6, label=legend, gid=gid)
         else:
-            _, _, patches = ax.hist(w, bins=edges, histtype="step", color=colour,
+            _, _, patches = ax.hist(w, bins=edges.tolist(), histtype="step", color=colour,
                                     linewidth=1.6, label=legend)  # fmt: skip
-            for patch in patches:
+            # one data set drawn as histtype="step" gives a list of Polygons
+            for patch in cast(list[Polygon], patches):
                 patch.set_gid(gid)
     ax.xaxis.set_major_formatter(_NumberFormatter(lang))
     if kind == "ecdf":

@@ -308,7 +308,7 @@ def consistency_report(
                 val = bool(v.data[i]) if v.known[i] else "<NA>"
                 decisions.append(f"{fname}={val} ({reasons[fname][i]})")
             shown.append((i, ", ".join(pairs), "; ".join(decisions) or "no flag affected"))
-        idx = [s[0] for s in shown]
+        idx = [int(s[0]) for s in shown]
         part = pd.DataFrame(
             {
                 "regon": df["regon"].iloc[idx].to_numpy() if "regon" in df else pd.NA,

@@ -22,9 +22,10 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any, cast
 
 import pandas as pd
 
@@ -96,7 +97,10 @@ def _study(config: StudyConfig) -> None:
     print(f"Study {config.name!r} ({config.year})")
     results = run_study(config, progress=_progress)
     lang = config.language
-    for row in results.headline().itertuples(index=False):
+    # pandas-stubs types itertuples() fields as "any scalar"; these are the headline's
+    # quantity (text) and its numbers
+    rows = cast(Iterator[Any], results.headline().itertuples(index=False))
+    for row in rows:
         print(f"  {row.quantity:<10} {format_number(row.estimate, lang=lang):>8}  "
               f"{round(100 * row.level)}% CI {format_number(row.lower, lang=lang)}"
               f" – {format_number(row.upper, lang=lang)}")

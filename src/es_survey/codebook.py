@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, TypeGuard
 
 from es_survey.errors import DataError, DesignError
 
@@ -494,7 +494,7 @@ class Codebook:
     # ------------------------------------------------------------------ helpers
     def _decode_id(self, var: Variable, raw: object) -> str:
         if _is_number(raw):
-            text = _number_text(float(raw))  # type: ignore[arg-type]
+            text = _number_text(float(raw))
             if var.check == "regon":
                 return text.zfill(9) if len(text) <= 9 else text.zfill(14)
             width = ID_WIDTHS.get(var.check or "")
@@ -557,7 +557,8 @@ class Codebook:
         return (int(value) if var.type in ("integer", "year") else value), None
 
 
-def _is_number(raw: object) -> bool:
+def _is_number(raw: object) -> TypeGuard[float]:
+    # ``int`` is accepted where ``float`` is expected, so ``float`` covers both.
     return isinstance(raw, int | float) and not isinstance(raw, bool)
 
 

@@ -23,14 +23,14 @@ import pandas as pd
 from es_survey._frozen import _FrozenDesign
 from es_survey.errors import DataError, DesignError
 from es_survey.replicate import ReplicateDesign, _from_design
-from es_survey.variance import LONELY_PSU_RULES, LonelyPsu, Stage, TaylorVariance, _codes
+from es_survey.variance import LONELY_PSU_RULES, LonelyPsu, TaylorVariance, _codes, _Stage
 from es_survey.weighting import (
     CalibratedVariance,
-    CalibrationStep,
-    NonresponseStep,
     _build_model,
+    _CalibrationStep,
     _logistic_fit,
     _match_categories,
+    _NonresponseStep,
     calibrate_weights,
     poststratify_weights,
     rake_weights,
@@ -307,7 +307,7 @@ class SurveyDesign(_FrozenDesign):
             describe = "weights from fpc"
 
         # --- stages used for the variance ---------------------------------------
-        stages: list[Stage] = []
+        stages: list[_Stage] = []
         used = n_stages if fpcs else 1
         multiplier = np.ones(n_strata1)
         for s in range(used):
@@ -321,7 +321,7 @@ class SurveyDesign(_FrozenDesign):
             labels = strata_labels if s == 0 else _LazyLabels(s, data, psus, cluster_codes,
                                                                stage_labels)
             stages.append(
-                Stage(
+                _Stage(
                     strata=stage_strata[s],
                     clusters=cluster_codes[s],
                     cluster_stratum=cl_stratum[s],
@@ -361,11 +361,6 @@ class SurveyDesign(_FrozenDesign):
     def lonely_psu(self) -> str:
         """The lonely-PSU rule of the design."""
         return str(self._spec["lonely_psu"])
-
-    @property
-    def variance_engine(self) -> TaylorVariance:
-        """The variance engine (linearisation over strata and stages)."""
-        return self._engine
 
     def __repr__(self) -> str:
         """Summary: rows, strata, PSUs, degrees of freedom, weights, rules."""
@@ -759,7 +754,7 @@ class SurveyDesign(_FrozenDesign):
             with np.errstate(divide="ignore", invalid="ignore"):
                 factor = np.where(w_known > 0, w_all / w_known, 0.0)
             w1 = np.where(known, w * factor[classes], 0.0)
-            steps.append(NonresponseStep(classes, w, w1, "eligibility"))
+            steps.append(_NonresponseStep(classes, w, w1, "eligibility"))
             w = w1
         elig = group <= 1
         w_r = sums(group == 0, w)
@@ -773,7 +768,7 @@ class SurveyDesign(_FrozenDesign):
         with np.errstate(divide="ignore", invalid="ignore"):
             factor = np.where(w_r > 0, w_e / w_r, 0.0)
         w2 = np.where(group == 0, w * factor[classes], np.where(elig, 0.0, w))
-        steps.append(NonresponseStep(np.where(elig, classes, -1), w, w2, "nonresponse"))
+        steps.append(_NonresponseStep(np.where(elig, classes, -1), w, w2, "nonresponse"))
         new = self
         for i, step in enumerate(steps):
             label = "nonresponse-adjusted" if i == len(steps) - 1 else ""
@@ -822,7 +817,7 @@ class SurveyDesign(_FrozenDesign):
         w1 = poststratify_weights(
             self._weights, cells, model.targets, names=model.categories, margin=variable
         )
-        step = CalibrationStep(model.X, self._weights, w1, "poststratify", model.terms)
+        step = _CalibrationStep(model.X, self._weights, w1, "poststratify", model.terms)
         return self._reweighted(w1, step, f"post-stratified on {variable!r}")
 
     def rake(
@@ -885,7 +880,7 @@ class SurveyDesign(_FrozenDesign):
             spec.append((codes, values))
             names.append((name, [str(k) for k in keys]))
         w1 = rake_weights(self._weights, spec, epsilon=epsilon, max_iter=max_iter, names=names)
-        step = CalibrationStep(model.X, self._weights, w1, "rake", model.terms)
+        step = _CalibrationStep(model.X, self._weights, w1, "rake", model.terms)
         return self._reweighted(w1, step, f"raked on {list(margins)}")
 
     def calibrate(
@@ -940,7 +935,7 @@ class SurveyDesign(_FrozenDesign):
             self._weights, model.X, model.targets, method=method, bounds=bounds,
             epsilon=epsilon, max_iter=max_iter, labels=model.labels,
         )
-        step = CalibrationStep(model.X, self._weights, w1, "calibrate", model.terms)
+        step = _CalibrationStep(model.X, self._weights, w1, "calibrate", model.terms)
         return self._reweighted(w1, step, f"calibrated ({method})")
 
     def trim(

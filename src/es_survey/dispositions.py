@@ -211,8 +211,10 @@ def assign_dispositions(
     out["eligibility"] = pd.Categorical(elig, categories=["eligible", "ineligible", "unknown"])
     out["respondent"] = np.isin(disposition, ["complete", "partial"])
     out["has_response"] = pd.Series(has_response, index=frame.index)
+    no_problem = np.array(None, dtype=object)  # what ``np.where`` would make of ``None``
     out["problem"] = pd.Series(
-        pd.array(np.where(problem == "", None, problem), dtype="string"), index=frame.index
+        pd.array(np.where(problem == "", no_problem, problem), dtype="string"),
+        index=frame.index,
     )
     return out
 

@@ -163,8 +163,9 @@ class ProblemLog(tuple[Problem, ...]):
         """Say how many problems there are and how to see them."""
         return f"ProblemLog({len(self)} problems; see .to_frame() or es_survey.io.problems_of(df))"
 
-    def _repr_html_(self) -> str:
-        return self.to_frame()._repr_html_()  # type: ignore[no-any-return]
+    def _repr_html_(self) -> str | None:
+        # pandas-stubs does not declare DataFrame._repr_html_ (its __getattr__ gives a Series)
+        return self.to_frame()._repr_html_()  # type: ignore[operator]
 
     def to_frame(self) -> pd.DataFrame:
         """Return the problems table (see :func:`problems_frame`)."""
@@ -198,8 +199,8 @@ class HeaderMap(dict[str, str]):
     def _read_only(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("HeaderMap is read-only; build a new one: HeaderMap({**old, ...})")
 
-    __setitem__ = __delitem__ = __ior__ = _read_only  # type: ignore[assignment]
-    clear = pop = popitem = setdefault = update = _read_only  # type: ignore[assignment]
+    __setitem__ = __delitem__ = __ior__ = _read_only
+    clear = pop = popitem = setdefault = update = _read_only
 
     def __hash__(self) -> int:  # type: ignore[override]
         """Hash by value."""
@@ -242,7 +243,7 @@ def problems_frame(records: Iterable[Problem | Sequence[Any]] = ()) -> pd.DataFr
     table = pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS)) if rows else pd.DataFrame(
         {c: [] for c in PROBLEM_COLUMNS}
     )
-    out = {}
+    out: dict[str, pd.api.extensions.ExtensionArray] = {}
     for col in PROBLEM_COLUMNS:
         if col == "row":
             out[col] = pd.array(
@@ -504,7 +505,9 @@ class _UserMissing(NamedTuple):
     code: Any
 
 
-def _in_range(value: Any, spec: Mapping[str, Any]) -> bool:
+def _in_range(value: Any, spec: object) -> bool:
+    if not isinstance(spec, Mapping):
+        return False  # a discrete missing value, not a {"lo": ..., "hi": ...} range
     try:
         return bool(spec["lo"] <= value <= spec["hi"])
     except TypeError:
@@ -528,7 +531,7 @@ def _read_sav(path: Path) -> _Raw:
     columns = list(df.columns)
     body: list[list[Any]] = []
     for values in df.itertuples(index=False, name=None):
-        row = []
+        row: list[Any] = []
         for col, value in zip(columns, values, strict=True):
             if value is None or (isinstance(value, float) and pd.isna(value)):
                 row.append(None)
@@ -682,7 +685,7 @@ def _decode_column(
     cb: Codebook, var: Variable, raw: _Raw, j: int, file: str, header: str, problems: list[Problem]
 ) -> list[Any]:
     cache: dict[tuple[type, Any], Any] = {}
-    out = []
+    out: list[Any] = []
     for row, num in zip(raw.rows, raw.row_numbers, strict=True):
         cell = row[j]
         if isinstance(cell, _UserMissing):

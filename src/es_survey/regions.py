@@ -22,9 +22,11 @@ PL721 kielecki and PL722 sandomiersko-jędrzejowski; GUS census 2021 population
 from __future__ import annotations
 
 import re
+from collections.abc import Hashable
 from functools import lru_cache
 from importlib.resources import files
 from importlib.resources.abc import Traversable
+from typing import Protocol, cast
 
 import pandas as pd
 
@@ -48,9 +50,15 @@ _GMINA_KINDS = {"1": "miejska", "2": "wiejska", "3": "miejsko-wiejska"}
 _FILE_RE = re.compile(r"^(\d{2})_([a-z0-9_-]+)_(powiats|gminas)\.csv$")
 
 
-def _folder() -> Traversable:
+class _Folder(Traversable, Hashable, Protocol):
+    """A data folder that can key the ``lru_cache`` of :func:`_powiats` / :func:`_gminas`."""
+
+
+def _folder() -> _Folder:
     """Return the folder holding the region data files (package data)."""
-    return files("es_survey") / "data" / "regions"
+    # ``files()`` gives a ``pathlib.Path`` (or a ``MultiplexedPath``), both hashable;
+    # typeshed's ``Traversable`` protocol just does not say so.
+    return cast(_Folder, files("es_survey") / "data" / "regions")
 
 
 def _region_files() -> dict[str, dict[str, str]]:
@@ -113,18 +121,19 @@ def _check(frame: pd.DataFrame, name: str, columns: tuple[str, ...]) -> None:
 
 
 @lru_cache(maxsize=16)
-def _powiats(folder: Traversable, region_files: tuple[str, str]) -> pd.DataFrame:
+def _powiats(folder: _Folder, region_files: tuple[str, str]) -> pd.DataFrame:
     name = region_files[0]
     frame = _read(folder, name)
     _check(frame, name, _POWIAT_COLUMNS)
-    for row, rec in frame.iterrows():
+    # (``read_csv`` gives a RangeIndex, so the position is the row label)
+    for row, (_, rec) in enumerate(frame.iterrows()):
         if not re.fullmatch(r"\d{4}", rec["teryt"]):
             raise DataError(
-                f"{name}, row {int(row) + 2}, column 'teryt': {rec['teryt']!r} is not 4 digits"
+                f"{name}, row {row + 2}, column 'teryt': {rec['teryt']!r} is not 4 digits"
             )
         if rec["kind"] not in _POWIAT_KINDS:
             raise DataError(
-                f"{name}, row {int(row) + 2}, column 'kind': {rec['kind']!r}; "
+                f"{name}, row {row + 2}, column 'kind': {rec['kind']!r}; "
                 f"expected one of {sorted(_POWIAT_KINDS)}"
             )
     for column in ("population_2021", "tile_row", "tile_col"):
@@ -139,13 +148,13 @@ def _powiats(folder: Traversable, region_files: tuple[str, str]) -> pd.DataFrame
 
 
 @lru_cache(maxsize=16)
-def _gminas(folder: Traversable, region_files: tuple[str, str]) -> pd.DataFrame:
+def _gminas(folder: _Folder, region_files: tuple[str, str]) -> pd.DataFrame:
     name = region_files[1]
     frame = _read(folder, name)
     _check(frame, name, _GMINA_COLUMNS)
     known = set(_powiats(folder, region_files)["teryt"])
-    for row, rec in frame.iterrows():
-        where = f"{name}, row {int(row) + 2}"
+    for row, (_, rec) in enumerate(frame.iterrows()):
+        where = f"{name}, row {row + 2}"
         if not re.fullmatch(r"\d{7}", rec["teryt"]):
             raise DataError(f"{where}, column 'teryt': {rec['teryt']!r} is not 7 digits")
         if rec["powiat"] not in known or not rec["teryt"].startswith(rec["powiat"]):

@@ -76,7 +76,7 @@ from scipy import sparse
 
 from es_survey._frozen import _FrozenDesign
 from es_survey.errors import DataError, DesignError
-from es_survey.variance import DomainKeys, TaylorVariance, _codes
+from es_survey.variance import TaylorVariance, _codes, _DomainKeys
 from es_survey.weighting import (
     _build_model,
     _match_categories,
@@ -341,17 +341,17 @@ class ReplicateVariance:
         return self.scale * (dev * self.rscales[keep, None]).T @ dev
 
     # ------------------------------------------------- VarianceEngine protocol
-    def domain_keys(self, domain: np.ndarray, n_domains: int) -> DomainKeys:
+    def domain_keys(self, domain: np.ndarray, n_domains: int) -> _DomainKeys:
         """Domain codes of every row (outside: ``D``), for the other methods."""
         bins = np.where((domain >= 0) & (domain < n_domains), domain, n_domains)
-        return DomainKeys(n_domains, (bins,), ())
+        return _DomainKeys(n_domains, (bins,), ())
 
     def domain_cov(
         self,
         values: np.ndarray,
         domain: np.ndarray,
         n_domains: int,
-        keys: DomainKeys | None = None,
+        keys: _DomainKeys | None = None,
     ) -> np.ndarray:
         """Replicate covariance of the domain totals of ``values`` (a linear statistic).
 
@@ -403,7 +403,7 @@ class ReplicateVariance:
             return np.where(full_w[:, None] > 0, values / full_w[:, None], 0.0)
 
     def degrees_of_freedom(
-        self, domain: np.ndarray, n_domains: int, keys: DomainKeys | None = None
+        self, domain: np.ndarray, n_domains: int, keys: _DomainKeys | None = None
     ) -> np.ndarray:
         """Rank of each domain's replicate analysis weights minus one (R ``degf``).
 
@@ -413,7 +413,7 @@ class ReplicateVariance:
             Domain code of each row, ``-1`` outside every domain.
         n_domains : int
             Number of domains ``D``.
-        keys : DomainKeys, optional
+        keys : _DomainKeys, optional
             Unused (protocol compatibility).
 
         Returns
@@ -990,11 +990,6 @@ class ReplicateDesign(_FrozenDesign):
     def method(self) -> str:
         """Replicate method (``JK1``, ``JKn``, ``BRR``, ``Fay``, ``bootstrap``, ``other``)."""
         return self._method
-
-    @property
-    def variance_engine(self) -> ReplicateVariance:
-        """The replicate variance engine."""
-        return self._engine
 
     def __repr__(self) -> str:
         """Summary: rows, method, replicates, scale, degrees of freedom."""

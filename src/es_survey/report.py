@@ -28,9 +28,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -49,6 +49,7 @@ from es_survey.errors import DesignError
 from es_survey.io import save_workbook
 from es_survey.regions import available_regions
 from es_survey.tables import (
+    Lang,
     format_number,
     format_percent,
     publication_table,
@@ -423,14 +424,17 @@ def _esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _pct_text(t: float, lang: str) -> str:
+def _pct_text(t: float, lang: Lang) -> str:
     for d in (0, 1, 2):
         if abs(round(100 * t, d) - 100 * t) < 1e-9:
-            return format_percent(t, decimals=d, lang=lang)  # type: ignore[arg-type]
-    return format_percent(t, decimals=2, lang=lang)  # type: ignore[arg-type]
+            return format_percent(t, decimals=d, lang=lang)
+    return format_percent(t, decimals=2, lang=lang)
 
 
-def _polish_plural(n: int, one: str, few: str, many: str) -> str:
+_Form = TypeVar("_Form")
+
+
+def _polish_plural(n: int, one: _Form, few: _Form, many: _Form) -> _Form:
     """Choose the Polish form for the count ``n`` (1; 2–4, 22–24 …; other)."""
     if n == 1:
         return one
@@ -439,15 +443,15 @@ def _polish_plural(n: int, one: str, few: str, many: str) -> str:
     return many
 
 
-def _domain_label(domain: str, lang: str) -> str:
+def _domain_label(domain: str, lang: Lang) -> str:
     return _DOMAINS[lang].get(domain, domain)
 
 
-def _variable_label(variable: str, lang: str) -> str:
+def _variable_label(variable: str, lang: Lang) -> str:
     return _VARIABLES[lang].get(variable, variable)
 
 
-def _value_labels(domain: str, lang: str) -> dict[str, str]:
+def _value_labels(domain: str, lang: Lang) -> dict[str, str]:
     return _ENTITY_TYPES[lang] if domain == "entity_type" else {}
 
 
@@ -492,7 +496,7 @@ def headline_text(results: StudyResults) -> str:
     return " ".join(sentences)
 
 
-def _headline_sentence(rec: Mapping[str, Any], lang: str) -> str:
+def _headline_sentence(rec: Mapping[Hashable, Any], lang: Lang) -> str:
     quantity = str(rec["quantity"])
     level = _pct_text(float(rec["level"]), lang)
     if rec["suppressed"]:
@@ -501,9 +505,9 @@ def _headline_sentence(rec: Mapping[str, Any], lang: str) -> str:
         if lang == "pl":
             return f"{name}: szacunek zbyt mało precyzyjny, by go opublikować."
         return f"{name}: the estimate is too imprecise to publish."
-    est = format_number(rec["estimate"], lang=lang)  # type: ignore[arg-type]
-    lo = format_number(rec["lower"], lang=lang)  # type: ignore[arg-type]
-    hi = format_number(rec["upper"], lang=lang)  # type: ignore[arg-type]
+    est = format_number(rec["estimate"], lang=lang)
+    lo = format_number(rec["lower"], lang=lang)
+    hi = format_number(rec["upper"], lang=lang)
     count = int("".join(ch for ch in est if ch.isdigit()) or 0)
     if lang == "pl":
         ci = f"({level} przedział ufności: {lo}–{hi})"
@@ -537,7 +541,7 @@ def _estimate_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=drop)
 
 
-def _labelled(frame: pd.DataFrame, domain: str | None, lang: str) -> pd.DataFrame:
+def _labelled(frame: pd.DataFrame, domain: str | None, lang: Lang) -> pd.DataFrame:
     """Replace codes of the domain, stage and variable columns by display labels."""
     out = frame.copy()
     if domain is not None:
@@ -694,7 +698,7 @@ def _figure_specs(results: StudyResults) -> list[tuple[str, str, Callable[[], An
     lang = cfg.language
     t = _TEXT[lang]
     common: dict[str, Any] = {"source": cfg.source, "year": cfg.year, "lang": lang}
-    th = {"thresholds": cfg.thresholds}
+    th: dict[str, Any] = {"thresholds": cfg.thresholds}
     first = str(results.totals["variable"].iloc[0]) if len(results.totals) else None
     specs: list[tuple[str, str, Callable[[], Any]]] = [
         ("funnel", t["fig_funnel"], lambda: plot_funnel(
@@ -793,17 +797,17 @@ def _html_table(
     return "".join(parts)
 
 
-def _estimates_html(table: _Estimates, lang: str, thresholds: Sequence[float]) -> str:
+def _estimates_html(table: _Estimates, lang: Lang, thresholds: Sequence[float]) -> str:
     body = _html_table(
         table.display, table.headers, caption=table.caption, table_id=f"table-{table.name}",
         numeric=["estimate", "interval", "cv", "n"], suppressed=table.suppressed,
         hidden=["estimate", "interval", "cv"],
     )  # fmt: skip
-    note = reliability_footnote(thresholds=thresholds, lang=lang, marker=MARKER)  # type: ignore[arg-type]
+    note = reliability_footnote(thresholds=thresholds, lang=lang, marker=MARKER)
     return body + f'<p class="footnote">{_esc(note)}</p>'
 
 
-def _figure_html(name: str, title: str, svg: bytes, lang: str, number: int) -> str:
+def _figure_html(name: str, title: str, svg: bytes, lang: Lang, number: int) -> str:
     data = base64.b64encode(svg).decode("ascii")
     label = _TEXT[lang]["figure"]
     return (
@@ -813,12 +817,12 @@ def _figure_html(name: str, title: str, svg: bytes, lang: str, number: int) -> s
     )
 
 
-def _fmt(x: Any, lang: str, decimals: int = 0) -> str:
-    return format_number(x, decimals=decimals, lang=lang)  # type: ignore[arg-type]
+def _fmt(x: Any, lang: Lang, decimals: int = 0) -> str:
+    return format_number(x, decimals=decimals, lang=lang)
 
 
-def _fmt_pct(x: Any, lang: str, decimals: int = 1) -> str:
-    return format_percent(x, decimals=decimals, lang=lang)  # type: ignore[arg-type]
+def _fmt_pct(x: Any, lang: Lang, decimals: int = 1) -> str:
+    return format_percent(x, decimals=decimals, lang=lang)
 
 
 def _after_label(results: StudyResults, t: Mapping[str, str]) -> str:
@@ -950,7 +954,7 @@ def _render_html(
                "sum": "\u03a3w", "cv": "CV"}  # fmt: skip
     weights_html = _html_table(w_shown, w_heads, numeric=list(w.columns[1:]),
                                table_id="table-weights")  # fmt: skip
-    df_values = pd.to_numeric(results.funnel.get("df"), errors="coerce").dropna().unique()
+    df_values = pd.to_numeric(results.funnel["df"], errors="coerce").dropna().unique()
     df_text = _fmt(df_values[0], lang) if len(df_values) == 1 else "\u2014"
     steps = [t["w_design"], *_nonresponse_text(cfg, t)]
     method = (
@@ -962,7 +966,7 @@ def _render_html(
         + fig("weights")
         + f"<h3>{_esc(t['variance'])}</h3><p>{_esc(t['variance_text'].format(df=df_text))}</p>"
         + f"<h3>{_esc(t['reliability'])}</h3><p>"
-        + _esc(reliability_footnote(thresholds=thresholds, lang=lang, marker=MARKER))  # type: ignore[arg-type]
+        + _esc(reliability_footnote(thresholds=thresholds, lang=lang, marker=MARKER))
         + "</p>"
     )
     sections.append(("methodology", t["methodology"], method))
@@ -1054,7 +1058,7 @@ def _sheet(
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     widths = [len(str(h)) for h in headers]
     for row in frame.itertuples(index=False, name=None):
-        values = []
+        values: list[Any] = []
         for j, value in enumerate(row):
             if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
                 values.append(None)
@@ -1082,7 +1086,7 @@ def _sheet(
     ws.freeze_panes = "A2"
 
 
-def _estimate_sheet_frame(table: _Estimates, lang: str, thresholds: Sequence[float]) -> tuple[
+def _estimate_sheet_frame(table: _Estimates, lang: Lang, thresholds: Sequence[float]) -> tuple[
         pd.DataFrame, list[str]]:  # fmt: skip
     """Keys, numbers, reliability label and the reason of suppression."""
     t = _TEXT[lang]
@@ -1093,7 +1097,8 @@ def _estimate_sheet_frame(table: _Estimates, lang: str, thresholds: Sequence[flo
     out = num[cols].copy()
     out["reliability"] = num["reliability_label"].to_numpy()
     why = t["flag_suppressed"].format(hi=_pct_text(thresholds[2], lang))
-    out["flag"] = np.where(table.suppressed, why, None)
+    # ``None`` given as the 0-d object array that ``np.where`` itself would make of it
+    out["flag"] = np.where(table.suppressed, why, np.array(None, dtype=object))
     headers = [table.headers.get(c, heads.get(c, c)) if c in table.keys else heads.get(c, c)
                for c in cols] + [heads["reliability"], t["flag"]]  # fmt: skip
     return out, headers
@@ -1138,7 +1143,7 @@ def _write_workbook(results: StudyResults, tables: list[_Estimates], path: Path,
     _sheet(book, "consistency", detail, [t.get(c, c) for c in detail.columns],
            {"source_row": "0"})  # fmt: skip
     meta = _metadata_rows(results)
-    meta.append((t["footnote"], reliability_footnote(thresholds=cfg.thresholds, lang=lang,  # type: ignore[arg-type]
+    meta.append((t["footnote"], reliability_footnote(thresholds=cfg.thresholds, lang=lang,
                                                      marker=MARKER)))  # fmt: skip
     _sheet(book, "metadata", pd.DataFrame(meta, columns=["key", "value"]),
            [t["key"], t["value"]], {})  # fmt: skip
@@ -1159,10 +1164,10 @@ def _estimates_csv(results: StudyResults) -> pd.DataFrame:
     parts = []
     sources: list[tuple[str, str | None, pd.DataFrame]] = [
         ("funnel", None, results.funnel), ("totals", None, results.totals)]
-    for domain, frame in results.funnel_by.items():
-        sources.append(("funnel", domain, frame))
-        if domain in results.totals_by:
-            sources.append(("totals", domain, results.totals_by[domain]))
+    for by, by_frame in results.funnel_by.items():
+        sources.append(("funnel", by, by_frame))
+        if by in results.totals_by:
+            sources.append(("totals", by, results.totals_by[by]))
     for table, domain, frame in sources:
         num = reliability_frame(frame.reset_index(drop=True), thresholds=cfg.thresholds,
                                 lang="en")  # fmt: skip

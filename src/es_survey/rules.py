@@ -846,7 +846,7 @@ def _resolution(table: Mapping[str, Any], key: str, default: str | None, where: 
         raise DataError(
             f"{where}: {key} = {value!r}; expected one of \"unknown\", \"false\", \"true\""
         )
-    return value  # type: ignore[return-value]
+    return value
 
 
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -1140,6 +1140,7 @@ def _column_value(df: pd.DataFrame, name: str, symbol: _Symbol) -> _Val:
     series = df[name]
     known = series.notna().to_numpy(dtype=bool)
     kind = symbol.kind
+    data: np.ndarray
     if kind == "bool":
         ok = pd.api.types.is_bool_dtype(series.dtype) or (
             series.dtype == object
@@ -1275,6 +1276,7 @@ def _values_for(
 
 
 def _to_series(v: _Val, index: pd.Index) -> pd.Series:
+    arr: pd.api.extensions.ExtensionArray
     if v.kind == "bool":
         arr = pd.array(np.where(v.known, v.data, False), dtype="boolean")
         arr[~v.known] = pd.NA
@@ -1282,7 +1284,8 @@ def _to_series(v: _Val, index: pd.Index) -> pd.Series:
         arr = pd.array(np.where(v.known, v.data, 0.0), dtype="Float64")
         arr[~v.known] = pd.NA
     else:
-        arr = pd.array(np.where(v.known, v.data, None), dtype="string")
+        # (``None`` as a 0-d object array, as ``np.where`` itself would convert it)
+        arr = pd.array(np.where(v.known, v.data, np.array(None, dtype=object)), dtype="string")
     return pd.Series(arr, index=index)
 
 

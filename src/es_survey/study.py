@@ -73,6 +73,7 @@ from es_survey.design import SurveyDesign
 from es_survey.dispositions import assign_dispositions, response_rates
 from es_survey.errors import DataError
 from es_survey.funnel import population_totals, sector_funnel, survey_frame
+from es_survey.tables import Lang
 from es_survey.validate import SurveyData, load_study
 
 __all__ = ["StudyConfig", "StudyResults", "load_config", "run_study"]
@@ -129,7 +130,7 @@ class StudyConfig:
     title: str
     year: int
     source: str
-    language: str
+    language: Lang
     seed: int
     date: dt.date
     frame: Path
@@ -388,7 +389,7 @@ def _calibrate_to_frame(
     if missing:
         raise DataError(f"[design.calibration] frame_margins {missing} are not frame columns")
     say(f"calibrating to the frame counts of {', '.join(margins)}")
-    totals = {
+    totals: dict[str, Mapping[object, float]] = {
         m: {str(k): float(v) for k, v in units[m].astype("string").value_counts().items()}
         for m in margins
     }

@@ -408,8 +408,9 @@ def make_population(seed: int | np.random.Generator = 2023) -> pd.DataFrame:
         if len(sel) == 0:
             continue
         base = rows["kind"].map(kind_weight).to_numpy()
-        rural_w = rows["kind"].map({"miejska": 0.0, "miejsko-wiejska": 1.0, "wiejska": 2.0})
-        rural_w = rural_w.to_numpy()
+        rural_w = (
+            rows["kind"].map({"miejska": 0.0, "miejsko-wiejska": 1.0, "wiejska": 2.0}).to_numpy()
+        )
         for t_is_rural in (False, True):
             mask = np.isin(types[sel], ["KGW", "OSP"]) == t_is_rural
             idx = sel[mask]
@@ -1264,7 +1265,7 @@ def _write_xlsx(table: pd.DataFrame, path: Path, sheet: str, text_columns: Seque
         cell.font = Font(bold=True)
     text_idx = {table.columns.get_loc(c) for c in text_columns}
     for values in table.itertuples(index=False, name=None):
-        row = []
+        row: list[Any] = []
         for j, value in enumerate(values):
             if value is None or (isinstance(value, float) and np.isnan(value)):
                 row.append(None)

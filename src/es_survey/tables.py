@@ -69,7 +69,7 @@ conventional signs of Polish official tables).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -195,7 +195,7 @@ _CONTEXT = Context(prec=400)  # exact for every finite float
 def _check_lang(lang: object) -> Lang:
     if lang not in ("pl", "en"):
         raise DesignError(f"lang={lang!r} is not supported; use 'pl' or 'en'")
-    return lang  # type: ignore[return-value]
+    return lang
 
 
 def _check_decimals(decimals: object, name: str = "decimals") -> int:
@@ -219,7 +219,7 @@ def _check_thresholds(thresholds: object) -> tuple[float, float, float]:
         or not values[0] < values[1] < values[2]
     ):
         raise DesignError(message)
-    return values  # type: ignore[return-value]
+    return values
 
 
 def _check_min_n(min_n: object) -> int:
@@ -487,7 +487,7 @@ def reliability(
         RELIABILITY_LABELS[lang][c] for c in RELIABILITY_CODES
     ]
     index = cv.index if isinstance(cv, pd.Series) else None
-    cat = pd.Categorical.from_codes(code, categories=names, ordered=True)
+    cat = pd.Categorical.from_codes(code, categories=pd.Index(names), ordered=True)
     return pd.Series(cat, index=index, name="reliability")
 
 
@@ -683,7 +683,7 @@ def reliability_frame(
             if col in frame.columns:
                 frame[col] = frame[col].astype(float).where(~suppressed)
     frame["reliability"] = pd.Categorical.from_codes(
-        code, categories=list(RELIABILITY_CODES), ordered=True
+        code, categories=pd.Index(list(RELIABILITY_CODES)), ordered=True
     )
     labels = np.array([RELIABILITY_LABELS[lang][c] for c in RELIABILITY_CODES], dtype=object)
     frame["reliability_label"] = labels[code]
@@ -838,7 +838,7 @@ def publication_table(
 
 def _cell(
     col: str,
-    rec: dict[str, Any],
+    rec: Mapping[Hashable, Any],
     i: int,
     value: Any,
     lang: Lang,
@@ -861,7 +861,7 @@ def _cell(
 
 
 def _headers(columns: pd.Index, frame: pd.DataFrame, lang: Lang) -> dict[str, str]:
-    levels = frame["level"].dropna().unique() if "level" in frame.columns else []
+    levels: list[Any] = list(frame["level"].dropna().unique()) if "level" in frame.columns else []
     if len(levels) == 1:
         level = format_percent(float(levels[0]), decimals=_pct_decimals(float(levels[0])),
                                lang=lang)  # fmt: skip

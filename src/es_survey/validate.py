@@ -37,11 +37,11 @@ Each rule has a stable name (see :data:`RULES` for the severities):
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import pandas as pd
 
@@ -168,10 +168,10 @@ def _value_problems(df: pd.DataFrame, cb: Codebook, source: str) -> list[Problem
         if numeric:  # only values outside [min, max] (or fractional counts) can fail
             lo = -math.inf if var.min is None else var.min
             hi = math.inf if var.max is None else var.max
-            bad = (col < lo) | (col > hi)
+            outside = (col < lo) | (col > hi)
             if var.type != "number":
-                bad = bad | (col % 1 != 0)
-            bad = bad.fillna(False).to_numpy(dtype=bool)
+                outside = outside | (col % 1 != 0)
+            bad = outside.fillna(False).to_numpy(dtype=bool)
             values = [v if b else None for v, b in zip(values, bad, strict=True)]
         for row, value in zip(rows, values, strict=True):
             if _isna(value):
@@ -327,19 +327,19 @@ def _consistency_problems(df: pd.DataFrame, source: str) -> list[Problem]:
     if "revenue_total" in df.columns and parts:
         ht = _header(df, "revenue_total")
         part_values = [numbers(p) for p in parts]
-        for i, (row, total) in enumerate(zip(rows, numbers("revenue_total"), strict=True)):
-            given = [pv[i] for pv in part_values if pv[i] is not None]
-            if total is None or not given:
+        for i, (row, revenue) in enumerate(zip(rows, numbers("revenue_total"), strict=True)):
+            given = [v for pv in part_values if (v := pv[i]) is not None]
+            if revenue is None or not given:
                 continue
             s = math.fsum(given)
-            if s > total + REVENUE_TOLERANCE:
+            if s > revenue + REVENUE_TOLERANCE:
                 names = ", ".join(repr(_header(df, p)) for p in parts)
                 out.append(
                     Problem(
-                        file, row, ht, _fmt(total), "revenue_sources_exceed_total",
+                        file, row, ht, _fmt(revenue), "revenue_sources_exceed_total",
                         RULES["revenue_sources_exceed_total"],
                         f"revenue by source adds up to {_fmt(s)} zł ({names}), above the total "
-                        f"revenue {_fmt(total)} zł in {ht!r}",
+                        f"revenue {_fmt(revenue)} zł in {ht!r}",
                     )
                 )
     return out
@@ -790,10 +790,13 @@ def load_study(
     if strict:
         errors = problems[problems["severity"] == "error"].reset_index(drop=True)
         if len(errors):
+            # pandas-stubs types every field of an itertuples() row as "any scalar" (bytes,
+            # Period, ...); these are the problems table's text columns and its Int64 row
+            records = cast(Iterator[Any], errors.itertuples(index=False))
             lines = [
                 f"  {r.file}, row {'-' if pd.isna(r.row) else r.row}, column {r.column!r}, "
                 f"value {r.value!r}: {r.rule} — {r.message}"
-                for r in errors.itertuples(index=False)
+                for r in records
             ]
             raise DataError(
                 f"{len(errors)} error(s) in the study data (strict=True); correct them, or load "

@@ -63,9 +63,7 @@ from es_survey.errors import DesignError
 
 __all__ = [
     "LONELY_PSU_RULES",
-    "DomainKeys",
     "LonelyPsu",
-    "Stage",
     "TaylorVariance",
     "VarianceEngine",
 ]
@@ -82,7 +80,7 @@ _MAX_FULL_CELLS = 50_000_000  # cells of the unit x (domain*variable) matrix of 
 class VarianceEngine(Protocol):
     """Interface every variance method implements (linearisation, replicates)."""
 
-    def domain_keys(self, domain: np.ndarray, n_domains: int) -> DomainKeys:
+    def domain_keys(self, domain: np.ndarray, n_domains: int) -> _DomainKeys:
         """Precompute what the other methods need about the domain codes."""
         ...
 
@@ -91,7 +89,7 @@ class VarianceEngine(Protocol):
         values: np.ndarray,
         domain: np.ndarray,
         n_domains: int,
-        keys: DomainKeys | None = None,
+        keys: _DomainKeys | None = None,
     ) -> np.ndarray:
         """Covariance of the column totals of ``values`` within each domain, (D, k, k)."""
         ...
@@ -103,14 +101,14 @@ class VarianceEngine(Protocol):
         ...
 
     def degrees_of_freedom(
-        self, domain: np.ndarray, n_domains: int, keys: DomainKeys | None = None
+        self, domain: np.ndarray, n_domains: int, keys: _DomainKeys | None = None
     ) -> np.ndarray:
         """Degrees of freedom of each domain, (D,)."""
         ...
 
 
 @dataclass(frozen=True, eq=False)
-class Stage:
+class _Stage:
     """Integer codes of one sampling stage, precomputed once per design.
 
     Parameters
@@ -211,14 +209,14 @@ def _sum_by(codes: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
-def _dense(stage: Stage, n_domains: int, n_rows: int) -> bool:
+def _dense(stage: _Stage, n_domains: int, n_rows: int) -> bool:
     """Whether a dense (unit x domain) table is small enough for this stage."""
     cells = stage.n_clusters * (n_domains + 1)
     return cells <= min(max(_DENSE_FACTOR * n_rows, _DENSE_MIN_CELLS), _MAX_FULL_CELLS)
 
 
 @dataclass(frozen=True, eq=False)
-class DomainKeys:
+class _DomainKeys:
     """Row keys of the dense (unit x (domain + 1)) and (stratum x (domain + 1)) tables.
 
     Column ``D`` of each table collects the rows outside every domain.
@@ -235,7 +233,7 @@ class TaylorVariance:
 
     Parameters
     ----------
-    stages : tuple of Stage
+    stages : tuple of _Stage
         The sampling stages used for variance (one, or all stages when the design
         has an fpc, as R's ``svyrecvar``).
     lonely_psu : {"fail", "remove", "certainty", "adjust", "average"}
@@ -247,7 +245,7 @@ class TaylorVariance:
 
     >>> import numpy as np
     >>> codes = np.array([0, 0, 1, 1, 2, 2])
-    >>> stage = Stage(strata=codes, clusters=np.arange(6),
+    >>> stage = _Stage(strata=codes, clusters=np.arange(6),
     ...               cluster_stratum=codes, n_psu=np.full(3, 2.0),
     ...               popsize=np.full(3, np.inf), group=np.zeros(3, dtype=np.int64),
     ...               multiplier=np.ones(3), labels=["a", "b", "c"])
@@ -257,7 +255,7 @@ class TaylorVariance:
     20.0
     """
 
-    stages: tuple[Stage, ...]
+    stages: tuple[_Stage, ...]
     lonely_psu: str = "fail"
 
     # ----------------------------------------------------------------- checks
@@ -284,7 +282,7 @@ class TaylorVariance:
 
     # ------------------------------------------------------------ public API
     def degrees_of_freedom(
-        self, domain: np.ndarray, n_domains: int, keys: DomainKeys | None = None
+        self, domain: np.ndarray, n_domains: int, keys: _DomainKeys | None = None
     ) -> np.ndarray:
         """Design degrees of freedom of each domain (R ``degf`` of the subset).
 
@@ -294,7 +292,7 @@ class TaylorVariance:
             Domain code of each row, ``-1`` for rows in no domain.
         n_domains : int
             Number of domains ``D``.
-        keys : DomainKeys, optional
+        keys : _DomainKeys, optional
             Precomputed cell keys (from :meth:`domain_keys`), to save a pass.
 
         Returns
@@ -323,7 +321,7 @@ class TaylorVariance:
         n_cells = np.bincount(cells % n_domains, minlength=n_domains)
         return (n_units - n_cells).astype(float)
 
-    def domain_keys(self, domain: np.ndarray, n_domains: int) -> DomainKeys:
+    def domain_keys(self, domain: np.ndarray, n_domains: int) -> _DomainKeys:
         """Cell keys of every row in the dense (unit x domain) tables of each stage.
 
         Parameters
@@ -335,21 +333,21 @@ class TaylorVariance:
 
         Returns
         -------
-        DomainKeys
+        _DomainKeys
             Keys to pass to :meth:`domain_cov` and :meth:`degrees_of_freedom`.
         """
         dom = np.where(domain >= 0, domain, n_domains) if domain.min(initial=0) < 0 else domain
         width = n_domains + 1
         unit = tuple(stage.clusters * width + dom for stage in self.stages)
         stratum = tuple(stage.strata * width + dom for stage in self.stages)
-        return DomainKeys(n_domains, unit, stratum)
+        return _DomainKeys(n_domains, unit, stratum)
 
     def domain_cov(
         self,
         values: np.ndarray,
         domain: np.ndarray,
         n_domains: int,
-        keys: DomainKeys | None = None,
+        keys: _DomainKeys | None = None,
     ) -> np.ndarray:
         """Covariance of the totals of ``values`` within each domain.
 
@@ -362,7 +360,7 @@ class TaylorVariance:
             Only rows with a code are "present" (R's subset design).
         n_domains : int
             Number of domains ``D``.
-        keys : DomainKeys, optional
+        keys : _DomainKeys, optional
             Precomputed cell keys (from :meth:`domain_keys`).
 
         Returns
@@ -455,7 +453,7 @@ class TaylorVariance:
     # ------------------------------------------------------------- internals
     def _stage_cov_dense(
         self,
-        stage: Stage,
+        stage: _Stage,
         values: np.ndarray,
         key: np.ndarray,
         skey: np.ndarray,
@@ -519,7 +517,7 @@ class TaylorVariance:
 
     def _stage_cov(
         self,
-        stage: Stage,
+        stage: _Stage,
         z: np.ndarray,
         unit_cluster: np.ndarray,
         unit_dom: np.ndarray,

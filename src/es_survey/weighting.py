@@ -87,12 +87,10 @@ import pandas as pd
 from scipy import sparse
 
 from es_survey.errors import CalibrationError, DataError, DesignError
-from es_survey.variance import DomainKeys, TaylorVariance
+from es_survey.variance import TaylorVariance, _DomainKeys
 
 __all__ = [
     "CalibratedVariance",
-    "CalibrationStep",
-    "NonresponseStep",
     "calibrate_weights",
     "logistic_propensity",
     "model_matrix",
@@ -1018,7 +1016,7 @@ def _logistic_fit(
 
 # ------------------------------------------------------------ variance steps
 @dataclass(frozen=True, eq=False)
-class CalibrationStep:
+class _CalibrationStep:
     """One post-stratification, raking or calibration, for the variance.
 
     Parameters
@@ -1073,7 +1071,7 @@ def _gram_solve(gram: np.ndarray, rhs: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class NonresponseStep:
+class _NonresponseStep:
     """One class-wise ratio adjustment (unknown eligibility or nonresponse), for the variance.
 
     Parameters
@@ -1139,7 +1137,7 @@ def _domain_block(values: np.ndarray, domain: np.ndarray, n_domains: int) -> np.
     return (member[:, :, None] * values[:, None, :]).reshape(n, n_domains * k)
 
 
-Step = CalibrationStep | NonresponseStep
+Step = _CalibrationStep | _NonresponseStep
 
 
 @dataclass(frozen=True, eq=False)
@@ -1158,7 +1156,7 @@ class CalibratedVariance:
     inner : TaylorVariance
         The design's variance engine.
     steps : tuple
-        :class:`CalibrationStep` and :class:`NonresponseStep` objects in the
+        :class:`_CalibrationStep` and :class:`_NonresponseStep` objects in the
         order they were applied.
 
     Examples
@@ -1168,7 +1166,7 @@ class CalibratedVariance:
     >>> df = pd.DataFrame({"g": ["a", "a", "b", "b"], "y": [1.0, 3.0, 2.0, 6.0],
     ...                    "w": [2.0, 2.0, 3.0, 3.0]})
     >>> d = es.SurveyDesign(df, weights="w").poststratify("g", {"a": 5, "b": 5})
-    >>> type(d.variance_engine).__name__
+    >>> type(d._engine).__name__
     'CalibratedVariance'
     """
 
@@ -1200,12 +1198,12 @@ class CalibratedVariance:
     def _parts(self, x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         """Residualised values and the response-phase terms of the nonresponse steps."""
         for step in self.steps:
-            if isinstance(step, CalibrationStep):
+            if isinstance(step, _CalibrationStep):
                 x = step.residualise(x)
         extras = []
         fraction = self._fraction()
         for step in reversed(self.steps):
-            if isinstance(step, NonresponseStep):
+            if isinstance(step, _NonresponseStep):
                 x, extra = step.parts(x, fraction)
                 if extra is not None:
                     extras.append(extra)
@@ -1219,12 +1217,12 @@ class CalibratedVariance:
         return f[stage.strata]
 
     def degrees_of_freedom(
-        self, domain: np.ndarray, n_domains: int, keys: DomainKeys | None = None
+        self, domain: np.ndarray, n_domains: int, keys: _DomainKeys | None = None
     ) -> np.ndarray:
         """Degrees of freedom of each domain (the inner engine's)."""
         return self.inner.degrees_of_freedom(domain, n_domains, keys)
 
-    def domain_keys(self, domain: np.ndarray, n_domains: int) -> DomainKeys:
+    def domain_keys(self, domain: np.ndarray, n_domains: int) -> _DomainKeys:
         """Cell keys of the inner engine (used for degrees of freedom)."""
         return self.inner.domain_keys(domain, n_domains)
 
@@ -1246,7 +1244,7 @@ class CalibratedVariance:
         values: np.ndarray,
         domain: np.ndarray,
         n_domains: int,
-        keys: DomainKeys | None = None,
+        keys: _DomainKeys | None = None,
     ) -> np.ndarray:
         """Covariance of the calibrated totals of ``values`` within each domain, (D, k, k).
 
@@ -1279,12 +1277,12 @@ class CalibratedVariance:
 
     def _fast_ok(self) -> bool:
         """Whether the low-rank route applies: calibration steps only, no lonely PSU."""
-        return all(isinstance(st, CalibrationStep) for st in self.steps) and not any(
+        return all(isinstance(st, _CalibrationStep) for st in self.steps) and not any(
             stage.lonely.any() for stage in self.inner.stages
         )
 
     def _domain_cov_fast(
-        self, values: np.ndarray, domain: np.ndarray, n_domains: int, keys: DomainKeys | None
+        self, values: np.ndarray, domain: np.ndarray, n_domains: int, keys: _DomainKeys | None
     ) -> np.ndarray:
         r"""Within-domain covariances by the low-rank form of the residuals.
 
