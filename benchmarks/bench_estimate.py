@@ -105,12 +105,17 @@ def run_r(df: pd.DataFrame, timeout: float) -> dict[str, dict] | None:
         try:
             proc = subprocess.run(
                 ["Rscript", str(script), str(csv)],
-                capture_output=True, text=True, check=False, timeout=timeout,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=timeout,
             )
             output = proc.stdout
         except subprocess.TimeoutExpired as stopped:
-            output = stopped.stdout.decode() if isinstance(stopped.stdout, bytes) else (
-                stopped.stdout or ""
+            output = (
+                stopped.stdout.decode()
+                if isinstance(stopped.stdout, bytes)
+                else (stopped.stdout or "")
             )
     steps = [json.loads(line) for line in output.splitlines() if line.strip().startswith("{")]
     return {s["step"]: s for s in steps}
@@ -134,13 +139,21 @@ def run_samplics(df: pd.DataFrame, repeat: int) -> dict[str, tuple[float, tuple]
 
         def call(param: str = param, by: pd.Series | None = by, y: pd.Series = y) -> tuple:
             est = TaylorEstimator(PopParam.total if param == "total" else PopParam.mean)
-            est.estimate(y=y, samp_weight=df["w"], stratum=df["stratum"], psu=psu, domain=by,
-                         remove_nan=False)
+            est.estimate(
+                y=y,
+                samp_weight=df["w"],
+                stratum=df["stratum"],
+                psu=psu,
+                domain=by,
+                remove_nan=False,
+            )
             if by is None:
                 return np.array([est.point_est]), np.array([est.stderror])
             keys = sorted(est.point_est)
-            return (np.array([est.point_est[k] for k in keys]),
-                    np.array([est.stderror[k] for k in keys]))
+            return (
+                np.array([est.point_est[k] for k in keys]),
+                np.array([est.stderror[k] for k in keys]),
+            )
 
         res[name] = best_of(call, max(1, repeat // 3))
     return res
@@ -178,7 +191,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, nargs="*", default=[100_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument(
-        "--peers", nargs="*", default=["r", "samplics", "svy"],
+        "--peers",
+        nargs="*",
+        default=["r", "samplics", "svy"],
         help="peers to time where installed (r, samplics, svy); none: --peers",
     )
     parser.add_argument("--r-timeout", type=float, default=900.0)

@@ -126,8 +126,13 @@ def run_r(df: pd.DataFrame, r: es.ReplicateDesign) -> dict[str, dict] | None:
         df.assign(psu_code=engine.group).to_csv(csv, index=False)
         pd.DataFrame(engine.factors).to_csv(fcsv, index=False)
         script.write_text(R_SCRIPT)
-        proc = subprocess.run(["Rscript", str(script), str(csv), str(fcsv)],
-                              capture_output=True, text=True, check=False, timeout=3600)
+        proc = subprocess.run(
+            ["Rscript", str(script), str(csv), str(fcsv)],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=3600,
+        )
     if proc.returncode != 0:
         print("R failed:", proc.stderr[-800:])
         return None
@@ -145,19 +150,26 @@ def run_samplics(df: pd.DataFrame, r: es.ReplicateDesign, n_dom: int) -> dict | 
     psu = df["stratum"].astype(str) + "_" + df["psu"].astype(str)
     start = time.perf_counter()
     ReplicateWeight(RepMethod.bootstrap, strat=True, nb_reps=N_REP).replicate(
-        df["w"], psu, df["stratum"])
+        df["w"], psu, df["stratum"]
+    )
     res["bootstrap replicates (500)"] = (time.perf_counter() - start, None)
     dom = np.where(df["domain"] < n_dom, df["domain"], -1)  # others pooled in one domain
     rep_w = r.replicate_weights
     for name, param in (("total(y, by)", PopParam.total), ("mean(y, by)", PopParam.mean)):
         start = time.perf_counter()
         est = ReplicateEstimator(RepMethod.bootstrap, param).estimate(
-            y=df["y"].to_numpy(), samp_weight=df["w"].to_numpy(), rep_weights=rep_w,
-            rep_coefs=1.0 / (N_REP - 1), domain=dom)
+            y=df["y"].to_numpy(),
+            samp_weight=df["w"].to_numpy(),
+            rep_weights=rep_w,
+            rep_coefs=1.0 / (N_REP - 1),
+            domain=dom,
+        )
         elapsed = (time.perf_counter() - start) * N_DOM / (n_dom + 1)
         keys = list(range(n_dom))
-        res[name] = (elapsed, (np.array([est.point_est[k] for k in keys]),
-                               np.array([est.stderror[k] for k in keys])))
+        res[name] = (
+            elapsed,
+            (np.array([est.point_est[k] for k in keys]), np.array([est.stderror[k] for k in keys])),
+        )
     return res
 
 
@@ -174,8 +186,10 @@ def main() -> None:
     peers_r = None if args.no_peers else run_r(df, r)
     samplics = None if args.no_peers else run_samplics(df, r, args.samplics_domains)
 
-    print(f"\n## {args.rows:,} rows, {N_STRATA} strata, {N_PSU:,} PSUs, {N_DOM} domains, "
-          f"Rao-Wu bootstrap with {N_REP} replicates\n")
+    print(
+        f"\n## {args.rows:,} rows, {N_STRATA} strata, {N_PSU:,} PSUs, {N_DOM} domains, "
+        f"Rao-Wu bootstrap with {N_REP} replicates\n"
+    )
     header = "| step | es_survey (s) |"
     if peers_r:
         header += " R survey (s) | R / es |"
@@ -197,17 +211,21 @@ def main() -> None:
     print("\nChecks:")
     total = ours["total(y, by)"][1]
     ratio = total["se"].to_numpy() / lin["se"].to_numpy()  # type: ignore[index]
-    print(f"- es_survey bootstrap SE / linearisation SE (total by domain): median "
-          f"{np.median(ratio):.3f}, range {ratio.min():.3f}-{ratio.max():.3f}")
+    print(
+        f"- es_survey bootstrap SE / linearisation SE (total by domain): median "
+        f"{np.median(ratio):.3f}, range {ratio.min():.3f}-{ratio.max():.3f}"
+    )
     if peers_r:
         for step, fn in (("total(y, by)", "total"), ("mean(y, by)", "mean")):
             frame = ours[step][1]
             np.testing.assert_allclose(frame["estimate"], peers_r[step]["est"], rtol=1e-10)
             np.testing.assert_allclose(frame["se"], peers_r[f"ours:{fn}"]["se"], rtol=1e-8)
             own = np.asarray(peers_r[step]["se"]) / frame["se"].to_numpy()
-            print(f"- R {fn}: estimates equal (rtol 1e-10); SEs on our replicates equal "
-                  f"(rtol 1e-8, svyby {peers_r[f'ours:{fn}']['t']:.2f} s); R's own draws / "
-                  f"ours: median {np.median(own):.3f}")
+            print(
+                f"- R {fn}: estimates equal (rtol 1e-10); SEs on our replicates equal "
+                f"(rtol 1e-8, svyby {peers_r[f'ours:{fn}']['t']:.2f} s); R's own draws / "
+                f"ours: median {np.median(own):.3f}"
+            )
     if samplics:
         for step in ("total(y, by)", "mean(y, by)"):
             est, se = samplics[step][1]
@@ -215,8 +233,10 @@ def main() -> None:
             k = len(est)
             np.testing.assert_allclose(frame["estimate"].to_numpy()[:k], est, rtol=1e-10)
             np.testing.assert_allclose(frame["se"].to_numpy()[:k], se, rtol=1e-8)
-            print(f"- samplics {step}: estimates and SEs on our replicate weights equal ours "
-                  f"(rtol 1e-8) for the {k} timed domains")
+            print(
+                f"- samplics {step}: estimates and SEs on our replicate weights equal ours "
+                f"(rtol 1e-8) for the {k} timed domains"
+            )
 
 
 if __name__ == "__main__":

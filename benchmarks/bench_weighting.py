@@ -92,12 +92,21 @@ def run_r(df: pd.DataFrame, margins: dict, tmp: Path) -> dict | None:
             tmp / f"margin_{name}.csv", index=False
         )
     (tmp / "bench.R").write_text(R_SCRIPT)
-    out = subprocess.run(["Rscript", str(tmp / "bench.R"), str(tmp / "data.csv"), str(tmp)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        ["Rscript", str(tmp / "bench.R"), str(tmp / "data.csv"), str(tmp)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     rake_s, total_s, est, se = out.stdout.split()
     weights = np.fromfile(tmp / "r_weights.bin", dtype=np.float64)
-    return {"rake": float(rake_s), "total": float(total_s), "est": float(est), "se": float(se),
-            "weights": weights}
+    return {
+        "rake": float(rake_s),
+        "total": float(total_s),
+        "est": float(est),
+        "se": float(se),
+        "weights": weights,
+    }
 
 
 def run_samplics(df: pd.DataFrame, margins: dict, repeat: int) -> dict | None:
@@ -111,8 +120,12 @@ def run_samplics(df: pd.DataFrame, margins: dict, repeat: int) -> dict | None:
 
         def rake():
             return SampleWeight().rake(
-                df["w"].to_numpy(), {k: df[k].to_numpy() for k in SIZES},
-                control=margins, tol=1e-10, ctrl_tol=1e-10, max_iter=100,
+                df["w"].to_numpy(),
+                {k: df[k].to_numpy() for k in SIZES},
+                control=margins,
+                tol=1e-10,
+                ctrl_tol=1e-10,
+                max_iter=100,
             )
 
         t, w = best_of(rake, repeat)
@@ -149,23 +162,29 @@ def main() -> None:
         rows.append(("R svytotal(~y) after rake", r["total"]))
         rel = np.max(np.abs(r["weights"] - ours) / ours)
         se_rel = abs(r["se"] - total["se"].iloc[0]) / r["se"]
-        notes.append(f"R weights vs ours: max rel diff {rel:.2e}; total {r['est']:.6f} vs "
-                     f"{total['estimate'].iloc[0]:.6f}; SE rel diff {se_rel:.2e} (R's rake() "
-                     "SE uses 10 unweighted centring sweeps; ours the calibrate(raking) one)")
+        notes.append(
+            f"R weights vs ours: max rel diff {rel:.2e}; total {r['est']:.6f} vs "
+            f"{total['estimate'].iloc[0]:.6f}; SE rel diff {se_rel:.2e} (R's rake() "
+            "SE uses 10 unweighted centring sweeps; ours the calibrate(raking) one)"
+        )
     else:
         notes.append("R survey not available: skipped")
     s = run_samplics(df, margins, args.repeat)
     if s is not None:
         rows.append(("samplics SampleWeight.rake", s["rake"]))
-        notes.append(f"samplics weights vs ours: max rel diff "
-                     f"{np.max(np.abs(s['weights'] - ours) / ours):.2e}")
+        notes.append(
+            f"samplics weights vs ours: max rel diff "
+            f"{np.max(np.abs(s['weights'] - ours) / ours):.2e}"
+        )
     else:
         notes.append("samplics not installed: skipped")
     if importlib.util.find_spec("balance") is None:
         notes.append("balance not installed: skipped")
     base = t_design
-    print(f"raking {args.rows:,} rows on 3 margins ({sum(SIZES.values())} cells), "
-          f"best of {args.repeat}\n")
+    print(
+        f"raking {args.rows:,} rows on 3 margins ({sum(SIZES.values())} cells), "
+        f"best of {args.repeat}\n"
+    )
     print(f"| {'step':46s} | {'seconds':>9s} | {'vs SurveyDesign.rake':>20s} |")
     print(f"|{'-' * 48}|{'-' * 11}|{'-' * 22}|")
     for name, t in rows:

@@ -120,9 +120,12 @@ def test_funnel_bars_and_whiskers_are_the_data() -> None:
     # first stage on top
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels == [
-        "w rejestrze", "kwalifikujące się", "aktywne", "prowadzące działalność zarobkową",
+        "w rejestrze",
+        "kwalifikujące się",
+        "aktywne",
+        "prowadzące działalność zarobkową",
         "zatrudniające na umowę o pracę",
-    ]  # fmt: skip
+    ]
     assert ax.yaxis_inverted()
     values = [t.get_text() for t in ax.texts if t.get_gid() == "value"]
     assert values == ["632", "560", "281", "120", "96"]
@@ -132,8 +135,14 @@ def test_funnel_bars_and_whiskers_are_the_data() -> None:
 
 def test_funnel_caption_language_and_given_axes() -> None:
     fig, given = plt.subplots()
-    ax = charts.plot_funnel(funnel(), ax=given, lang="en", source="Survey of ES", year=2021,
-                            labels={"earning": "earning revenue"})  # fmt: skip
+    ax = charts.plot_funnel(
+        funnel(),
+        ax=given,
+        lang="en",
+        source="Survey of ES",
+        year=2021,
+        labels={"earning": "earning revenue"},
+    )
     assert ax is given
     assert caption(ax) == "Source: Survey of ES; survey 2021."
     labels = [t.get_text() for t in ax.get_yticklabels()]
@@ -146,9 +155,11 @@ def test_funnel_caption_language_and_given_axes() -> None:
 
 
 def test_funnel_thousands_in_polish_style() -> None:
-    f = funnel().assign(estimate=[12345.0, 6000.0, 3000.0, 2000.0, 1000.0],
-                        lower=[12345.0, 5800, 2800, 1900, 900],
-                        upper=[12345.0, 6200, 3200, 2100, 1100])  # fmt: skip
+    f = funnel().assign(
+        estimate=[12345.0, 6000.0, 3000.0, 2000.0, 1000.0],
+        lower=[12345.0, 5800, 2800, 1900, 900],
+        upper=[12345.0, 6200, 3200, 2100, 1100],
+    )
     ax = charts.plot_funnel(f, **KW)
     assert next(t.get_text() for t in ax.texts if t.get_gid() == "value") == f"12{NNBSP}345"
     ax.figure.draw_without_rendering()
@@ -159,10 +170,16 @@ def test_funnel_thousands_in_polish_style() -> None:
 
 def test_funnel_of_sector_funnel_with_reliability() -> None:
     # the table of es.sector_funnel, by stratum: drawn one domain at a time
-    df = pd.DataFrame({"h": ["a"] * 4 + ["b"] * 4, "N": [40] * 4 + [20] * 4,
-                       "eligible": [True, True, True, False, True, True, True, True],
-                       "active": pd.array([True, False, True, False, True, True, None, False],
-                                          dtype="boolean")})  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "h": ["a"] * 4 + ["b"] * 4,
+            "N": [40] * 4 + [20] * 4,
+            "eligible": [True, True, True, False, True, True, True, True],
+            "active": pd.array(
+                [True, False, True, False, True, True, None, False], dtype="boolean"
+            ),
+        }
+    )
     table = es.sector_funnel(es.SurveyDesign(df, strata="h", fpc="N"), stages=["active"]).to_frame()
     ax = charts.plot_funnel(table, **KW)
     published = table[table["cv"].fillna(0) <= 0.3]
@@ -172,15 +189,27 @@ def test_funnel_of_sector_funnel_with_reliability() -> None:
     f = funnel().assign(cv=[0.0, 0.05, 0.12, 0.25, 0.4], n=[100, 90, 80, 60, 40])
     ax = charts.plot_funnel(f, **KW)
     assert [p.get_gid() for p in ax.patches] == [
-        "bar-registered", "bar-eligible", "bar-active", "bar-earning"]  # fmt: skip
+        "bar-registered",
+        "bar-eligible",
+        "bar-active",
+        "bar-earning",
+    ]
     assert [p.get_hatch() for p in ax.patches] == [None, None, None, "////"]
     assert len(errorbar_ends(ax)) == 4
     assert [t.get_text() for t in ax.texts if t.get_gid() == "suppressed-employing"] == ["x"]
-    assert [t.get_text() for t in ax.texts if t.get_gid() == "value"] == ["632", "560", "281",
-                                                                          "120"]  # fmt: skip
+    assert [t.get_text() for t in ax.texts if t.get_gid() == "value"] == [
+        "632",
+        "560",
+        "281",
+        "120",
+    ]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == ["szacunek", "przedział ufności 95%", "z ostrożnością (CV 20%–30%)",
-                      "niepublikowany (CV > 30%)"]  # fmt: skip
+    assert legend == [
+        "szacunek",
+        "przedział ufności 95%",
+        "z ostrożnością (CV 20%–30%)",
+        "niepublikowany (CV > 30%)",
+    ]
     close(ax)
     ax = charts.plot_funnel(f, thresholds=(0.1, 0.2, 0.5), **KW)
     assert [p.get_hatch() for p in ax.patches] == [None, None, None, "////", "////"]
@@ -197,8 +226,11 @@ def test_funnel_errors() -> None:
     with pytest.raises(DataError, match=r"stage 'active' appears in more than one row"):
         charts.plot_funnel(dup, **KW)
     bad = funnel().assign(lower=[632.0, 570.0, 255.0, 101.0, 80.0])
-    with pytest.raises(DataError, match=r"row 1 \(stage='eligible'\): interval \[570; 580\] "
-                                        r"does not contain the estimate 560.3"):  # fmt: skip
+    with pytest.raises(
+        DataError,
+        match=r"row 1 \(stage='eligible'\): interval \[570; 580\] "
+        r"does not contain the estimate 560.3",
+    ):
         charts.plot_funnel(bad, **KW)
     text = funnel().astype({"estimate": object})
     text.loc[0, "estimate"] = "dużo"
@@ -251,13 +283,18 @@ def test_by_category_sorting_and_thresholds() -> None:
     assert labels == ["STOW", "SS", "CIS", "KGW"]
     # with a 80% bound KGW is published (caution) and drawn
     assert {p.get_gid() for p in ax.patches if p.get_gid()} == {
-        "bar-SS", "bar-CIS", "bar-STOW", "bar-KGW"}  # fmt: skip
+        "bar-SS",
+        "bar-CIS",
+        "bar-STOW",
+        "bar-KGW",
+    }
     close(ax)
 
 
 def test_by_category_from_an_estimate_of_proportions_in_percent() -> None:
-    df = pd.DataFrame({"g": ["a", "a", "a", "b", "b", "b"], "y": [1, 1, 0, 1, 0, 0],
-                       "w": [1.0] * 6})  # fmt: skip
+    df = pd.DataFrame(
+        {"g": ["a", "a", "a", "b", "b", "b"], "y": [1, 1, 0, 1, 0, 0], "w": [1.0] * 6}
+    )
     est = es.SurveyDesign(df, weights="w").mean("y", by="g")
     ax = charts.plot_by_category(est, lang="en", thresholds=(0.5, 0.8, 0.9), **KW)
     # hand calculation: means 2/3 and 1/3
@@ -265,8 +302,12 @@ def test_by_category_from_an_estimate_of_proportions_in_percent() -> None:
     values = [t.get_text() for t in ax.texts if (t.get_gid() or "").startswith("value")]
     assert values == ["0.7", "0.3"]  # a mean: one decimal
     close(ax)
-    f = by_type().assign(statistic="proportion", estimate=[0.5, 0.25, 0.125, 0.05],
-                         lower=[0.45, 0.2, 0.1, 0.0], upper=[0.55, 0.3, 0.15, 0.1])  # fmt: skip
+    f = by_type().assign(
+        statistic="proportion",
+        estimate=[0.5, 0.25, 0.125, 0.05],
+        lower=[0.45, 0.2, 0.1, 0.0],
+        upper=[0.55, 0.3, 0.15, 0.1],
+    )
     ax = charts.plot_by_category(f, **KW)
     values = [t.get_text() for t in ax.texts if (t.get_gid() or "").startswith("value")]
     assert values == ["50,0%", "25,0%", "12,5%"]
@@ -279,8 +320,11 @@ def test_by_category_errors() -> None:
     two = pd.concat([by_type(), by_type().assign(variable="revenue")])
     with pytest.raises(DesignError, match=r"draws one variable; the estimate has 2"):
         charts.plot_by_category(two, **KW)
-    with pytest.raises(DesignError, match=r"needs an estimate by one domain column; it has "
-                                          r"\['entity_type', 'nuts3'\]"):  # fmt: skip
+    with pytest.raises(
+        DesignError,
+        match=r"needs an estimate by one domain column; it has "
+        r"\['entity_type', 'nuts3'\]",
+    ):
         charts.plot_by_category(by_type().assign(nuts3="PL721"), **KW)
     with pytest.raises(DataError, match=r"column by='powiat' is not in the estimate"):
         charts.plot_by_category(by_type(), by="powiat", **KW)
@@ -313,8 +357,9 @@ def test_tiles_positions_colours_and_texts() -> None:
     colorbar = ax.child_axes
     assert len(colorbar) == 1
     assert colorbar[0].get_ylim() == pytest.approx((lo, hi))
-    texts = {t.get_gid()[6:]: t.get_text() for t in ax.texts
-             if (t.get_gid() or "").startswith("label-")}  # fmt: skip
+    texts = {
+        t.get_gid()[6:]: t.get_text() for t in ax.texts if (t.get_gid() or "").startswith("label-")
+    }
     assert texts["2661"] == "Kielce\n42"
     assert texts["2604"] == "kielecki\n40"
     assert texts["2606"] == f"{pw.loc['2606', 'name']}\nx"
@@ -327,14 +372,12 @@ def test_tiles_positions_colours_and_texts() -> None:
 
 def test_tiles_in_english_and_on_given_axes() -> None:
     fig, given = plt.subplots()
-    ax = charts.plot_powiat_tiles(by_powiat(), ax=given, lang="en", label="Active entities",
-                                  **KW)  # fmt: skip
+    ax = charts.plot_powiat_tiles(by_powiat(), ax=given, lang="en", label="Active entities", **KW)
     assert ax is given
     texts = {t.get_gid(): t.get_text() for t in ax.texts}
     assert texts["label-2603"] == "kazimierski\nn/a"
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == ["n/a — no data", "use with caution (CV 20%–30%)",
-                      "suppressed (CV > 30%)"]  # fmt: skip
+    assert legend == ["n/a — no data", "use with caution (CV 20%–30%)", "suppressed (CV > 30%)"]
     assert caption(ax).startswith("Source: ROPS Kielce")
     assert ax.child_axes[0].get_ylabel() == "Active entities"
     plt.close(fig)
@@ -359,8 +402,11 @@ def test_tiles_with_one_published_value_or_none() -> None:
 
 def test_tiles_errors() -> None:
     bad = by_powiat().assign(teryt_powiat=lambda d: d["teryt_powiat"].replace("2601", "1465"))
-    with pytest.raises(DataError, match=r"value\(s\) \['1465'\] that are not powiat TERYT codes "
-                                        r"of region '26'"):  # fmt: skip
+    with pytest.raises(
+        DataError,
+        match=r"value\(s\) \['1465'\] that are not powiat TERYT codes "
+        r"of region '26'",
+    ):
         charts.plot_powiat_tiles(bad, **KW)
     with pytest.raises(DesignError, match=r"region='99' is not available"):
         charts.plot_powiat_tiles(by_powiat(), region="99", **KW)
@@ -388,8 +434,7 @@ def test_powiat_intervals_sorted_by_value() -> None:
     assert [e[0] for e in ends] == pytest.approx(published["lower"].tolist())
     assert [e[1] for e in ends] == pytest.approx(published["upper"].tolist())
     marks = {t.get_gid(): t.get_text() for t in ax.texts if (t.get_gid() or "").startswith("s")}
-    assert marks == {"suppressed-2606": "x", "suppressed-2603": "b.d.",
-                     "suppressed-2612": "b.d."}  # fmt: skip
+    assert marks == {"suppressed-2606": "x", "suppressed-2603": "b.d.", "suppressed-2612": "b.d."}
     assert ax.yaxis_inverted()
     close(ax)
 
@@ -418,8 +463,10 @@ def test_weights_ecdf_and_kish_deff() -> None:
     assert list(lines["after"].get_xdata()) == [2.0, 2.0, 3.0, 3.0]
     # Kish: n sum(w^2) / (sum w)^2 = 4 * 34 / 100 = 1.36 and 4 * 26 / 100 = 1.04
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == ["przed kalibracją (n = 4, deff Kisha = 1,36)",
-                      "po kalibracji (n = 4, deff Kisha = 1,04)"]  # fmt: skip
+    assert legend == [
+        "przed kalibracją (n = 4, deff Kisha = 1,36)",
+        "po kalibracji (n = 4, deff Kisha = 1,04)",
+    ]
     assert ax.get_xlabel() == "Waga"
     close(ax)
     # zero weights (nonrespondents after the adjustment) are left out, as weights_summary
@@ -435,15 +482,23 @@ def test_weights_of_a_replicate_design() -> None:
     rep = es.SurveyDesign(df, weights="w", strata="h").replicate("JKn")
     ax = charts.plot_weights(rep, [2.0, 2.0, 3.0, 3.0], lang="en", **KW)
     assert ax.get_legend().get_texts()[0].get_text() == (
-        "before calibration (n = 4, Kish deff = 1.36)")  # fmt: skip
+        "before calibration (n = 4, Kish deff = 1.36)"
+    )
     close(ax)
 
 
 def test_weights_histogram_on_common_bins_and_designs() -> None:
     df = pd.DataFrame({"y": [1.0] * 4, "w": [1.0, 1.0, 4.0, 4.0]})
     design = es.SurveyDesign(df, weights="w")
-    ax = charts.plot_weights(design, [2.0, 2.0, 3.0, 3.0], kind="hist", bins=3, lang="en",
-                             labels=("design", "calibrated"), **KW)  # fmt: skip
+    ax = charts.plot_weights(
+        design,
+        [2.0, 2.0, 3.0, 3.0],
+        kind="hist",
+        bins=3,
+        lang="en",
+        labels=("design", "calibrated"),
+        **KW,
+    )
     # common edges 1, 2, 3, 4: before counts (2, 0, 2), after counts (0, 2, 2)
     for gid, counts in (("before", [2, 0, 2]), ("after", [0, 2, 2])):
         patch = next(p for p in ax.patches if p.get_gid() == gid)
@@ -457,8 +512,11 @@ def test_weights_histogram_on_common_bins_and_designs() -> None:
 
 
 def test_weights_errors() -> None:
-    with pytest.raises(DataError, match=r"before: weight at position 1 is -1.0; weights must "
-                                        r"be finite and not negative"):  # fmt: skip
+    with pytest.raises(
+        DataError,
+        match=r"before: weight at position 1 is -1.0; weights must "
+        r"be finite and not negative",
+    ):
         charts.plot_weights([1.0, -1.0], [1.0, 1.0], **KW)
     with pytest.raises(DataError, match=r"after: weight at position 0 is nan"):
         charts.plot_weights([1.0], [np.nan], **KW)
@@ -483,11 +541,20 @@ def test_weights_errors() -> None:
 def test_response_rates_from_dispositions() -> None:
     # AAPOR by hand, e = 0.5. Stratum A: I=6, R=2, U=2 -> RR1 = 6/10, RR3 = 6/(8+1) = 2/3.
     # Stratum B: I=1, NC=3 -> RR1 = RR3 = 1/4.
-    outcomes = ["complete"] * 6 + ["refusal"] * 2 + ["unknown_eligibility"] * 2 + [
-        "complete"] + ["non_contact"] * 3  # fmt: skip
-    frame = pd.DataFrame({"sampled": pd.array([True] * 14, dtype="boolean"),
-                          "contact_outcome": outcomes,
-                          "stratum": ["A"] * 10 + ["B"] * 4})  # fmt: skip
+    outcomes = (
+        ["complete"] * 6
+        + ["refusal"] * 2
+        + ["unknown_eligibility"] * 2
+        + ["complete"]
+        + ["non_contact"] * 3
+    )
+    frame = pd.DataFrame(
+        {
+            "sampled": pd.array([True] * 14, dtype="boolean"),
+            "contact_outcome": outcomes,
+            "stratum": ["A"] * 10 + ["B"] * 4,
+        }
+    )
     rates = es.response_rates(es.assign_dispositions(frame), by="stratum", e=0.5)
     ax = charts.plot_response_rates(rates, rate=["RR1", "RR3"], **KW)
     bars = {p.get_gid(): p.get_width() for p in ax.patches}
@@ -497,14 +564,21 @@ def test_response_rates_from_dispositions() -> None:
     values = {t.get_gid(): t.get_text() for t in ax.texts if (t.get_gid() or "").startswith("v")}
     assert values["value-RR3-A"] == "66,7%"
     ax.figure.draw_without_rendering()
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["0%", "20%", "40%", "60%", "80%",
-                                                            "100%"]  # fmt: skip
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        "0%",
+        "20%",
+        "40%",
+        "60%",
+        "80%",
+        "100%",
+    ]
     close(ax)
 
 
 def test_response_rates_single_rate_nan_and_overall() -> None:
-    rates = pd.DataFrame({"I": [5], "P": [0], "R": [0], "NC": [0], "O": [0], "U": [0],
-                          "RR3": [np.nan], "RR1": [1.0]})  # fmt: skip
+    rates = pd.DataFrame(
+        {"I": [5], "P": [0], "R": [0], "NC": [0], "O": [0], "U": [0], "RR3": [np.nan], "RR1": [1.0]}
+    )
     ax = charts.plot_response_rates(rates, lang="en", **KW)
     assert [p for p in ax.patches if p.get_gid()] == []  # NaN: no bar
     assert [t.get_text() for t in ax.get_yticklabels()] == ["total (n = 5)"]
@@ -516,8 +590,11 @@ def test_response_rates_single_rate_nan_and_overall() -> None:
 
 def test_response_rates_errors() -> None:
     rates = pd.DataFrame({"stratum": ["A"], "I": [1], "RR1": [0.5]})
-    with pytest.raises(DataError, match=r"rates: no column\(s\) \['RR7'\]; available rates: "
-                                        r"\['RR1'\]"):  # fmt: skip
+    with pytest.raises(
+        DataError,
+        match=r"rates: no column\(s\) \['RR7'\]; available rates: "
+        r"\['RR1'\]",
+    ):
         charts.plot_response_rates(rates, rate="RR7", **KW)
     with pytest.raises(DataError, match=r"group column\(s\) \['type'\] missing"):
         charts.plot_response_rates(rates, rate="RR1", by="type", **KW)
@@ -542,10 +619,13 @@ def all_charts(lang: str) -> list[plt.Axes]:
     ]
 
 
-@pytest.mark.parametrize(("lang", "expected"), [
-    ("pl", "Źródło: ROPS Kielce, badanie PES; badanie 2023."),
-    ("en", "Source: ROPS Kielce, badanie PES; survey 2023."),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("pl", "Źródło: ROPS Kielce, badanie PES; badanie 2023."),
+        ("en", "Source: ROPS Kielce, badanie PES; survey 2023."),
+    ],
+)
 def test_every_chart_states_source_and_year(lang: str, expected: str) -> None:
     for ax in all_charts(lang):
         assert caption(ax) == expected
@@ -579,8 +659,9 @@ def test_charts_leave_pyplot_and_rcparams_alone(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- saving
-def saved_three_ways(first: plt.Axes, second: plt.Axes, path: Path, again: bool = True
-                     ) -> list[bytes]:  # fmt: skip
+def saved_three_ways(
+    first: plt.Axes, second: plt.Axes, path: Path, again: bool = True
+) -> list[bytes]:
     """Save a figure (twice), then a figure built again from the same data."""
     out = [charts.save_figure(first, path.with_stem("a")).read_bytes()]
     if again:
@@ -622,6 +703,14 @@ def test_save_figure_errors(tmp_path: Path) -> None:
 
 def test_palette_is_okabe_ito() -> None:
     # Okabe & Ito (2008), "Color Universal Design", the eight colours in hex
-    assert set(charts.PALETTE) == {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442",
-                                   "#0072B2", "#D55E00", "#CC79A7"}  # fmt: skip
+    assert set(charts.PALETTE) == {
+        "#000000",
+        "#E69F00",
+        "#56B4E9",
+        "#009E73",
+        "#F0E442",
+        "#0072B2",
+        "#D55E00",
+        "#CC79A7",
+    }
     assert charts.SEQUENTIAL_CMAP == "cividis"

@@ -115,9 +115,7 @@ def test_active_with_missing_answers():
 
 
 SKIPPED = {  # declared inactive: the questionnaire routes past sections D-F
-    name: NA
-    for name in BASE
-    if name not in ("entity_type", "in_liquidation", "active_declared")
+    name: NA for name in BASE if name not in ("entity_type", "in_liquidation", "active_declared")
 }
 
 
@@ -132,8 +130,11 @@ def test_declared_inactive_respondent_routed_past_sections():
     )
     out = classify(df)
     assert flag(out, "active") == [False, False, True, None]
-    assert reasons(out, "active")[:3] == ["declared_inactive", "declared_inactive",
-                                          "revenue_or_staff"]  # fmt: skip
+    assert reasons(out, "active")[:3] == [
+        "declared_inactive",
+        "declared_inactive",
+        "revenue_or_staff",
+    ]
     assert flag(out, "earning") == [False, False, None, None]
     assert reasons(out, "earning")[:2] == ["declared_inactive", "declared_inactive"]
     assert flag(out, "employing") == [False, False, True, None]
@@ -145,8 +146,16 @@ def test_declared_inactive_respondent_routed_past_sections():
 def test_reported_staff_decides_employing_even_if_activity_is_undetermined():
     # the register and the declaration are silent, revenue unknown: activity undetermined,
     # but 2 employees on UoP were reported, so the unit employs
-    df = units({"in_liquidation": NA, "active_declared": NA, "revenue_total": NA,
-                "emp_uop": 2, "emp_uop_half_fte": 2, "emp_uop_fte": 2.0})  # fmt: skip
+    df = units(
+        {
+            "in_liquidation": NA,
+            "active_declared": NA,
+            "revenue_total": NA,
+            "emp_uop": 2,
+            "emp_uop_half_fte": 2,
+            "emp_uop_fte": 2.0,
+        }
+    )
     out = classify(df)
     assert flag(out, "active") == [None]
     assert reasons(out, "active") == ["missing: in_liquidation"]
@@ -263,8 +272,13 @@ def test_employing_broad():
 
 # ----------------------------------------------------------------------------- social_enterprise
 def ps(**change):
-    base = {"runs_dg": True, "emp_uop": 5, "emp_uop_half_fte": 4, "emp_uop_fte": 4.0,
-            "emp_at_risk": 0}  # fmt: skip
+    base = {
+        "runs_dg": True,
+        "emp_uop": 5,
+        "emp_uop_half_fte": 4,
+        "emp_uop_fte": 4.0,
+        "emp_at_risk": 0,
+    }
     return {**base, **change}
 
 
@@ -284,8 +298,18 @@ def test_social_enterprise():
     )
     out = classify(df)
     assert flag(out, "social_enterprise") == [
-        True, False, False, False, False, True, True, False, None, False, None,
-    ]  # fmt: skip
+        True,
+        False,
+        False,
+        False,
+        False,
+        True,
+        True,
+        False,
+        None,
+        False,
+        None,
+    ]
     assert reasons(out, "social_enterprise") == [
         "meets_ps_conditions",
         "too_few_half_fte_employees",
@@ -321,8 +345,15 @@ def test_reintegration_types_are_a_parameter(tmp_path):
 
 # ----------------------------------------------------------------------------- zaz_rule
 def zaz(**change):
-    base = {"entity_type": "ZAZ", "runs_dg": True, "emp_uop": 10, "emp_uop_half_fte": 10,
-            "emp_uop_fte": 9.0, "emp_disabled": 7, "emp_disabled_moderate": 3}  # fmt: skip
+    base = {
+        "entity_type": "ZAZ",
+        "runs_dg": True,
+        "emp_uop": 10,
+        "emp_uop_half_fte": 10,
+        "emp_uop_fte": 9.0,
+        "emp_disabled": 7,
+        "emp_disabled_moderate": 3,
+    }
     return {**base, **change}
 
 
@@ -332,8 +363,9 @@ def test_zaz_rule():
         zaz(emp_disabled=6),  # 60% < 70%
         zaz(emp_disabled_moderate=4),  # 40% > 35%
         zaz(emp_uop=20, emp_uop_half_fte=20, emp_disabled=14, emp_disabled_moderate=7),  # 35%
-        zaz(emp_uop=0, emp_uop_half_fte=0, emp_uop_fte=0.0, emp_disabled=0,
-            emp_disabled_moderate=0),
+        zaz(
+            emp_uop=0, emp_uop_half_fte=0, emp_uop_fte=0.0, emp_disabled=0, emp_disabled_moderate=0
+        ),
         zaz(emp_disabled=NA),
         {"entity_type": "STOW"},  # not a ZAZ
     )
@@ -372,10 +404,19 @@ def test_classify_returns_new_frame_and_keeps_input():
     pd.testing.assert_frame_equal(out[df.columns], before)
     added = [c for c in out.columns if c not in df.columns]
     assert added == [
-        "active", "active_reason", "earning", "earning_reason", "employing",
-        "employing_reason", "employing_broad", "employing_broad_reason",
-        "social_enterprise", "social_enterprise_reason", "zaz_rule", "zaz_rule_reason",
-    ]  # fmt: skip
+        "active",
+        "active_reason",
+        "earning",
+        "earning_reason",
+        "employing",
+        "employing_reason",
+        "employing_broad",
+        "employing_broad_reason",
+        "social_enterprise",
+        "social_enterprise_reason",
+        "zaz_rule",
+        "zaz_rule_reason",
+    ]
     assert str(out["active"].dtype) == "boolean"
     assert str(out["active_reason"].dtype) == "string"
 
@@ -401,8 +442,7 @@ def report_for(*changes):
 def test_consistent_unit_has_no_report_rows():
     rep = report_for({})
     assert rep.empty
-    assert list(rep.columns) == ["regon", "source_row", "check", "variables", "values",
-                                 "decision"]  # fmt: skip
+    assert list(rep.columns) == ["regon", "source_row", "check", "variables", "values", "decision"]
 
 
 def test_check_declared_inactive_with_staff():
@@ -443,10 +483,21 @@ def test_check_half_fte_above_headcount():
 def test_check_subgroup_above_headcount():
     rep = report_for(
         {"emp_uop": 1, "emp_uop_half_fte": 1, "emp_uop_fte": 1.0, "emp_at_risk": 2},
-        {"emp_uop": 1, "emp_uop_half_fte": 1, "emp_uop_fte": 1.0, "emp_disabled": 1,
-         "emp_disabled_moderate": 2},
-        {"emp_uop": 3, "emp_uop_half_fte": 3, "emp_uop_fte": 3.0, "emp_disabled": 3,
-         "emp_disabled_moderate": 3, "emp_at_risk": 3},  # consistent
+        {
+            "emp_uop": 1,
+            "emp_uop_half_fte": 1,
+            "emp_uop_fte": 1.0,
+            "emp_disabled": 1,
+            "emp_disabled_moderate": 2,
+        },
+        {
+            "emp_uop": 3,
+            "emp_uop_half_fte": 3,
+            "emp_uop_fte": 3.0,
+            "emp_disabled": 3,
+            "emp_disabled_moderate": 3,
+            "emp_at_risk": 3,
+        },  # consistent
     )
     assert rep["check"].tolist() == ["subgroup_above_headcount"] * 2
     assert rep["regon"].tolist() == ["R0", "R1"]
@@ -468,12 +519,27 @@ def test_check_no_paid_activity_but_earned_revenue():
 
 def test_check_participants_reported_as_employees():
     rep = report_for(
-        {"entity_type": "CIS", "participants": 12, "emp_uop": 12, "emp_uop_half_fte": 12,
-         "emp_uop_fte": 12.0},
-        {"entity_type": "CIS", "participants": 12, "emp_uop": 3, "emp_uop_half_fte": 3,
-         "emp_uop_fte": 3.0},
-        {"entity_type": "FUND", "participants": 12, "emp_uop": 12, "emp_uop_half_fte": 12,
-         "emp_uop_fte": 12.0},  # a foundation: participants rule does not apply
+        {
+            "entity_type": "CIS",
+            "participants": 12,
+            "emp_uop": 12,
+            "emp_uop_half_fte": 12,
+            "emp_uop_fte": 12.0,
+        },
+        {
+            "entity_type": "CIS",
+            "participants": 12,
+            "emp_uop": 3,
+            "emp_uop_half_fte": 3,
+            "emp_uop_fte": 3.0,
+        },
+        {
+            "entity_type": "FUND",
+            "participants": 12,
+            "emp_uop": 12,
+            "emp_uop_half_fte": 12,
+            "emp_uop_fte": 12.0,
+        },  # a foundation: participants rule does not apply
     )
     assert rep["check"].tolist() == ["participants_reported_as_employees"]
     assert rep["values"].tolist() == ["entity_type=CIS, emp_uop=12, participants=12"]
@@ -569,16 +635,15 @@ def test_demo_respondents_classified_as_the_truth(demo):
     linked, truth = demo
     out = classify(linked).merge(
         truth[["regon", "active", "earning", "employing", "corruption"]],
-        on="regon", suffixes=("", "_true"),
-    )  # fmt: skip
+        on="regon",
+        suffixes=("", "_true"),
+    )
     clean = out["corruption"].isna()
     for name in ["active", "earning", "employing"]:
         decided = clean & out[name].notna()
         assert (out.loc[decided, name].astype(bool) == out.loc[decided, f"{name}_true"]).all()
         # undecided only where an answer is missing, never for another reason
-        assert out.loc[clean & out[name].isna(), f"{name}_reason"].str.startswith(
-            "missing: "
-        ).all()
+        assert out.loc[clean & out[name].isna(), f"{name}_reason"].str.startswith("missing: ").all()
     # every clean respondent's activity is decided
     assert out.loc[clean, "active"].notna().all()
 
@@ -586,18 +651,24 @@ def test_demo_respondents_classified_as_the_truth(demo):
 def test_demo_consistency_report_finds_the_planted_contradictions(demo):
     linked, truth = demo
     report = consistency_report(linked)
-    planted = truth[truth["corruption"].isin([
-        "fte_above_headcount", "declared_inactive_with_employees",
-        "no_paid_activity_with_earned_revenue",
-    ])]  # fmt: skip
+    planted = truth[
+        truth["corruption"].isin(
+            [
+                "fte_above_headcount",
+                "declared_inactive_with_employees",
+                "no_paid_activity_with_earned_revenue",
+            ]
+        )
+    ]
     assert set(report["regon"]) == set(planted["regon"])
     found = report.groupby("regon")["check"].agg(set)
     for regon, tag in zip(planted["regon"], planted["corruption"], strict=True):
         expected = {
             "fte_above_headcount": {"fte_above_headcount"},
             "declared_inactive_with_employees": {
-                "declared_inactive_with_staff", "declared_inactive_with_revenue",
+                "declared_inactive_with_staff",
+                "declared_inactive_with_revenue",
             },
             "no_paid_activity_with_earned_revenue": {"no_paid_activity_but_earned_revenue"},
-        }[tag]  # fmt: skip
+        }[tag]
         assert found[regon] == expected, regon

@@ -27,16 +27,19 @@ def truth() -> pd.DataFrame:
 def _interval(out: str, quantity: str) -> tuple[float, float, float]:
     # "  active         299  95% CI 266 – 332" (Polish digits: narrow no-break space)
     line = next(x for x in out.splitlines() if x.strip().startswith(quantity))
-    numbers = [float(n.replace("\u202f", "").replace(",", "."))
-               for n in re.findall(r"\d[\d\u202f]*(?:,\d+)?", line.split(quantity, 1)[1])]
+    numbers = [
+        float(n.replace("\u202f", "").replace(",", "."))
+        for n in re.findall(r"\d[\d\u202f]*(?:,\d+)?", line.split(quantity, 1)[1])
+    ]
     estimate, _level, lower, upper = numbers[:4]
     return estimate, lower, upper
 
 
 def test_validate_summary_matches_the_generators_record(truth, tmp_path, capsys):
     before = _hashes(RAW)
-    code = main(["validate", str(RAW / "frame.xlsx"), str(RAW / "responses.xlsx"),
-                 "--out", str(tmp_path)])
+    code = main(
+        ["validate", str(RAW / "frame.xlsx"), str(RAW / "responses.xlsx"), "--out", str(tmp_path)]
+    )
     assert code == 0
     out = capsys.readouterr().out
     # Counts known from the generator's own record of the population (truth.csv),
@@ -85,7 +88,8 @@ def test_run_writes_the_report_where_asked(tmp_path, capsys):
         f'[inputs]\nframe = "{(RAW / "frame.xlsx").as_posix()}"\n'
         f'responses = "{(RAW / "responses.xlsx").as_posix()}"\n'
         f'[estimates]\ntotals = ["workers"]\ndomains = ["subregion"]\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     assert main(["run", str(config), "--out", str(tmp_path / "r")]) == 0
     out = capsys.readouterr().out
     assert "Study 'mini' (2023)" in out
@@ -104,8 +108,15 @@ def test_run_bad_config_is_one_line_error(tmp_path, capsys):
 
 
 def test_validate_missing_file_is_one_line_error(tmp_path, capsys):
-    code = main(["validate", str(tmp_path / "frame.xlsx"), str(RAW / "responses.xlsx"),
-                 "--out", str(tmp_path)])
+    code = main(
+        [
+            "validate",
+            str(tmp_path / "frame.xlsx"),
+            str(RAW / "responses.xlsx"),
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert err.startswith("es-survey: error: ")
@@ -114,8 +125,16 @@ def test_validate_missing_file_is_one_line_error(tmp_path, capsys):
 
 
 def test_validate_strict_lists_every_error(tmp_path, capsys):
-    code = main(["validate", str(RAW / "frame.xlsx"), str(RAW / "responses.xlsx"),
-                 "--out", str(tmp_path), "--strict"])
+    code = main(
+        [
+            "validate",
+            str(RAW / "frame.xlsx"),
+            str(RAW / "responses.xlsx"),
+            "--out",
+            str(tmp_path),
+            "--strict",
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert "strict=True" in err

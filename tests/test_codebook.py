@@ -86,8 +86,16 @@ def test_canonical_names_are_accepted_as_headers(cb):
 # ---------------------------------------------------------------- decoding answers
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("tak", True), ("TAK ", True), (" Nie", False), ("t", True), ("1", True), (0, False),
-     (1.0, True), (True, True)],
+    [
+        ("tak", True),
+        ("TAK ", True),
+        (" Nie", False),
+        ("t", True),
+        ("1", True),
+        (0, False),
+        (1.0, True),
+        (True, True),
+    ],
 )
 def test_decode_bool(cb, raw, expected):
     assert cb.decode("opp", raw) == (expected, None)
@@ -104,15 +112,21 @@ def test_decode_unknown_answer(cb):
     assert value is None
     assert issue.rule == "answer_not_in_codebook"
     assert issue.severity == "error"
-    assert re.search(r"answer 'chyba tak' is not in answer set 'tak_nie' \(allowed: 'tak'",
-                     issue.message)
+    assert re.search(
+        r"answer 'chyba tak' is not in answer set 'tak_nie' \(allowed: 'tak'", issue.message
+    )
     assert "[answers.tak_nie] in codebook.toml" in issue.message
 
 
 @pytest.mark.parametrize(
     ("raw", "reason"),
-    [("brak danych", "no_data"), ("Nie wiem", "dont_know"), ("ODMOWA", "refused"),
-     ("trudno  powiedzieć", "dont_know"), ("-", "no_data")],
+    [
+        ("brak danych", "no_data"),
+        ("Nie wiem", "dont_know"),
+        ("ODMOWA", "refused"),
+        ("trudno  powiedzieć", "dont_know"),
+        ("-", "no_data"),
+    ],
 )
 def test_missing_texts_are_missing_with_reason(cb, raw, reason):
     for var in ("opp", "emp_uop", "entity_type", "regon"):
@@ -132,8 +146,17 @@ def test_blank_cells_are_missing_without_problem(cb, raw):
 # ---------------------------------------------------------------- decoding numbers
 @pytest.mark.parametrize(
     "text",
-    ["1234.5", "1234,5", "1 234,5", "1\u00a0234,5", "1\u2009234,5", "1\u202f234,5",
-     "1.234,5", "1,234.5", " 1 234,50 "],
+    [
+        "1234.5",
+        "1234,5",
+        "1 234,5",
+        "1\u00a0234,5",
+        "1\u2009234,5",
+        "1\u202f234,5",
+        "1.234,5",
+        "1,234.5",
+        " 1 234,50 ",
+    ],
 )
 def test_parse_number_forms(text):
     assert parse_number(text) == 1234.5
@@ -141,15 +164,22 @@ def test_parse_number_forms(text):
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("1 234 567", 1234567.0), ("1.234.567", 1234567.0), ("-12,5", -12.5), ("0", 0.0),
-     ("\u22123", -3.0), (7, 7.0)],
+    [
+        ("1 234 567", 1234567.0),
+        ("1.234.567", 1234567.0),
+        ("-12,5", -12.5),
+        ("0", 0.0),
+        ("\u22123", -3.0),
+        (7, 7.0),
+    ],
 )
 def test_parse_number_more(text, value):
     assert parse_number(text) == value
 
 
-@pytest.mark.parametrize("text", ["12 34", "1.23.4", "abc", "12zł", "1,2,3", "", True,
-                                  float("inf")])
+@pytest.mark.parametrize(
+    "text", ["12 34", "1.23.4", "abc", "12zł", "1,2,3", "", True, float("inf")]
+)
 def test_parse_number_rejects(text):
     assert parse_number(text) is None
 
@@ -169,8 +199,7 @@ def test_decode_numbers(cb):
 def test_decode_out_of_range(cb):
     value, issue = cb.decode("emp_uop", "-3")
     assert value is None
-    assert issue == ("out_of_range", "error",
-                     "-3 is outside the allowed range [0, inf] of emp_uop")
+    assert issue == ("out_of_range", "error", "-3 is outside the allowed range [0, inf] of emp_uop")
     _, issue = cb.decode("year_registered", 1899)
     assert issue.message == "1899 is outside the allowed range [1900, 2024] of year_registered"
 
@@ -223,27 +252,47 @@ def test_minimal_codebook_loads(tmp_path):
 @pytest.mark.parametrize(
     ("extra", "pattern"),
     [
-        ('\n[[variables]]\nname = "x"\nsource = "frame"\ntype = "float"\n',
-         r"my_codebook\.toml: variable 'x': unknown type 'float'; use one of id, text"),
-        ('\n[[variables]]\nname = "x"\nsource = "frame"\ntype = "bool"\nanswers = "yes_no"\n',
-         r"variable 'x': answers = 'yes_no' names an answer set that does not exist; "
-         r"defined sets: tak_nie"),
-        ('\n[[variables]]\nname = "regon"\nsource = "frame"\ntype = "text"\n',
-         r"my_codebook\.toml: variable 'regon' is defined twice"),
-        ('\n[[variables]]\nname = "nr"\nsource = "frame"\ntype = "text"\nheaders = ["regon "]\n',
-         r"variable 'nr': header 'regon ' is already claimed by variable 'regon'"),
-        ('\n[[variables]]\nname = "x"\nsource = "panel"\ntype = "text"\n',
-         r"variable 'x': unknown source 'panel'"),
-        ('\n[[variables]]\nname = "x"\nsource = "frame"\ntype = "id"\ncheck = "pesel"\n',
-         r"variable 'x': unknown check 'pesel'"),
-        ('\n[[variables]]\nname = "x"\nsource = "frame"\ntype = "integer"\nmin = 5\nmax = 1\n',
-         r"variable 'x': min = 5 is above max = 1"),
-        ('\n[[variables]]\nname = "x"\nsource = "frame"\ntype = "integer"\nhedaers = ["X"]\n',
-         r"variable 'x': unknown field\(s\) \['hedaers'\]"),
-        ('\n[[variables]]\nname = "x"\nsource = "frame"\ntype = "category"\n',
-         r"variable 'x': type 'category' needs answers"),
-        ('\n[[variables]]\nname = "x"\nsource = "frame"\ntype = "text"\nmin = 0\n',
-         r"variable 'x': min is only allowed for integer, number or year"),
+        (
+            '\n[[variables]]\nname = "x"\nsource = "frame"\ntype = "float"\n',
+            r"my_codebook\.toml: variable 'x': unknown type 'float'; use one of id, text",
+        ),
+        (
+            '\n[[variables]]\nname = "x"\nsource = "frame"\ntype = "bool"\nanswers = "yes_no"\n',
+            r"variable 'x': answers = 'yes_no' names an answer set that does not exist; "
+            r"defined sets: tak_nie",
+        ),
+        (
+            '\n[[variables]]\nname = "regon"\nsource = "frame"\ntype = "text"\n',
+            r"my_codebook\.toml: variable 'regon' is defined twice",
+        ),
+        (
+            '\n[[variables]]\nname = "nr"\nsource = "frame"\ntype = "text"\nheaders = ["regon "]\n',
+            r"variable 'nr': header 'regon ' is already claimed by variable 'regon'",
+        ),
+        (
+            '\n[[variables]]\nname = "x"\nsource = "panel"\ntype = "text"\n',
+            r"variable 'x': unknown source 'panel'",
+        ),
+        (
+            '\n[[variables]]\nname = "x"\nsource = "frame"\ntype = "id"\ncheck = "pesel"\n',
+            r"variable 'x': unknown check 'pesel'",
+        ),
+        (
+            '\n[[variables]]\nname = "x"\nsource = "frame"\ntype = "integer"\nmin = 5\nmax = 1\n',
+            r"variable 'x': min = 5 is above max = 1",
+        ),
+        (
+            '\n[[variables]]\nname = "x"\nsource = "frame"\ntype = "integer"\nhedaers = ["X"]\n',
+            r"variable 'x': unknown field\(s\) \['hedaers'\]",
+        ),
+        (
+            '\n[[variables]]\nname = "x"\nsource = "frame"\ntype = "category"\n',
+            r"variable 'x': type 'category' needs answers",
+        ),
+        (
+            '\n[[variables]]\nname = "x"\nsource = "frame"\ntype = "text"\nmin = 0\n',
+            r"variable 'x': min is only allowed for integer, number or year",
+        ),
     ],
 )
 def test_malformed_codebook(tmp_path, extra, pattern):
@@ -270,8 +319,11 @@ def test_key_must_be_a_variable(tmp_path):
 
 def test_answer_also_missing_text(tmp_path):
     path = _write(tmp_path, '\n[answers.x]\n"Brak danych" = "B"\n')
-    with pytest.raises(DataError, match=r"answer 'Brak danych' of \[answers\.x\] is also a "
-                                        r"missing text"):
+    with pytest.raises(
+        DataError,
+        match=r"answer 'Brak danych' of \[answers\.x\] is also a "
+        r"missing text",
+    ):
         load_codebook(path)
 
 

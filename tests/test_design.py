@@ -24,24 +24,33 @@ def _df() -> pd.DataFrame:
 
 
 def test_unknown_column_lists_available_columns() -> None:
-    with pytest.raises(DesignError, match=r"strata column 'stratum' is not in the data; "
-                                          r"available columns: 'h', 'psu', 'y', 'w', 'N'"):
+    with pytest.raises(
+        DesignError,
+        match=r"strata column 'stratum' is not in the data; "
+        r"available columns: 'h', 'psu', 'y', 'w', 'N'",
+    ):
         es.SurveyDesign(_df(), weights="w", strata="stratum")
 
 
 def test_missing_values_in_design_column() -> None:
     df = _df()
     df.loc[3, "w"] = np.nan
-    with pytest.raises(DesignError, match=r"design column 'w' has 1 missing values \(first at "
-                                          r"row 3\); fill them or drop those rows"):
+    with pytest.raises(
+        DesignError,
+        match=r"design column 'w' has 1 missing values \(first at "
+        r"row 3\); fill them or drop those rows",
+    ):
         es.SurveyDesign(df, weights="w", strata="h")
 
 
 def test_negative_weights() -> None:
     df = _df()
     df.loc[1, "w"] = -2.0
-    with pytest.raises(DesignError, match=r"weights column 'w' has 1 negative or non-numeric "
-                                          r"values \(first -2 at row 1\)") as info:
+    with pytest.raises(
+        DesignError,
+        match=r"weights column 'w' has 1 negative or non-numeric "
+        r"values \(first -2 at row 1\)",
+    ) as info:
         es.SurveyDesign(df, weights="w")
     assert "drop" not in str(info.value)  # never suggest dropping rows: n_h would change
 
@@ -57,10 +66,14 @@ def test_zero_weight_unit_still_counts_in_its_stratum() -> None:
 
 
 def test_psu_in_two_strata_is_an_error_unless_nest() -> None:
-    df = pd.DataFrame({"h": ["a", "a", "b", "b"], "p": [1, 2, 1, 2], "y": [1.0, 2.0, 3.0, 5.0],
-                       "w": [1.0] * 4})
-    with pytest.raises(DesignError, match=r"PSU 1 \(column 'p'\) appears in strata \['a', 'b'\]"
-                                          r".*nest=True"):
+    df = pd.DataFrame(
+        {"h": ["a", "a", "b", "b"], "p": [1, 2, 1, 2], "y": [1.0, 2.0, 3.0, 5.0], "w": [1.0] * 4}
+    )
+    with pytest.raises(
+        DesignError,
+        match=r"PSU 1 \(column 'p'\) appears in strata \['a', 'b'\]"
+        r".*nest=True",
+    ):
         es.SurveyDesign(df, weights="w", strata="h", psu="p")
     nested = es.SurveyDesign(df, weights="w", strata="h", psu="p", nest=True)
     assert nested.df == 2.0  # 4 PSUs - 2 strata
@@ -69,16 +82,22 @@ def test_psu_in_two_strata_is_an_error_unless_nest() -> None:
 def test_fpc_smaller_than_sample() -> None:
     df = _df()
     df.loc[df["h"] == "b", "N"] = 1
-    with pytest.raises(DesignError, match=r"fpc column 'N' gives 1 for stratum 'b', which has "
-                                          r"2 sampled units; the fpc implies more than 100%"):
+    with pytest.raises(
+        DesignError,
+        match=r"fpc column 'N' gives 1 for stratum 'b', which has "
+        r"2 sampled units; the fpc implies more than 100%",
+    ):
         es.SurveyDesign(df, strata="h", fpc="N")
 
 
 def test_fpc_varying_within_stratum() -> None:
     df = _df()
     df.loc[2, "N"] = 31
-    with pytest.raises(DesignError, match=r"fpc column 'N' varies within stratum 'a': 30 and 31 "
-                                          r"\(row 2\); the fpc must be constant"):
+    with pytest.raises(
+        DesignError,
+        match=r"fpc column 'N' varies within stratum 'a': 30 and 31 "
+        r"\(row 2\); the fpc must be constant",
+    ):
         es.SurveyDesign(df, strata="h", fpc="N")
 
 
@@ -211,8 +230,7 @@ def test_lonely_at_second_stage_names_the_unit() -> None:
 
 
 def test_assign_adds_analysis_columns_and_keeps_the_design() -> None:
-    df = pd.DataFrame({"h": ["a", "a", "b", "b"], "N": [10, 10, 6, 6],
-                       "y": [1.0, 3.0, 2.0, 4.0]})
+    df = pd.DataFrame({"h": ["a", "a", "b", "b"], "N": [10, 10, 6, 6], "y": [1.0, 3.0, 2.0, 4.0]})
     d = es.SurveyDesign(df, strata="h", fpc="N")
     d2 = d.assign(z=df["y"] * 2)
     # By hand: weights 5, 5, 3, 3 -> total of 2y = 2 * (5*4 + 3*6) = 76.

@@ -13,9 +13,15 @@ from es_survey.dispositions import (
 from es_survey.errors import DataError, DesignError
 
 OUTCOME_CODES = [
-    "complete", "partial", "refusal", "non_contact", "ineligible_liquidated",
-    "ineligible_ceased", "ineligible_not_es", "unknown_eligibility",
-]  # fmt: skip
+    "complete",
+    "partial",
+    "refusal",
+    "non_contact",
+    "ineligible_liquidated",
+    "ineligible_ceased",
+    "ineligible_not_es",
+    "unknown_eligibility",
+]
 
 
 def make_frame(counts_by_stratum, not_sampled=0):
@@ -37,11 +43,16 @@ def make_frame(counts_by_stratum, not_sampled=0):
 # 15 ceased, 5 not ES), and 50 frame units not sampled. Frame = 160, sample = 110.
 OVERALL = {
     "A": {
-        "complete": 40, "partial": 5, "refusal": 10, "non_contact": 15,
-        "ineligible_liquidated": 10, "ineligible_ceased": 15, "ineligible_not_es": 5,
+        "complete": 40,
+        "partial": 5,
+        "refusal": 10,
+        "non_contact": 15,
+        "ineligible_liquidated": 10,
+        "ineligible_ceased": 15,
+        "ineligible_not_es": 5,
         "unknown_eligibility": 10,
     }
-}  # fmt: skip
+}
 
 
 @pytest.fixture
@@ -57,15 +68,24 @@ def test_every_unit_gets_one_disposition(frame):
     assert d["disposition"].notna().all()
     counts = d["disposition"].value_counts()
     assert counts.to_dict() == {
-        "not_sampled": 50, "complete": 40, "ineligible": 30, "non_contact": 15,
-        "refusal": 10, "unknown_eligibility": 10, "partial": 5,
-    }  # fmt: skip
+        "not_sampled": 50,
+        "complete": 40,
+        "ineligible": 30,
+        "non_contact": 15,
+        "refusal": 10,
+        "unknown_eligibility": 10,
+        "partial": 5,
+    }
     assert d["ineligible_reason"].value_counts().to_dict() == {
-        "ceased": 15, "liquidation": 10, "not_es": 5,
-    }  # fmt: skip
+        "ceased": 15,
+        "liquidation": 10,
+        "not_es": 5,
+    }
     assert d["eligibility"].value_counts().to_dict() == {
-        "eligible": 70, "ineligible": 30, "unknown": 10,
-    }  # fmt: skip
+        "eligible": 70,
+        "ineligible": 30,
+        "unknown": 10,
+    }
     assert int(d["respondent"].sum()) == 45
     assert d["problem"].isna().all()
     assert d["has_response"].isna().all()  # no responses given
@@ -112,8 +132,14 @@ def test_response_rates_hand_calculation_with_given_e(frame):
         assert r[name] == pytest.approx(value, rel=1e-12), name
     assert r["RR1"] == pytest.approx(0.5, rel=1e-12)
     assert [r["I"], r["P"], r["R"], r["NC"], r["O"], r["U"], r["ineligible"]] == [
-        40, 5, 10, 15, 0, 10, 30,
-    ]  # fmt: skip
+        40,
+        5,
+        10,
+        15,
+        0,
+        10,
+        30,
+    ]
     assert r["e"] == 0.8
 
 
@@ -130,12 +156,23 @@ def test_response_rates_with_estimated_e(frame):
 def test_rates_by_stratum():
     frame = make_frame(
         {
-            "A": {"complete": 30, "partial": 5, "refusal": 5, "non_contact": 5,
-                  "ineligible_ceased": 5, "unknown_eligibility": 4},
-            "B": {"complete": 10, "refusal": 5, "non_contact": 10,
-                  "ineligible_not_es": 25, "unknown_eligibility": 6},
+            "A": {
+                "complete": 30,
+                "partial": 5,
+                "refusal": 5,
+                "non_contact": 5,
+                "ineligible_ceased": 5,
+                "unknown_eligibility": 4,
+            },
+            "B": {
+                "complete": 10,
+                "refusal": 5,
+                "non_contact": 10,
+                "ineligible_not_es": 25,
+                "unknown_eligibility": 6,
+            },
         }
-    )  # fmt: skip
+    )
     d = assign_dispositions(frame)
     e = eligibility_rate(d, by="stratum").set_index("stratum")
     # A: 45 eligible, 5 ineligible → 0.9; B: 25 eligible, 25 ineligible → 0.5
@@ -170,8 +207,12 @@ def test_responses_contradicting_outcomes_are_reported_and_fail_reconcile():
     d = assign_dispositions(frame, responses)
     assert d["has_response"].tolist() == [True, False, True, False, True]
     assert d["disposition"].astype(str).tolist() == [
-        "complete", "complete", "refusal", "partial", "not_sampled",
-    ]  # fmt: skip  # outcomes are kept, not overwritten
+        "complete",
+        "complete",
+        "refusal",
+        "partial",
+        "not_sampled",
+    ]  # outcomes are kept, not overwritten
     assert d["problem"].tolist() == [
         pd.NA,
         "disposition=complete but no response linked",
@@ -227,8 +268,11 @@ def test_reconcile_detects_tampered_counts(frame):
 def test_missing_group_is_an_error():
     frame = make_frame({"A": {"complete": 2}, "B": {"refusal": 1}})
     frame.loc[1, "stratum"] = None
-    with pytest.raises(DataError, match=r"'stratum' is missing for sampled unit\(s\) "
-        r"in row\(s\) 3;"):
+    with pytest.raises(
+        DataError,
+        match=r"'stratum' is missing for sampled unit\(s\) "
+        r"in row\(s\) 3;",
+    ):
         response_rates(assign_dispositions(frame), by="stratum")
 
 
@@ -248,8 +292,11 @@ def test_demo_dispositions_against_synthetic_truth(demo):
     study, truth = demo
     d = assign_dispositions(study.frame, study.responses)
     assert len(d) == len(truth) == 632
-    merged = d.merge(truth[["regon", "sampled", "contact_outcome", "corruption"]],
-                     on="regon", suffixes=("", "_true"))  # fmt: skip
+    merged = d.merge(
+        truth[["regon", "sampled", "contact_outcome", "corruption"]],
+        on="regon",
+        suffixes=("", "_true"),
+    )
     assert (merged["sampled"].astype(bool) == merged["sampled_true"]).all()
     assert (merged["disposition"].astype(str) == "not_sampled").sum() == (~truth["sampled"]).sum()
     # the only contradictions are the completes whose REGON was mistyped in the responses
@@ -264,8 +311,9 @@ def test_demo_dispositions_against_synthetic_truth(demo):
 
 
 def test_input_errors():
-    frame = pd.DataFrame({"sampled": pd.array([True, None], dtype="boolean"),
-                          "contact_outcome": ["complete", None]})  # fmt: skip
+    frame = pd.DataFrame(
+        {"sampled": pd.array([True, None], dtype="boolean"), "contact_outcome": ["complete", None]}
+    )
     with pytest.raises(DataError, match=r"'sampled' is missing in row\(s\) 1; expected true"):
         assign_dispositions(frame)
     frame = pd.DataFrame({"sampled": [True, True], "contact_outcome": ["complete", "moved"]})
@@ -292,9 +340,11 @@ def test_input_errors():
 
 def test_weighted_eligibility_and_rates():
     frame = make_frame(
-        {"A": {"complete": 3, "ineligible_ceased": 1},
-         "B": {"complete": 1, "ineligible_not_es": 1, "unknown_eligibility": 1}}
-    )  # fmt: skip
+        {
+            "A": {"complete": 3, "ineligible_ceased": 1},
+            "B": {"complete": 1, "ineligible_not_es": 1, "unknown_eligibility": 1},
+        }
+    )
     frame["w"] = np.where(frame["stratum"] == "A", 2.0, 10.0)
     d = assign_dispositions(frame)
     # unweighted: e = 4 / (4 + 2)

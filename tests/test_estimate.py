@@ -14,8 +14,20 @@ from scipy import stats
 import es_survey as es
 from es_survey.errors import DesignError
 
-COLUMNS = ["variable", "category", "statistic", "estimate", "se", "lower", "upper", "level",
-           "cv", "deff", "df", "n"]  # fmt: skip
+COLUMNS = [
+    "variable",
+    "category",
+    "statistic",
+    "estimate",
+    "se",
+    "lower",
+    "upper",
+    "level",
+    "cv",
+    "deff",
+    "df",
+    "n",
+]
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +79,12 @@ def test_na_rm_is_a_domain_not_dropped_rows(clus1: tuple[pd.DataFrame, es.Survey
     assert ours.df[0] == as_domain.df[0]
     # Two strata of 3 PSUs; the third PSU of stratum a has only missing values.
     small = pd.DataFrame(
-        {"h": ["a"] * 6 + ["b"] * 6, "p": [1, 1, 2, 2, 3, 3] * 2, "w": 2.0,
-         "y": [1.0, 2.0, 4.0, 6.0, np.nan, np.nan, 3.0, 5.0, 2.0, 2.0, 7.0, 9.0]}
+        {
+            "h": ["a"] * 6 + ["b"] * 6,
+            "p": [1, 1, 2, 2, 3, 3] * 2,
+            "w": 2.0,
+            "y": [1.0, 2.0, 4.0, 6.0, np.nan, np.nan, 3.0, 5.0, 2.0, 2.0, 7.0, 9.0],
+        }
     )
     spec = {"strata": "h", "psu": "p", "weights": "w", "nest": True}
     kept = es.SurveyDesign(small, **spec).total("y", na_rm=True)
@@ -88,8 +104,11 @@ def test_missing_values_without_na_rm_name_variable_and_count(
     clus1: tuple[pd.DataFrame, es.SurveyDesign],
 ) -> None:
     _, d = clus1
-    with pytest.raises(DesignError, match=r"variable 'avg.ed' has 26 missing values among the "
-                                          r"rows being estimated; pass na_rm=True"):
+    with pytest.raises(
+        DesignError,
+        match=r"variable 'avg.ed' has 26 missing values among the "
+        r"rows being estimated; pass na_rm=True",
+    ):
         d.mean("avg.ed")
     with pytest.raises(DesignError, match=r"variable 'acs.k3' has 39 missing values"):
         d.total(["api00", "acs.k3"], by="stype")
@@ -111,8 +130,12 @@ def test_domain_df_are_the_domains_own(clus1: tuple[pd.DataFrame, es.SurveyDesig
 def test_zero_estimate_domain_has_nan_cv_and_no_warning() -> None:
     # Known failure 8: a zero total is a legitimate answer; CV is NaN, never a crash.
     df = pd.DataFrame(
-        {"h": ["a", "a", "b", "b"], "g": ["x", "y", "x", "y"], "y": [0.0, 2.0, 0.0, 5.0],
-         "w": [1.0, 2.0, 3.0, 4.0]}
+        {
+            "h": ["a", "a", "b", "b"],
+            "g": ["x", "y", "x", "y"],
+            "y": [0.0, 2.0, 0.0, 5.0],
+            "w": [1.0, 2.0, 3.0, 4.0],
+        }
     )
     d = es.SurveyDesign(df, strata="h", weights="w")
     with warnings.catch_warnings():
@@ -128,9 +151,7 @@ def test_zero_estimate_domain_has_nan_cv_and_no_warning() -> None:
 
 # ------------------------------------------------------------ hand calculations
 def _srs(k: int, n: int) -> es.SurveyDesign:
-    return es.SurveyDesign(
-        pd.DataFrame({"f": [1] * k + [0] * (n - k), "w": 1.0}), weights="w"
-    )
+    return es.SurveyDesign(pd.DataFrame({"f": [1] * k + [0] * (n - k), "w": 1.0}), weights="w")
 
 
 def test_wilson_interval_hand_calculation() -> None:
@@ -192,8 +213,11 @@ def test_boolean_and_zero_one_columns_are_counts_and_shares() -> None:
 
 def test_text_and_categorical_give_one_row_per_category() -> None:
     df = pd.DataFrame(
-        {"t": ["b", "a", "b", "c"], "w": [1.0, 1.0, 2.0, 4.0],
-         "c": pd.Categorical(["lo", "hi", "hi", "lo"], categories=["lo", "hi", "none"])}
+        {
+            "t": ["b", "a", "b", "c"],
+            "w": [1.0, 1.0, 2.0, 4.0],
+            "c": pd.Categorical(["lo", "hi", "hi", "lo"], categories=["lo", "hi", "none"]),
+        }
     )
     d = es.SurveyDesign(df, weights="w")
     assert d.total("t").to_frame()["category"].tolist() == ["a", "b", "c"]
@@ -206,7 +230,12 @@ def test_several_by_columns_sorted(strat: tuple[pd.DataFrame, es.SurveyDesign]) 
     _, d = strat
     frame = d.total("enroll", by=["stype", "sch.wide"]).to_frame()
     assert list(zip(frame["stype"], frame["sch.wide"], strict=True)) == [
-        ("E", "No"), ("E", "Yes"), ("H", "No"), ("H", "Yes"), ("M", "No"), ("M", "Yes")
+        ("E", "No"),
+        ("E", "Yes"),
+        ("H", "No"),
+        ("H", "Yes"),
+        ("M", "No"),
+        ("M", "Yes"),
     ]
     assert list(frame.columns) == ["stype", "sch.wide", *COLUMNS]
 
@@ -235,8 +264,9 @@ def test_quantile_below_the_first_weight_share_is_the_smallest_value() -> None:
 def test_constant_variable_has_exact_zero_se_and_no_deff() -> None:
     # A constant within every domain: mean = the constant, SE exactly 0, deff 0/0 = NaN.
     rng = np.random.default_rng(7)
-    df = pd.DataFrame({"h": np.repeat(["a", "b", "c"], 30), "y": 0.1,
-                       "w": rng.uniform(1.0, 9.0, 90)})
+    df = pd.DataFrame(
+        {"h": np.repeat(["a", "b", "c"], 30), "y": 0.1, "w": rng.uniform(1.0, 9.0, 90)}
+    )
     d = es.SurveyDesign(df, weights="w", strata="h")
     for by in (None, "h"):
         est = d.mean("y", by=by)
@@ -250,8 +280,9 @@ def test_constant_variable_has_exact_zero_se_and_no_deff() -> None:
 def test_proportion_of_exactly_one_or_zero_has_a_degenerate_interval(method: str) -> None:
     # All units in domain a have the flag, none in b: p = 1 and 0 with SE 0, interval
     # [1, 1] and [0, 0] (R's svyciprop gives [1, 1] for the logit method), never NaN.
-    df = pd.DataFrame({"g": ["a"] * 4 + ["b"] * 4, "f": [True] * 4 + [False] * 4,
-                       "w": [1.0, 2.0, 3.0, 4.0] * 2})
+    df = pd.DataFrame(
+        {"g": ["a"] * 4 + ["b"] * 4, "f": [True] * 4 + [False] * 4, "w": [1.0, 2.0, 3.0, 4.0] * 2}
+    )
     est = es.SurveyDesign(df, weights="w").proportion("f", by="g", method=method)
     frame = est.to_frame()
     assert frame["estimate"].tolist() == [1.0, 0.0]
@@ -350,5 +381,6 @@ def test_normal_intervals_with_infinite_df(strat: tuple[pd.DataFrame, es.SurveyD
     est = d.total("enroll", df=np.inf)
     frame = est.to_frame().iloc[0]
     assert frame["df"] == np.inf
-    assert frame["upper"] == pytest.approx(frame["estimate"] + 1.959963984540054 * frame["se"],
-                                           rel=1e-12)
+    assert frame["upper"] == pytest.approx(
+        frame["estimate"] + 1.959963984540054 * frame["se"], rel=1e-12
+    )

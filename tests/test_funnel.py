@@ -115,9 +115,15 @@ def test_population_totals_treat_missing_answers_as_item_nonresponse():
     # 4 eligible units of weight 10; jobs among active: 3, missing, (inactive), 5.
     # Decided: 3, 0, 5 -> mean 8/3; total = 40 * 8/3. Treating the missing answer as
     # 0 would give 80, the biased answer the peers give.
-    df = pd.DataFrame({"h": ["a"] * 4, "N": [40] * 4, "eligible": [True] * 4,
-                       "active": pd.array([True, True, False, True], dtype="boolean"),
-                       "jobs": [3.0, None, 7.0, 5.0]})
+    df = pd.DataFrame(
+        {
+            "h": ["a"] * 4,
+            "N": [40] * 4,
+            "eligible": [True] * 4,
+            "active": pd.array([True, True, False, True], dtype="boolean"),
+            "jobs": [3.0, None, 7.0, 5.0],
+        }
+    )
     d = es.SurveyDesign(df, strata="h", fpc="N")
     got = es.population_totals(d, "jobs")
     assert got["estimate"].item() == pytest.approx(40 * 8 / 3)

@@ -18,17 +18,29 @@ from es_survey.codebook import load_codebook
 from es_survey.errors import DataError
 from es_survey.io import PROBLEM_COLUMNS, problems_of, read_frame, read_responses
 
-FRAME_HEADERS = ["REGON", "Nazwa", "Typ podmiotu", "TERYT powiat", "Status OPP",
-                 "Rok rejestracji", "W próbie", "Uwagi"]
+FRAME_HEADERS = [
+    "REGON",
+    "Nazwa",
+    "Typ podmiotu",
+    "TERYT powiat",
+    "Status OPP",
+    "Rok rejestracji",
+    "W próbie",
+    "Uwagi",
+]
 FRAME_ROWS = [
     ["000331501", "Fundacja A", "fundacja", "2604", "TAK ", "2004", "tak", "x"],
     ["291010180", "Stowarzyszenie B", "Stowarzyszenie", "2661", "nie", "1999", "nie", ""],
     ["000001695", "KGW C", "koło gospodyń wiejskich", "2601", "brak danych", "", "tak", ""],
 ]
 
-RESP_HEADERS = ["Nr REGON", "Liczba osób zatrudnionych na umowę o pracę (31.12)",
-                "Etaty przeliczeniowe (31.12)", "Przychody ogółem (zł)",
-                "Czy podmiot korzystał z dotacji bezzwrotnych?"]
+RESP_HEADERS = [
+    "Nr REGON",
+    "Liczba osób zatrudnionych na umowę o pracę (31.12)",
+    "Etaty przeliczeniowe (31.12)",
+    "Przychody ogółem (zł)",
+    "Czy podmiot korzystał z dotacji bezzwrotnych?",
+]
 
 
 def _sha(path: Path) -> str:
@@ -53,8 +65,14 @@ def _write_csv(path: Path, lines: list[str], encoding: str = "utf-8") -> Path:
 
 def _assert_frame_dtypes(df: pd.DataFrame) -> None:
     cb = load_codebook()
-    expected = {"regon": "string", "name": "string", "teryt_powiat": "string",
-                "opp": "boolean", "year_registered": "Int64", "source_row": "int64"}
+    expected = {
+        "regon": "string",
+        "name": "string",
+        "teryt_powiat": "string",
+        "opp": "boolean",
+        "year_registered": "Int64",
+        "source_row": "int64",
+    }
     for column, dtype in expected.items():
         if column in df.columns:
             assert df[column].dtype == dtype, column
@@ -88,7 +106,10 @@ def test_read_frame_xlsx(tmp_path):
     rules = [
         (None if pd.isna(row) else int(row), column, rule, severity)
         for row, column, rule, severity in zip(
-            problems["row"], problems["column"], problems["rule"], problems["severity"],
+            problems["row"],
+            problems["column"],
+            problems["rule"],
+            problems["severity"],
             strict=True,
         )
     ]
@@ -109,25 +130,31 @@ def test_xlsx_sheet_by_name_and_index(tmp_path):
     wb.save(path)
     assert read_frame(path, sheet="Operat")["regon"].tolist() == ["000331501"]
     assert read_frame(path, sheet=1)["regon"].tolist() == ["000331501"]
-    with pytest.raises(DataError, match=r"two\.xlsx: no sheet named 'Nope'; the workbook has "
-                                        r"sheets: 'Opis', 'Operat'"):
+    with pytest.raises(
+        DataError,
+        match=r"two\.xlsx: no sheet named 'Nope'; the workbook has "
+        r"sheets: 'Opis', 'Operat'",
+    ):
         read_frame(path, sheet="Nope")
     with pytest.raises(DataError, match=r"sheet index 5 does not exist; the workbook has 2"):
         read_frame(path, sheet=5)
 
 
 def test_xlsx_blank_rows_keep_numbering(tmp_path):
-    path = _write_xlsx(tmp_path / "f.xlsx", FRAME_HEADERS,
-                       [FRAME_ROWS[0], [None] * 8, FRAME_ROWS[1]])
+    path = _write_xlsx(
+        tmp_path / "f.xlsx", FRAME_HEADERS, [FRAME_ROWS[0], [None] * 8, FRAME_ROWS[1]]
+    )
     df = read_frame(path)
     assert df["source_row"].tolist() == [2, 4]
 
 
 # ---------------------------------------------------------------- csv
 def test_csv_utf8_comma(tmp_path):
-    lines = [",".join(RESP_HEADERS),
-             '000331501,12,"10,5",1234.5,TAK',
-             '291010180,3,2.5,"1 234,5",nie']
+    lines = [
+        ",".join(RESP_HEADERS),
+        '000331501,12,"10,5",1234.5,TAK',
+        '291010180,3,2.5,"1 234,5",nie',
+    ]
     df = read_responses(_write_csv(tmp_path / "r.csv", lines))
     assert df["regon"].tolist() == ["000331501", "291010180"]
     assert df["emp_uop"].dtype == "Int64" and df["emp_uop"].tolist() == [12, 3]
@@ -145,12 +172,14 @@ def test_csv_utf8_bom(tmp_path):
 
 
 def test_csv_cp1250_semicolon_decimal_comma(tmp_path):
-    lines = [";".join(RESP_HEADERS),
-             "000331501;12;10,5;1 234,5;tak",
-             "291010180;3;2,25;1.234,5;Nie wiem",
-             "000001695;0;0;1\u00a0234,5;nie",
-             "001024020;1;1;1\u2009234,5;nie",
-             "450669944;1;1;1\u202f234,5;nie"]
+    lines = [
+        ";".join(RESP_HEADERS),
+        "000331501;12;10,5;1 234,5;tak",
+        "291010180;3;2,25;1.234,5;Nie wiem",
+        "000001695;0;0;1\u00a0234,5;nie",
+        "001024020;1;1;1\u2009234,5;nie",
+        "450669944;1;1;1\u202f234,5;nie",
+    ]
     path = _write_csv(tmp_path / "r1250.csv", lines[:4], encoding="cp1250")
     raw = path.read_bytes()
     with pytest.raises(UnicodeDecodeError):
@@ -165,26 +194,29 @@ def test_csv_cp1250_semicolon_decimal_comma(tmp_path):
 
 
 def test_csv_tab_delimited_and_quoted_fields(tmp_path):
-    lines = ["\t".join(FRAME_HEADERS[:4]),
-             '000331501\t"Fundacja ""Razem""; Kielce"\tfundacja\t2604']
+    lines = [
+        "\t".join(FRAME_HEADERS[:4]),
+        '000331501\t"Fundacja ""Razem""; Kielce"\tfundacja\t2604',
+    ]
     df = read_frame(_write_csv(tmp_path / "tab.csv", lines))
     assert df["name"].tolist() == ['Fundacja "Razem"; Kielce']
     assert df["teryt_powiat"].tolist() == ["2604"]
 
 
 def test_csv_keeps_leading_zeros_and_row_numbers(tmp_path):
-    lines = ["REGON;TERYT powiat;Typ podmiotu;TERYT gmina",
-             "000331501;2604;fundacja;2604011",
-             "",
-             "000001695;2601;fundacja;2601013"]
+    lines = [
+        "REGON;TERYT powiat;Typ podmiotu;TERYT gmina",
+        "000331501;2604;fundacja;2604011",
+        "",
+        "000001695;2601;fundacja;2601013",
+    ]
     df = read_frame(_write_csv(tmp_path / "z.csv", lines))
     assert df["regon"].tolist() == ["000331501", "000001695"]
     assert df["source_row"].tolist() == [2, 4]
 
 
 def test_undecodable_cells_become_missing_and_are_recorded(tmp_path):
-    lines = [";".join(RESP_HEADERS),
-             "000331501;-2;dużo;12 34;może"]
+    lines = [";".join(RESP_HEADERS), "000331501;-2;dużo;12 34;może"]
     df = read_responses(_write_csv(tmp_path / "bad.csv", lines))
     assert df.loc[0, ["emp_uop", "emp_uop_fte", "revenue_total", "grants"]].isna().all()
     p = problems_of(df).set_index("column")
@@ -196,7 +228,8 @@ def test_undecodable_cells_become_missing_and_are_recorded(tmp_path):
     assert p.loc["Etaty przeliczeniowe (31.12)", "rule"] == "not_a_number"
     assert p.loc["Przychody ogółem (zł)", "value"] == "12 34"
     assert p.loc["Czy podmiot korzystał z dotacji bezzwrotnych?", "message"].startswith(
-        "answer 'może' is not in answer set 'tak_nie'")
+        "answer 'może' is not in answer set 'tak_nie'"
+    )
     assert set(p["severity"]) == {"error"}
 
 
@@ -256,9 +289,12 @@ def test_read_sav_with_value_labels(tmp_path):
 def test_sav_unlabelled_code_is_reported(tmp_path):
     data = pd.DataFrame({"REGON": ["000331501"], "typ": [9.0], "TERYT": ["2604"]})
     path = tmp_path / "f.sav"
-    pyreadstat.write_sav(data, str(path),
-                         column_labels=["REGON", "Typ podmiotu", "TERYT powiat"],
-                         variable_value_labels={"typ": {1.0: "stowarzyszenie"}})
+    pyreadstat.write_sav(
+        data,
+        str(path),
+        column_labels=["REGON", "Typ podmiotu", "TERYT powiat"],
+        variable_value_labels={"typ": {1.0: "stowarzyszenie"}},
+    )
     df = read_frame(path)
     assert df["entity_type"].isna().all()
     p = problems_of(df)
@@ -275,16 +311,22 @@ def test_file_missing(tmp_path):
 def test_unsupported_extension(tmp_path):
     path = tmp_path / "frame.xls"
     path.write_bytes(b"\xd0\xcf\x11\xe0")
-    with pytest.raises(DataError, match=r"frame\.xls: unsupported file type '\.xls'; save it as "
-                                        r"\.xlsx, \.csv or \.sav"):
+    with pytest.raises(
+        DataError,
+        match=r"frame\.xls: unsupported file type '\.xls'; save it as "
+        r"\.xlsx, \.csv or \.sav",
+    ):
         read_frame(path)
 
 
 def test_unreadable_xlsx(tmp_path):
     path = tmp_path / "broken.xlsx"
     path.write_text("not a zip", encoding="utf-8")
-    with pytest.raises(DataError, match=r"broken\.xlsx: cannot be read as an Excel \.xlsx "
-                                        r"workbook .*save it again as \.xlsx"):
+    with pytest.raises(
+        DataError,
+        match=r"broken\.xlsx: cannot be read as an Excel \.xlsx "
+        r"workbook .*save it again as \.xlsx",
+    ):
         read_frame(path)
 
 
@@ -314,23 +356,29 @@ def test_required_column_absent_lists_accepted_headers(tmp_path):
     with pytest.raises(
         DataError,
         match=r"nokey\.csv: required column for 'regon' \(REGON statistical number\) is missing; "
-              r"add a column with one of the headers 'REGON', 'Numer REGON', 'Nr REGON', 'regon'",
+        r"add a column with one of the headers 'REGON', 'Numer REGON', 'Nr REGON', 'regon'",
     ):
         read_responses(path)
 
 
 def test_frame_requires_its_own_columns(tmp_path):
     path = _write_csv(tmp_path / "f.csv", ["REGON", "000331501"])
-    with pytest.raises(DataError, match=r"f\.csv: 2 structural faults:\n  required column for "
-                                        r"'entity_type'.*\n  required column for 'teryt_powiat'"):
+    with pytest.raises(
+        DataError,
+        match=r"f\.csv: 2 structural faults:\n  required column for "
+        r"'entity_type'.*\n  required column for 'teryt_powiat'",
+    ):
         read_frame(path)
 
 
 def test_two_columns_map_to_one_variable(tmp_path):
     path = _write_xlsx(tmp_path / "dup.xlsx", ["REGON", "Nazwa", "Nr REGON"], [["1", "a", "1"]])
-    with pytest.raises(DataError, match=r"dup\.xlsx: columns 'REGON' \(column A\) and 'Nr REGON' "
-                                        r"\(column C\) both map to variable 'regon'; delete or "
-                                        r"rename one of them"):
+    with pytest.raises(
+        DataError,
+        match=r"dup\.xlsx: columns 'REGON' \(column A\) and 'Nr REGON' "
+        r"\(column C\) both map to variable 'regon'; delete or "
+        r"rename one of them",
+    ):
         read_responses(path)
 
 
@@ -347,8 +395,7 @@ def test_delimiter_sniffing_ignores_commas_in_headers(tmp_path):
     df = read_responses(_write_csv(tmp_path / "s.csv", [header, "000331501;tak", "291010180;nie"]))
     assert df["runs_other_paid"].tolist() == [True, False]
     # a ',' file whose quoted header holds a ';' and whose data has decimal commas in quotes
-    lines = ['REGON,"Etaty; przeliczeniowe",Etaty przeliczeniowe (31.12)',
-             '000331501,x,"2,5"']
+    lines = ['REGON,"Etaty; przeliczeniowe",Etaty przeliczeniowe (31.12)', '000331501,x,"2,5"']
     df = read_responses(_write_csv(tmp_path / "c.csv", lines))
     assert df["emp_uop_fte"].tolist() == [2.5]
     assert df["Etaty; przeliczeniowe"].tolist() == ["x"]
@@ -357,23 +404,36 @@ def test_delimiter_sniffing_ignores_commas_in_headers(tmp_path):
 def test_sav_user_missing_codes_keep_their_reason(tmp_path):
     data = pd.DataFrame({"REGON": ["000331501", "291010180"], "czl": [12.0, 99.0]})
     path = tmp_path / "r.sav"
-    pyreadstat.write_sav(data, str(path), column_labels=["REGON", "Liczba członków"],
-                         variable_value_labels={"czl": {99.0: "brak danych"}},
-                         missing_ranges={"czl": [99.0]})
+    pyreadstat.write_sav(
+        data,
+        str(path),
+        column_labels=["REGON", "Liczba członków"],
+        variable_value_labels={"czl": {99.0: "brak danych"}},
+        missing_ranges={"czl": [99.0]},
+    )
     df = read_responses(path)
     assert df["members"].tolist() == [12, pd.NA]
     p = problems_of(df)
     assert p[["row", "column", "value", "rule"]].iloc[0].tolist() == [
-        3, "Liczba członków", "brak danych", "missing_answer"]
+        3,
+        "Liczba członków",
+        "brak danych",
+        "missing_answer",
+    ]
     assert p.loc[0, "message"] == "'brak danych' means no answer (reason: no_data)"
 
 
 def test_sav_unlabelled_user_missing_code_is_missing(tmp_path):
-    data = pd.DataFrame({"REGON": ["000331501", "291010180", "000001695"],
-                         "czl": [12.0, 98.0, 99.0]})
+    data = pd.DataFrame(
+        {"REGON": ["000331501", "291010180", "000001695"], "czl": [12.0, 98.0, 99.0]}
+    )
     path = tmp_path / "r.sav"
-    pyreadstat.write_sav(data, str(path), column_labels=["REGON", "Liczba członków"],
-                         missing_ranges={"czl": [{"lo": 97.0, "hi": 99.0}]})
+    pyreadstat.write_sav(
+        data,
+        str(path),
+        column_labels=["REGON", "Liczba członków"],
+        missing_ranges={"czl": [{"lo": 97.0, "hi": 99.0}]},
+    )
     df = read_responses(path)
     assert df["members"].tolist() == [12, pd.NA, pd.NA]  # 98 and 99 are not counts
     p = problems_of(df)
@@ -385,11 +445,20 @@ def test_sav_unlabelled_user_missing_code_is_missing(tmp_path):
 
 
 def test_unnamed_and_repeated_unmapped_columns(tmp_path):
-    path = _write_xlsx(tmp_path / "u.xlsx", ["REGON", None, "Uwagi", "Uwagi", "Typ podmiotu"],
-                       [["000331501", "a", "b", "c", "fundacja"]])
+    path = _write_xlsx(
+        tmp_path / "u.xlsx",
+        ["REGON", None, "Uwagi", "Uwagi", "Typ podmiotu"],
+        [["000331501", "a", "b", "c", "fundacja"]],
+    )
     df = read_responses(path)
-    assert list(df.columns) == ["source_row", "regon", "column B", "Uwagi", "Uwagi (unmapped)",
-                                "Typ podmiotu"]
+    assert list(df.columns) == [
+        "source_row",
+        "regon",
+        "column B",
+        "Uwagi",
+        "Uwagi (unmapped)",
+        "Typ podmiotu",
+    ]
     messages = problems_of(df)["message"].tolist()
     assert messages[0] == "column 'B' kept as text under its own header: it is not in the codebook"
     assert messages[-1] == (
@@ -417,6 +486,9 @@ def test_sheet_option_only_for_xlsx(tmp_path):
     from es_survey.errors import DesignError
 
     path = _write_csv(tmp_path / "r.csv", ["REGON", "000331501"])
-    with pytest.raises(DesignError, match=r"sheet='Dane' applies to \.xlsx workbooks only; "
-                                          r".*r\.csv is a \.csv file"):
+    with pytest.raises(
+        DesignError,
+        match=r"sheet='Dane' applies to \.xlsx workbooks only; "
+        r".*r\.csv is a \.csv file",
+    ):
         read_responses(path, sheet="Dane")

@@ -51,20 +51,32 @@ def results() -> tuple[pd.DataFrame, int]:
         sample = synth.simulate_response(synth.draw_sample(frame, rng=rng), rng=rng)
         sample = sample.drop(columns=["stratum", "N_h", "n_h", "weight"])
         sample["y"] = (sample["responded"] & sample["active"]).astype(float)
-        base = es.SurveyDesign.from_frame(pop, sample.assign(
-            group=pop.loc[sample.index, "stratum"].str.split("-").str[0]),
-            "stratum", lonely_psu="certainty")
+        base = es.SurveyDesign.from_frame(
+            pop,
+            sample.assign(group=pop.loc[sample.index, "stratum"].str.split("-").str[0]),
+            "stratum",
+            lonely_psu="certainty",
+        )
         for name, kw in (
             ("strata_keep", {"by": "group"}),
             ("aux_keep", {"model": "logit", "covariates": COVARIATES}),
             ("strata_observed", {"by": "group", "ineligible": "observed"}),
-            ("aux_observed", {"model": "logit", "covariates": COVARIATES,
-                              "ineligible": "observed"}),
+            (
+                "aux_observed",
+                {"model": "logit", "covariates": COVARIATES, "ineligible": "observed"},
+            ),
         ):
             f = base.adjust_nonresponse("responded", **kw).total("y").to_frame()
-            rows.append({"method": name, "draw": i, "estimate": f["estimate"].iloc[0],
-                         "se": f["se"].iloc[0], "lower": f["lower"].iloc[0],
-                         "upper": f["upper"].iloc[0]})
+            rows.append(
+                {
+                    "method": name,
+                    "draw": i,
+                    "estimate": f["estimate"].iloc[0],
+                    "se": f["se"].iloc[0],
+                    "lower": f["lower"].iloc[0],
+                    "upper": f["upper"].iloc[0],
+                }
+            )
     out = pd.DataFrame(rows)
     out["covered"] = (out["lower"] <= truth) & (truth <= out["upper"])
     return out, truth
@@ -72,13 +84,15 @@ def results() -> tuple[pd.DataFrame, int]:
 
 def _summary(out: pd.DataFrame, truth: int) -> pd.DataFrame:
     g = out.groupby("method", sort=False)
-    return pd.DataFrame({
-        "bias": g["estimate"].mean() - truth,
-        "rel_bias": (g["estimate"].mean() - truth) / truth,
-        "sd": g["estimate"].std(),
-        "mean_se": g["se"].mean(),
-        "coverage": g["covered"].mean(),
-    })
+    return pd.DataFrame(
+        {
+            "bias": g["estimate"].mean() - truth,
+            "rel_bias": (g["estimate"].mean() - truth) / truth,
+            "sd": g["estimate"].std(),
+            "mean_se": g["se"].mean(),
+            "coverage": g["covered"].mean(),
+        }
+    )
 
 
 def test_adjustment_removes_most_of_the_bias(results):

@@ -61,9 +61,7 @@ def _estimate(case: dict, d: es.SurveyDesign, df_arg: float | None) -> es.Estima
             a["numerator"], a["denominator"], a.get("by"), na_rm=a.get("na_rm", False), df=df_arg
         )
     if kind == "proportion":
-        return d.proportion(
-            a["y"], a.get("by"), method=a["method"], level=a["level"], df=df_arg
-        )
+        return d.proportion(a["y"], a.get("by"), method=a["method"], level=a["level"], df=df_arg)
     if kind == "quantile":
         return d.quantile(a["y"], a["q"], a.get("by"), level=a["level"], df=df_arg)
     if kind == "contrast":
@@ -145,5 +143,10 @@ def test_reference_file_is_complete() -> None:
     # The parametrised tests above must not silently run on an empty list.
     assert len(CASES) >= 150
     assert {c["estimator"] for c in CASES} == {
-        "total", "mean", "ratio", "proportion", "quantile", "contrast"
+        "total",
+        "mean",
+        "ratio",
+        "proportion",
+        "quantile",
+        "contrast",
     }

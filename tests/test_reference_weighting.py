@@ -47,15 +47,21 @@ def _weighted(case: dict) -> es.SurveyDesign:
             d = d.rake(step["margins"], epsilon=step["epsilon"], max_iter=step["max_iter"])
         else:
             bounds = tuple(step["bounds"]) if step["bounds"] is not None else None
-            d = d.calibrate(step["totals"], method=step["method"], bounds=bounds,
-                            epsilon=step["epsilon"], max_iter=step["max_iter"])
+            d = d.calibrate(
+                step["totals"],
+                method=step["method"],
+                bounds=bounds,
+                epsilon=step["epsilon"],
+                max_iter=step["max_iter"],
+            )
     return d
 
 
 def _estimate(case: dict, d: es.SurveyDesign) -> pd.DataFrame:
     args = case["args"]
-    return getattr(d, case["estimator"])(args["y"], by=args.get("by"),
-                                         na_rm=args.get("na_rm", False)).to_frame()
+    return getattr(d, case["estimator"])(
+        args["y"], by=args.get("by"), na_rm=args.get("na_rm", False)
+    ).to_frame()
 
 
 def test_case_count():
@@ -125,12 +131,21 @@ def test_clus1_rake_equals_calibrate_raking():
     rake = _weighted(BY_ID["clus1_rake_total_enroll"]).total("enroll").to_frame()
     case = dict(BY_ID["clus1_rake_total_enroll"])
     step = case["steps"][0]
-    case["steps"] = [{"op": "calibrate", "totals": step["margins"], "method": "raking",
-                      "bounds": None, "epsilon": 1e-10, "max_iter": 100}]
+    case["steps"] = [
+        {
+            "op": "calibrate",
+            "totals": step["margins"],
+            "method": "raking",
+            "bounds": None,
+            "epsilon": 1e-10,
+            "max_iter": 100,
+        }
+    ]
     cal = _weighted(case).total("enroll").to_frame()
     assert rake["se"].iloc[0] == pytest.approx(cal["se"].iloc[0], rel=1e-9)
-    assert rake["se"].iloc[0] == pytest.approx(BY_ID["clus1_rake_total_enroll"]["rows"][0]["se"],
-                                               rel=RTOL)
+    assert rake["se"].iloc[0] == pytest.approx(
+        BY_ID["clus1_rake_total_enroll"]["rows"][0]["se"], rel=RTOL
+    )
 
 
 @pytest.mark.parametrize(
@@ -159,9 +174,7 @@ def test_two_stage_calibration_against_r():
     d = es.SurveyDesign(_data("apiclus2.csv"), psu=["dnum", "snum"], fpc=["fpc1", "fpc2"])
     c = d.calibrate({"stype": {"E": 4421, "H": 755, "M": 1018}}, method="raking")
     out = c.mean("api00", by="stype").to_frame()
-    np.testing.assert_allclose(out["estimate"], [692.810400867, 598.340659341, 642.352],
-                               rtol=1e-11)
-    np.testing.assert_allclose(out["se"], [29.9266042374, 17.6941671261, 45.0913163003],
-                               rtol=1e-11)
+    np.testing.assert_allclose(out["estimate"], [692.810400867, 598.340659341, 642.352], rtol=1e-11)
+    np.testing.assert_allclose(out["se"], [29.9266042374, 17.6941671261, 45.0913163003], rtol=1e-11)
     ratio = c.ratio("api00", "api99")
     assert ratio.se[0] == pytest.approx(0.004111844, rel=1e-6)

@@ -6,16 +6,39 @@ from es_survey.errors import DesignError
 
 # Gmina counts per powiat, TERC 2024-01-01 (domain.md, Appendix A and §4 table).
 GMINAS_PER_POWIAT = {
-    "2601": 8, "2602": 9, "2603": 5, "2604": 19, "2605": 8, "2606": 8, "2607": 6,
-    "2608": 5, "2609": 9, "2610": 5, "2611": 5, "2612": 8, "2613": 6, "2661": 1,
-}  # fmt: skip
+    "2601": 8,
+    "2602": 9,
+    "2603": 5,
+    "2604": 19,
+    "2605": 8,
+    "2606": 8,
+    "2607": 6,
+    "2608": 5,
+    "2609": 9,
+    "2610": 5,
+    "2611": 5,
+    "2612": 8,
+    "2613": 6,
+    "2661": 1,
+}
 
 # Census 2021 populations as published (GUS via citypopulation.de, domain.md §4).
 POPULATION_2021 = {
-    "2601": 69_548, "2602": 83_132, "2603": 32_545, "2604": 211_886, "2605": 76_142,
-    "2606": 49_955, "2607": 103_629, "2608": 37_687, "2609": 74_051, "2610": 70_948,
-    "2611": 86_278, "2612": 69_957, "2613": 43_905, "2661": 186_894,
-}  # fmt: skip
+    "2601": 69_548,
+    "2602": 83_132,
+    "2603": 32_545,
+    "2604": 211_886,
+    "2605": 76_142,
+    "2606": 49_955,
+    "2607": 103_629,
+    "2608": 37_687,
+    "2609": 74_051,
+    "2610": 70_948,
+    "2611": 86_278,
+    "2612": 69_957,
+    "2613": 43_905,
+    "2661": 186_894,
+}
 
 
 def test_available_regions():
@@ -25,8 +48,16 @@ def test_available_regions():
 def test_powiat_table_shape_and_types():
     p = regions.powiats()
     assert len(p) == 14
-    for col in ["teryt", "name", "kind", "nuts3", "subregion", "population_2021",
-                "tile_row", "tile_col"]:  # fmt: skip
+    for col in [
+        "teryt",
+        "name",
+        "kind",
+        "nuts3",
+        "subregion",
+        "population_2021",
+        "tile_row",
+        "tile_col",
+    ]:
         assert col in p.columns
     assert p["teryt"].str.fullmatch(r"26\d\d").all()
     assert p["population_2021"].dtype == "int64"
@@ -69,11 +100,18 @@ def test_gminas_counts_and_kinds():
     assert not g["teryt"].duplicated().any()
     assert g.groupby("powiat").size().to_dict() == GMINAS_PER_POWIAT
     assert g["kind"].value_counts().to_dict() == {
-        "wiejska": 52, "miejsko-wiejska": 45, "miejska": 5,
-    }  # fmt: skip
+        "wiejska": 52,
+        "miejsko-wiejska": 45,
+        "miejska": 5,
+    }
     urban = set(g.loc[g["kind"] == "miejska", "name"])
-    assert urban == {"Kielce", "Ostrowiec Świętokrzyski", "Sandomierz",
-                     "Skarżysko-Kamienna", "Starachowice"}  # fmt: skip
+    assert urban == {
+        "Kielce",
+        "Ostrowiec Świętokrzyski",
+        "Sandomierz",
+        "Skarżysko-Kamienna",
+        "Starachowice",
+    }
 
 
 def test_every_gmina_powiat_exists():

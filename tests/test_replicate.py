@@ -33,8 +33,14 @@ from es_survey.replicate import ReplicateWarning, hadamard
 
 REF = Path(__file__).parent / "reference"
 WEIGHTING = json.loads((REF / "r_weighting.json").read_text())
-PREFIXES = ("clus1_jk1", "clus1_supplied_jk1", "strat_jkn", "stratclus_jkn", "pairs_brr",
-            "pairs_fay")  # clus1_jk1 includes clus1_jk1_mse and clus1_jk1_ps
+PREFIXES = (
+    "clus1_jk1",
+    "clus1_supplied_jk1",
+    "strat_jkn",
+    "stratclus_jkn",
+    "pairs_brr",
+    "pairs_fay",
+)  # clus1_jk1 includes clus1_jk1_mse and clus1_jk1_ps
 CASES = [c for c in WEIGHTING["cases"] if c["id"].startswith(PREFIXES)]
 RTOL = 1e-8
 
@@ -57,8 +63,9 @@ def _pairs_with_r_factors(rho: float | None) -> tuple[pd.DataFrame, list[str]]:
     factors = merged[cols].to_numpy(dtype=float)
     if rho is not None:
         factors = rho + (1 - rho) * factors
-    weights = pd.DataFrame(factors * merged["pw"].to_numpy()[:, None],
-                           columns=[f"rep{i}" for i in range(1, 105)])
+    weights = pd.DataFrame(
+        factors * merged["pw"].to_numpy()[:, None], columns=[f"rep{i}" for i in range(1, 105)]
+    )
     return pd.concat([merged.drop(columns=cols), weights], axis=1), list(weights.columns)
 
 
@@ -81,8 +88,13 @@ def _design(case: dict) -> es.ReplicateDesign:
             df, cols = _pairs_with_r_factors(rho)
             extra = {"rho": rho} if rho is not None else {}
             _R_FACTOR_DESIGNS[key] = es.ReplicateDesign(
-                df, weights="pw", replicate_weights=cols, method=step["method"],
-                mse=step["mse"], **extra)
+                df,
+                weights="pw",
+                replicate_weights=cols,
+                method=step["method"],
+                mse=step["mse"],
+                **extra,
+            )
         return _R_FACTOR_DESIGNS[key]
     d = es.SurveyDesign(_data(case["data"]), **case["design"], nest=True)
     for step in steps:
@@ -152,8 +164,9 @@ def test_replicate_against_r(case: dict) -> None:
 def test_supplied_equals_generated_jk1() -> None:
     # The script checks that the supplied JK1 weights reproduce clus1_jk1 in R.
     df = _data("apiclus1_jk1_repweights.csv")
-    sup = es.ReplicateDesign(df, weights="pw", replicate_weights="rw[0-9]+", method="JK1",
-                             scale=14 / 15)
+    sup = es.ReplicateDesign(
+        df, weights="pw", replicate_weights="rw[0-9]+", method="JK1", scale=14 / 15
+    )
     gen = es.SurveyDesign(_data("apiclus1.csv"), weights="pw", psu="dnum").replicate("JK1")
     a = sup.mean("api00", "stype").to_frame()
     b = gen.mean("api00", "stype").to_frame()
@@ -167,10 +180,8 @@ def test_poststratified_replicates_match_r_weights() -> None:
     case = next(c for c in CASES if c["id"] == "clus1_jk1_ps_total_enroll")
     d = _design(case)
     check = case["weights_check"]
-    np.testing.assert_allclose(d.replicate_weights.sum(axis=0), check["replicate_sums"],
-                               rtol=1e-12)
-    np.testing.assert_allclose(d.replicate_weights[0], check["row1_replicate_weights"],
-                               rtol=1e-12)
+    np.testing.assert_allclose(d.replicate_weights.sum(axis=0), check["replicate_sums"], rtol=1e-12)
+    np.testing.assert_allclose(d.replicate_weights[0], check["row1_replicate_weights"], rtol=1e-12)
     np.testing.assert_allclose(d.weights[:5], check["first5"], rtol=1e-12)
     assert d.df == check_df(case)
 
@@ -198,8 +209,9 @@ def test_quantile_jk1_against_r() -> None:
     assert est["estimate"].tolist() == [552, 652, 719]
     assert est["lower"].tolist() == [482, 551, 691]
     assert est["upper"].tolist() == [629, 722, 781]
-    np.testing.assert_allclose(est["se"], [34.269142201434995, 39.864104193506016,
-                                           20.981107470266323], rtol=RTOL)
+    np.testing.assert_allclose(
+        est["se"], [34.269142201434995, 39.864104193506016, 20.981107470266323], rtol=RTOL
+    )
     assert est["df"].tolist() == [14, 14, 14]
 
 
@@ -209,8 +221,7 @@ def test_quantile_jkn_against_r() -> None:
     # svyquantile(~api00, rs, quantiles = 0.5, ci = TRUE)
     d = es.SurveyDesign(_data("apistrat.csv"), weights="pw", strata="stype").replicate("JKn")
     est = d.quantile("api00", 0.5).to_frame()
-    assert (est["estimate"].iloc[0], est["lower"].iloc[0], est["upper"].iloc[0]) == (668, 641,
-                                                                                      695)
+    assert (est["estimate"].iloc[0], est["lower"].iloc[0], est["upper"].iloc[0]) == (668, 641, 695)
     np.testing.assert_allclose(est["se"].iloc[0], 13.691134856937266, rtol=RTOL)
 
 
@@ -219,14 +230,18 @@ def test_na_rm_against_r() -> None:
     # svytotal(~acs.k3, r1, na.rm = TRUE, deff = TRUE)
     r1 = _clus1_jk1()
     m = r1.mean("acs.k3", na_rm=True).to_frame().iloc[0]
-    np.testing.assert_allclose([m["estimate"], m["se"], m["deff"]],
-                               [20.034722222222221, 0.56687393823736476, 13.142377162648661],
-                               rtol=RTOL)
+    np.testing.assert_allclose(
+        [m["estimate"], m["se"], m["deff"]],
+        [20.034722222222221, 0.56687393823736476, 13.142377162648661],
+        rtol=RTOL,
+    )
     assert m["df"] == 14
     t = r1.total("acs.k3", na_rm=True).to_frame().iloc[0]
-    np.testing.assert_allclose([t["estimate"], t["se"], t["deff"]],
-                               [97648.584346771095, 26528.374765377917, 1211.5936281551812],
-                               rtol=RTOL)
+    np.testing.assert_allclose(
+        [t["estimate"], t["se"], t["deff"]],
+        [97648.584346771095, 26528.374765377917, 1211.5936281551812],
+        rtol=RTOL,
+    )
     with pytest.raises(DesignError, match=r"'acs\.k3' has 39 missing values"):
         r1.mean("acs.k3")
 
@@ -235,23 +250,30 @@ def test_factor_mean_and_proportions_against_r() -> None:
     # m <- svymean(~stype, r1, deff = TRUE): coef, SE, deff
     r1 = _clus1_jk1()
     f = r1.mean("stype").to_frame()
-    np.testing.assert_allclose(f["estimate"], [0.78688524590163933, 0.07650273224043716,
-                                               0.13661202185792348], rtol=RTOL)
-    np.testing.assert_allclose(f["se"], [0.051958671241823351, 0.028059292178515008,
-                                         0.03350794202459887], rtol=RTOL)
-    np.testing.assert_allclose(f["deff"], [3.0191661455448555, 2.0899539752033989,
-                                           1.7852393662648391], rtol=RTOL)
+    np.testing.assert_allclose(
+        f["estimate"], [0.78688524590163933, 0.07650273224043716, 0.13661202185792348], rtol=RTOL
+    )
+    np.testing.assert_allclose(
+        f["se"], [0.051958671241823351, 0.028059292178515008, 0.03350794202459887], rtol=RTOL
+    )
+    np.testing.assert_allclose(
+        f["deff"], [3.0191661455448555, 2.0899539752033989, 1.7852393662648391], rtol=RTOL
+    )
     # svyciprop(~sw, r1, method = "logit" | "beta"): coef, SE, confint (df = degf = 14)
     # (R's logit estimate comes from svyglm IRLS: 0.87431693988704007 vs the exact
     # 0.87431693989071035, relative 4e-12)
     logit = r1.proportion("sw", method="logit").to_frame().iloc[0]
-    np.testing.assert_allclose([logit["estimate"], logit["se"], logit["lower"], logit["upper"]],
-                               [0.87431693988704007, 0.020762751077168969,
-                                0.82287843095475555, 0.9124071578018299], rtol=RTOL)
+    np.testing.assert_allclose(
+        [logit["estimate"], logit["se"], logit["lower"], logit["upper"]],
+        [0.87431693988704007, 0.020762751077168969, 0.82287843095475555, 0.9124071578018299],
+        rtol=RTOL,
+    )
     beta = r1.proportion("sw", method="beta").to_frame().iloc[0]
-    np.testing.assert_allclose([beta["estimate"], beta["se"], beta["lower"], beta["upper"]],
-                               [0.87431693989071035, 0.020762751077168969,
-                                0.82255138245109383, 0.91543648811886291], rtol=RTOL)
+    np.testing.assert_allclose(
+        [beta["estimate"], beta["se"], beta["lower"], beta["upper"]],
+        [0.87431693989071035, 0.020762751077168969, 0.82255138245109383, 0.91543648811886291],
+        rtol=RTOL,
+    )
 
 
 def test_rake_and_calibrate_replicates_against_r() -> None:
@@ -263,18 +285,22 @@ def test_rake_and_calibrate_replicates_against_r() -> None:
     # svytotal(~enroll, .), svymean(~api00, .), degf(.)
     r1 = _clus1_jk1()
     types = {"E": 4421, "H": 755, "M": 1018}
-    rr = r1.rake({"stype": types, "sch.wide": {"No": 1072, "Yes": 5122}}, epsilon=1e-12,
-                 max_iter=200)
+    rr = r1.rake(
+        {"stype": types, "sch.wide": {"No": 1072, "Yes": 5122}}, epsilon=1e-12, max_iter=200
+    )
     cal = {"stype": types, "api99": 3914069.0}
     rc = r1.calibrate(cal)
     rk = r1.calibrate(cal, method="raking", epsilon=1e-12)
     expected = {
-        "rake": (rr, [3647280.1480652126, 468244.54474440834, 641.2303209268199,
-                      27.1442585775909]),
-        "linear": (rc, [3638487.2041318817, 483563.75741718156, 665.30907116577976,
-                        3.9825087280317408]),
-        "raking": (rk, [3616588.5632687537, 489750.42165996082, 665.39379600015025,
-                        3.9182985593440263]),
+        "rake": (rr, [3647280.1480652126, 468244.54474440834, 641.2303209268199, 27.1442585775909]),
+        "linear": (
+            rc,
+            [3638487.2041318817, 483563.75741718156, 665.30907116577976, 3.9825087280317408],
+        ),
+        "raking": (
+            rk,
+            [3616588.5632687537, 489750.42165996082, 665.39379600015025, 3.9182985593440263],
+        ),
     }
     for name, (d, values) in expected.items():
         t = d.total("enroll")
@@ -287,9 +313,13 @@ def test_rake_and_calibrate_replicates_against_r() -> None:
 
 def test_vcov_by_domain_against_r() -> None:
     # vcov(svyby(~api00, ~stype, r1, svymean, covmat = TRUE))
-    r = np.array([[656.87122310285827, 702.57540656584922, 794.03160566442921],
-                  [702.57540656584922, 2191.19630537977810, 826.68399641363305],
-                  [794.03160566442921, 826.68399641363305, 1157.79756882391621]])
+    r = np.array(
+        [
+            [656.87122310285827, 702.57540656584922, 794.03160566442921],
+            [702.57540656584922, 2191.19630537977810, 826.68399641363305],
+            [794.03160566442921, 826.68399641363305, 1157.79756882391621],
+        ]
+    )
     est = _clus1_jk1().mean("api00", "stype")
     np.testing.assert_allclose(est.vcov(), r, rtol=RTOL)
     diff = est.contrast({"E": 1, "H": -1}).to_frame().iloc[0]
@@ -319,8 +349,9 @@ def test_jackknife_totals_equal_linearisation() -> None:
 def test_brr_and_fay_totals_equal_linearisation() -> None:
     # Any balanced set of Hadamard rows gives the linearisation variance of a total
     # (R's script checks this for dpairs); Fay's scale 1/(R (1-rho)^2) keeps it.
-    d = es.SurveyDesign(_data("apistrat_pairs.csv"), weights="pw", strata="pair", psu="half",
-                        nest=True)
+    d = es.SurveyDesign(
+        _data("apistrat_pairs.csv"), weights="pw", strata="pair", psu="half", nest=True
+    )
     lin = d.total("enroll", "stype")
     for r in (d.replicate("BRR"), d.replicate("Fay", rho=0.5), d.replicate("BRR", mse=True)):
         assert r.n_replicates == 104
@@ -330,8 +361,9 @@ def test_brr_and_fay_totals_equal_linearisation() -> None:
     assert set(np.unique(fay.replicate_weights / d.weights[:, None]).round(12)) == {0.3, 1.7}
 
 
-@pytest.mark.parametrize("order", [1, 2, 4, 12, 20, 28, 36, 44, 52, 60, 100, 101, 104, 108, 140,
-                                   200, 300])
+@pytest.mark.parametrize(
+    "order", [1, 2, 4, 12, 20, 28, 36, 44, 52, 60, 100, 101, 104, 108, 140, 200, 300]
+)
 def test_hadamard_is_orthogonal_and_normalised(order: int) -> None:
     h = hadamard(order)
     m = h.shape[0]
@@ -347,12 +379,18 @@ def test_degrees_of_freedom_are_rank_minus_one() -> None:
     rng = np.random.default_rng(5)
     strat = es.SurveyDesign(_data("apistrat.csv"), weights="pw", strata="stype")
     clus = es.SurveyDesign(_data("apiclus1.csv"), weights="pw", psu="dnum")
-    pairs = es.SurveyDesign(_data("apistrat_pairs.csv"), weights="pw", strata="pair",
-                            psu="half", nest=True)
-    designs = [strat.replicate("JKn"), clus.replicate("JK1"), pairs.replicate("BRR"),
-               pairs.replicate("Fay", rho=0.3),
-               es.SurveyDesign(_data("apistrat.csv"), weights="pw",
-                               strata="stype").replicate("bootstrap", replicates=60, rng=1)]
+    pairs = es.SurveyDesign(
+        _data("apistrat_pairs.csv"), weights="pw", strata="pair", psu="half", nest=True
+    )
+    designs = [
+        strat.replicate("JKn"),
+        clus.replicate("JK1"),
+        pairs.replicate("BRR"),
+        pairs.replicate("Fay", rho=0.3),
+        es.SurveyDesign(_data("apistrat.csv"), weights="pw", strata="stype").replicate(
+            "bootstrap", replicates=60, rng=1
+        ),
+    ]
     for r in designs:
         w = r.replicate_weights
         for _ in range(4):
@@ -365,8 +403,9 @@ def test_degrees_of_freedom_are_rank_minus_one() -> None:
 
 
 # ------------------------------------------------------------------ bootstrap
-def _simulated(n_strata: int = 20, psu_per: int = 50, rows_per: int = 20,
-               seed: int = 11) -> pd.DataFrame:
+def _simulated(
+    n_strata: int = 20, psu_per: int = 50, rows_per: int = 20, seed: int = 11
+) -> pd.DataFrame:
     g = np.random.default_rng(seed)
     n = n_strata * psu_per * rows_per
     stratum = np.repeat(np.arange(n_strata), psu_per * rows_per)
@@ -374,8 +413,7 @@ def _simulated(n_strata: int = 20, psu_per: int = 50, rows_per: int = 20,
     effect = g.normal(0, 3, n_strata * psu_per)[psu]
     y = 10 + stratum * 0.5 + effect + g.normal(0, 5, n)
     w = np.repeat(g.uniform(5, 50, n_strata), psu_per * rows_per)
-    return pd.DataFrame({"h": stratum, "psu": psu, "y": y, "w": w,
-                         "dom": g.integers(0, 4, n)})
+    return pd.DataFrame({"h": stratum, "psu": psu, "y": y, "w": w, "dom": g.integers(0, 4, n)})
 
 
 def test_bootstrap_properties() -> None:
@@ -421,16 +459,19 @@ def test_domain_route_equals_by_route() -> None:
     by = r.mean("api00", "stype").to_frame()
     for i, level in enumerate(["E", "H", "M"]):
         dom = r.domain(df["stype"] == level).mean("api00").to_frame().iloc[0]
-        np.testing.assert_allclose([dom["estimate"], dom["se"], dom["df"]],
-                                   by.loc[i, ["estimate", "se", "df"]].to_numpy(dtype=float),
-                                   rtol=1e-12)
+        np.testing.assert_allclose(
+            [dom["estimate"], dom["se"], dom["df"]],
+            by.loc[i, ["estimate", "se", "df"]].to_numpy(dtype=float),
+            rtol=1e-12,
+        )
 
 
 def test_estimate_columns_and_immutability() -> None:
     r = _clus1_jk1()
     d = es.SurveyDesign(_data("apiclus1.csv"), weights="pw", psu="dnum")
     assert list(r.mean("api00", "stype").to_frame().columns) == list(
-        d.mean("api00", "stype").to_frame().columns)
+        d.mean("api00", "stype").to_frame().columns
+    )
     assert np.isnan(r.ratio("api00", "api99").deff).all()
     with pytest.raises(AttributeError, match="immutable"):
         r.scale = 1.0  # type: ignore[misc]
@@ -452,11 +493,18 @@ def test_fpc_conventions() -> None:
     r_se = next(c for c in ref if c["id"] == "clus1_total_enroll")["rows"][0]["se"]
     np.testing.assert_allclose(r.total("enroll").se[0], r_se, rtol=RTOL)
     with pytest.warns(ReplicateWarning, match="do not use the finite population correction"):
-        es.SurveyDesign(_data("apistrat_pairs.csv").assign(N=1000), weights="pw",
-                        strata="pair", psu="half", fpc="N", nest=True).replicate("BRR")
+        es.SurveyDesign(
+            _data("apistrat_pairs.csv").assign(N=1000),
+            weights="pw",
+            strata="pair",
+            psu="half",
+            fpc="N",
+            nest=True,
+        ).replicate("BRR")
     with pytest.warns(ReplicateWarning, match="ignores the finite population correction"):
-        es.SurveyDesign(_data("apistrat.csv"), weights="pw", strata="stype",
-                        fpc="fpc").replicate("bootstrap", replicates=5, rng=1)
+        es.SurveyDesign(_data("apistrat.csv"), weights="pw", strata="stype", fpc="fpc").replicate(
+            "bootstrap", replicates=5, rng=1
+        )
 
 
 # ------------------------------------------------------------------ errors
@@ -469,8 +517,10 @@ def test_replicate_argument_errors() -> None:
         strat.replicate("JK1")
     with pytest.raises(DesignError, match="this design has no strata: use method='JK1'"):
         clus.replicate("JKn")
-    with pytest.raises(DesignError, match="needs exactly 2 PSUs per stratum; stratum 'E', 'H', "
-                       "'M' has 100, 50, 50 PSUs"):
+    with pytest.raises(
+        DesignError,
+        match="needs exactly 2 PSUs per stratum; stratum 'E', 'H', 'M' has 100, 50, 50 PSUs",
+    ):
         strat.replicate("BRR")
     with pytest.raises(DesignError, match="BRR needs a stratified design"):
         clus.replicate("BRR")
@@ -486,19 +536,26 @@ def test_replicate_argument_errors() -> None:
         strat.replicate("bootstrap", replicates=1)
     with pytest.raises(DesignError, match="mse='yes' must be True or False"):
         strat.replicate("JKn", mse="yes")  # type: ignore[arg-type]
-    lonely = es.SurveyDesign(_data("apistrat_lonely.csv"), weights="pw", strata="stratum2",
-                             lonely_psu="remove", nest=True)
+    lonely = es.SurveyDesign(
+        _data("apistrat_lonely.csv"),
+        weights="pw",
+        strata="stratum2",
+        lonely_psu="remove",
+        nest=True,
+    )
     with pytest.raises(DesignError, match="stratum 'X' has 1 PSU: collapse strata"):
         lonely.replicate("bootstrap", rng=1)
     with pytest.raises(DesignError, match="JK1 needs at least 2 PSUs"):
-        es.SurveyDesign(pd.DataFrame({"w": [1.0, 2.0], "c": [1, 1]}), weights="w",
-                        psu="c", lonely_psu="remove").replicate("JK1")
+        es.SurveyDesign(
+            pd.DataFrame({"w": [1.0, 2.0], "c": [1, 1]}), weights="w", psu="c", lonely_psu="remove"
+        ).replicate("JK1")
     weighted = clus.poststratify("stype", {"E": 4421, "H": 755, "M": 1018})
     with pytest.raises(DesignError, match=r"replicate\(\) needs the design before weighting"):
         weighted.replicate("JK1")
     with pytest.raises(DesignError, match="applies to the whole sample, not a domain"):
         clus.replicate("JK1").domain(_data("apiclus1.csv")["stype"] == "E").poststratify(
-            "stype", {"E": 4421})
+            "stype", {"E": 4421}
+        )
 
 
 def test_jkn_lonely_rules() -> None:
@@ -506,12 +563,14 @@ def test_jkn_lonely_rules() -> None:
     # jknweights; "average" also multiplies the scale by PSUs / replicates.
     data = _data("apistrat_lonely.csv")
     for rule, scale in (("remove", 1.0), ("certainty", 1.0), ("average", 200 / 199)):
-        r = es.SurveyDesign(data, weights="pw", strata="stratum2",
-                            lonely_psu=rule, nest=True).replicate("JKn")
+        r = es.SurveyDesign(
+            data, weights="pw", strata="stratum2", lonely_psu=rule, nest=True
+        ).replicate("JKn")
         assert r.n_replicates == 199, rule
         np.testing.assert_allclose(r.scale, scale, rtol=1e-15)
-    adj = es.SurveyDesign(data, weights="pw", strata="stratum2",
-                          lonely_psu="adjust", nest=True).replicate("JKn")
+    adj = es.SurveyDesign(
+        data, weights="pw", strata="stratum2", lonely_psu="adjust", nest=True
+    ).replicate("JKn")
     assert adj.n_replicates == 200
     np.testing.assert_allclose(sorted(adj.rscales)[0], 3 / 4, rtol=1e-15)  # (H - 1)/H, H = 4
 
@@ -522,16 +581,18 @@ def test_supplied_weights_errors() -> None:
     with pytest.raises(DesignError, match="weights column 'wt' is not in the data"):
         es.ReplicateDesign(df, weights="wt", replicate_weights=cols, method="JK1", scale=0.9)
     with pytest.raises(DesignError, match="replicate weight column 'rw99' is not in the data"):
-        es.ReplicateDesign(df, weights="pw", replicate_weights=["rw99"], method="JK1",
-                           scale=0.9)
+        es.ReplicateDesign(df, weights="pw", replicate_weights=["rw99"], method="JK1", scale=0.9)
     with pytest.raises(DesignError, match="replicate_weights='repw' matches no column"):
         es.ReplicateDesign(df, weights="pw", replicate_weights="repw", method="JK1", scale=0.9)
     with pytest.raises(DesignError, match="replicate_weights is empty"):
         es.ReplicateDesign(df, weights="pw", replicate_weights=[], method="JK1", scale=0.9)
     bad = df.copy()
     bad.loc[3, "rw2"] = -1.0
-    with pytest.raises(DataError, match=r"replicate weight column 'rw2' has 1 missing, "
-                       r"non-numeric or negative values \(first -1.0 at row 3\)"):
+    with pytest.raises(
+        DataError,
+        match=r"replicate weight column 'rw2' has 1 missing, "
+        r"non-numeric or negative values \(first -1.0 at row 3\)",
+    ):
         es.ReplicateDesign(bad, weights="pw", replicate_weights=cols, method="JK1", scale=0.9)
     bad = df.copy()
     bad.loc[0, "pw"] = np.nan
@@ -542,29 +603,35 @@ def test_supplied_weights_errors() -> None:
     with pytest.raises(DesignError, match="method='JKn' needs rscales="):
         es.ReplicateDesign(df, weights="pw", replicate_weights=cols, method="JKn", scale=1.0)
     with pytest.raises(DesignError, match="rscales has 2 values but there are 15 replicate"):
-        es.ReplicateDesign(df, weights="pw", replicate_weights=cols, method="JKn", scale=1.0,
-                           rscales=[1.0, 1.0])
+        es.ReplicateDesign(
+            df, weights="pw", replicate_weights=cols, method="JKn", scale=1.0, rscales=[1.0, 1.0]
+        )
     with pytest.raises(DesignError, match="rscales must be finite and non-negative"):
-        es.ReplicateDesign(df, weights="pw", replicate_weights=cols, method="JKn", scale=1.0,
-                           rscales=[-1.0] * 15)
+        es.ReplicateDesign(
+            df, weights="pw", replicate_weights=cols, method="JKn", scale=1.0, rscales=[-1.0] * 15
+        )
     with pytest.raises(DesignError, match="scale= is fixed for method='BRR'"):
         es.ReplicateDesign(df, weights="pw", replicate_weights=cols, method="BRR", scale=0.5)
     with pytest.raises(DesignError, match="method='Fay' needs Fay's 0 < rho < 1"):
         es.ReplicateDesign(df, weights="pw", replicate_weights=cols, method="Fay")
     with pytest.raises(DesignError, match=r"rho=0\.3 applies only to method='Fay'"):
-        es.ReplicateDesign(df, weights="pw", replicate_weights=cols, method="JK1", scale=0.9,
-                           rho=0.3)
+        es.ReplicateDesign(
+            df, weights="pw", replicate_weights=cols, method="JK1", scale=0.9, rho=0.3
+        )
     with pytest.raises(DesignError, match="scale=-1 must be a positive number"):
         es.ReplicateDesign(df, weights="pw", replicate_weights=cols, method="other", scale=-1)
     with pytest.raises(DesignError, match="method='XYZ' is not a replicate method"):
-        es.ReplicateDesign(df, weights="pw", replicate_weights=cols,
-                           method="XYZ", scale=1.0)  # type: ignore[arg-type]
+        es.ReplicateDesign(df, weights="pw", replicate_weights=cols, method="XYZ", scale=1.0)  # type: ignore[arg-type]
     with pytest.raises(DesignError, match="data must be a pandas DataFrame"):
-        es.ReplicateDesign(df.to_numpy(), weights="pw", replicate_weights=cols,  # type: ignore[arg-type]
-                           method="JK1", scale=0.9)
+        es.ReplicateDesign(
+            df.to_numpy(),
+            weights="pw",
+            replicate_weights=cols,  # type: ignore[arg-type]
+            method="JK1",
+            scale=0.9,
+        )
     with pytest.raises(DesignError, match="mse=1 must be True or False"):
-        es.ReplicateDesign(df, weights="pw", replicate_weights=cols, method="JK1", scale=0.9,
-                           mse=1)  # type: ignore[arg-type]
+        es.ReplicateDesign(df, weights="pw", replicate_weights=cols, method="JK1", scale=0.9, mse=1)  # type: ignore[arg-type]
     r = es.ReplicateDesign(df, weights="pw", replicate_weights=cols, method="bootstrap")
     assert r.scale == 1 / 14
     with pytest.raises(DesignError, match="domain mask has shape"):
@@ -589,14 +656,19 @@ def test_linear_engine_methods_and_nan_replicates() -> None:
     codes, _ = pd.factorize(df["stype"], sort=True)
     z = (r.weights * df["enroll"].to_numpy())[:, None]
     cov = r._engine.domain_cov(z, codes.astype(np.int64), 3)
-    np.testing.assert_allclose(np.sqrt(cov[:, 0, 0]), r.total("enroll", "stype").se,
-                               rtol=1e-12)
+    np.testing.assert_allclose(np.sqrt(cov[:, 0, 0]), r.total("enroll", "stype").se, rtol=1e-12)
     full = r._engine.full_cov(z, codes.astype(np.int64), 3, np.ones(len(df), bool))
     np.testing.assert_allclose(full, r.total("enroll", "stype").vcov(), rtol=1e-12)
     # A domain inside one PSU: deleting that PSU leaves no row, the replicate mean is NaN
     # and is left out (R's svrVar na.action), so the SE uses the other n - 1 replicates.
-    tiny = pd.DataFrame({"psu": [1, 1, 2, 2, 3, 3], "y": [1.0, 3.0, 2.0, 4.0, 6.0, 8.0],
-                         "g": ["a", "a", "b", "b", "b", "b"], "w": [1.0] * 6})
+    tiny = pd.DataFrame(
+        {
+            "psu": [1, 1, 2, 2, 3, 3],
+            "y": [1.0, 3.0, 2.0, 4.0, 6.0, 8.0],
+            "g": ["a", "a", "b", "b", "b", "b"],
+            "w": [1.0] * 6,
+        }
+    )
     rep = es.SurveyDesign(tiny, weights="w", psu="psu").replicate("JK1")
     est = rep.mean("y", "g").to_frame()
     # domain a: replicates 2 and 3 both give mean 2 (PSU 1 weighted 3/2): SE 0
@@ -613,13 +685,19 @@ def test_jkn_with_fpc_against_r() -> None:
     # rscales = (1 - n_h/N_h)(n_h - 1)/n_h; the total's SE is the published 114642.
     d = es.SurveyDesign(_data("apistrat.csv"), weights="pw", strata="stype", fpc="fpc")
     r = d.replicate("JKn")
-    np.testing.assert_allclose(sorted(set(r.rscales)), sorted(
-        [0.96760687627233655, 0.93186640471512772, 0.91509933774834440]), rtol=1e-14)
+    np.testing.assert_allclose(
+        sorted(set(r.rscales)),
+        sorted([0.96760687627233655, 0.93186640471512772, 0.91509933774834440]),
+        rtol=1e-14,
+    )
     t = r.total("enroll").to_frame().iloc[0]
-    np.testing.assert_allclose([t["estimate"], t["se"]], [3687177.5324382801, 114641.71610078026],
-                               rtol=RTOL)
+    np.testing.assert_allclose(
+        [t["estimate"], t["se"]], [3687177.5324382801, 114641.71610078026], rtol=RTOL
+    )
     assert t["df"] == 197
     m = r.mean("api00").to_frame().iloc[0]
-    np.testing.assert_allclose([m["estimate"], m["se"], m["deff"]],
-                               [662.28736315932076, 9.4089408027845032, 1.2044572685376971],
-                               rtol=RTOL)
+    np.testing.assert_allclose(
+        [m["estimate"], m["se"], m["deff"]],
+        [662.28736315932076, 9.4089408027845032, 1.2044572685376971],
+        rtol=RTOL,
+    )

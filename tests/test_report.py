@@ -107,8 +107,7 @@ def report_en(tmp_path_factory):
     b = tmp_path_factory.mktemp("report_en_b")
     files_a = write_report(res, a)
     with pytest.MonkeyPatch.context() as mp:
-        clock = types.SimpleNamespace(date=_LaterDate, datetime=datetime.datetime,
-                                      UTC=datetime.UTC)
+        clock = types.SimpleNamespace(date=_LaterDate, datetime=datetime.datetime, UTC=datetime.UTC)
         mp.setattr(study_module, "dt", clock)
         mp.setenv("SOURCE_DATE_EPOCH", "1893456000")  # 2030-01-01
         later = run_study(load_config(STUDY, language="en", domains=("powiat_name",)))
@@ -231,9 +230,15 @@ def test_html_is_balanced_self_contained_and_printable(report):
     assert "url(" not in text.split("</style>")[0]  # no external CSS resources
     sections = [a["id"] for t, a in page.starts if t == "section"]
     assert sections == [
-        "summary", "methodology", "funnel", "by-entity_type", "by-subregion",
-        "by-powiat_name", "validation", "metadata",
-    ]  # fmt: skip
+        "summary",
+        "methodology",
+        "funnel",
+        "by-entity_type",
+        "by-subregion",
+        "by-powiat_name",
+        "validation",
+        "metadata",
+    ]
 
 
 def test_headline_states_estimates_and_intervals_covering_the_truth(report, results, truth):
@@ -257,8 +262,21 @@ def test_headline_states_estimates_and_intervals_covering_the_truth(report, resu
 
 def test_polish_plural_forms():
     forms = ("one", "few", "many")
-    cases = {1: "one", 2: "few", 4: "few", 5: "many", 11: "many", 12: "many", 14: "many",
-             21: "many", 22: "few", 112: "many", 299: "many", 3464: "few", 0: "many"}  # fmt: skip
+    cases = {
+        1: "one",
+        2: "few",
+        4: "few",
+        5: "many",
+        11: "many",
+        12: "many",
+        14: "many",
+        21: "many",
+        22: "few",
+        112: "many",
+        299: "many",
+        3464: "few",
+        0: "many",
+    }
     for n, want in cases.items():
         assert _polish_plural(n, *forms) == want, n
 
@@ -266,8 +284,13 @@ def test_polish_plural_forms():
 def test_suppressed_html_cells_show_no_digits(report, results):
     out, _, _ = report
     page = _parse(out / "index.html")
-    suppressed_cells = [text for rows in page.tables.values() for row in rows
-                        for cls, text in row if "suppressed" in cls]  # fmt: skip
+    suppressed_cells = [
+        text
+        for rows in page.tables.values()
+        for row in rows
+        for cls, text in row
+        if "suppressed" in cls
+    ]
     assert len(suppressed_cells) > 50
     assert all(not re.search(r"\d", text) for text in suppressed_cells)
     # read by the row's own reliability label, not by the cell class
@@ -334,14 +357,18 @@ def test_workbook_sheets_numbers_and_suppression(report, results):
     assert isinstance(est.value, float) and est.value == pytest.approx(truth_est, rel=1e-15)
     assert est.number_format == "#,##0.0"
     assert active[header.index("CV")].number_format == "0.0%"
-    assert active[header.index("n")].value == 137 and isinstance(active[header.index("n")].value,
-                                                                  int)  # fmt: skip
+    assert active[header.index("n")].value == 137 and isinstance(
+        active[header.index("n")].value, int
+    )
     ws = book["funnel_by_powiat_name"]
     header = [c.value for c in ws[1]]
-    cols = [header.index(h) for h in ("Szacunek", "Błąd standardowy", "Dolna granica",
-                                      "Górna granica", "CV")]  # fmt: skip
-    flagged = [r for r in ws.iter_rows(min_row=2) if r[header.index("Precyzja")].value
-               == "zbyt niska"]  # fmt: skip
+    cols = [
+        header.index(h)
+        for h in ("Szacunek", "Błąd standardowy", "Dolna granica", "Górna granica", "CV")
+    ]
+    flagged = [
+        r for r in ws.iter_rows(min_row=2) if r[header.index("Precyzja")].value == "zbyt niska"
+    ]
     assert len(flagged) > 10
     for r in flagged:
         assert all(r[j].value is None for j in cols)
@@ -360,16 +387,31 @@ def test_csv_is_tidy_full_precision_and_suppressed_blank(report, results):
     out, _, _ = report
     csv = pd.read_csv(out / "estimates.csv", keep_default_na=False, na_values=[""])
     assert list(csv.columns) == [
-        "table", "domain", "domain_value", "stage", "variable", "statistic", "estimate", "se",
-        "lower", "upper", "level", "cv", "df", "n", "reliability",
-    ]  # fmt: skip
+        "table",
+        "domain",
+        "domain_value",
+        "stage",
+        "variable",
+        "statistic",
+        "estimate",
+        "se",
+        "lower",
+        "upper",
+        "level",
+        "cv",
+        "df",
+        "n",
+        "reliability",
+    ]
     n_rows = len(results.funnel) + len(results.totals)
     n_rows += sum(len(f) for f in results.funnel_by.values())
     n_rows += sum(len(f) for f in results.totals_by.values())
     assert len(csv) == n_rows
     overall = csv[(csv["table"] == "funnel") & csv["domain"].isna()].set_index("stage")
-    assert overall.loc["active", "estimate"] == results.funnel.set_index("stage").loc[
-        "active", "estimate"]  # exact: full precision round trip
+    assert (
+        overall.loc["active", "estimate"]
+        == results.funnel.set_index("stage").loc["active", "estimate"]
+    )  # exact: full precision round trip
     sup = csv["reliability"] == "suppressed"
     assert sup.sum() > 10
     assert csv.loc[sup, ["estimate", "se", "lower", "upper", "cv"]].isna().all().all()
@@ -394,8 +436,12 @@ def test_english_report(report_en):
     assert "Methodology" in page.texts["methodology"] and "Szacujemy" not in str(page.texts)
     book = load_workbook(files["tables.xlsx"])
     assert book["funnel"]["B1"].value == "Estimate"
-    assert book.sheetnames[:4] == ["funnel", "totals", "funnel_by_powiat_name",
-                                   "totals_by_powiat_name"]  # fmt: skip
+    assert book.sheetnames[:4] == [
+        "funnel",
+        "totals",
+        "funnel_by_powiat_name",
+        "totals_by_powiat_name",
+    ]
 
 
 def test_report_is_byte_identical_on_rerun_on_another_day(report_en):
@@ -408,8 +454,13 @@ def test_report_is_byte_identical_on_rerun_on_another_day(report_en):
 def test_bundled_studies_fix_their_report_date():
     for path in (STUDY, ROOT / "src" / "es_survey" / "data" / "demo_study.toml"):
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(study_module, "dt", types.SimpleNamespace(
-                date=_LaterDate, datetime=datetime.datetime, UTC=datetime.UTC))
+            mp.setattr(
+                study_module,
+                "dt",
+                types.SimpleNamespace(
+                    date=_LaterDate, datetime=datetime.datetime, UTC=datetime.UTC
+                ),
+            )
             mp.setenv("SOURCE_DATE_EPOCH", "1893456000")
             assert load_config(path).date == datetime.date(2026, 11, 26), path
 
@@ -427,26 +478,39 @@ def _chromium() -> str | None:
     return None
 
 
-@pytest.mark.skipif(_chromium() is None, reason="chromium is not on PATH; see docs/report.md "
-                    "for the manual check")  # fmt: skip
+@pytest.mark.skipif(
+    _chromium() is None, reason="chromium is not on PATH; see docs/report.md for the manual check"
+)
 def test_html_renders_in_headless_chromium(report, tmp_path):
     out, _, _ = report
     base = [
-        _chromium(), "--headless", "--no-sandbox", "--disable-gpu",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
-    ]  # fmt: skip
+        _chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
     url = (out / "index.html").resolve().as_uri()
-    dom = subprocess.run([*base, "--dump-dom", url], capture_output=True, text=True,
-                         timeout=120, check=False)  # fmt: skip
+    dom = subprocess.run(
+        [*base, "--dump-dom", url], capture_output=True, text=True, timeout=120, check=False
+    )
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert '<html lang="pl">' in dom.stdout
     assert 'id="headline"' in dom.stdout and "Szacujemy, że w województwie" in dom.stdout
     assert dom.stdout.count("<img ") == len(FIGURES)
     assert "Uncaught" not in dom.stderr and "ERR_FILE_NOT_FOUND" not in dom.stderr
     shot = tmp_path / "page.png"
-    run = subprocess.run([*base, "--window-size=1280,2000", f"--screenshot={shot}", url],
-                         capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    run = subprocess.run(
+        [*base, "--window-size=1280,2000", f"--screenshot={shot}", url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert run.returncode == 0 and shot.is_file(), run.stderr[-2000:]
     from matplotlib.image import imread
 
@@ -464,7 +528,7 @@ def test_workbook_text_starting_with_equals_is_not_a_formula(tmp_path):
     from es_survey.report import _sheet
 
     book = Workbook()
-    frame = pd.DataFrame({"a": ["=HYPERLINK(\"x\")", "ok"], "b": [1.5, np.nan]})
+    frame = pd.DataFrame({"a": ['=HYPERLINK("x")', "ok"], "b": [1.5, np.nan]})
     _sheet(book, "t", frame, ["A", "B"], {"b": "0.0"})
     path = save_workbook(book, tmp_path / "t.xlsx")
     ws = load_workbook(path)["t"]

@@ -49,8 +49,13 @@ def test_packaged_rules_identical_to_data_raw():
 def test_default_rules_load():
     rules = load_rules()
     assert rules.flag_names == [
-        "active", "earning", "employing", "employing_broad", "social_enterprise", "zaz_rule",
-    ]  # fmt: skip
+        "active",
+        "earning",
+        "employing",
+        "employing_broad",
+        "social_enterprise",
+        "zaz_rule",
+    ]
     assert rules.parameters["ps_min_half_fte_employees"] == 3
     assert rules.parameters["zaz_min_disabled_share"] == 0.70
     assert rules.flags[0].when_missing == "unknown"
@@ -196,8 +201,8 @@ def test_multiline_expression_error_on_second_line(tmp_path):
         ('"runs_dg > 0"', r"line 1, column 9: '>' compares numbers, found a yes/no value"),
         ('"emp_uop and runs_dg"', r"line 1, column 1: 'and' expects yes/no conditions"),
         ('"emp_uop + 1"', r"line 1, column 9: expected a yes/no condition, found a number"),
-        ('"entity_type == \'ZAZZ\'"', r"line 1, column 16: 'ZAZZ' is not a code of entity_type"),
-        ('"entity_type in [\'CIS\', 3]"', r"line 1, column 24: list item 3.0 is a number"),
+        ("\"entity_type == 'ZAZZ'\"", r"line 1, column 16: 'ZAZZ' is not a code of entity_type"),
+        ("\"entity_type in ['CIS', 3]\"", r"line 1, column 24: list item 3.0 is a number"),
         ('"runs_dg == 1"', r"line 1, column 9: '==' compares values of one kind"),
         ('"not emp_uop"', r"line 1, column 1: 'not' expects a yes/no value, found a number"),
         # a flag cannot use itself
@@ -274,7 +279,7 @@ def test_structural_errors(tmp_path, edit, match):
 
 def test_applies_to_must_be_entity_type_codes(tmp_path):
     text = MINIMAL_FLAG.format(when='"emp_uop > 0"').replace(
-        'otherwise = false', 'otherwise = false\napplies_to = ["ZAZ", "ZOO"]'
+        "otherwise = false", 'otherwise = false\napplies_to = ["ZAZ", "ZOO"]'
     )
     with pytest.raises(DataError, match=r"flag 'x': applies_to has 'ZOO', not entity_type codes"):
         load_rules(write_rules(tmp_path, text))
@@ -381,36 +386,65 @@ CLAUSE = '[[flags.clauses]]\nwhen = "emp_uop > 0"\nvalue = true\nreason = "r"\n'
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        ("parameters = 3\n" + FLAG_HEAD + "otherwise = false\n" + CLAUSE,
-         r"\[parameters\] must be a table of name = value"),
-        ('[parameters]\n"bad name" = 3\n' + FLAG_HEAD + "otherwise = false\n" + CLAUSE,
-         r"parameter 'bad name': expected a name of letters"),
-        (FLAG_HEAD.replace('"x"', '"2x"', 1) + "otherwise = false\n" + CLAUSE,
-         r"flag '2x': the name must be letters, digits and '_'"),
-        (FLAG_HEAD + "otherwise = false\notherwise_reason = 3\n" + CLAUSE,
-         r"flag 'x': otherwise_reason must be a string"),
-        (FLAG_HEAD + 'otherwise = false\napplies_to = "ZAZ"\n' + CLAUSE,
-         r"flag 'x': applies_to must be a list of entity_type codes"),
-        (FLAG_HEAD + "otherwise = false\nclauses = []\n",
-         r"flag 'x': expected at least one clause"),
-        (FLAG_HEAD + "otherwise = false\nclauses = [3]\n",
-         r"flag 'x', clause 1: expected a table with when, value, reason"),
+        (
+            "parameters = 3\n" + FLAG_HEAD + "otherwise = false\n" + CLAUSE,
+            r"\[parameters\] must be a table of name = value",
+        ),
+        (
+            '[parameters]\n"bad name" = 3\n' + FLAG_HEAD + "otherwise = false\n" + CLAUSE,
+            r"parameter 'bad name': expected a name of letters",
+        ),
+        (
+            FLAG_HEAD.replace('"x"', '"2x"', 1) + "otherwise = false\n" + CLAUSE,
+            r"flag '2x': the name must be letters, digits and '_'",
+        ),
+        (
+            FLAG_HEAD + "otherwise = false\notherwise_reason = 3\n" + CLAUSE,
+            r"flag 'x': otherwise_reason must be a string",
+        ),
+        (
+            FLAG_HEAD + 'otherwise = false\napplies_to = "ZAZ"\n' + CLAUSE,
+            r"flag 'x': applies_to must be a list of entity_type codes",
+        ),
+        (
+            FLAG_HEAD + "otherwise = false\nclauses = []\n",
+            r"flag 'x': expected at least one clause",
+        ),
+        (
+            FLAG_HEAD + "otherwise = false\nclauses = [3]\n",
+            r"flag 'x', clause 1: expected a table with when, value, reason",
+        ),
         ("flags = [3]\n", r"flag #1: expected a table"),
-        (FLAG_HEAD + "otherwise = false\n" + CLAUSE
-         + '[[checks]]\nname = "c"\nlabel_pl = "c"\nlabel_en = "c"\nwhen = "emp_uop > 1"\n'
-         + '[[checks]]\nname = "c"\nlabel_pl = "c"\nlabel_en = "c"\nwhen = "emp_uop > 2"\n',
-         r"check 'c' is defined twice"),
-        ("checks = [3]\n" + FLAG_HEAD + "otherwise = false\n" + CLAUSE,
-         r"check #1: expected a table"),
-        (FLAG_HEAD + "otherwise = false\n" + CLAUSE
-         + '[[checks]]\nname = "c"\nlabel_pl = "c"\nlabel_en = "c"\nwhen = "x"\nvariables = "x"\n',
-         r"check 'c': variables must be a list of names"),
-        (FLAG_HEAD + "otherwise = false\n" + CLAUSE
-         + '[[checks]]\nname = "c"\nlabel_pl = "c"\nlabel_en = "c"\nwhen = "x"\n'
-         + 'variables = ["revenue"]\n',
-         r"check 'c': variables names 'revenue', which is not a codebook variable or flag"),
+        (
+            FLAG_HEAD
+            + "otherwise = false\n"
+            + CLAUSE
+            + '[[checks]]\nname = "c"\nlabel_pl = "c"\nlabel_en = "c"\nwhen = "emp_uop > 1"\n'
+            + '[[checks]]\nname = "c"\nlabel_pl = "c"\nlabel_en = "c"\nwhen = "emp_uop > 2"\n',
+            r"check 'c' is defined twice",
+        ),
+        (
+            "checks = [3]\n" + FLAG_HEAD + "otherwise = false\n" + CLAUSE,
+            r"check #1: expected a table",
+        ),
+        (
+            FLAG_HEAD
+            + "otherwise = false\n"
+            + CLAUSE
+            + '[[checks]]\nname = "c"\nlabel_pl = "c"\nlabel_en = "c"\n'
+            + 'when = "x"\nvariables = "x"\n',
+            r"check 'c': variables must be a list of names",
+        ),
+        (
+            FLAG_HEAD
+            + "otherwise = false\n"
+            + CLAUSE
+            + '[[checks]]\nname = "c"\nlabel_pl = "c"\nlabel_en = "c"\nwhen = "x"\n'
+            + 'variables = ["revenue"]\n',
+            r"check 'c': variables names 'revenue', which is not a codebook variable or flag",
+        ),
     ],
-)  # fmt: skip
+)
 def test_more_structural_errors(tmp_path, text, match):
     with pytest.raises(DataError, match=r"rules\.toml: " + match):
         load_rules(write_rules(tmp_path, text))

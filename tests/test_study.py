@@ -60,11 +60,13 @@ def test_bad_configs_name_file_section_and_key(tmp_path):
     path.write_text('[study]\nyear = 2023\nlanguge = "en"\n', encoding="utf-8")
     with pytest.raises(DataError, match=r"unknown key\(s\) \['languge'\] in \[study\]"):
         load_config(path)
-    path.write_text('[studdy]\n', encoding="utf-8")
+    path.write_text("[studdy]\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"unknown section \[studdy\]"):
         load_config(path)
-    path.write_text('[study]\nyear = 2023\nlanguage = "de"\n[inputs]\nframe = "a"\n'
-                    'responses = "b"\n', encoding="utf-8")
+    path.write_text(
+        '[study]\nyear = 2023\nlanguage = "de"\n[inputs]\nframe = "a"\nresponses = "b"\n',
+        encoding="utf-8",
+    )
     with pytest.raises(DataError, match=r"\[study\] language = 'de'; use 'pl' or 'en'"):
         load_config(path)
     with pytest.raises(DataError, match="study config not found"):
@@ -90,6 +92,9 @@ def test_calibration_config_errors(tmp_path):
     with pytest.raises(DataError, match=r"\[design.calibration\] needs frame_margins"):
         load_config(path)
     path.write_text(base + '[design.calibration]\nframe_margin = ["x"]\n', encoding="utf-8")
-    with pytest.raises(DataError, match=r"unknown key\(s\) \['frame_margin'\] in "
-                                        r"\[design.calibration\]"):
+    with pytest.raises(
+        DataError,
+        match=r"unknown key\(s\) \['frame_margin'\] in "
+        r"\[design.calibration\]",
+    ):
         load_config(path)

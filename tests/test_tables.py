@@ -122,9 +122,15 @@ def test_reliability_classes_at_the_bounds() -> None:
     # cv exactly on a bound belongs to the better class (<=)
     cv = [0.0, 0.10, 0.1000001, 0.20, 0.30, 0.3000001, np.inf, np.nan]
     assert reliability(cv).tolist() == [
-        "good", "good", "acceptable", "acceptable", "caution", "suppressed", "suppressed",
+        "good",
+        "good",
+        "acceptable",
+        "acceptable",
+        "caution",
         "suppressed",
-    ]  # fmt: skip
+        "suppressed",
+        "suppressed",
+    ]
 
 
 def test_reliability_is_ordered_categorical_with_labels() -> None:
@@ -132,8 +138,11 @@ def test_reliability_is_ordered_categorical_with_labels() -> None:
     assert list(out.index) == ["b", "a"]
     assert out.cat.ordered and out.cat.codes.tolist() == [2, 0]
     assert reliability([0.05, 0.15, 0.25, 0.5], lang="pl").tolist() == [
-        "dobra", "akceptowalna", "niska", "zbyt niska",
-    ]  # fmt: skip
+        "dobra",
+        "akceptowalna",
+        "niska",
+        "zbyt niska",
+    ]
     assert reliability([0.25], lang="en").tolist() == ["use with caution"]
 
 
@@ -141,8 +150,11 @@ def test_reliability_thresholds_are_configurable() -> None:
     cv = [0.04, 0.08, 0.12, 0.16]
     assert reliability(cv).tolist() == ["good", "good", "acceptable", "acceptable"]
     assert reliability(cv, thresholds=(0.05, 0.1, 0.15)).tolist() == [
-        "good", "acceptable", "caution", "suppressed",
-    ]  # fmt: skip
+        "good",
+        "acceptable",
+        "caution",
+        "suppressed",
+    ]
 
 
 def test_zero_estimate_is_published_as_zero_unless_its_se_is_positive() -> None:
@@ -150,8 +162,11 @@ def test_zero_estimate_is_published_as_zero_unless_its_se_is_positive() -> None:
     est = [0.0, 0.0, 0.0, 5.0]
     se = [0.0, 2.0, np.nan, 1.0]
     assert reliability(cv, estimate=est, se=se).tolist() == [
-        "good", "suppressed", "suppressed", "suppressed",
-    ]  # fmt: skip
+        "good",
+        "suppressed",
+        "suppressed",
+        "suppressed",
+    ]
     # without se, a zero estimate is publishable
     assert reliability([np.nan], estimate=[0.0]).tolist() == ["good"]
 
@@ -186,10 +201,22 @@ def test_footnote_states_thresholds_and_marker() -> None:
 
 # --------------------------------------------------------- publication table
 def test_publication_table_polish_strings() -> None:
-    t = publication_table(frame(), columns=["estimate", "se", "interval", "cv", "deff", "df",
-                                            "n", "reliability"])  # fmt: skip
-    assert list(t.columns) == ["powiat", "variable", "statistic", "estimate", "se", "interval",
-                               "cv", "deff", "df", "n", "reliability"]  # fmt: skip
+    t = publication_table(
+        frame(), columns=["estimate", "se", "interval", "cv", "deff", "df", "n", "reliability"]
+    )
+    assert list(t.columns) == [
+        "powiat",
+        "variable",
+        "statistic",
+        "estimate",
+        "se",
+        "interval",
+        "cv",
+        "deff",
+        "df",
+        "n",
+        "reliability",
+    ]
     row = t.iloc[0]
     assert row["estimate"] == f"1{NNBSP}234{NNBSP}568"
     assert row["se"] == f"61{NNBSP}728"
@@ -199,8 +226,12 @@ def test_publication_table_polish_strings() -> None:
     assert row["n"] == "40"
     assert row["statistic"] == "suma"
     assert t["reliability"].tolist() == [
-        "dobra", "akceptowalna", "niska", "zbyt niska", "dobra",
-    ]  # fmt: skip
+        "dobra",
+        "akceptowalna",
+        "niska",
+        "zbyt niska",
+        "dobra",
+    ]
     # the zero estimate: published as 0, its CV undefined (empty)
     assert t.iloc[4][["estimate", "interval", "cv"]].tolist() == ["0", "[0; 0]", ""]
     assert t.attrs["headers"]["interval"] == "Przedział ufności 95%"
@@ -208,8 +239,7 @@ def test_publication_table_polish_strings() -> None:
 
 
 def test_suppressed_row_shows_no_number() -> None:
-    cols = ["estimate", "se", "interval", "lower", "upper", "cv", "deff", "df", "n",
-            "reliability"]  # fmt: skip
+    cols = ["estimate", "se", "interval", "lower", "upper", "cv", "deff", "df", "n", "reliability"]
     t = publication_table(frame(), columns=cols)
     row = t.iloc[3]
     assert row["reliability"] == "zbyt niska"
@@ -225,8 +255,12 @@ def test_suppressed_row_shows_no_number() -> None:
 def test_threshold_change_moves_rows_into_suppression() -> None:
     t = publication_table(frame(), thresholds=(0.05, 0.1, 0.2), marker="‡", lang="en")
     assert t["reliability"].tolist() == [
-        "good", "use with caution", "suppressed", "suppressed", "good",
-    ]  # fmt: skip
+        "good",
+        "use with caution",
+        "suppressed",
+        "suppressed",
+        "good",
+    ]
     for i in (2, 3):
         cells = t.loc[i, ["estimate", "interval", "cv"]].tolist()
         assert cells == ["‡", "‡", "‡"]

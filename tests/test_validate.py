@@ -157,28 +157,34 @@ def test_krs_format():
 # ---------------------------------------------------------------- a small study on disk
 FRAME_LINES = [
     "REGON;NIP;KRS;Nazwa;Typ podmiotu;TERYT powiat;TERYT gmina;W próbie",
-    "000331501;5261040828;0000413516;Fundacja A;fundacja;2601;2601013;tak",       # row 2 ok
-    "291010180;5261040829;413516;Stow B;stowarzyszenie;2604;2601013;tak",          # 3 nip, gmina
-    "000001695;9721237317;12345678901;KGW C;koło gospodyń wiejskich;2699;;tak",   # 4 krs, teryt
-    "001024020;;;Spółdzielnia D;spółdzielnia socjalna;2661;2661011;nie",          # 5 ok
-    "001024020;;;Spółdzielnia D bis;spółdzielnia socjalna;2661;2661011;nie",      # 6 duplicate
-    "450669945;;;E;fundacja;2604;2604012;tak",                                    # 7 regon
-    ";;;F;fundacja;2604;2604012;nie",                                             # 8 key missing
+    "000331501;5261040828;0000413516;Fundacja A;fundacja;2601;2601013;tak",  # row 2 ok
+    "291010180;5261040829;413516;Stow B;stowarzyszenie;2604;2601013;tak",  # 3 nip, gmina
+    "000001695;9721237317;12345678901;KGW C;koło gospodyń wiejskich;2699;;tak",  # 4 krs, teryt
+    "001024020;;;Spółdzielnia D;spółdzielnia socjalna;2661;2661011;nie",  # 5 ok
+    "001024020;;;Spółdzielnia D bis;spółdzielnia socjalna;2661;2661011;nie",  # 6 duplicate
+    "450669945;;;E;fundacja;2604;2604012;tak",  # 7 regon
+    ";;;F;fundacja;2604;2604012;nie",  # 8 key missing
 ]
 RESP_LINES = [
-    ";".join([
-        "REGON", "Liczba osób zatrudnionych na umowę o pracę (31.12)",
-        "Etaty przeliczeniowe (31.12)", "w tym osoby z niepełnosprawnościami",
-        "Przychody ogółem (zł)", "Przychody ze źródeł publicznych (zł)",
-        "Przychody ze źródeł prywatnych (zł)", "Czy podmiot korzystał z dotacji bezzwrotnych?",
-        "Uwagi",
-    ]),
-    "000331501;3;2,5;1;10 000,00;6 000;4 000,50;tak;",        # 2: ok (sum 10000.5 < +1 zł)
-    "291010180;2;2,5;3;1.000,00;800;300;może;pilne",          # 3: fte, subgroup, revenue, answer
-    "000331501;-1;abc;;;;;brak danych;",                      # 4: duplicate, range, nan
-    "291010181;0;0;0;0;0;0;nie;",                             # 5: regon + not in frame
-    "001024020;1;1;0;0;0;0;nie;",                             # 6: frame duplicate
-    ";1;1;0;0;0;0;nie;",                                      # 7: key missing
+    ";".join(
+        [
+            "REGON",
+            "Liczba osób zatrudnionych na umowę o pracę (31.12)",
+            "Etaty przeliczeniowe (31.12)",
+            "w tym osoby z niepełnosprawnościami",
+            "Przychody ogółem (zł)",
+            "Przychody ze źródeł publicznych (zł)",
+            "Przychody ze źródeł prywatnych (zł)",
+            "Czy podmiot korzystał z dotacji bezzwrotnych?",
+            "Uwagi",
+        ]
+    ),
+    "000331501;3;2,5;1;10 000,00;6 000;4 000,50;tak;",  # 2: ok (sum 10000.5 < +1 zł)
+    "291010180;2;2,5;3;1.000,00;800;300;może;pilne",  # 3: fte, subgroup, revenue, answer
+    "000331501;-1;abc;;;;;brak danych;",  # 4: duplicate, range, nan
+    "291010181;0;0;0;0;0;0;nie;",  # 5: regon + not in frame
+    "001024020;1;1;0;0;0;0;nie;",  # 6: frame duplicate
+    ";1;1;0;0;0;0;nie;",  # 7: key missing
 ]
 
 
@@ -213,8 +219,7 @@ def test_frame_rules(study_files):
         "NIP '5261040829' fails its check digit: the last digit should be 8, not 9"
     )
     assert _message(problems, "gmina_not_in_powiat", 3) == (
-        "gmina '2601013' lies in powiat '2601', not in powiat '2604' given in column "
-        "'TERYT powiat'"
+        "gmina '2601013' lies in powiat '2601', not in powiat '2604' given in column 'TERYT powiat'"
     )
     assert _message(problems, "krs_format", 4).startswith("KRS '12345678901' is not 10 digits")
     assert _message(problems, "teryt_unknown", 4) == (
@@ -239,8 +244,13 @@ def test_frame_rules(study_files):
 
 
 def test_teryt_gmina_unknown_and_wrong_length():
-    frame = pd.DataFrame({"regon": ["000331501", "291010180"], "teryt_powiat": ["2601", "2601"],
-                          "teryt_gmina": ["2601999", "260101"]})
+    frame = pd.DataFrame(
+        {
+            "regon": ["000331501", "291010180"],
+            "teryt_powiat": ["2601", "2601"],
+            "teryt_gmina": ["2601999", "260101"],
+        }
+    )
     problems = check_frame(frame)
     assert _message(problems, "teryt_unknown", 2) == (
         "gmina code '2601999' is not a TERYT gmina code of voivodeship '26' (es_survey.regions)"
@@ -305,21 +315,27 @@ def test_response_rules(study_files):
 
 
 def test_in_memory_value_checks():
-    responses = pd.DataFrame({
-        "regon": ["000331501", "291010180"],
-        "emp_uop": [-2, 3],
-        "market_range": ["lokalny", "galaktyczny"],
-        "grants": ["tak", "może"],
-        "revenue_total": ["1 000,5", "dużo"],
-    })
+    responses = pd.DataFrame(
+        {
+            "regon": ["000331501", "291010180"],
+            "emp_uop": [-2, 3],
+            "market_range": ["lokalny", "galaktyczny"],
+            "grants": ["tak", "może"],
+            "revenue_total": ["1 000,5", "dużo"],
+        }
+    )
     problems = check_responses(responses)
     assert _message(problems, "out_of_range", 2) == (
         "-2 is outside the allowed range [0, inf] of emp_uop"
     )
     answers = _find(problems, "answer_not_in_codebook", 3)
     assert answers["column"].tolist() == ["market_range", "grants"]
-    assert answers["message"].iloc[0].startswith(
-        "answer 'galaktyczny' is not in answer set 'market_range' (allowed: 'lokalny', "
+    assert (
+        answers["message"]
+        .iloc[0]
+        .startswith(
+            "answer 'galaktyczny' is not in answer set 'market_range' (allowed: 'lokalny', "
+        )
     )
     assert _message(problems, "not_a_number", 3).startswith("'dużo' is not a number")
 
@@ -348,10 +364,20 @@ def test_link_reports_every_mismatch(study_files):
     assert p["file"].unique().tolist() == [str(study_files[1])]
     dk = result.duplicated_keys
     assert dk.to_dict("records") == [
-        {"key": "000331501", "n_frame": 1, "n_responses": 2, "frame_rows": "2",
-         "response_rows": "2, 4"},
-        {"key": "001024020", "n_frame": 2, "n_responses": 1, "frame_rows": "5, 6",
-         "response_rows": "6"},
+        {
+            "key": "000331501",
+            "n_frame": 1,
+            "n_responses": 2,
+            "frame_rows": "2",
+            "response_rows": "2, 4",
+        },
+        {
+            "key": "001024020",
+            "n_frame": 2,
+            "n_responses": 1,
+            "frame_rows": "5, 6",
+            "response_rows": "6",
+        },
     ]
 
 
@@ -363,8 +389,11 @@ def test_link_suffixes_shared_columns():
 
 
 def test_link_needs_key():
-    with pytest.raises(DesignError, match=r"key='regon' is not a column of the responses; its "
-                                          r"columns are: id"):
+    with pytest.raises(
+        DesignError,
+        match=r"key='regon' is not a column of the responses; its "
+        r"columns are: id",
+    ):
         link(pd.DataFrame({"regon": ["1"]}), pd.DataFrame({"id": ["1"]}))
 
 
@@ -373,8 +402,13 @@ def test_load_study_flags_records(study_files):
     study = load_study(*study_files)
     assert isinstance(study, SurveyData)
     assert study.frame["problems"].tolist() == [
-        "", "nip_checksum;gmina_not_in_powiat", "krs_format;teryt_unknown", "duplicate_in_frame",
-        "duplicate_in_frame", "regon_checksum", "key_missing",
+        "",
+        "nip_checksum;gmina_not_in_powiat",
+        "krs_format;teryt_unknown",
+        "duplicate_in_frame",
+        "duplicate_in_frame",
+        "regon_checksum",
+        "key_missing",
     ]
     assert study.responses["problems"].tolist() == [
         "duplicate_in_responses",
@@ -386,14 +420,23 @@ def test_load_study_flags_records(study_files):
         "key_missing",
     ]
     assert study.linked["problems"].tolist() == study.responses["problems"].tolist()
-    assert study.linked["problems_frame"].tolist()[:3] == ["", "nip_checksum;gmina_not_in_powiat",
-                                                         ""]
+    assert study.linked["problems_frame"].tolist()[:3] == [
+        "",
+        "nip_checksum;gmina_not_in_powiat",
+        "",
+    ]
     # nothing dropped, nothing fixed: the bad values are missing, the rows are there
     assert len(study.frame) == 7 and len(study.responses) == 6
     summary = study.summary()
-    assert {k: summary[k] for k in ("frame_units", "sampled", "responses", "linked",
-                                    "unmatched_responses")} == {
-        "frame_units": 7, "sampled": 4, "responses": 6, "linked": 3, "unmatched_responses": 3,
+    assert {
+        k: summary[k]
+        for k in ("frame_units", "sampled", "responses", "linked", "unmatched_responses")
+    } == {
+        "frame_units": 7,
+        "sampled": 4,
+        "responses": 6,
+        "linked": 3,
+        "unmatched_responses": 3,
     }
     counts = summary["problems"].set_index("rule")["count"].to_dict()
     assert counts["duplicate_in_frame"] == 3  # 2 frame rows + 1 response
@@ -411,19 +454,23 @@ def test_strict_lists_all_errors(study_files):
         load_study(*study_files, strict=True)
     message = str(info.value)
     assert message.count("\n  ") == 20
-    assert re.search(r"frame\.csv, row 3, column 'NIP', value '5261040829': nip_checksum — NIP",
-                     message)
-    assert re.search(r"responses\.csv, row 5, column 'REGON', value '291010181': "
-                     r"response_not_in_frame — ", message)
+    assert re.search(
+        r"frame\.csv, row 3, column 'NIP', value '5261040829': nip_checksum — NIP", message
+    )
+    assert re.search(
+        r"responses\.csv, row 5, column 'REGON', value '291010181': "
+        r"response_not_in_frame — ",
+        message,
+    )
     assert len(info.value.problems) == 20
     assert set(info.value.problems["severity"]) == {"error"}
 
 
 def test_strict_passes_on_clean_files(tmp_path):
     (tmp_path / "f.csv").write_text(
-        "REGON,Typ podmiotu,TERYT powiat\n000331501,fundacja,2601\n", encoding="utf-8")
-    (tmp_path / "r.csv").write_text("REGON,Liczba członków\n000331501,nie wiem\n",
-                                    encoding="utf-8")
+        "REGON,Typ podmiotu,TERYT powiat\n000331501,fundacja,2601\n", encoding="utf-8"
+    )
+    (tmp_path / "r.csv").write_text("REGON,Liczba członków\n000331501,nie wiem\n", encoding="utf-8")
     study = load_study(tmp_path / "f.csv", tmp_path / "r.csv", strict=True)
     assert study.problems["rule"].tolist() == ["missing_answer"]
     assert study.responses["problems"].tolist() == [""]
@@ -517,12 +564,14 @@ def test_flag_records_in_memory_responses():
 
 
 def test_in_memory_numeric_columns():
-    responses = pd.DataFrame({
-        "regon": ["000331501", "291010180", "000001695"],
-        "emp_uop": pd.array([3, -1, None], dtype="Int64"),
-        "emp_civil": [1.0, 2.5, float("nan")],  # a count with a fraction
-        "revenue_total": [10.5, -0.5, 0.0],
-    })
+    responses = pd.DataFrame(
+        {
+            "regon": ["000331501", "291010180", "000001695"],
+            "emp_uop": pd.array([3, -1, None], dtype="Int64"),
+            "emp_civil": [1.0, 2.5, float("nan")],  # a count with a fraction
+            "revenue_total": [10.5, -0.5, 0.0],
+        }
+    )
     problems = check_responses(responses)
     assert problems[["row", "column", "rule"]].to_dict("records") == [
         {"row": 3, "column": "emp_uop", "rule": "out_of_range"},

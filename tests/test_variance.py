@@ -172,8 +172,11 @@ _SPARSE_CASES = [
     for c in ref.CASES
     if not c.get("expect_error")
     and (
-        c["args"].get("by") or c["args"].get("domain") or c["args"].get("na_rm")
-        or c["design"]["lonely_psu"] != "fail" or c["estimator"] == "contrast"
+        c["args"].get("by")
+        or c["args"].get("domain")
+        or c["args"].get("na_rm")
+        or c["design"]["lonely_psu"] != "fail"
+        or c["estimator"] == "contrast"
     )
 ]
 

@@ -42,8 +42,9 @@ def test_poststratify_matrix_columns_independent():
 def test_poststratify_empty_cell_raises_with_table():
     w = np.array([[1.0, 1.0], [1.0, 0.0]])
     with pytest.raises(CalibrationError, match=r"cell\(s\) \['b'\] have a target but zero") as e:
-        poststratify_weights(w, np.array([0, 1]), np.array([3.0, 4.0]), names=["a", "b"],
-                             margin="g")
+        poststratify_weights(
+            w, np.array([0, 1]), np.array([3.0, 4.0]), names=["a", "b"], margin="g"
+        )
     table = e.value.table
     assert table["column"].tolist() == [1, 1]
     assert table["achieved"].tolist() == [1.0, 0.0]
@@ -79,8 +80,11 @@ def test_rake_equals_calibrate_raking_and_matrix():
     cal = calibrate_weights(w, X, t, method="raking", epsilon=1e-13)
     np.testing.assert_allclose(raked, cal, rtol=1e-10)
     for j in range(2):  # column by column gives the same
-        np.testing.assert_allclose(rake_weights(w[:, j], [(a, ta), (b, tb)], epsilon=1e-13,
-                                                max_iter=500), raked[:, j], rtol=1e-12)
+        np.testing.assert_allclose(
+            rake_weights(w[:, j], [(a, ta), (b, tb)], epsilon=1e-13, max_iter=500),
+            raked[:, j],
+            rtol=1e-12,
+        )
     np.testing.assert_allclose(np.bincount(a, raked[:, 1]), ta, rtol=1e-12)
 
 
@@ -90,8 +94,9 @@ def test_rake_no_convergence_raises_with_table():
     margins = [(a, np.array([10.0, 20.0, 30.0])), (b, np.array([25.0, 5.0, 30.0]))]
     msg = r"did not converge to epsilon=1e-10 in 1 passes"
     with pytest.raises(CalibrationError, match=msg) as e:
-        rake_weights(np.ones(50), margins, max_iter=1,
-                     names=[("a", ["x", "y", "z"]), ("b", ["u", "v", "w"])])
+        rake_weights(
+            np.ones(50), margins, max_iter=1, names=[("a", ["x", "y", "z"]), ("b", ["u", "v", "w"])]
+        )
     table = e.value.table
     assert table["margin"].tolist() == ["a"] * 3 + ["b"] * 3
     assert table["category"].tolist() == ["x", "y", "z", "u", "v", "w"]
@@ -149,8 +154,9 @@ def test_calibration_argument_errors():
     with pytest.raises(DesignError, match="targets has shape"):
         calibrate_weights(np.ones(3), X, np.array([3.0, 1.0]))
     with pytest.raises(CalibrationError, match=r"column\(s\) \['b'\] have a target but zero"):
-        calibrate_weights(np.ones(3), np.array([[1.0, 0], [1, 0], [1, 0]]), np.array([3.0, 1]),
-                          labels=["a", "b"])
+        calibrate_weights(
+            np.ones(3), np.array([[1.0, 0], [1, 0], [1, 0]]), np.array([3.0, 1]), labels=["a", "b"]
+        )
 
 
 def test_calibration_infeasible_bounds_table():
@@ -227,13 +233,15 @@ def test_logistic_propensity_hand():
 def _demo() -> pd.DataFrame:
     rng = np.random.default_rng(11)
     n = 40
-    return pd.DataFrame({
-        "h": np.repeat(["A", "B"], n // 2),
-        "g": rng.choice(["x", "y"], n),
-        "k": rng.choice(["u", "v", "s"], n),
-        "y": rng.normal(10, 3, n),
-        "w": np.repeat([3.0, 5.0], n // 2),
-    })
+    return pd.DataFrame(
+        {
+            "h": np.repeat(["A", "B"], n // 2),
+            "g": rng.choice(["x", "y"], n),
+            "k": rng.choice(["u", "v", "s"], n),
+            "y": rng.normal(10, 3, n),
+            "w": np.repeat([3.0, 5.0], n // 2),
+        }
+    )
 
 
 def test_design_steps_do_not_modify_input():
@@ -289,9 +297,19 @@ def test_adjust_nonresponse_hand():
     # one class, weights 2: R = rows 0, 2 (W 4), NR = row 1 (2), I = row 3 (2), U = row 4 (2)
     # step 1: known W 8 of 10 -> x 1.25: R 2.5 each, NR 2.5, I 2.5, U 0
     # step 2: R x (5 + 2.5) / 5 = 1.5 -> 3.75; NR 0; I keeps 2.5
-    df = pd.DataFrame({"w": [2.0] * 5, "r": [True, False, True, False, False],
-                       "contact_outcome": ["complete", "refusal", "partial",
-                                           "ineligible_ceased", "unknown_eligibility"]})
+    df = pd.DataFrame(
+        {
+            "w": [2.0] * 5,
+            "r": [True, False, True, False, False],
+            "contact_outcome": [
+                "complete",
+                "refusal",
+                "partial",
+                "ineligible_ceased",
+                "unknown_eligibility",
+            ],
+        }
+    )
     d = es.SurveyDesign(df, weights="w").adjust_nonresponse("r")
     assert d.weights.tolist() == [3.75, 0.0, 3.75, 2.5, 0.0]
     assert d.weights.sum() == pytest.approx(10.0)
@@ -316,22 +334,35 @@ def test_adjust_nonresponse_variance_hand():
 
 
 def test_adjust_nonresponse_classes_and_errors():
-    df = pd.DataFrame({"w": [1.0] * 6, "c": ["a", "a", "a", "b", "b", "b"],
-                       "r": [True, False, True, False, False, True],
-                       "contact_outcome": ["complete", "refusal", "complete", "non_contact",
-                                           "refusal", "complete"]})
+    df = pd.DataFrame(
+        {
+            "w": [1.0] * 6,
+            "c": ["a", "a", "a", "b", "b", "b"],
+            "r": [True, False, True, False, False, True],
+            "contact_outcome": [
+                "complete",
+                "refusal",
+                "complete",
+                "non_contact",
+                "refusal",
+                "complete",
+            ],
+        }
+    )
     d = es.SurveyDesign(df, weights="w")
     assert d.adjust_nonresponse("r", by="c").weights.tolist() == [1.5, 0, 1.5, 0, 0, 3.0]
-    bad = df.assign(r=[True, False, True, False, False, False],
-                    contact_outcome=["complete", "refusal", "complete", "non_contact",
-                                     "refusal", "refusal"])
+    bad = df.assign(
+        r=[True, False, True, False, False, False],
+        contact_outcome=["complete", "refusal", "complete", "non_contact", "refusal", "refusal"],
+    )
     with pytest.raises(DesignError, match="class c='b' has eligible nonrespondents but no resp"):
         es.SurveyDesign(bad, weights="w").adjust_nonresponse("r", by="c")
     clash = df.assign(contact_outcome=["refusal"] * 6)
     with pytest.raises(DataError, match="r=True but contact_outcome='refusal'"):
         es.SurveyDesign(clash, weights="w").adjust_nonresponse("r")
-    odd = df.assign(contact_outcome=["complete", "moved", "complete", "refusal", "refusal",
-                                     "complete"])
+    odd = df.assign(
+        contact_outcome=["complete", "moved", "complete", "refusal", "refusal", "complete"]
+    )
     with pytest.raises(DataError, match="has the value 'moved' at row 1"):
         es.SurveyDesign(odd, weights="w").adjust_nonresponse("r")
     with pytest.raises(DesignError, match=r"either by= .* or model='logit', not both"):
@@ -344,8 +375,13 @@ def test_adjust_nonresponse_classes_and_errors():
 
 # ----------------------------------------------------------------- from_frame
 def test_from_frame_hand_and_errors():
-    frame = pd.DataFrame({"id": list("abcdefg"), "stratum": ["A"] * 4 + ["B"] * 3,
-                          "s": [True, True, False, False, True, True, False]})
+    frame = pd.DataFrame(
+        {
+            "id": list("abcdefg"),
+            "stratum": ["A"] * 4 + ["B"] * 3,
+            "s": [True, True, False, False, True, True, False],
+        }
+    )
     d = es.SurveyDesign.from_frame(frame, "s")
     assert d.weights.tolist() == [2.0, 2.0, 1.5, 1.5]  # 4/2, 3/2
     assert d.data["frame_N_h"].tolist() == [4, 4, 3, 3]
@@ -366,9 +402,19 @@ def test_from_frame_hand_and_errors():
 def test_adjust_nonresponse_ineligible_observed_hand():
     # observed: ineligible row 3 is a unit of known status, unknown row 4 a nonrespondent;
     # one class: known weight 6 of 10 -> x 10/6 on rows 0, 2, 3
-    df = pd.DataFrame({"w": [2.0] * 5, "r": [True, False, True, False, False],
-                       "contact_outcome": ["complete", "refusal", "partial",
-                                           "ineligible_ceased", "unknown_eligibility"]})
+    df = pd.DataFrame(
+        {
+            "w": [2.0] * 5,
+            "r": [True, False, True, False, False],
+            "contact_outcome": [
+                "complete",
+                "refusal",
+                "partial",
+                "ineligible_ceased",
+                "unknown_eligibility",
+            ],
+        }
+    )
     d = es.SurveyDesign(df, weights="w")
     w = d.adjust_nonresponse("r", ineligible="observed").weights
     np.testing.assert_allclose(w, [10 / 3, 0, 10 / 3, 10 / 3, 0], rtol=1e-14)
@@ -394,9 +440,15 @@ def test_poststratify_then_calibrate_variance_by_hand():
     # written out with numpy least squares on a with-replacement design (one stratum)
     rng = np.random.default_rng(8)
     n = 30
-    df = pd.DataFrame({"g": rng.choice(["a", "b", "c"], n), "x": rng.uniform(1, 5, n),
-                       "y": rng.normal(10, 2, n), "k": rng.choice(["p", "q"], n),
-                       "w": rng.uniform(5, 15, n)})
+    df = pd.DataFrame(
+        {
+            "g": rng.choice(["a", "b", "c"], n),
+            "x": rng.uniform(1, 5, n),
+            "y": rng.normal(10, 2, n),
+            "k": rng.choice(["p", "q"], n),
+            "w": rng.uniform(5, 15, n),
+        }
+    )
     tg = {"a": 110, "b": 100, "c": 90}
     d1 = es.SurveyDesign(df, weights="w").poststratify("g", tg)
     d2 = d1.calibrate({"g": tg, "x": 900.0})
@@ -427,16 +479,25 @@ def test_domain_ses_low_rank_route_equals_dense_route():
     # domain the dense one: three composed steps on a stratified cluster design with fpc
     rng = np.random.default_rng(4)
     n = 400
-    df = pd.DataFrame({"h": rng.choice(["A", "B", "C"], n), "psu": rng.integers(0, 40, n),
-                       "g": rng.choice(["a", "b", "c"], n), "k": rng.choice(list("pqrst"), n),
-                       "x": rng.uniform(1, 5, n), "y": rng.normal(10, 2, n),
-                       "w": rng.uniform(5, 15, n)})
+    df = pd.DataFrame(
+        {
+            "h": rng.choice(["A", "B", "C"], n),
+            "psu": rng.integers(0, 40, n),
+            "g": rng.choice(["a", "b", "c"], n),
+            "k": rng.choice(list("pqrst"), n),
+            "x": rng.uniform(1, 5, n),
+            "y": rng.normal(10, 2, n),
+            "w": rng.uniform(5, 15, n),
+        }
+    )
     df["N"] = df["h"].map({"A": 100, "B": 120, "C": 90})
     tg = {"a": 2000, "b": 1900, "c": 2100}
     d = es.SurveyDesign(df, weights="w", strata="h", psu="psu", fpc="N", nest=True)
-    c = d.poststratify("g", tg).rake(
-        {"g": tg, "k": {"p": 1200, "q": 1200, "r": 1200, "s": 1200, "t": 1200}}
-    ).calibrate({"g": tg, "x": 18000.0}, method="raking")
+    c = (
+        d.poststratify("g", tg)
+        .rake({"g": tg, "k": {"p": 1200, "q": 1200, "r": 1200, "s": 1200, "t": 1200}})
+        .calibrate({"g": tg, "x": 18000.0}, method="raking")
+    )
     by = c.ratio("y", "x", by="k").to_frame().set_index("k")
     for k in "pqrst":
         one = c.domain(c.data["k"] == k).ratio("y", "x").se[0]

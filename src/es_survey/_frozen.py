@@ -36,13 +36,14 @@ class _FrozenDesign:
     (2, False)
     """
 
-    __slots__ = ()
+    __slots__: tuple[str, ...] = ()
     _kind: ClassVar[str] = "design"  # the class name shown in the immutability errors
 
     _data: pd.DataFrame
     _weights: np.ndarray
     _mask: np.ndarray
     _df: float
+    _engine: Any
 
     def _set(self, **values: Any) -> None:
         for key, value in values.items():

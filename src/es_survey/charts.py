@@ -85,9 +85,17 @@ OKABE_ITO: dict[str, str] = {
 """The Okabe–Ito colour-blind-safe palette (Okabe & Ito 2008)."""
 PALETTE: tuple[str, ...] = tuple(
     OKABE_ITO[k]
-    for k in ("blue", "orange", "bluish_green", "vermillion", "sky_blue", "reddish_purple",
-              "yellow", "black")
-)  # fmt: skip
+    for k in (
+        "blue",
+        "orange",
+        "bluish_green",
+        "vermillion",
+        "sky_blue",
+        "reddish_purple",
+        "yellow",
+        "black",
+    )
+)
 """Order in which series take their colours."""
 SEQUENTIAL_CMAP = "cividis"
 """Colormap of maps: sequential, perceptually uniform, colour-blind safe."""
@@ -209,8 +217,10 @@ def _check_caption(source: object, year: object) -> None:
             f"source={source!r}: every chart states its source; give a non-empty text, "
             "e.g. source='ROPS Kielce, badanie PES'"
         )
-    if isinstance(year, bool) or not isinstance(year, int | np.integer) or not (
-        1900 <= int(year) <= 2100
+    if (
+        isinstance(year, bool)
+        or not isinstance(year, int | np.integer)
+        or not (1900 <= int(year) <= 2100)
     ):
         raise DesignError(f"year={year!r}: give the survey year as an integer, e.g. year=2023")
 
@@ -313,8 +323,9 @@ def _domain_frame(
             )
         by = by_cols[0]
     elif by not in base.columns:
-        raise DataError(f"{what}: column by={by!r} is not in the estimate; columns: "
-                        f"{list(base.columns)}")  # fmt: skip
+        raise DataError(
+            f"{what}: column by={by!r} is not in the estimate; columns: {list(base.columns)}"
+        )
     keys = [c for c in ("variable", "category", "statistic") if c in base.columns]
     if keys and len(base[keys].drop_duplicates()) > 1:
         combos = base[keys].drop_duplicates().astype(str).agg("/".join, axis=1).tolist()
@@ -344,26 +355,47 @@ def _is_percent(frame: pd.DataFrame) -> bool:
 
 
 def _reliability_legend(
-    ax: Axes, lang: Lang, thresholds: Sequence[float], codes: pd.Series, *, hollow: bool = False,
+    ax: Axes,
+    lang: Lang,
+    thresholds: Sequence[float],
+    codes: pd.Series,
+    *,
+    hollow: bool = False,
     loc: Literal["lower right", "upper left"] = "lower right",
-    extra: Sequence[Any] = (), face: str = PALETTE[0], hatch: str = "white",
-) -> None:  # fmt: skip
+    extra: Sequence[Any] = (),
+    face: str = PALETTE[0],
+    hatch: str = "white",
+) -> None:
     t = _TEXT[lang]
     handles: list[Any] = list(extra)
     present = set(codes.astype(str))
     if "caution" in present:
         label = t["caution"].format(lo=_pct(thresholds[1], lang), hi=_pct(thresholds[2], lang))
         if hollow:
-            handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor="white",
-                                  markeredgecolor=PALETTE[0], label=label))  # fmt: skip
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    marker="o",
+                    linestyle="",
+                    markerfacecolor="white",
+                    markeredgecolor=PALETTE[0],
+                    label=label,
+                )
+            )
         else:
-            handles.append(Patch(facecolor=face, hatch="////", edgecolor=hatch,
-                                 label=label))  # fmt: skip
+            handles.append(Patch(facecolor=face, hatch="////", edgecolor=hatch, label=label))
     if "suppressed" in present:
         handles.append(
-            Line2D([], [], linestyle="", marker=r"$\mathrm{x}$", color=_INK,
-                   label=t["suppressed"].format(hi=_pct(thresholds[2], lang)))
-        )  # fmt: skip
+            Line2D(
+                [],
+                [],
+                linestyle="",
+                marker=r"$\mathrm{x}$",
+                color=_INK,
+                label=t["suppressed"].format(hi=_pct(thresholds[2], lang)),
+            )
+        )
     if handles:
         ax.legend(handles=handles, loc=loc, fontsize=_TEXT_SIZE - 1, frameon=False)
 
@@ -475,23 +507,44 @@ def plot_funnel(
     est = frame["estimate"].to_numpy()[shown]
     lo, hi = frame["lower"].to_numpy()[shown], frame["upper"].to_numpy()[shown]
     pos = np.arange(len(frame), dtype=float)
-    bars = ax.barh(pos[shown], est, height=0.6, color=PALETTE[0],
-                   label=_TEXT[lang]["published"])  # fmt: skip
+    bars = ax.barh(pos[shown], est, height=0.6, color=PALETTE[0], label=_TEXT[lang]["published"])
     for bar, stage, c in zip(bars, frame["stage"][shown], code[shown], strict=True):
         bar.set_gid(f"bar-{stage}")
         if c == 2:
             bar.set_hatch("////")
             bar.set_edgecolor("white")
-    ax.errorbar(est, pos[shown], xerr=np.vstack([est - lo, hi - est]), fmt="none", ecolor=_INK,
-                elinewidth=1.2, capsize=3, label=_level_text(frame, lang))  # fmt: skip
+    ax.errorbar(
+        est,
+        pos[shown],
+        xerr=np.vstack([est - lo, hi - est]),
+        fmt="none",
+        ecolor=_INK,
+        elinewidth=1.2,
+        capsize=3,
+        label=_level_text(frame, lang),
+    )
     for y, x, top in zip(pos[shown], est, hi, strict=True):
         end = top if np.isfinite(top) else x
-        ax.annotate(format_number(x, lang=lang), xy=(end, y), xytext=(4, 0),
-                    textcoords="offset points", va="center", fontsize=_TEXT_SIZE, gid="value")
+        ax.annotate(
+            format_number(x, lang=lang),
+            xy=(end, y),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=_TEXT_SIZE,
+            gid="value",
+        )
     for y, stage in zip(pos[~shown], frame["stage"][~shown], strict=True):
-        ax.annotate(_MARKER, xy=(0, y), xytext=(4, 0), textcoords="offset points",
-                    va="center", fontsize=_TEXT_SIZE + 1, color=_INK,
-                    gid=f"suppressed-{stage}")  # fmt: skip
+        ax.annotate(
+            _MARKER,
+            xy=(0, y),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=_TEXT_SIZE + 1,
+            color=_INK,
+            gid=f"suppressed-{stage}",
+        )
     ax.set_yticks(pos, [names.get(str(s), str(s)) for s in frame["stage"]])
     ax.invert_yaxis()
     right = np.nanmax(np.concatenate([hi, est])) if shown.any() else 1.0
@@ -602,25 +655,48 @@ def plot_by_category(
         if warn:
             bar.set_hatch("////")
             bar.set_edgecolor("white")
-    ax.errorbar(values[shown], pos[shown],
-                xerr=np.vstack([values[shown] - lo[shown], hi[shown] - values[shown]]),
-                fmt="none", ecolor=_INK, elinewidth=1.2, capsize=3)  # fmt: skip
+    ax.errorbar(
+        values[shown],
+        pos[shown],
+        xerr=np.vstack([values[shown] - lo[shown], hi[shown] - values[shown]]),
+        fmt="none",
+        ecolor=_INK,
+        elinewidth=1.2,
+        capsize=3,
+    )
     for y, x, top, key, ok in zip(pos, values, hi, frame[by], shown, strict=True):
         if ok:
-            text = (format_percent(x, decimals=digits, lang=lang) if percent
-                    else format_number(x, decimals=digits, lang=lang))  # fmt: skip
-            ax.annotate(text, xy=(top if np.isfinite(top) else x, y), xytext=(4, 0),
-                        textcoords="offset points", va="center", fontsize=_TEXT_SIZE,
-                        gid=f"value-{key}")  # fmt: skip
+            text = (
+                format_percent(x, decimals=digits, lang=lang)
+                if percent
+                else format_number(x, decimals=digits, lang=lang)
+            )
+            ax.annotate(
+                text,
+                xy=(top if np.isfinite(top) else x, y),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=_TEXT_SIZE,
+                gid=f"value-{key}",
+            )
         else:
-            ax.annotate(_MARKER, xy=(0, y), xytext=(4, 0), textcoords="offset points",
-                        va="center", fontsize=_TEXT_SIZE + 1, color=_INK,
-                        gid=f"suppressed-{key}")  # fmt: skip
+            ax.annotate(
+                _MARKER,
+                xy=(0, y),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=_TEXT_SIZE + 1,
+                color=_INK,
+                gid=f"suppressed-{key}",
+            )
     ax.set_yticks(pos, [names.get(k, str(k)) for k in frame[by]])
     ax.invert_yaxis()
     right = np.nanmax(hi[shown]) if shown.any() else 1.0
-    ax.set_xlim(min(0.0, np.nanmin(lo[shown]) if shown.any() else 0.0),
-                (right if right > 0 else 1.0) * 1.18)  # fmt: skip
+    ax.set_xlim(
+        min(0.0, np.nanmin(lo[shown]) if shown.any() else 0.0), (right if right > 0 else 1.0) * 1.18
+    )
     ax.xaxis.set_major_formatter(_NumberFormatter(lang, percent=percent))
     variable = str(frame["variable"].iloc[0]) if "variable" in frame.columns else ""
     ax.set_xlabel(xlabel if xlabel is not None else variable, fontsize=_TEXT_SIZE)
@@ -742,8 +818,7 @@ def plot_powiat_tiles(
     """
     lang = _check_lang(lang)
     _check_caption(source, year)
-    merged, frame = _powiat_frame(est, powiat, region, thresholds, min_n, lang,
-                                  "plot_powiat_tiles")  # fmt: skip
+    merged, frame = _powiat_frame(est, powiat, region, thresholds, min_n, lang, "plot_powiat_tiles")
     percent = _is_percent(frame)
     digits = _digits(frame) if decimals is None else _check_decimals(decimals)
     colormap = mpl.colormaps[cmap] if isinstance(cmap, str) else cmap
@@ -767,29 +842,47 @@ def plot_powiat_tiles(
             face, text = _SUPPRESSED_FACE, _MARKER
         else:
             face = colormap(norm(rec["estimate"]))
-            text = (format_percent(rec["estimate"], decimals=digits, lang=lang) if percent
-                    else format_number(rec["estimate"], decimals=digits, lang=lang))  # fmt: skip
+            text = (
+                format_percent(rec["estimate"], decimals=digits, lang=lang)
+                if percent
+                else format_number(rec["estimate"], decimals=digits, lang=lang)
+            )
         ink = _ink_on(face)
         tile = Rectangle(
-            (x - 0.47, y - 0.47), 0.94, 0.94, facecolor=face, linewidth=1.0,
-            edgecolor="#999999" if missing else "white", linestyle="--" if missing else "-",
+            (x - 0.47, y - 0.47),
+            0.94,
+            0.94,
+            facecolor=face,
+            linewidth=1.0,
+            edgecolor="#999999" if missing else "white",
+            linestyle="--" if missing else "-",
             gid=f"tile-{rec['teryt']}",
         )
         if not missing and rec["reliability"] == "caution":
             tile.set_hatch("///")
             tile.set_hatchcolor(ink)
         ax.add_patch(tile)
-        ax.text(x, y, f"{rec['name']}\n{text}", ha="center", va="center", color=ink,
-                fontsize=_TEXT_SIZE - 1, gid=f"label-{rec['teryt']}",
-                bbox={"facecolor": face, "edgecolor": "none", "pad": 1.0}
-                if not missing and rec["reliability"] == "caution" else None)  # fmt: skip
+        ax.text(
+            x,
+            y,
+            f"{rec['name']}\n{text}",
+            ha="center",
+            va="center",
+            color=ink,
+            fontsize=_TEXT_SIZE - 1,
+            gid=f"label-{rec['teryt']}",
+            bbox={"facecolor": face, "edgecolor": "none", "pad": 1.0}
+            if not missing and rec["reliability"] == "caution"
+            else None,
+        )
     ax.set_xlim(merged["tile_col"].min() - 0.6, merged["tile_col"].max() + 0.6)
     ax.set_ylim(merged["tile_row"].max() + 0.6, merged["tile_row"].min() - 0.6)
     ax.set_aspect("equal")
     ax.set_axis_off()
     if len(shown):
         bar = ax.figure.colorbar(
-            ScalarMappable(norm=norm, cmap=colormap), cax=ax.inset_axes((1.03, 0.15, 0.035, 0.7)),
+            ScalarMappable(norm=norm, cmap=colormap),
+            cax=ax.inset_axes((1.03, 0.15, 0.035, 0.7)),
             format=_NumberFormatter(lang, percent=percent),
         )
         variable = str(frame["variable"].iloc[0]) if "variable" in frame.columns else ""
@@ -797,11 +890,13 @@ def plot_powiat_tiles(
         bar.ax.tick_params(labelsize=_TEXT_SIZE)
     extra = []
     if merged["missing"].any():
-        extra.append(Patch(facecolor="white", edgecolor="#999999", linestyle="--",
-                           label=t["missing"]))  # fmt: skip
+        extra.append(
+            Patch(facecolor="white", edgecolor="#999999", linestyle="--", label=t["missing"])
+        )
     codes = merged["reliability"].dropna()
-    _reliability_legend(ax, lang, thresholds, codes, loc="upper left", extra=extra,
-                        face="#BBBBBB", hatch="#000000")  # fmt: skip
+    _reliability_legend(
+        ax, lang, thresholds, codes, loc="upper left", extra=extra, face="#BBBBBB", hatch="#000000"
+    )
     legend = ax.get_legend()
     if legend is not None:  # under the tiles, the caption under it
         legend.set_bbox_to_anchor((0.0, 0.0, 1.0, 0.0), transform=ax.transAxes)
@@ -884,11 +979,13 @@ def plot_powiat_intervals(
     """
     lang = _check_lang(lang)
     _check_caption(source, year)
-    merged, frame = _powiat_frame(est, powiat, region, thresholds, min_n, lang,
-                                  "plot_powiat_intervals")  # fmt: skip
+    merged, frame = _powiat_frame(
+        est, powiat, region, thresholds, min_n, lang, "plot_powiat_intervals"
+    )
     hidden = (merged["missing"] | merged["suppressed"].fillna(False).astype(bool)).to_numpy()
-    shown = merged.loc[~hidden].sort_values(["estimate", "teryt"], ascending=[False, True],
-                                            kind="stable")  # fmt: skip
+    shown = merged.loc[~hidden].sort_values(
+        ["estimate", "teryt"], ascending=[False, True], kind="stable"
+    )
     rest = merged.loc[hidden].sort_values("name", kind="stable")
     order = pd.concat([shown, rest])
     ax = _axes(ax, (6.5, 0.32 * len(order) + 1.8))
@@ -896,20 +993,48 @@ def plot_powiat_intervals(
     k = len(shown)
     est_v = shown["estimate"].to_numpy(dtype=float)
     lo, hi = shown["lower"].to_numpy(dtype=float), shown["upper"].to_numpy(dtype=float)
-    ax.errorbar(est_v, pos[:k], xerr=np.vstack([est_v - lo, hi - est_v]), fmt="none",
-                ecolor=PALETTE[0], elinewidth=1.4, capsize=0)  # fmt: skip
+    ax.errorbar(
+        est_v,
+        pos[:k],
+        xerr=np.vstack([est_v - lo, hi - est_v]),
+        fmt="none",
+        ecolor=PALETTE[0],
+        elinewidth=1.4,
+        capsize=0,
+    )
     caution = (shown["reliability"] == "caution").to_numpy()
     t = _TEXT[lang]
-    ax.plot(est_v[~caution], pos[:k][~caution], "o", color=PALETTE[0], markersize=5,
-            gid="dots", label=t["published"])  # fmt: skip
+    ax.plot(
+        est_v[~caution],
+        pos[:k][~caution],
+        "o",
+        color=PALETTE[0],
+        markersize=5,
+        gid="dots",
+        label=t["published"],
+    )
     if caution.any():
-        ax.plot(est_v[caution], pos[:k][caution], "o", markerfacecolor="white",
-                markeredgecolor=PALETTE[0], markersize=5, gid="dots-caution")  # fmt: skip
+        ax.plot(
+            est_v[caution],
+            pos[:k][caution],
+            "o",
+            markerfacecolor="white",
+            markeredgecolor=PALETTE[0],
+            markersize=5,
+            gid="dots-caution",
+        )
     for y, rec in zip(pos[k:], rest.to_dict("records"), strict=True):
         mark = t["missing_short"] if rec["missing"] else _MARKER
-        ax.annotate(mark, xy=(0, y), xycoords=("axes fraction", "data"), xytext=(4, 0),
-                    textcoords="offset points", va="center", fontsize=_TEXT_SIZE,
-                    gid=f"suppressed-{rec['teryt']}")  # fmt: skip
+        ax.annotate(
+            mark,
+            xy=(0, y),
+            xycoords=("axes fraction", "data"),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=_TEXT_SIZE,
+            gid=f"suppressed-{rec['teryt']}",
+        )
     ax.set_yticks(pos, order["name"].tolist())
     ax.set_ylim(len(order) - 0.5, -0.5)
     percent = _is_percent(frame)
@@ -919,8 +1044,9 @@ def plot_powiat_intervals(
     if title:
         ax.set_title(title, fontsize=_TEXT_SIZE + 2, loc="left")
     extra = [Line2D([], [], color=PALETTE[0], marker="o", label=_level_text(frame, lang))]
-    _reliability_legend(ax, lang, thresholds, merged["reliability"].dropna(), hollow=True,
-                        extra=extra)  # fmt: skip
+    _reliability_legend(
+        ax, lang, thresholds, merged["reliability"].dropna(), hollow=True, extra=extra
+    )
     _style(ax)
     _caption(ax, source, year, lang, offset=34)
     return ax
@@ -1039,15 +1165,19 @@ def plot_weights(
     colours = (PALETTE[1], PALETTE[0])
     edges = np.histogram_bin_edges(np.concatenate(sets), bins=int(bins))
     for w, name, gid, colour in zip(sets, names, ("before", "after"), colours, strict=True):
-        legend = t["kish"].format(label=name, n=format_number(w.size, lang=lang),
-                                  deff=format_number(_kish(w), decimals=2, lang=lang))  # fmt: skip
+        legend = t["kish"].format(
+            label=name,
+            n=format_number(w.size, lang=lang),
+            deff=format_number(_kish(w), decimals=2, lang=lang),
+        )
         if kind == "ecdf":
             x = np.sort(w)
             y = np.arange(1, w.size + 1) / w.size
             ax.step(x, y, where="post", color=colour, linewidth=1.6, label=legend, gid=gid)
         else:
-            _, _, patches = ax.hist(w, bins=edges.tolist(), histtype="step", color=colour,
-                                    linewidth=1.6, label=legend)  # fmt: skip
+            _, _, patches = ax.hist(
+                w, bins=edges.tolist(), histtype="step", color=colour, linewidth=1.6, label=legend
+            )
             # one data set drawn as histtype="step" gives a list of Polygons
             for patch in cast(list[Polygon], patches):
                 patch.set_gid(gid)
@@ -1059,8 +1189,11 @@ def plot_weights(
         ax.yaxis.set_major_formatter(_NumberFormatter(lang))
     ax.set_xlabel(t["weight"], fontsize=_TEXT_SIZE)
     ax.set_ylabel(t["ecdf"] if kind == "ecdf" else t["count"], fontsize=_TEXT_SIZE)
-    ax.legend(loc="lower right" if kind == "ecdf" else "upper right",
-              fontsize=_TEXT_SIZE - 1, frameon=False)  # fmt: skip
+    ax.legend(
+        loc="lower right" if kind == "ecdf" else "upper right",
+        fontsize=_TEXT_SIZE - 1,
+        frameon=False,
+    )
     if title:
         ax.set_title(title, fontsize=_TEXT_SIZE + 2, loc="left")
     _style(ax, "y")
@@ -1164,8 +1297,10 @@ def plot_response_rates(
     shown_names = [names.get(g, g) for g in groups]
     if all(c in frame.columns for c in ("I", "P", "R", "NC", "O", "U")):
         n = frame[["I", "P", "R", "NC", "O", "U"]].sum(axis=1).to_numpy(dtype=float)
-        shown_names = [t["group_n"].format(name=s, n=format_number(v, lang=lang))
-                       for s, v in zip(shown_names, n, strict=True)]  # fmt: skip
+        shown_names = [
+            t["group_n"].format(name=s, n=format_number(v, lang=lang))
+            for s, v in zip(shown_names, n, strict=True)
+        ]
     ax = _axes(ax, (6.5, 0.35 * len(frame) * len(wanted) + 1.8))
     pos = np.arange(len(frame), dtype=float)
     height = 0.8 / len(wanted)
@@ -1173,13 +1308,20 @@ def plot_response_rates(
         values = frame[name].to_numpy(dtype=float)
         ok = np.isfinite(values)
         y = pos - 0.4 + height * (j + 0.5)
-        bars = ax.barh(y[ok], values[ok], height=height * 0.92,
-                       color=PALETTE[j % len(PALETTE)], label=name)  # fmt: skip
+        bars = ax.barh(
+            y[ok], values[ok], height=height * 0.92, color=PALETTE[j % len(PALETTE)], label=name
+        )
         for bar, g, v, yy in zip(bars, np.asarray(groups)[ok], values[ok], y[ok], strict=True):
             bar.set_gid(f"{name}-{g}")
-            ax.annotate(format_percent(v, lang=lang), xy=(v, yy), xytext=(3, 0),
-                        textcoords="offset points", va="center", fontsize=_TEXT_SIZE - 1,
-                        gid=f"value-{name}-{g}")  # fmt: skip
+            ax.annotate(
+                format_percent(v, lang=lang),
+                xy=(v, yy),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=_TEXT_SIZE - 1,
+                gid=f"value-{name}-{g}",
+            )
     ax.set_yticks(pos, shown_names)
     ax.invert_yaxis()
     ax.set_xlim(0, 1.15)
@@ -1276,8 +1418,15 @@ def save_figure(
         fig.set_layout_engine("none")  # settled: do not lay out again while saving
     try:
         with mpl.rc_context({"svg.hashsalt": "es_survey", "svg.fonttype": "path"}):
-            fig.savefig(out, format=fmt, dpi=dpi, metadata=_METADATA[fmt],
-                        bbox_inches="tight", pad_inches=0.1, facecolor="white")
+            fig.savefig(
+                out,
+                format=fmt,
+                dpi=dpi,
+                metadata=_METADATA[fmt],
+                bbox_inches="tight",
+                pad_inches=0.1,
+                facecolor="white",
+            )
     finally:
         if engine is not None:
             fig.set_layout_engine(engine)

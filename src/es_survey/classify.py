@@ -150,9 +150,7 @@ def _run_flag(
     return _Val("bool", data & known, known), reason
 
 
-def _run_flags(
-    df: pd.DataFrame, ruleset: RuleSet
-) -> tuple[dict[str, _Val], dict[str, np.ndarray]]:
+def _run_flags(df: pd.DataFrame, ruleset: RuleSet) -> tuple[dict[str, _Val], dict[str, np.ndarray]]:
     values: dict[str, _Val] = {}
     reasons: dict[str, np.ndarray] = {}
     for flag in ruleset.flags:
@@ -233,9 +231,7 @@ def _format_value(value: object) -> str:
     return str(value)
 
 
-def consistency_report(
-    df: pd.DataFrame, rules: RuleSet | str | Path | None = None
-) -> pd.DataFrame:
+def consistency_report(df: pd.DataFrame, rules: RuleSet | str | Path | None = None) -> pd.DataFrame:
     """List the answers that contradict each other, entity by entity.
 
     Every ``[[checks]]`` entry of the rule set is a condition that is true when

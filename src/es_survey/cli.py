@@ -80,8 +80,9 @@ def _print_summary(data: SurveyData, title: str) -> None:
         print(f"    {row.rule:<{width}}  {row.severity:<7}  {row.count:>5}")
 
 
-def _run(frame: Path, responses: Path, codebook: str | None, out: Path, strict: bool,
-         title: str) -> None:
+def _run(
+    frame: Path, responses: Path, codebook: str | None, out: Path, strict: bool, title: str
+) -> None:
     data = load_study(frame, responses, codebook, strict=strict)
     _print_summary(data, title)
     for path in _write_outputs(data, out):
@@ -101,9 +102,11 @@ def _study(config: StudyConfig) -> None:
     # quantity (text) and its numbers
     rows = cast(Iterator[Any], results.headline().itertuples(index=False))
     for row in rows:
-        print(f"  {row.quantity:<10} {format_number(row.estimate, lang=lang):>8}  "
-              f"{round(100 * row.level)}% CI {format_number(row.lower, lang=lang)}"
-              f" – {format_number(row.upper, lang=lang)}")
+        print(
+            f"  {row.quantity:<10} {format_number(row.estimate, lang=lang):>8}  "
+            f"{round(100 * row.level)}% CI {format_number(row.lower, lang=lang)}"
+            f" – {format_number(row.upper, lang=lang)}"
+        )
     paths = write_report(results, config.output_dir, progress=_progress)
     print(f"wrote {len(paths)} files to {config.output_dir} (open index.html)")
 
@@ -113,16 +116,28 @@ def _demo(args: argparse.Namespace) -> None:
     out = Path(args.out)
     reports = Path(args.reports)
     if args.seed is None and all((raw / name).is_file() for name in _DEMO_FILES):
-        _run(raw / _DEMO_FILES[0], raw / _DEMO_FILES[1], None, out, False,
-             f"Demo study (bundled files in {raw})")
+        _run(
+            raw / _DEMO_FILES[0],
+            raw / _DEMO_FILES[1],
+            None,
+            out,
+            False,
+            f"Demo study (bundled files in {raw})",
+        )
         config = load_config(raw / "study.toml")
         _study(load_config(raw / "study.toml", output_dir=reports / config.name))
         return
     seed = 2023 if args.seed is None else args.seed
     with tempfile.TemporaryDirectory(prefix="es_survey_demo_") as tmp:
         paths = write_demo(tmp, seed=seed)
-        _run(paths["frame"], paths["responses"], None, out, False,
-             f"Demo study (generated from seed {seed})")
+        _run(
+            paths["frame"],
+            paths["responses"],
+            None,
+            out,
+            False,
+            f"Demo study (generated from seed {seed})",
+        )
         template = resources.files("es_survey") / "data" / _DEMO_CONFIG
         study = Path(tmp) / "study.toml"
         study.write_text(template.read_text(encoding="utf-8"), encoding="utf-8")
@@ -141,8 +156,14 @@ def _run_config(args: argparse.Namespace) -> None:
 
 
 def _validate(args: argparse.Namespace) -> None:
-    _run(Path(args.frame), Path(args.responses), args.codebook, Path(args.out), args.strict,
-         f"Study {args.frame} + {args.responses}")
+    _run(
+        Path(args.frame),
+        Path(args.responses),
+        args.codebook,
+        Path(args.out),
+        args.strict,
+        f"Study {args.frame} + {args.responses}",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -154,29 +175,39 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="run the bundled Świętokrzyskie demo study")
-    demo.add_argument("--out", default="data/processed",
-                      help="folder for the outputs (default: data/processed)")
-    demo.add_argument("--reports", default="reports",
-                      help="folder under which the report is written (default: reports)")
-    demo.add_argument("--seed", type=int, default=None,
-                      help="regenerate the synthetic study from this seed instead of "
-                           "reading data/raw/")
+    demo.add_argument(
+        "--out", default="data/processed", help="folder for the outputs (default: data/processed)"
+    )
+    demo.add_argument(
+        "--reports",
+        default="reports",
+        help="folder under which the report is written (default: reports)",
+    )
+    demo.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="regenerate the synthetic study from this seed instead of reading data/raw/",
+    )
     demo.set_defaults(func=_demo)
 
     run = sub.add_parser("run", help="regenerate a study's report from its study.toml")
     run.add_argument("config", help="study config (TOML)")
-    run.add_argument("--out", default=None,
-                     help="report folder (default: the config's [outputs] directory)")
+    run.add_argument(
+        "--out", default=None, help="report folder (default: the config's [outputs] directory)"
+    )
     run.set_defaults(func=_run_config)
 
     val = sub.add_parser("validate", help="load, validate and link a frame and responses")
     val.add_argument("frame", help="sampling frame (.xlsx, .csv or .sav)")
     val.add_argument("responses", help="questionnaire responses (.xlsx, .csv or .sav)")
     val.add_argument("--codebook", default=None, help="codebook TOML (default: bundled)")
-    val.add_argument("--out", default="data/processed",
-                     help="folder for the outputs (default: data/processed)")
-    val.add_argument("--strict", action="store_true",
-                     help="fail if any error-severity problem is found")
+    val.add_argument(
+        "--out", default="data/processed", help="folder for the outputs (default: data/processed)"
+    )
+    val.add_argument(
+        "--strict", action="store_true", help="fail if any error-severity problem is found"
+    )
     val.set_defaults(func=_validate)
     return parser
 

@@ -283,9 +283,7 @@ class Codebook:
     path: str = "<codebook>"
     _by_name: Mapping[str, Variable] = field(init=False, repr=False, compare=False)
     _by_header: Mapping[str, Variable] = field(init=False, repr=False, compare=False)
-    _answers_norm: Mapping[str, Mapping[str, Any]] = field(
-        init=False, repr=False, compare=False
-    )
+    _answers_norm: Mapping[str, Mapping[str, Any]] = field(init=False, repr=False, compare=False)
     _missing_norm: Mapping[str, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -546,9 +544,7 @@ class Codebook:
                 f"{shown!r} is not a whole number; {var.name} counts "
                 f"{var.unit or 'units'} in whole numbers",
             )
-        if (var.min is not None and value < var.min) or (
-            var.max is not None and value > var.max
-        ):
+        if (var.min is not None and value < var.min) or (var.max is not None and value > var.max):
             return None, Issue(
                 "out_of_range",
                 "error",
@@ -687,7 +683,7 @@ def _variable(
     spec: object, index: int, where: str, answer_sets: Mapping[str, Mapping[str, Any]]
 ) -> Variable:
     if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
-        raise DataError(f"{where}: [[variables]] entry {index} has no name; add name = \"...\"")
+        raise DataError(f'{where}: [[variables]] entry {index} has no name; add name = "..."')
     name = spec["name"]
     here = f"{where}: variable {name!r}"
     unknown = sorted(set(spec) - _VARIABLE_KEYS)
@@ -703,13 +699,13 @@ def _variable(
     if check is not None and check not in CHECKS:
         raise DataError(f"{here}: unknown check {check!r}; use one of {', '.join(CHECKS)}")
     if check is not None and vtype != "id":
-        raise DataError(f"{here}: check {check!r} needs type = \"id\", not {vtype!r}")
+        raise DataError(f'{here}: check {check!r} needs type = "id", not {vtype!r}')
     headers = spec.get("headers", [])
     if not isinstance(headers, list) or not all(isinstance(h, str) for h in headers):
         raise DataError(f"{here}: headers must be a list of texts")
     answers = spec.get("answers")
     if vtype in ("bool", "category") and answers is None:
-        raise DataError(f"{here}: type {vtype!r} needs answers = \"<answer set>\"")
+        raise DataError(f'{here}: type {vtype!r} needs answers = "<answer set>"')
     if answers is not None:
         if answers not in answer_sets:
             raise DataError(

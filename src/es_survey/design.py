@@ -52,7 +52,7 @@ def _as_list(value: str | Sequence[str] | None) -> list[str]:
 def _show(value: object) -> str:
     """Readable form of a data value for messages (no numpy scalar reprs)."""
     if hasattr(value, "item"):
-        value = value.item()  # type: ignore[union-attr]
+        value = value.item()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return repr(value)
@@ -144,6 +144,10 @@ class SurveyDesign(_FrozenDesign):
         "_stages_all",
         "_weights",
     )
+    _engine: TaylorVariance | CalibratedVariance
+    _spec: dict[str, Any]
+    _stages_all: tuple[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], ...]
+    _describe: str
 
     def __init__(
         self,
@@ -167,8 +171,15 @@ class SurveyDesign(_FrozenDesign):
             )
         psus = _as_list(psu)
         fpcs = _as_list(fpc)
-        _check_columns(data, {"weights": [weights] if weights else [], "strata": [strata]
-                              if strata else [], "psu": psus, "fpc": fpcs})
+        _check_columns(
+            data,
+            {
+                "weights": [weights] if weights else [],
+                "strata": [strata] if strata else [],
+                "psu": psus,
+                "fpc": fpcs,
+            },
+        )
         if fpcs and len(fpcs) > max(len(psus), 1):
             raise DesignError(
                 f"fpc has {len(fpcs)} stages but psu has {max(len(psus), 1)}; "
@@ -318,8 +329,9 @@ class SurveyDesign(_FrozenDesign):
                 group = np.arange(size, dtype=np.int64)
                 prev_fraction = (n_psu[s - 1] / popsize[s - 1]) * multiplier
                 multiplier = prev_fraction[cl_stratum[s - 1]]
-            labels = strata_labels if s == 0 else _LazyLabels(s, data, psus, cluster_codes,
-                                                               stage_labels)
+            labels = (
+                strata_labels if s == 0 else _LazyLabels(s, data, psus, cluster_codes, stage_labels)
+            )
             stages.append(
                 _Stage(
                     strata=stage_strata[s],
@@ -518,8 +530,9 @@ class SurveyDesign(_FrozenDesign):
         n_small = small.reindex(unit_strata).to_numpy(dtype=float)
         data["design_weight"] = n_big / n_small
         data["frame_N_h"] = n_big
-        return cls(data, weights="design_weight", strata=strata, fpc="frame_N_h",
-                   lonely_psu=lonely_psu)
+        return cls(
+            data, weights="design_weight", strata=strata, fpc="frame_N_h", lonely_psu=lonely_psu
+        )
 
     def _reweighted(self, weights: np.ndarray, step: object | None, what: str) -> SurveyDesign:
         """Return a new design with new weights and one more weighting step."""
@@ -659,10 +672,16 @@ class SurveyDesign(_FrozenDesign):
                 )
             codes = data[outcome].astype(object).to_numpy()
             mapping = {
-                "complete": 0, "partial": 0, "refusal": 1, "non_contact": 1,
-                "ineligible": 2, "ineligible_liquidated": 2, "ineligible_ceased": 2,
-                "ineligible_not_es": 2, "unknown_eligibility": 3,
-            }  # fmt: skip
+                "complete": 0,
+                "partial": 0,
+                "refusal": 1,
+                "non_contact": 1,
+                "ineligible": 2,
+                "ineligible_liquidated": 2,
+                "ineligible_ceased": 2,
+                "ineligible_not_es": 2,
+                "unknown_eligibility": 3,
+            }
             mapped = pd.Series(codes).map(mapping).to_numpy()
             bad = pd.isna(mapped)
             if bad.any():
@@ -723,13 +742,14 @@ class SurveyDesign(_FrozenDesign):
             if frame.isna().any().any():
                 raise DataError(f"weighting-class columns {cols} have missing values; fill them")
             if len(cols) == 1:
-                classes, uniq = pd.factorize(frame[cols[0]])
-                uniq = [(u,) for u in uniq]
+                classes, levels = pd.factorize(frame[cols[0]])
+                uniq: Sequence[tuple[Any, ...]] | pd.Index = [(u,) for u in levels]
             else:
                 classes, uniq = pd.factorize(pd.MultiIndex.from_frame(frame.astype(object)))
             classes = classes.astype(np.int64)
-            class_names = [", ".join(f"{c}={v!r}" for c, v in zip(cols, u, strict=True))
-                           for u in uniq]
+            class_names = [
+                ", ".join(f"{c}={v!r}" for c, v in zip(cols, u, strict=True)) for u in uniq
+            ]
         else:
             classes = np.zeros(n, dtype=np.int64)
             class_names = ["(whole sample)"]
@@ -772,8 +792,11 @@ class SurveyDesign(_FrozenDesign):
         new = self
         for i, step in enumerate(steps):
             label = "nonresponse-adjusted" if i == len(steps) - 1 else ""
-            new = new._reweighted(step.w1, step, label) if label else new._reweighted(
-                step.w1, step, "eligibility-adjusted")
+            new = (
+                new._reweighted(step.w1, step, label)
+                if label
+                else new._reweighted(step.w1, step, "eligibility-adjusted")
+            )
         return new
 
     def poststratify(self, variable: str, totals: Mapping[object, float]) -> SurveyDesign:
@@ -932,8 +955,14 @@ class SurveyDesign(_FrozenDesign):
         self._whole("calibrate")
         model = _build_model(self._data, totals)
         w1 = calibrate_weights(
-            self._weights, model.X, model.targets, method=method, bounds=bounds,
-            epsilon=epsilon, max_iter=max_iter, labels=model.labels,
+            self._weights,
+            model.X,
+            model.targets,
+            method=method,
+            bounds=bounds,
+            epsilon=epsilon,
+            max_iter=max_iter,
+            labels=model.labels,
         )
         step = _CalibrationStep(model.X, self._weights, w1, "calibrate", model.terms)
         return self._reweighted(w1, step, f"calibrated ({method})")
@@ -994,7 +1023,6 @@ class SurveyDesign(_FrozenDesign):
         1.375
         """
         return weights_summary(self._weights)
-
 
     # -------------------------------------------------------------- replicates
     def replicate(
@@ -1060,8 +1088,16 @@ class SurveyDesign(_FrozenDesign):
         >>> round(float(r.total("y").se[0]), 6)
         8.640988
         """
-        return _from_design(self, method, rho=rho, replicates=replicates, rng=rng, mse=mse,
-                            hadamard_matrix=hadamard, drop_certainty=drop_certainty)
+        return _from_design(
+            self,
+            method,
+            rho=rho,
+            replicates=replicates,
+            rng=rng,
+            mse=mse,
+            hadamard_matrix=hadamard,
+            drop_certainty=drop_certainty,
+        )
 
 
 class _LazyLabels:

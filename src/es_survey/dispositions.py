@@ -292,15 +292,23 @@ def reconcile(dispositions: pd.DataFrame, *, strict: bool = True) -> pd.DataFram
         respondents = int(dispositions["respondent"].astype(bool).sum())
     rows = [
         ("frame = sum of all dispositions", len(dispositions), sum(counts.values())),
-        ("frame = sampled + not_sampled", len(dispositions),
-         int(sampled.sum()) + counts["not_sampled"]),
-        ("sampled = " + " + ".join(_SAMPLE_DISPOSITIONS), int(sampled.sum()),
-         sum(counts[d] for d in _SAMPLE_DISPOSITIONS)),
-        ("ineligible = " + " + ".join(_INELIGIBLE_REASONS), counts["ineligible"],
-         sum(int((reason == r).sum()) for r in _INELIGIBLE_REASONS)),
-        ("respondents = complete + partial", respondents,
-         counts["complete"] + counts["partial"]),
-    ]  # fmt: skip
+        (
+            "frame = sampled + not_sampled",
+            len(dispositions),
+            int(sampled.sum()) + counts["not_sampled"],
+        ),
+        (
+            "sampled = " + " + ".join(_SAMPLE_DISPOSITIONS),
+            int(sampled.sum()),
+            sum(counts[d] for d in _SAMPLE_DISPOSITIONS),
+        ),
+        (
+            "ineligible = " + " + ".join(_INELIGIBLE_REASONS),
+            counts["ineligible"],
+            sum(int((reason == r).sum()) for r in _INELIGIBLE_REASONS),
+        ),
+        ("respondents = complete + partial", respondents, counts["complete"] + counts["partial"]),
+    ]
     table = pd.DataFrame(rows, columns=["identity", "left", "right"])
     table["difference"] = table["left"] - table["right"]
     failing = table[table["difference"] != 0]
@@ -423,9 +431,23 @@ def eligibility_rate(
 
 
 _RATE_COLUMNS = (
-    "RR1", "RR2", "RR3", "RR4", "RR5", "RR6", "COOP1", "COOP2", "COOP3", "COOP4",
-    "REF1", "REF2", "REF3", "CON1", "CON2", "CON3",
-)  # fmt: skip
+    "RR1",
+    "RR2",
+    "RR3",
+    "RR4",
+    "RR5",
+    "RR6",
+    "COOP1",
+    "COOP2",
+    "COOP3",
+    "COOP4",
+    "REF1",
+    "REF2",
+    "REF3",
+    "CON1",
+    "CON2",
+    "CON3",
+)
 
 
 def response_rates(
@@ -540,15 +562,23 @@ def response_rates(
             return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
     rates = {
-        "RR1": ratio(i, all_u), "RR2": ratio(ip, all_u),
-        "RR3": ratio(i, est_u), "RR4": ratio(ip, est_u),
-        "RR5": ratio(i, known), "RR6": ratio(ip, known),
-        "COOP1": ratio(i, ip + r + o), "COOP2": ratio(ip, ip + r + o),
-        "COOP3": ratio(i, ip + r), "COOP4": ratio(ip, ip + r),
-        "REF1": ratio(r, all_u), "REF2": ratio(r, est_u), "REF3": ratio(r, known),
-        "CON1": ratio(ip + r + o, all_u), "CON2": ratio(ip + r + o, est_u),
+        "RR1": ratio(i, all_u),
+        "RR2": ratio(ip, all_u),
+        "RR3": ratio(i, est_u),
+        "RR4": ratio(ip, est_u),
+        "RR5": ratio(i, known),
+        "RR6": ratio(ip, known),
+        "COOP1": ratio(i, ip + r + o),
+        "COOP2": ratio(ip, ip + r + o),
+        "COOP3": ratio(i, ip + r),
+        "COOP4": ratio(ip, ip + r),
+        "REF1": ratio(r, all_u),
+        "REF2": ratio(r, est_u),
+        "REF3": ratio(r, known),
+        "CON1": ratio(ip + r + o, all_u),
+        "CON2": ratio(ip + r + o, est_u),
         "CON3": ratio(ip + r + o, known),
-    }  # fmt: skip
+    }
     for name in _RATE_COLUMNS:
         out[name] = rates[name]
     return out

@@ -113,8 +113,9 @@ def _prepare(
 ) -> tuple[Domains, np.ndarray]:
     """Build the domains of an estimate and its columns (n, k), zero outside the members."""
     missing = np.column_stack([c.missing for c in columns])
-    dom = _domains.build(design, by, missing=missing, na_rm=na_rm, df=df,
-                         variables=[c.variable for c in columns])  # fmt: skip
+    dom = _domains.build(
+        design, by, missing=missing, na_rm=na_rm, df=df, variables=[c.variable for c in columns]
+    )
     member = dom.member
     y = np.empty((member.shape[0], len(columns)))
     everyone = bool(member.all())
@@ -227,10 +228,13 @@ def evaluate(dom: Domains, stat: Statistic, covmat: Covmat = None) -> Evaluated:
     if keep:
         vcov, note = vcov_or_note(covariance, size)
     else:
-        vcov, note = None, (
-            f"the covariance of the {size} rows of this estimate was not computed; pass "
-            "covmat=True to the estimator (as R's svyby(covmat=TRUE)) to use vcov() or "
-            "contrast()"
+        vcov, note = (
+            None,
+            (
+                f"the covariance of the {size} rows of this estimate was not computed; pass "
+                "covmat=True to the estimator (as R's svyby(covmat=TRUE)) to use vcov() or "
+                "contrast()"
+            ),
         )
     return Evaluated(est, var, thetas, vcov, note)
 
@@ -422,6 +426,7 @@ def _deff(var: np.ndarray, vsrs: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------- estimators
 
+
 def total(
     design: Any,
     y: str | Sequence[str],
@@ -600,8 +605,9 @@ def ratio(
     2.0
     """
     _check_level(level)
-    nums = [c for name in _domains.names(numerator)
-            for c in _column(design, name, numeric_only=True)]
+    nums = [
+        c for name in _domains.names(numerator) for c in _column(design, name, numeric_only=True)
+    ]
     den = _column(design, denominator, numeric_only=True)[0]
     dom, values = _prepare(design, [*nums, den], by, na_rm, df)
     k = len(nums)
@@ -786,8 +792,9 @@ def quantile(
             sl = order[bounds[d] : bounds[d + 1]]
             xs = x[sl]
             cumw = np.cumsum(w_r[sl].astype(np.longdouble)).astype(float)
-            total_w = (float(np.cumsum(w_r[np.sort(sl)].astype(np.longdouble))[-1])
-                       if sl.size else 0.0)
+            total_w = (
+                float(np.cumsum(w_r[np.sort(sl)].astype(np.longdouble))[-1]) if sl.size else 0.0
+            )
             cdf[d].append((xs, cumw, total_w))
             member = idx_rows[sl]
             for i, p in enumerate(probs):
@@ -811,12 +818,14 @@ def quantile(
             tot += [total_w] * n_q
             offset += xs.shape[0]
     extras = {
-        "p_hat": p_hat.reshape(-1), "p_se": p_se.reshape(-1),
+        "p_hat": p_hat.reshape(-1),
+        "p_se": p_se.reshape(-1),
         "cdf_x": np.concatenate(xs_parts) if xs_parts else np.zeros(0),
         "cdf_w": np.concatenate(cw_parts) if cw_parts else np.zeros(0),
-        "cdf_start": np.array(start, dtype=np.int64), "cdf_stop": np.array(stop, dtype=np.int64),
+        "cdf_start": np.array(start, dtype=np.int64),
+        "cdf_stop": np.array(stop, dtype=np.int64),
         "cdf_total": np.array(tot, dtype=float),
-    }  # fmt: skip
+    }
     size = n_col * n_q
     dfs = np.repeat(dom.df, size)
     frame = dom.labels.loc[np.repeat(np.arange(n_domains), size)].reset_index(drop=True)
@@ -824,13 +833,23 @@ def quantile(
     frame["category"] = [str(p) for _ in range(n_domains) for _c in columns for p in probs]
     frame["statistic"] = "quantile"
     result = Estimate(
-        labels=frame, estimate=est.reshape(-1), se=np.full(est.size, np.nan), df=dfs,
-        deff=np.full(est.size, np.nan), n=np.repeat(dom.n, size), level=level, by=dom.by,
-        interval="woodruff", extras=extras, vcov=None,
-        vcov_note=("this estimate has no covariance between its rows (quantiles are not "
-                   "smooth functions of totals); contrast() and vcov() are not available"),
+        labels=frame,
+        estimate=est.reshape(-1),
+        se=np.full(est.size, np.nan),
+        df=dfs,
+        deff=np.full(est.size, np.nan),
+        n=np.repeat(dom.n, size),
+        level=level,
+        by=dom.by,
+        interval="woodruff",
+        extras=extras,
+        vcov=None,
+        vcov_note=(
+            "this estimate has no covariance between its rows (quantiles are not "
+            "smooth functions of totals); contrast() and vcov() are not available"
+        ),
         contrast_df=design.df,
-    )  # fmt: skip
+    )
     # R's SE of a quantile: the width of the Woodruff interval / (2 t)
     lower, upper = result.interval(level)
     with np.errstate(invalid="ignore"):

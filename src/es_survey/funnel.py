@@ -131,15 +131,18 @@ def survey_frame(
     """
     frame = data.frame
     if "contact_outcome" not in frame.columns:
-        raise DesignError("the frame has no 'contact_outcome' column: fieldwork outcomes "
-                          "are needed to tell respondents, nonrespondents and ineligible units")
+        raise DesignError(
+            "the frame has no 'contact_outcome' column: fieldwork outcomes "
+            "are needed to tell respondents, nonrespondents and ineligible units"
+        )
     linked = data.linked
     if "in_frame" in linked.columns:
         linked = linked[linked["in_frame"].fillna(False).astype(bool)]
     flags = classify(linked, rules)
     added = [c for c in flags.columns if c not in linked.columns]
     answered = [
-        c for c in data.responses.columns
+        c
+        for c in data.responses.columns
         if c in flags.columns and c not in frame.columns and c not in _NOT_ANSWERS
     ]
     answers = flags[[key, *answered, *added]].drop_duplicates(subset=key, keep="first")
@@ -246,10 +249,16 @@ def _item_adjusted(
     fixed = dict(fixed or {})
     fx = np.column_stack([fixed[k] * member for k in fixed]) if fixed else np.zeros((len(e), 0))
     ys = [np.asarray(values[k], dtype=float) for k in names]
-    dd = np.column_stack([((e > 0) & ~np.isnan(y)).astype(float) for y in ys]) if ys else (
-        np.zeros((len(e), 0)))
-    yv = np.column_stack([np.where(dd[:, j] > 0, y, 0.0) for j, y in enumerate(ys)]) if ys else (
-        np.zeros((len(e), 0)))
+    dd = (
+        np.column_stack([((e > 0) & ~np.isnan(y)).astype(float) for y in ys])
+        if ys
+        else (np.zeros((len(e), 0)))
+    )
+    yv = (
+        np.column_stack([np.where(dd[:, j] > 0, y, 0.0) for j, y in enumerate(ys)])
+        if ys
+        else (np.zeros((len(e), 0)))
+    )
     t_e = dom.sums((dom.w * e)[:, None])[:, 0]
     for j, name in enumerate(names):
         t_d = dom.sums((dom.w * dd[:, j])[:, None])[:, 0]
@@ -265,11 +274,13 @@ def _item_adjusted(
     n = np.empty((dom.n_domains, k))
     n[:, : len(fixed)] = dom.n[:, None]
     for j in range(len(names)):
-        n[:, len(fixed) + j] = np.bincount(dom.bins, weights=dd[:, j],
-                                           minlength=dom.n_domains + 1)[:-1]  # fmt: skip
+        n[:, len(fixed) + j] = np.bincount(dom.bins, weights=dd[:, j], minlength=dom.n_domains + 1)[
+            :-1
+        ]
     labels = [(name, "") for name in [*fixed, *names]]
-    return _result(design, dom, statistic, labels, ev, np.full(ev.est.shape, np.nan), level,
-                   n=n.reshape(-1))  # fmt: skip
+    return _result(
+        design, dom, statistic, labels, ev, np.full(ev.est.shape, np.nan), level, n=n.reshape(-1)
+    )
 
 
 def sector_funnel(
@@ -335,17 +346,24 @@ def sector_funnel(
         raise DesignError(f"the design has no column {eligible!r} (eligibility indicator)")
     by_cols = [by] if isinstance(by, str) else list(by or [])
     values = {
-        stage: _stage_indicator(data, _STAGES[stage]).astype("Float64").to_numpy(
-            dtype=float, na_value=np.nan
-        )
+        stage: _stage_indicator(data, _STAGES[stage])
+        .astype("Float64")
+        .to_numpy(dtype=float, na_value=np.nan)
         for stage in stages
     }
     fixed = {
         "registered": np.ones(len(data)),
         "eligible": data[eligible].fillna(False).to_numpy(dtype=float),
     }
-    est = _item_adjusted(design, values, by_cols=by_cols, eligible=eligible, level=level,
-                         fixed=fixed, statistic="funnel")
+    est = _item_adjusted(
+        design,
+        values,
+        by_cols=by_cols,
+        eligible=eligible,
+        level=level,
+        fixed=fixed,
+        statistic="funnel",
+    )
     return est
 
 
@@ -407,7 +425,8 @@ def population_totals(
     data = design.data
     by_cols = [by] if isinstance(by, str) else list(by or [])
     flag = (
-        pd.Series(True, index=data.index, dtype="boolean") if among is None
+        pd.Series(True, index=data.index, dtype="boolean")
+        if among is None
         else _stage_indicator(data, (among,))
     )
     f = flag.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
@@ -415,8 +434,10 @@ def population_totals(
     for name in names:
         if name not in data.columns:
             raise DesignError(f"the design has no column {name!r}")
-        y = pd.to_numeric(data[name], errors="raise").astype("Float64").to_numpy(
-            dtype=float, na_value=np.nan
+        y = (
+            pd.to_numeric(data[name], errors="raise")
+            .astype("Float64")
+            .to_numpy(dtype=float, na_value=np.nan)
         )
         values[name] = np.where(f == 0, 0.0, np.where(f == 1, y, np.nan))
     est = _item_adjusted(design, values, by_cols=by_cols, eligible=eligible, level=level)

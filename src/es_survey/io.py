@@ -240,19 +240,17 @@ def problems_frame(records: Iterable[Problem | Sequence[Any]] = ()) -> pd.DataFr
     (['file', 'row', 'column', 'value', 'rule', 'severity', 'message'], np.int64(2))
     """
     rows = [tuple(r) for r in records]
-    table = pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS)) if rows else pd.DataFrame(
-        {c: [] for c in PROBLEM_COLUMNS}
+    table = (
+        pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS))
+        if rows
+        else pd.DataFrame({c: [] for c in PROBLEM_COLUMNS})
     )
     out: dict[str, pd.api.extensions.ExtensionArray] = {}
     for col in PROBLEM_COLUMNS:
         if col == "row":
-            out[col] = pd.array(
-                [None if pd.isna(v) else int(v) for v in table[col]], dtype="Int64"
-            )
+            out[col] = pd.array([None if pd.isna(v) else int(v) for v in table[col]], dtype="Int64")
         else:
-            out[col] = pd.array(
-                [None if v is None else str(v) for v in table[col]], dtype="string"
-            )
+            out[col] = pd.array([None if v is None else str(v) for v in table[col]], dtype="string")
     return pd.DataFrame(out)
 
 
@@ -571,8 +569,7 @@ def _read(
         raise DataError(f"{file}: file not found; check the path (working directory: {Path.cwd()})")
     if suffix not in SUPPORTED:
         raise DataError(
-            f"{file}: unsupported file type {suffix or '(none)'!r}; save it as "
-            f".xlsx, .csv or .sav"
+            f"{file}: unsupported file type {suffix or '(none)'!r}; save it as .xlsx, .csv or .sav"
         )
     if file.is_dir():
         raise DataError(f"{file}: is a directory, not a file; give the path of the file")
@@ -621,7 +618,12 @@ def _assemble(
             why = "it is not in the codebook"
         problems.append(
             Problem(
-                file, None, header or f"column {raw.letters[j]}", "", "unmapped_column", "info",
+                file,
+                None,
+                header or f"column {raw.letters[j]}",
+                "",
+                "unmapped_column",
+                "info",
                 f"column {header or raw.letters[j]!r} kept as text under its own header: {why}",
             )
         )
@@ -691,8 +693,15 @@ def _decode_column(
         if isinstance(cell, _UserMissing):
             code = _as_text(cell.code) or ""
             problems.append(
-                Problem(file, num, header, code, "missing_answer", "info",
-                        f"SPSS user-missing code {code} means no answer (reason: user_missing)")
+                Problem(
+                    file,
+                    num,
+                    header,
+                    code,
+                    "missing_answer",
+                    "info",
+                    f"SPSS user-missing code {code} means no answer (reason: user_missing)",
+                )
             )
             out.append(None)
             continue
@@ -702,8 +711,15 @@ def _decode_column(
         value, issue = cache[key]
         if issue is not None:
             problems.append(
-                Problem(file, num, header, _as_text(cell) or "", issue.rule, issue.severity,
-                        issue.message)
+                Problem(
+                    file,
+                    num,
+                    header,
+                    _as_text(cell) or "",
+                    issue.rule,
+                    issue.severity,
+                    issue.message,
+                )
             )
         out.append(value)
     return out
@@ -774,8 +790,14 @@ def save_workbook(book: Any, path: str | Path, *, time: dt.datetime | None = Non
     if not isinstance(stamp, dt.datetime):
         raise DesignError(f"time={time!r} must be a datetime.datetime, e.g. datetime(2024, 1, 1)")
     iso = stamp.replace(tzinfo=None, microsecond=0).isoformat() + "Z"
-    date_time = (max(stamp.year, 1980), stamp.month, stamp.day, stamp.hour, stamp.minute,
-                 stamp.second)  # fmt: skip
+    date_time = (
+        max(stamp.year, 1980),
+        stamp.month,
+        stamp.day,
+        stamp.hour,
+        stamp.minute,
+        stamp.second,
+    )
     buffer = _stdio.BytesIO()
     book.save(buffer)
     out = _stdio.BytesIO()

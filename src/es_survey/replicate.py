@@ -389,9 +389,11 @@ class ReplicateVariance:
             values = values[:, None]
         thetas = self.replicate_sums(self._per_unit_weight(values), bins, n_domains)
         full = np.column_stack(
-            [np.bincount(bins, weights=values[:, j], minlength=n_domains + 1)[:-1]
-             for j in range(values.shape[1])]
-        )  # fmt: skip
+            [
+                np.bincount(bins, weights=values[:, j], minlength=n_domains + 1)[:-1]
+                for j in range(values.shape[1])
+            ]
+        )
         return thetas, full
 
     def _per_unit_weight(self, values: np.ndarray) -> np.ndarray:
@@ -479,9 +481,7 @@ def _rank(block: np.ndarray) -> int:
 
 
 # ------------------------------------------------------------- construction
-def _compress(
-    weights: np.ndarray, full: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _compress(weights: np.ndarray, full: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Group rows whose replicate weights divided by their full weight are equal.
 
     Returns ``(group, base, factors)`` with ``weights == base * factors[group]``
@@ -658,11 +658,13 @@ def _from_design(
                 ReplicateWarning,
                 stacklevel=3,
             )
-        h = hadamard(n_strata + 1) if hadamard_matrix is None else _user_hadamard(
-            hadamard_matrix, n_strata
+        had = (
+            hadamard(n_strata + 1)
+            if hadamard_matrix is None
+            else _user_hadamard(hadamard_matrix, n_strata)
         )
-        n_rep = h.shape[1]
-        signs = h[1 : n_strata + 1].astype(float)  # (strata, R), rows balanced
+        n_rep = had.shape[1]
+        signs = had[1 : n_strata + 1].astype(float)  # (strata, R), rows balanced
         first = np.zeros(n_units, dtype=bool)
         first[stage.starts] = True  # first PSU of each stratum (data order)
         sign = np.where(first, 1.0, -1.0)[:, None] * signs[unit_stratum]
@@ -817,6 +819,10 @@ class ReplicateDesign(_FrozenDesign):
 
     _kind = "ReplicateDesign"
     __slots__ = ("_data", "_describe", "_df", "_engine", "_mask", "_method", "_rho", "_weights")
+    _engine: ReplicateVariance
+    _method: str
+    _rho: float | None
+    _describe: str
 
     def __init__(
         self,
@@ -836,20 +842,23 @@ class ReplicateDesign(_FrozenDesign):
                 "wrap it with pd.DataFrame(...)"
             )
         if method not in METHODS:
-            raise DesignError(f"method={method!r} is not a replicate method; use one of "
-                              f"{list(METHODS)}")
+            raise DesignError(
+                f"method={method!r} is not a replicate method; use one of {list(METHODS)}"
+            )
         if len(data) == 0:
             raise DesignError("data has no rows; a design needs at least one sampled unit")
         if not isinstance(mse, bool | np.bool_):
             raise DesignError(f"mse={mse!r} must be True or False")
         available = ", ".join(map(repr, data.columns[:30]))
         if weights not in data.columns:
-            raise DesignError(f"weights column {weights!r} is not in the data; available "
-                              f"columns: {available}")
+            raise DesignError(
+                f"weights column {weights!r} is not in the data; available columns: {available}"
+            )
         if isinstance(replicate_weights, str):
             pattern = re.compile(replicate_weights)
-            columns = [c for c in data.columns if isinstance(c, str) and pattern.match(c)
-                       and c != weights]
+            columns = [
+                c for c in data.columns if isinstance(c, str) and pattern.match(c) and c != weights
+            ]
             if not columns:
                 raise DesignError(
                     f"replicate_weights={replicate_weights!r} matches no column (a regular "
@@ -862,8 +871,10 @@ class ReplicateDesign(_FrozenDesign):
                 raise DesignError("replicate_weights is empty; give the replicate weight columns")
             for c in columns:
                 if c not in data.columns:
-                    raise DesignError(f"replicate weight column {c!r} is not in the data; "
-                                      f"available columns: {available}")
+                    raise DesignError(
+                        f"replicate weight column {c!r} is not in the data; "
+                        f"available columns: {available}"
+                    )
         w = _weight_column(data, weights, "weights")
         rep = np.column_stack([_weight_column(data, c, "replicate weight") for c in columns])
         n_rep = rep.shape[1]
@@ -874,8 +885,9 @@ class ReplicateDesign(_FrozenDesign):
             )
         if method == "Fay":
             if rho is None or not (0.0 < float(rho) < 1.0):
-                raise DesignError(f"rho={rho!r}: method='Fay' needs Fay's 0 < rho < 1, "
-                                  "e.g. rho=0.3")
+                raise DesignError(
+                    f"rho={rho!r}: method='Fay' needs Fay's 0 < rho < 1, e.g. rho=0.3"
+                )
         elif rho is not None:
             raise DesignError(f"rho={rho!r} applies only to method='Fay'; drop rho=")
         if method == "BRR":
@@ -887,12 +899,16 @@ class ReplicateDesign(_FrozenDesign):
                 raise DesignError("a bootstrap design needs at least 2 replicates")
             scale = 1.0 / (n_rep - 1.0)
         elif scale is None:
-            need = {"JK1": "(n - 1)/n with n the number of PSUs", "JKn": "1",
-                    "other": "the variance multiplier of your replicates"}[method]
-            raise DesignError(f"method={method!r} needs scale= ({need}); the supplier of "
-                              "the replicate weights documents it")
-        if not (isinstance(scale, int | float | np.floating) and np.isfinite(scale)
-                and scale > 0):
+            need = {
+                "JK1": "(n - 1)/n with n the number of PSUs",
+                "JKn": "1",
+                "other": "the variance multiplier of your replicates",
+            }[method]
+            raise DesignError(
+                f"method={method!r} needs scale= ({need}); the supplier of "
+                "the replicate weights documents it"
+            )
+        if not (isinstance(scale, int | float | np.floating) and np.isfinite(scale) and scale > 0):
             raise DesignError(f"scale={scale!r} must be a positive number")
         if rscales is None:
             if method == "JKn":
@@ -912,8 +928,13 @@ class ReplicateDesign(_FrozenDesign):
                 raise DesignError("rscales must be finite and non-negative")
         group, base, factors = _compress(rep, w)
         engine = ReplicateVariance(
-            group=group, base=base, factors=factors, scale=float(scale), rscales=rs,
-            mse=bool(mse), full_weights=w,
+            group=group,
+            base=base,
+            factors=factors,
+            scale=float(scale),
+            rscales=rs,
+            mse=bool(mse),
+            full_weights=w,
         )
         self._init(
             data=data.copy(),
@@ -939,8 +960,15 @@ class ReplicateDesign(_FrozenDesign):
         describe: str,
     ) -> ReplicateDesign:
         new = object.__new__(cls)
-        new._init(data=data, weights=weights, engine=engine, mask=mask, method=method,
-                  rho=rho, describe=describe)
+        new._init(
+            data=data,
+            weights=weights,
+            engine=engine,
+            mask=mask,
+            method=method,
+            rho=rho,
+            describe=describe,
+        )
         return new
 
     def _init(
@@ -956,8 +984,14 @@ class ReplicateDesign(_FrozenDesign):
     ) -> None:
         dfv = float(engine.degrees_of_freedom(np.where(mask, 0, -1), 1)[0])
         self._set(
-            _data=data, _weights=weights, _engine=engine, _mask=mask,
-            _method=method, _rho=rho, _describe=describe, _df=dfv,
+            _data=data,
+            _weights=weights,
+            _engine=engine,
+            _mask=mask,
+            _method=method,
+            _rho=rho,
+            _describe=describe,
+            _df=dfv,
         )
 
     # ------------------------------------------------------------- properties
@@ -1003,9 +1037,13 @@ class ReplicateDesign(_FrozenDesign):
         )
 
     def _with(self, **changes: Any) -> ReplicateDesign:
-        values = {
-            "data": self._data, "weights": self._weights, "engine": self._engine,
-            "mask": self._mask, "method": self._method, "rho": self._rho,
+        values: dict[str, Any] = {
+            "data": self._data,
+            "weights": self._weights,
+            "engine": self._engine,
+            "mask": self._mask,
+            "method": self._method,
+            "rho": self._rho,
             "describe": self._describe,
         }
         values.update(changes)
@@ -1037,8 +1075,14 @@ class ReplicateDesign(_FrozenDesign):
         group, base, factors = _compress(matrix[:, 1:], full)
         old = self._engine
         engine = ReplicateVariance(
-            group=group, base=base, factors=factors, scale=old.scale, rscales=old.rscales,
-            mse=old.mse, structure=None, full_weights=full,
+            group=group,
+            base=base,
+            factors=factors,
+            scale=old.scale,
+            rscales=old.rscales,
+            mse=old.mse,
+            structure=None,
+            full_weights=full,
         )
         return self._with(weights=full, engine=engine, describe=f"{self._describe}, {what}")
 
@@ -1090,8 +1134,9 @@ class ReplicateDesign(_FrozenDesign):
         matrix = self._all_weights("poststratify")
         model = _build_model(self._data, {variable: totals})
         cells = model.X.indices.astype(np.int64)  # one indicator per row
-        out = poststratify_weights(matrix, cells, model.targets, names=model.categories,
-                                   margin=variable)
+        out = poststratify_weights(
+            matrix, cells, model.targets, names=model.categories, margin=variable
+        )
         return self._reweighted(out, f"post-stratified on {variable!r}")
 
     def rake(
@@ -1198,8 +1243,16 @@ class ReplicateDesign(_FrozenDesign):
         matrix = self._all_weights("calibrate")
         model = _build_model(self._data, totals)
         x = model.X.toarray()  # dense (n, p): one Hessian per column by einsum
-        out = calibrate_weights(matrix, x, model.targets, method=method, bounds=bounds,
-                                epsilon=epsilon, max_iter=max_iter, labels=model.labels)
+        out = calibrate_weights(
+            matrix,
+            x,
+            model.targets,
+            method=method,
+            bounds=bounds,
+            epsilon=epsilon,
+            max_iter=max_iter,
+            labels=model.labels,
+        )
         return self._reweighted(out, f"calibrated ({method})")
 
     def trim(
@@ -1257,4 +1310,3 @@ def _weight_column(data: pd.DataFrame, col: str, role: str) -> np.ndarray:
             "non-negative numbers: fix the column or drop those rows"
         )
     return values
-

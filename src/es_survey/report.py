@@ -314,70 +314,148 @@ _TEXT: dict[str, dict[str, str]] = {
     },
 }
 _DOMAINS = {
-    "pl": {"entity_type": "typ podmiotu", "subregion": "podregion", "powiat_name": "powiat",
-           "teryt_powiat": "powiat", "stratum": "warstwa"},
-    "en": {"entity_type": "entity type", "subregion": "subregion", "powiat_name": "powiat",
-           "teryt_powiat": "powiat", "stratum": "stratum"},
-}  # fmt: skip
+    "pl": {
+        "entity_type": "typ podmiotu",
+        "subregion": "podregion",
+        "powiat_name": "powiat",
+        "teryt_powiat": "powiat",
+        "stratum": "warstwa",
+    },
+    "en": {
+        "entity_type": "entity type",
+        "subregion": "subregion",
+        "powiat_name": "powiat",
+        "teryt_powiat": "powiat",
+        "stratum": "stratum",
+    },
+}
 _STAGES = {
-    "pl": {"registered": "w rejestrze", "eligible": "kwalifikujące się", "active": "aktywne",
-           "earning": "prowadzące działalność zarobkową",
-           "employing": "zatrudniające na umowę o pracę"},
-    "en": {"registered": "registered", "eligible": "eligible", "active": "active",
-           "earning": "earning", "employing": "employing (employment contract)"},
-}  # fmt: skip
+    "pl": {
+        "registered": "w rejestrze",
+        "eligible": "kwalifikujące się",
+        "active": "aktywne",
+        "earning": "prowadzące działalność zarobkową",
+        "employing": "zatrudniające na umowę o pracę",
+    },
+    "en": {
+        "registered": "registered",
+        "eligible": "eligible",
+        "active": "active",
+        "earning": "earning",
+        "employing": "employing (employment contract)",
+    },
+}
 _VARIABLES = {
-    "pl": {"workers": "Osoby pracujące (umowa o pracę lub cywilnoprawna)",
-           "emp_uop": "Zatrudnieni na umowę o pracę", "emp_civil":
-           "Osoby na umowach cywilnoprawnych"},
-    "en": {"workers": "People working (employment or civil-law contract)",
-           "emp_uop": "Employees on employment contracts",
-           "emp_civil": "Persons on civil-law contracts"},
-}  # fmt: skip
+    "pl": {
+        "workers": "Osoby pracujące (umowa o pracę lub cywilnoprawna)",
+        "emp_uop": "Zatrudnieni na umowę o pracę",
+        "emp_civil": "Osoby na umowach cywilnoprawnych",
+    },
+    "en": {
+        "workers": "People working (employment or civil-law contract)",
+        "emp_uop": "Employees on employment contracts",
+        "emp_civil": "Persons on civil-law contracts",
+    },
+}
 _ENTITY_TYPES = {
-    "pl": {"STOW": "stowarzyszenie", "STOW_ZW": "stowarzyszenie zwykłe", "FUND": "fundacja",
-           "OSP": "ochotnicza straż pożarna", "KGW": "koło gospodyń wiejskich",
-           "KOSC": "kościelna osoba prawna", "SPOLKA_NP": "spółka non-profit",
-           "SS": "spółdzielnia socjalna", "SP_PRACY": "spółdzielnia pracy",
-           "SP_INW": "spółdzielnia inwalidów", "CIS": "centrum integracji społecznej",
-           "KIS": "klub integracji społecznej", "ZAZ": "zakład aktywności zawodowej",
-           "WTZ": "warsztat terapii zajęciowej"},
-    "en": {"STOW": "association", "STOW_ZW": "ordinary association", "FUND": "foundation",
-           "OSP": "volunteer fire brigade", "KGW": "rural women's club",
-           "KOSC": "church legal person", "SPOLKA_NP": "non-profit company",
-           "SS": "social cooperative", "SP_PRACY": "workers' cooperative",
-           "SP_INW": "cooperative of disabled persons", "CIS": "social integration centre",
-           "KIS": "social integration club", "ZAZ": "vocational activity establishment",
-           "WTZ": "occupational therapy workshop"},
-}  # fmt: skip
+    "pl": {
+        "STOW": "stowarzyszenie",
+        "STOW_ZW": "stowarzyszenie zwykłe",
+        "FUND": "fundacja",
+        "OSP": "ochotnicza straż pożarna",
+        "KGW": "koło gospodyń wiejskich",
+        "KOSC": "kościelna osoba prawna",
+        "SPOLKA_NP": "spółka non-profit",
+        "SS": "spółdzielnia socjalna",
+        "SP_PRACY": "spółdzielnia pracy",
+        "SP_INW": "spółdzielnia inwalidów",
+        "CIS": "centrum integracji społecznej",
+        "KIS": "klub integracji społecznej",
+        "ZAZ": "zakład aktywności zawodowej",
+        "WTZ": "warsztat terapii zajęciowej",
+    },
+    "en": {
+        "STOW": "association",
+        "STOW_ZW": "ordinary association",
+        "FUND": "foundation",
+        "OSP": "volunteer fire brigade",
+        "KGW": "rural women's club",
+        "KOSC": "church legal person",
+        "SPOLKA_NP": "non-profit company",
+        "SS": "social cooperative",
+        "SP_PRACY": "workers' cooperative",
+        "SP_INW": "cooperative of disabled persons",
+        "CIS": "social integration centre",
+        "KIS": "social integration club",
+        "ZAZ": "vocational activity establishment",
+        "WTZ": "occupational therapy workshop",
+    },
+}
 _DISPOSITIONS = {
-    "pl": {"complete": "ankieta pełna (I)", "partial": "ankieta częściowa (P)",
-           "refusal": "odmowa (R)", "non_contact": "brak kontaktu (NC)",
-           "other": "inny powód (O)", "unknown_eligibility": "nieznana kwalifikowalność (U)",
-           "ineligible": "nie kwalifikuje się", "not_sampled": "niewylosowany"},
-    "en": {"complete": "complete (I)", "partial": "partial (P)", "refusal": "refusal (R)",
-           "non_contact": "non-contact (NC)", "other": "other (O)",
-           "unknown_eligibility": "unknown eligibility (U)", "ineligible": "ineligible",
-           "not_sampled": "not sampled"},
-}  # fmt: skip
+    "pl": {
+        "complete": "ankieta pełna (I)",
+        "partial": "ankieta częściowa (P)",
+        "refusal": "odmowa (R)",
+        "non_contact": "brak kontaktu (NC)",
+        "other": "inny powód (O)",
+        "unknown_eligibility": "nieznana kwalifikowalność (U)",
+        "ineligible": "nie kwalifikuje się",
+        "not_sampled": "niewylosowany",
+    },
+    "en": {
+        "complete": "complete (I)",
+        "partial": "partial (P)",
+        "refusal": "refusal (R)",
+        "non_contact": "non-contact (NC)",
+        "other": "other (O)",
+        "unknown_eligibility": "unknown eligibility (U)",
+        "ineligible": "ineligible",
+        "not_sampled": "not sampled",
+    },
+}
 _SEVERITY = {
     "pl": {"error": "błąd", "warning": "ostrzeżenie", "info": "informacja"},
     "en": {"error": "error", "warning": "warning", "info": "information"},
 }
 # Headers of the workbook and the CSV-like numeric columns.
 _XLSX_HEADERS = {
-    "pl": {"estimate": "Szacunek", "se": "Błąd standardowy", "lower": "Dolna granica",
-           "upper": "Górna granica", "level": "Poziom ufności", "cv": "CV",
-           "df": "Stopnie swobody", "n": "n", "reliability": "Precyzja"},
-    "en": {"estimate": "Estimate", "se": "Standard error", "lower": "Lower limit",
-           "upper": "Upper limit", "level": "Confidence level", "cv": "CV",
-           "df": "Degrees of freedom", "n": "n", "reliability": "Reliability"},
-}  # fmt: skip
+    "pl": {
+        "estimate": "Szacunek",
+        "se": "Błąd standardowy",
+        "lower": "Dolna granica",
+        "upper": "Górna granica",
+        "level": "Poziom ufności",
+        "cv": "CV",
+        "df": "Stopnie swobody",
+        "n": "n",
+        "reliability": "Precyzja",
+    },
+    "en": {
+        "estimate": "Estimate",
+        "se": "Standard error",
+        "lower": "Lower limit",
+        "upper": "Upper limit",
+        "level": "Confidence level",
+        "cv": "CV",
+        "df": "Degrees of freedom",
+        "n": "n",
+        "reliability": "Reliability",
+    },
+}
 _NUMBER_FORMATS = {
-    "estimate": "#,##0.0", "se": "#,##0.0", "lower": "#,##0.0", "upper": "#,##0.0",
-    "level": "0%", "cv": "0.0%", "df": "#,##0", "n": "#,##0", "count": "#,##0",
-    "rate": "0.0%", "e": "0.000", "weight": "#,##0.000",
-}  # fmt: skip
+    "estimate": "#,##0.0",
+    "se": "#,##0.0",
+    "lower": "#,##0.0",
+    "upper": "#,##0.0",
+    "level": "0%",
+    "cv": "0.0%",
+    "df": "#,##0",
+    "n": "#,##0",
+    "count": "#,##0",
+    "rate": "0.0%",
+    "e": "0.000",
+    "weight": "#,##0.000",
+}
 _RATE_COUNTS = ("I", "P", "R", "NC", "O", "U", "ineligible")
 _RATES = ("RR1", "RR3")
 _CSS = """
@@ -500,8 +578,11 @@ def _headline_sentence(rec: Mapping[Hashable, Any], lang: Lang) -> str:
     quantity = str(rec["quantity"])
     level = _pct_text(float(rec["level"]), lang)
     if rec["suppressed"]:
-        name = (_TEXT[lang]["active_entities"] if quantity == "active"
-                else _variable_label(quantity, lang))  # fmt: skip
+        name = (
+            _TEXT[lang]["active_entities"]
+            if quantity == "active"
+            else _variable_label(quantity, lang)
+        )
         if lang == "pl":
             return f"{name}: szacunek zbyt mało precyzyjny, by go opublikować."
         return f"{name}: the estimate is too imprecise to publish."
@@ -513,9 +594,11 @@ def _headline_sentence(rec: Mapping[Hashable, Any], lang: Lang) -> str:
         ci = f"({level} przedział ufności: {lo}–{hi})"
         if quantity == "active":
             verb, noun = _polish_plural(
-                count, ("działa", "aktywny podmiot"), ("działają", "aktywne podmioty"),
+                count,
+                ("działa", "aktywny podmiot"),
+                ("działają", "aktywne podmioty"),
                 ("działa", "aktywnych podmiotów"),
-            )  # fmt: skip
+            )
             return f"Szacujemy, że w województwie {verb} {est} {noun} ekonomii społecznej {ci}."
         if quantity == "workers":
             verb, noun = _polish_plural(
@@ -528,10 +611,8 @@ def _headline_sentence(rec: Mapping[Hashable, Any], lang: Lang) -> str:
     if quantity == "active":
         return f"We estimate that {est} social-economy entities are active in the region {ci}."
     if quantity == "workers":
-        return (f"{est} people work in them on employment or civil-law contracts "
-                f"{ci}.")  # fmt: skip
+        return f"{est} people work in them on employment or civil-law contracts {ci}."
     return f"{_variable_label(quantity, lang)} in active entities: {est} {ci}."
-
 
 
 # ------------------------------------------------------------ table sources
@@ -558,9 +639,13 @@ class _Estimates:
     """One table of estimates: its numeric twin, display table and suppression mask."""
 
     def __init__(
-        self, name: str, caption: str, frame: pd.DataFrame, domain: str | None,
+        self,
+        name: str,
+        caption: str,
+        frame: pd.DataFrame,
+        domain: str | None,
         results: StudyResults,
-    ) -> None:  # fmt: skip
+    ) -> None:
         cfg = results.config
         lang = cfg.language
         self.name = name
@@ -570,9 +655,12 @@ class _Estimates:
         labelled = _labelled(self.raw, domain, lang)
         self.numeric = reliability_frame(labelled, thresholds=cfg.thresholds, lang=lang)
         self.display = publication_table(
-            labelled, lang=lang, thresholds=cfg.thresholds, marker=MARKER,
+            labelled,
+            lang=lang,
+            thresholds=cfg.thresholds,
+            marker=MARKER,
             columns=["estimate", "interval", "cv", "n", "reliability"],
-        )  # fmt: skip
+        )
         self.suppressed = self.numeric["suppressed"].to_numpy(dtype=bool)
         t = _TEXT[lang]
         heads = dict(self.display.attrs["headers"])
@@ -593,11 +681,25 @@ def _estimate_tables(results: StudyResults) -> list[_Estimates]:
     ]
     for domain, frame in results.funnel_by.items():
         label = _domain_label(domain, cfg.language)
-        tables.append(_Estimates(f"funnel_by_{domain}", t["funnel_by_table"].format(
-            domain=label), frame, domain, results))  # fmt: skip
+        tables.append(
+            _Estimates(
+                f"funnel_by_{domain}",
+                t["funnel_by_table"].format(domain=label),
+                frame,
+                domain,
+                results,
+            )
+        )
         if domain in results.totals_by:
-            tables.append(_Estimates(f"totals_by_{domain}", t["totals_by_table"].format(
-                domain=label), results.totals_by[domain], domain, results))  # fmt: skip
+            tables.append(
+                _Estimates(
+                    f"totals_by_{domain}",
+                    t["totals_by_table"].format(domain=label),
+                    results.totals_by[domain],
+                    domain,
+                    results,
+                )
+            )
     return tables
 
 
@@ -617,19 +719,23 @@ def _dispositions_frame(results: StudyResults) -> pd.DataFrame:
     counts = results.dispositions["disposition"].astype(str).value_counts(sort=False)
     order = [c for c in _DISPOSITIONS["en"] if c in counts.index]
     order += sorted(c for c in counts.index if c not in order)
-    return pd.DataFrame({
-        "disposition": [_DISPOSITIONS[lang].get(c, c) for c in order],
-        "count": [int(counts[c]) for c in order],
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "disposition": [_DISPOSITIONS[lang].get(c, c) for c in order],
+            "count": [int(counts[c]) for c in order],
+        }
+    )
 
 
 def _weights_frame(results: StudyResults) -> pd.DataFrame:
     t = _TEXT[results.config.language]
     rows = [
         weights_summary(np.asarray(w, dtype=float)).assign(weights=label)
-        for w, label in ((results.weights_before, t["weights_before"]),
-                         (results.weights_after, _after_label(results, t)))
-    ]  # fmt: skip
+        for w, label in (
+            (results.weights_before, t["weights_before"]),
+            (results.weights_after, _after_label(results, t)),
+        )
+    ]
     out = pd.concat(rows, ignore_index=True)
     return out[["weights", "n", "sum", "min", "max", "mean", "cv", "deff_kish", "n_eff"]]
 
@@ -643,12 +749,22 @@ def _problems_frame(results: StudyResults) -> pd.DataFrame:
 
 def _consistency_frames(results: StudyResults) -> tuple[pd.DataFrame, pd.DataFrame]:
     cons = results.consistency.reset_index(drop=True)
-    cols = [c for c in ("regon", "source_row", "check", "variables", "values", "decision")
-            if c in cons.columns]  # fmt: skip
+    cols = [
+        c
+        for c in ("regon", "source_row", "check", "variables", "values", "decision")
+        if c in cons.columns
+    ]
     detail = cons[cols].astype(object).where(cons[cols].notna(), None)
-    counts = (cons["check"].astype(str).value_counts().sort_index().rename_axis("check")
-              .reset_index(name="count") if "check" in cons.columns and len(cons)
-              else pd.DataFrame({"check": [], "count": []}))  # fmt: skip
+    counts = (
+        cons["check"]
+        .astype(str)
+        .value_counts()
+        .sort_index()
+        .rename_axis("check")
+        .reset_index(name="count")
+        if "check" in cons.columns and len(cons)
+        else pd.DataFrame({"check": [], "count": []})
+    )
     return counts, detail
 
 
@@ -701,9 +817,12 @@ def _figure_specs(results: StudyResults) -> list[tuple[str, str, Callable[[], An
     th: dict[str, Any] = {"thresholds": cfg.thresholds}
     first = str(results.totals["variable"].iloc[0]) if len(results.totals) else None
     specs: list[tuple[str, str, Callable[[], Any]]] = [
-        ("funnel", t["fig_funnel"], lambda: plot_funnel(
-            results.funnel, title=t["fig_funnel"], **th, **common)),
-    ]  # fmt: skip
+        (
+            "funnel",
+            t["fig_funnel"],
+            lambda: plot_funnel(results.funnel, title=t["fig_funnel"], **th, **common),
+        ),
+    ]
     for domain, frame in results.funnel_by.items():
         label = _domain_label(domain, lang)
         active = frame[frame["stage"] == "active"].drop(columns=["stage"]).reset_index(drop=True)
@@ -724,31 +843,106 @@ def _figure_specs(results: StudyResults) -> list[tuple[str, str, Callable[[], An
                     continue
                 region = tf.attrs["region"]
                 title = t["fig_tiles"].format(what=what)
-                specs.append((f"powiat_tiles_{stem}", title,
-                              _bind(plot_powiat_tiles, tf, powiat="teryt", region=region,
-                                    label=xl, title=title, **th, **common)))  # fmt: skip
+                specs.append(
+                    (
+                        f"powiat_tiles_{stem}",
+                        title,
+                        _bind(
+                            plot_powiat_tiles,
+                            tf,
+                            powiat="teryt",
+                            region=region,
+                            label=xl,
+                            title=title,
+                            **th,
+                            **common,
+                        ),
+                    )
+                )
                 title = t["fig_intervals"].format(what=what)
-                specs.append((f"powiat_intervals_{stem}", title,
-                              _bind(plot_powiat_intervals, tf, powiat="teryt", region=region,
-                                    xlabel=xl, title=title, **th, **common)))  # fmt: skip
+                specs.append(
+                    (
+                        f"powiat_intervals_{stem}",
+                        title,
+                        _bind(
+                            plot_powiat_intervals,
+                            tf,
+                            powiat="teryt",
+                            region=region,
+                            xlabel=xl,
+                            title=title,
+                            **th,
+                            **common,
+                        ),
+                    )
+                )
             continue
         labels = _value_labels(domain, lang)
         title = t["fig_active_by"].format(domain=label)
-        specs.append((f"{domain}_active", title,
-                      _bind(plot_by_category, active, by=domain, labels=labels, sort=True,
-                            xlabel=t["active_axis"], title=title, **th, **common)))  # fmt: skip
+        specs.append(
+            (
+                f"{domain}_active",
+                title,
+                _bind(
+                    plot_by_category,
+                    active,
+                    by=domain,
+                    labels=labels,
+                    sort=True,
+                    xlabel=t["active_axis"],
+                    title=title,
+                    **th,
+                    **common,
+                ),
+            )
+        )
         if total is not None and first is not None:
             title = t["fig_total_by"].format(variable=vlabel, domain=label)
-            specs.append((f"{domain}_{first}", title,
-                          _bind(plot_by_category, total, by=domain, labels=labels, sort=True,
-                                xlabel=vlabel, title=title, **th, **common)))  # fmt: skip
-    specs.append(("weights", t["fig_weights"], _bind(
-        plot_weights, results.weights_before, results.weights_after,
-        labels=(t["weights_before"], _after_label(results, t)), title=t["fig_weights"],
-        **common)))
-    specs.append(("response_rates", t["fig_rates"], _bind(
-        plot_response_rates, results.response_rates, rate=list(_RATES), by=cfg.strata,
-        title=t["fig_rates"], **common)))  # fmt: skip
+            specs.append(
+                (
+                    f"{domain}_{first}",
+                    title,
+                    _bind(
+                        plot_by_category,
+                        total,
+                        by=domain,
+                        labels=labels,
+                        sort=True,
+                        xlabel=vlabel,
+                        title=title,
+                        **th,
+                        **common,
+                    ),
+                )
+            )
+    specs.append(
+        (
+            "weights",
+            t["fig_weights"],
+            _bind(
+                plot_weights,
+                results.weights_before,
+                results.weights_after,
+                labels=(t["weights_before"], _after_label(results, t)),
+                title=t["fig_weights"],
+                **common,
+            ),
+        )
+    )
+    specs.append(
+        (
+            "response_rates",
+            t["fig_rates"],
+            _bind(
+                plot_response_rates,
+                results.response_rates,
+                rate=list(_RATES),
+                by=cfg.strata,
+                title=t["fig_rates"],
+                **common,
+            ),
+        )
+    )
     return specs
 
 
@@ -799,10 +993,14 @@ def _html_table(
 
 def _estimates_html(table: _Estimates, lang: Lang, thresholds: Sequence[float]) -> str:
     body = _html_table(
-        table.display, table.headers, caption=table.caption, table_id=f"table-{table.name}",
-        numeric=["estimate", "interval", "cv", "n"], suppressed=table.suppressed,
+        table.display,
+        table.headers,
+        caption=table.caption,
+        table_id=f"table-{table.name}",
+        numeric=["estimate", "interval", "cv", "n"],
+        suppressed=table.suppressed,
         hidden=["estimate", "interval", "cv"],
-    )  # fmt: skip
+    )
     note = reliability_footnote(thresholds=thresholds, lang=lang, marker=MARKER)
     return body + f'<p class="footnote">{_esc(note)}</p>'
 
@@ -835,21 +1033,30 @@ def _nonresponse_text(cfg: Any, t: Mapping[str, str]) -> list[str]:
     nr = dict(cfg.nonresponse)
     items = []
     if "model" in nr:
-        items.append(t["w_nr_model"].format(
-            model=nr["model"], k=nr.get("n_classes", 5),
-            covariates=", ".join(map(str, nr.get("covariates", [])))))
+        items.append(
+            t["w_nr_model"].format(
+                model=nr["model"],
+                k=nr.get("n_classes", 5),
+                covariates=", ".join(map(str, nr.get("covariates", []))),
+            )
+        )
     elif "by" in nr:
         by = nr["by"]
-        items.append(t["w_nr_by"].format(by=", ".join(map(str, [by] if isinstance(by, str)
-                                                           else by))))  # fmt: skip
+        items.append(
+            t["w_nr_by"].format(by=", ".join(map(str, [by] if isinstance(by, str) else by)))
+        )
     else:
         items.append(t["w_nr_other"].format(args=", ".join(f"{k}={v}" for k, v in nr.items())))
     if "ineligible" in nr:
         items.append(t["w_inel"].format(value=nr["ineligible"]))
     cal = dict(getattr(cfg, "calibration", {}) or {})
     if cal:
-        items.append(t["w_cal"].format(margins=", ".join(map(str, cal["frame_margins"])),
-                                       method=cal.get("method", "raking")))
+        items.append(
+            t["w_cal"].format(
+                margins=", ".join(map(str, cal["frame_margins"])),
+                method=cal.get("method", "raking"),
+            )
+        )
     return items
 
 
@@ -869,8 +1076,9 @@ def _suppression_notes(results: StudyResults, domain: str) -> str:
         flags = reliability_frame(part.reset_index(drop=True), thresholds=cfg.thresholds)
         k, m = int(flags["suppressed"].sum()), len(flags)
         if m and 2 * k >= m:
-            text = t["mostly_suppressed"].format(what=what, k=k, m=m,
-                                                 domain=_domain_label(domain, lang))  # fmt: skip
+            text = t["mostly_suppressed"].format(
+                what=what, k=k, m=m, domain=_domain_label(domain, lang)
+            )
             notes += f'<p class="note">{_esc(text)}</p>'
     return notes
 
@@ -898,8 +1106,13 @@ def _render_html(
     sections: list[tuple[str, str, str]] = []
 
     # summary
-    head = _Estimates("headline", t["headline_table"], results.headline().rename(
-        columns={"quantity": "variable"}), None, results)  # fmt: skip
+    head = _Estimates(
+        "headline",
+        t["headline_table"],
+        results.headline().rename(columns={"quantity": "variable"}),
+        None,
+        results,
+    )
     head.display["variable"] = [
         t["active_entities"] if q == "active" else _variable_label(q, lang)
         for q in results.headline()["quantity"]
@@ -916,21 +1129,26 @@ def _render_html(
     frame_text = t["frame"].format(
         N=_fmt(s.get("frame_units", len(results.units)), lang),
         H=_fmt(results.units[cfg.strata].nunique(), lang),
-        n=_fmt(s.get("sampled", 0), lang), responses=_fmt(s.get("responses", 0), lang),
+        n=_fmt(s.get("sampled", 0), lang),
+        responses=_fmt(s.get("responses", 0), lang),
         linked=_fmt(s.get("linked", 0), lang),
         unmatched=_fmt(s.get("unmatched_responses", 0), lang),
-    )  # fmt: skip
+    )
     disp = _dispositions_frame(results)
     disp_html = _html_table(
         disp.assign(count=[_fmt(c, lang) for c in disp["count"]]),
         {"disposition": t["disposition"], "count": t["count"]},
-        caption=t["dispositions"], numeric=["count"], table_id="table-dispositions",
-    )  # fmt: skip
+        caption=t["dispositions"],
+        numeric=["count"],
+        table_id="table-dispositions",
+    )
     rates = _rates_frame(results)
     overall = rates.iloc[-1]
-    rates_text = t["rates_text"].format(rr1=_fmt_pct(overall["RR1"], lang),
-                                        rr3=_fmt_pct(overall["RR3"], lang),
-                                        e=_fmt(overall["e"], lang, 3))  # fmt: skip
+    rates_text = t["rates_text"].format(
+        rr1=_fmt_pct(overall["RR1"], lang),
+        rr3=_fmt_pct(overall["RR3"], lang),
+        e=_fmt(overall["e"], lang, 3),
+    )
     shown = rates.copy().astype(object)
     for c in _RATE_COUNTS:
         if c in shown.columns:
@@ -938,9 +1156,13 @@ def _render_html(
     shown["e"] = [_fmt(v, lang, 3) for v in rates["e"]]
     for c in _RATES:
         shown[c] = [_fmt_pct(v, lang) for v in rates[c]]
-    rates_html = _html_table(shown, {cfg.strata: t["stratum"]}, caption=t["rates_table"],
-                             numeric=[c for c in shown.columns if c != cfg.strata],
-                             table_id="table-response_rates")  # fmt: skip
+    rates_html = _html_table(
+        shown,
+        {cfg.strata: t["stratum"]},
+        caption=t["rates_table"],
+        numeric=[c for c in shown.columns if c != cfg.strata],
+        table_id="table-response_rates",
+    )
     w = _weights_frame(results)
     w_shown = w.astype(object).copy()
     for c in ("n", "n_eff"):
@@ -950,10 +1172,16 @@ def _render_html(
     for c in ("min", "max", "deff_kish"):
         w_shown[c] = [_fmt(v, lang, 3 if c != "deff_kish" else 2) for v in w[c]]
     w_shown["cv"] = [_fmt_pct(v, lang) for v in w["cv"]]
-    w_heads = {"weights": t["weighting"], "deff_kish": "deff (Kish)", "n_eff": "n_eff",
-               "sum": "\u03a3w", "cv": "CV"}  # fmt: skip
-    weights_html = _html_table(w_shown, w_heads, numeric=list(w.columns[1:]),
-                               table_id="table-weights")  # fmt: skip
+    w_heads = {
+        "weights": t["weighting"],
+        "deff_kish": "deff (Kish)",
+        "n_eff": "n_eff",
+        "sum": "\u03a3w",
+        "cv": "CV",
+    }
+    weights_html = _html_table(
+        w_shown, w_heads, numeric=list(w.columns[1:]), table_id="table-weights"
+    )
     df_values = pd.to_numeric(results.funnel["df"], errors="coerce").dropna().unique()
     df_text = _fmt(df_values[0], lang) if len(df_values) == 1 else "\u2014"
     steps = [t["w_design"], *_nonresponse_text(cfg, t)]
@@ -972,9 +1200,12 @@ def _render_html(
     sections.append(("methodology", t["methodology"], method))
 
     # funnel
-    funnel = (f"<p>{_esc(t['funnel_text'])}</p>"
-              + _estimates_html(by_name["funnel"], lang, thresholds) + fig("funnel")
-              + _estimates_html(by_name["totals"], lang, thresholds))  # fmt: skip
+    funnel = (
+        f"<p>{_esc(t['funnel_text'])}</p>"
+        + _estimates_html(by_name["funnel"], lang, thresholds)
+        + fig("funnel")
+        + _estimates_html(by_name["totals"], lang, thresholds)
+    )
     sections.append(("funnel", t["funnel"], funnel))
 
     # by domain
@@ -984,8 +1215,11 @@ def _render_html(
             if key in by_name:
                 body += _estimates_html(by_name[key], lang, thresholds)
         body += _suppression_notes(results, domain)
-        figs = [n for n in figures if n.startswith(f"{domain}_")
-                or (domain in _POWIAT_DOMAINS and n.startswith("powiat_"))]  # fmt: skip
+        figs = [
+            n
+            for n in figures
+            if n.startswith(f"{domain}_") or (domain in _POWIAT_DOMAINS and n.startswith("powiat_"))
+        ]
         body += "".join(fig(n) for n in figs)
         title = t["by"].format(domain=_domain_label(domain, lang))
         sections.append((f"by-{domain}", title, body))
@@ -994,32 +1228,50 @@ def _render_html(
     probs = _problems_frame(results)
     if len(probs):
         probs_html = _html_table(
-            probs.assign(severity=[_SEVERITY[lang].get(str(v), str(v)) for v in probs["severity"]],
-                         count=[_fmt(v, lang) for v in probs["count"]]),
+            probs.assign(
+                severity=[_SEVERITY[lang].get(str(v), str(v)) for v in probs["severity"]],
+                count=[_fmt(v, lang) for v in probs["count"]],
+            ),
             {"rule": t["rule"], "severity": t["severity"], "count": t["count"]},
-            caption=t["problems"], numeric=["count"], table_id="table-problems",
-        )  # fmt: skip
+            caption=t["problems"],
+            numeric=["count"],
+            table_id="table-problems",
+        )
     else:
         probs_html = f"<p>{_esc(t['no_problems'])}</p>"
     counts, detail = _consistency_frames(results)
     if len(detail):
         cons_html = _html_table(
             counts.assign(count=[_fmt(v, lang) for v in counts["count"]]),
-            {"check": t["check"], "count": t["count"]}, caption=t["consistency_counts"],
-            numeric=["count"], table_id="table-consistency_counts",
+            {"check": t["check"], "count": t["count"]},
+            caption=t["consistency_counts"],
+            numeric=["count"],
+            table_id="table-consistency_counts",
         ) + _html_table(
-            detail, {c: t.get(c, c) for c in detail.columns}, caption=t["consistency"],
-            wrap=["variables", "values", "decision"], table_id="table-consistency",
-        )  # fmt: skip
+            detail,
+            {c: t.get(c, c) for c in detail.columns},
+            caption=t["consistency"],
+            wrap=["variables", "values", "decision"],
+            table_id="table-consistency",
+        )
     else:
         cons_html = f"<p>{_esc(t['no_consistency'])}</p>"
     sections.append(("validation", t["validation"], probs_html + cons_html))
 
     # metadata
     meta = pd.DataFrame(_metadata_rows(results), columns=["key", "value"])
-    sections.append(("metadata", t["metadata"], _html_table(
-        meta, {"key": t["key"], "value": t["value"]}, wrap=["value"],
-        table_id="table-metadata")))  # fmt: skip
+    sections.append(
+        (
+            "metadata",
+            t["metadata"],
+            _html_table(
+                meta,
+                {"key": t["key"], "value": t["value"]},
+                wrap=["value"],
+                table_id="table-metadata",
+            ),
+        )
+    )
 
     nav = "".join(f'<li><a href="#{_esc(i)}">{_esc(h)}</a></li>' for i, h, _ in sections)
     body = "".join(
@@ -1086,26 +1338,35 @@ def _sheet(
     ws.freeze_panes = "A2"
 
 
-def _estimate_sheet_frame(table: _Estimates, lang: Lang, thresholds: Sequence[float]) -> tuple[
-        pd.DataFrame, list[str]]:  # fmt: skip
+def _estimate_sheet_frame(
+    table: _Estimates, lang: Lang, thresholds: Sequence[float]
+) -> tuple[pd.DataFrame, list[str]]:
     """Keys, numbers, reliability label and the reason of suppression."""
     t = _TEXT[lang]
     heads = _XLSX_HEADERS[lang]
     num = table.numeric
-    cols = [*table.keys, *[c for c in ("estimate", "se", "lower", "upper", "level", "cv", "df",
-                                       "n") if c in num.columns]]  # fmt: skip
+    cols = [
+        *table.keys,
+        *[
+            c
+            for c in ("estimate", "se", "lower", "upper", "level", "cv", "df", "n")
+            if c in num.columns
+        ],
+    ]
     out = num[cols].copy()
     out["reliability"] = num["reliability_label"].to_numpy()
     why = t["flag_suppressed"].format(hi=_pct_text(thresholds[2], lang))
     # ``None`` given as the 0-d object array that ``np.where`` itself would make of it
     out["flag"] = np.where(table.suppressed, why, np.array(None, dtype=object))
-    headers = [table.headers.get(c, heads.get(c, c)) if c in table.keys else heads.get(c, c)
-               for c in cols] + [heads["reliability"], t["flag"]]  # fmt: skip
+    headers = [
+        table.headers.get(c, heads.get(c, c)) if c in table.keys else heads.get(c, c) for c in cols
+    ] + [heads["reliability"], t["flag"]]
     return out, headers
 
 
-def _write_workbook(results: StudyResults, tables: list[_Estimates], path: Path,
-                    say: Callable[[str], None]) -> Path:  # fmt: skip
+def _write_workbook(
+    results: StudyResults, tables: list[_Estimates], path: Path, say: Callable[[str], None]
+) -> Path:
     from openpyxl import Workbook
 
     cfg = results.config
@@ -1121,32 +1382,48 @@ def _write_workbook(results: StudyResults, tables: list[_Estimates], path: Path,
     rates = _rates_frame(results)
     rate_formats = {c: _NUMBER_FORMATS["count"] for c in _RATE_COUNTS}
     rate_formats |= {"e": _NUMBER_FORMATS["e"]} | {c: _NUMBER_FORMATS["rate"] for c in _RATES}
-    _sheet(book, "response_rates", rates,
-           [t["stratum"], *rates.columns[1:]], rate_formats)  # fmt: skip
+    _sheet(book, "response_rates", rates, [t["stratum"], *rates.columns[1:]], rate_formats)
     say("table dispositions")
     disp = _dispositions_frame(results)
-    _sheet(book, "dispositions", disp, [t["disposition"], t["count"]],
-           {"count": _NUMBER_FORMATS["count"]})  # fmt: skip
+    _sheet(
+        book,
+        "dispositions",
+        disp,
+        [t["disposition"], t["count"]],
+        {"count": _NUMBER_FORMATS["count"]},
+    )
     say("table weights")
     w = _weights_frame(results)
-    w_formats = {c: _NUMBER_FORMATS["weight"] for c in ("sum", "min", "max", "mean", "deff_kish",
-                                                        "n_eff")}  # fmt: skip
+    w_formats = {
+        c: _NUMBER_FORMATS["weight"] for c in ("sum", "min", "max", "mean", "deff_kish", "n_eff")
+    }
     w_formats |= {"n": _NUMBER_FORMATS["count"], "cv": _NUMBER_FORMATS["cv"]}
-    _sheet(book, "weights", w, [t["weighting"], "n", "\u03a3w", "min", "max", "mean", "CV",
-                                "deff (Kish)", "n_eff"], w_formats)  # fmt: skip
+    _sheet(
+        book,
+        "weights",
+        w,
+        [t["weighting"], "n", "\u03a3w", "min", "max", "mean", "CV", "deff (Kish)", "n_eff"],
+        w_formats,
+    )
     say("table problems")
     probs = _problems_frame(results)
-    _sheet(book, "problems", probs, [t["rule"], t["severity"], t["count"]],
-           {"count": _NUMBER_FORMATS["count"]})  # fmt: skip
+    _sheet(
+        book,
+        "problems",
+        probs,
+        [t["rule"], t["severity"], t["count"]],
+        {"count": _NUMBER_FORMATS["count"]},
+    )
     say("table consistency")
     _, detail = _consistency_frames(results)
-    _sheet(book, "consistency", detail, [t.get(c, c) for c in detail.columns],
-           {"source_row": "0"})  # fmt: skip
+    _sheet(book, "consistency", detail, [t.get(c, c) for c in detail.columns], {"source_row": "0"})
     meta = _metadata_rows(results)
-    meta.append((t["footnote"], reliability_footnote(thresholds=cfg.thresholds, lang=lang,
-                                                     marker=MARKER)))  # fmt: skip
-    _sheet(book, "metadata", pd.DataFrame(meta, columns=["key", "value"]),
-           [t["key"], t["value"]], {})  # fmt: skip
+    meta.append(
+        (t["footnote"], reliability_footnote(thresholds=cfg.thresholds, lang=lang, marker=MARKER))
+    )
+    _sheet(
+        book, "metadata", pd.DataFrame(meta, columns=["key", "value"]), [t["key"], t["value"]], {}
+    )
     book.properties.creator = f"es_survey {results.metadata.get('es_survey_version', '')}"
     book.properties.title = cfg.title
     stamp = dt.datetime(cfg.date.year, cfg.date.month, cfg.date.day)
@@ -1154,8 +1431,23 @@ def _write_workbook(results: StudyResults, tables: list[_Estimates], path: Path,
 
 
 # ----------------------------------------------------------------------- CSV
-_CSV_COLUMNS = ("table", "domain", "domain_value", "stage", "variable", "statistic", "estimate",
-                "se", "lower", "upper", "level", "cv", "df", "n", "reliability")  # fmt: skip
+_CSV_COLUMNS = (
+    "table",
+    "domain",
+    "domain_value",
+    "stage",
+    "variable",
+    "statistic",
+    "estimate",
+    "se",
+    "lower",
+    "upper",
+    "level",
+    "cv",
+    "df",
+    "n",
+    "reliability",
+)
 
 
 def _estimates_csv(results: StudyResults) -> pd.DataFrame:
@@ -1163,17 +1455,23 @@ def _estimates_csv(results: StudyResults) -> pd.DataFrame:
     cfg = results.config
     parts = []
     sources: list[tuple[str, str | None, pd.DataFrame]] = [
-        ("funnel", None, results.funnel), ("totals", None, results.totals)]
+        ("funnel", None, results.funnel),
+        ("totals", None, results.totals),
+    ]
     for by, by_frame in results.funnel_by.items():
         sources.append(("funnel", by, by_frame))
         if by in results.totals_by:
             sources.append(("totals", by, results.totals_by[by]))
     for table, domain, frame in sources:
-        num = reliability_frame(frame.reset_index(drop=True), thresholds=cfg.thresholds,
-                                lang="en")  # fmt: skip
-        out = pd.DataFrame({"table": table, "domain": domain or "",
-                            "domain_value": num[domain].astype(str) if domain else ""},
-                           index=num.index)  # fmt: skip
+        num = reliability_frame(frame.reset_index(drop=True), thresholds=cfg.thresholds, lang="en")
+        out = pd.DataFrame(
+            {
+                "table": table,
+                "domain": domain or "",
+                "domain_value": num[domain].astype(str) if domain else "",
+            },
+            index=num.index,
+        )
         for col in _CSV_COLUMNS[3:]:
             if col == "reliability":
                 out[col] = num["reliability"].astype(str)

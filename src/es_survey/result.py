@@ -46,19 +46,37 @@ from es_survey.errors import DesignError
 __all__ = ["INTERVALS", "Estimate"]
 
 COLUMNS = (
-    "variable", "category", "statistic", "estimate", "se", "lower", "upper", "level",
-    "cv", "deff", "df", "n",
-)  # fmt: skip
+    "variable",
+    "category",
+    "statistic",
+    "estimate",
+    "se",
+    "lower",
+    "upper",
+    "level",
+    "cv",
+    "deff",
+    "df",
+    "n",
+)
 FUNNEL_COLUMNS = (
-    "stage", "estimate", "se", "lower", "upper", "level", "cv", "df", "n",
-)  # fmt: skip
+    "stage",
+    "estimate",
+    "se",
+    "lower",
+    "upper",
+    "level",
+    "cv",
+    "df",
+    "n",
+)
 INTERVALS = ("wald", "log", "logit", "beta", "wilson", "woodruff")
 _ARRAYS = ("estimate", "se", "df", "deff", "n")
 _MAX_VCOV_ROWS = 2000  # rows of an estimate whose covariance matrix is kept (32 MB)
 
 
 def _readonly(values: Any, dtype: type = float) -> np.ndarray:
-    out = np.array(values, dtype=dtype, copy=True)
+    out: np.ndarray = np.array(values, dtype=dtype, copy=True)
     out.flags.writeable = False
     return out
 
@@ -140,6 +158,19 @@ class Estimate:
         "_vcov",
         "_vcov_note",
     )
+    _labels: pd.DataFrame
+    _estimate: np.ndarray
+    _se: np.ndarray
+    _df: np.ndarray
+    _deff: np.ndarray
+    _n: np.ndarray
+    _level: float
+    _by: tuple[str, ...]
+    _interval: str
+    _extras: dict[str, np.ndarray]
+    _vcov: np.ndarray | None
+    _vcov_note: str
+    _contrast_df: float
 
     def __init__(
         self,
@@ -165,8 +196,9 @@ class Estimate:
             "_level": float(level),
             "_by": tuple(str(b) for b in by),
             "_interval": interval,
-            "_extras": {str(k): _readonly(v, np.asarray(v).dtype.type)
-                        for k, v in (extras or {}).items()},
+            "_extras": {
+                str(k): _readonly(v, np.asarray(v).dtype.type) for k, v in (extras or {}).items()
+            },
             "_vcov": None if vcov is None else _readonly(vcov),
             "_vcov_note": str(vcov_note),
             "_contrast_df": float(contrast_df),
@@ -196,12 +228,20 @@ class Estimate:
 
     def _state(self) -> dict[str, Any]:
         return {
-            "labels": self._labels, "estimate": self._estimate, "se": self._se,
-            "df": self._df, "deff": self._deff, "n": self._n, "level": self._level,
-            "by": self._by, "interval": self._interval, "extras": dict(self._extras),
-            "vcov": self._vcov, "vcov_note": self._vcov_note,
+            "labels": self._labels,
+            "estimate": self._estimate,
+            "se": self._se,
+            "df": self._df,
+            "deff": self._deff,
+            "n": self._n,
+            "level": self._level,
+            "by": self._by,
+            "interval": self._interval,
+            "extras": dict(self._extras),
+            "vcov": self._vcov,
+            "vcov_note": self._vcov_note,
             "contrast_df": self._contrast_df,
-        }  # fmt: skip
+        }
 
     def __eq__(self, other: object) -> bool:
         """Two estimates are equal when every label, number and setting is (NaN == NaN)."""
@@ -313,8 +353,7 @@ class Estimate:
         """
         level = self._level if level is None else level
         _check_level(level)
-        return _interval(self._interval, self._estimate, self._se, self._df, self._extras,
-                         level)  # fmt: skip
+        return _interval(self._interval, self._estimate, self._se, self._df, self._extras, level)
 
     def to_frame(self, level: float | None = None) -> pd.DataFrame:
         """Tidy table of the estimates.
@@ -572,9 +611,7 @@ def _check_level(level: float) -> None:
         raise DesignError(f"level={level!r} must be a number between 0 and 1, e.g. 0.95")
 
 
-def vcov_or_note(
-    compute: Any, rows: int, what: str = "estimate"
-) -> tuple[np.ndarray | None, str]:
+def vcov_or_note(compute: Any, rows: int, what: str = "estimate") -> tuple[np.ndarray | None, str]:
     """Return the covariance matrix from ``compute()``, or None and why when too large.
 
     Parameters

@@ -473,9 +473,7 @@ class _Checker:
                     node.param.col,
                     f"expected a list parameter after 'in', found {node.param.name!r}",
                 )
-            items = tuple(
-                _Literal(node.param.line, node.param.col, v) for v in symbol.value
-            )
+            items = tuple(_Literal(node.param.line, node.param.col, v) for v in symbol.value)
         else:
             items = node.items or ()
         if kind == "bool":
@@ -710,10 +708,30 @@ class RuleSet:
         for f in self.flags:
             applies = ", ".join(f.applies_to) if f.applies_to else "all"
             for k, c in enumerate(f.clauses, start=1):
-                rows.append((f.name, str(k), " ".join(c.when.split()), words[c.value], c.reason,
-                             f.when_missing, applies, c.note))  # fmt: skip
-            rows.append((f.name, "otherwise", "", words[f.otherwise], f.otherwise_reason,
-                         f.when_missing, applies, ""))  # fmt: skip
+                rows.append(
+                    (
+                        f.name,
+                        str(k),
+                        " ".join(c.when.split()),
+                        words[c.value],
+                        c.reason,
+                        f.when_missing,
+                        applies,
+                        c.note,
+                    )
+                )
+            rows.append(
+                (
+                    f.name,
+                    "otherwise",
+                    "",
+                    words[f.otherwise],
+                    f.otherwise_reason,
+                    f.when_missing,
+                    applies,
+                    "",
+                )
+            )
         columns = ["flag", "step", "when", "value", "reason", "when_missing", "applies_to", "note"]
         return pd.DataFrame(rows, columns=columns)
 
@@ -748,8 +766,12 @@ def _codebook_scope(codebook: str | Path | None) -> dict[str, _Symbol]:
                 f"expected one of {', '.join(_CODEBOOK_KIND)}"
             )
         codes = None
-        dtype: Any = {"bool": "boolean", "integer": "Int64", "number": "Float64",
-                      "year": "Int64"}.get(var["type"], "string")  # fmt: skip
+        dtype: Any = {
+            "bool": "boolean",
+            "integer": "Int64",
+            "number": "Float64",
+            "year": "Int64",
+        }.get(var["type"], "string")
         if var.get("type") == "category" and var.get("answers") in answers:
             codes = frozenset(str(v) for v in answers[var["answers"]].values())
             dtype = pd.CategoricalDtype(sorted(codes))
@@ -843,18 +865,14 @@ def _resolution(table: Mapping[str, Any], key: str, default: str | None, where: 
         return default  # type: ignore[return-value]
     value = _require(table, key, str, where)
     if value not in _RESOLUTIONS:
-        raise DataError(
-            f"{where}: {key} = {value!r}; expected one of \"unknown\", \"false\", \"true\""
-        )
+        raise DataError(f'{where}: {key} = {value!r}; expected one of "unknown", "false", "true"')
     return value
 
 
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def load_rules(
-    source: str | Path | None = None, *, codebook: str | Path | None = None
-) -> RuleSet:
+def load_rules(source: str | Path | None = None, *, codebook: str | Path | None = None) -> RuleSet:
     """Read and check a rule file.
 
     Every condition is tokenized, parsed and type-checked against the codebook's
@@ -926,9 +944,7 @@ def load_rules(
     return RuleSet(name, params, tuple(flags), tuple(checks), columns, scope)
 
 
-def _read_parameters(
-    table: Any, scope: dict[str, _Symbol], name: str
-) -> dict[str, Any]:
+def _read_parameters(table: Any, scope: dict[str, _Symbol], name: str) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise DataError(f"{name}: [parameters] must be a table of name = value")
     params: dict[str, Any] = {}
@@ -945,9 +961,13 @@ def _read_parameters(
             value = float(value) if isinstance(value, float) else value
         elif isinstance(value, str):
             kind = "str"
-        elif isinstance(value, list) and value and (
-            all(isinstance(v, str) for v in value)
-            or all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+        elif (
+            isinstance(value, list)
+            and value
+            and (
+                all(isinstance(v, str) for v in value)
+                or all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+            )
         ):
             kind = "list"
         else:
@@ -982,11 +1002,19 @@ def _read_flag(
     _unknown_keys(
         raw,
         {
-            "name", "label_pl", "label_en", "clauses", "otherwise", "otherwise_reason",
-            "when_missing", "applies_to", "not_applicable", "note",
+            "name",
+            "label_pl",
+            "label_en",
+            "clauses",
+            "otherwise",
+            "otherwise_reason",
+            "when_missing",
+            "applies_to",
+            "not_applicable",
+            "note",
         },
         where,
-    )  # fmt: skip
+    )
     label_pl = _require(raw, "label_pl", str, where)
     label_en = _require(raw, "label_en", str, where)
     when_missing = _resolution(raw, "when_missing", None, where)
@@ -1023,7 +1051,7 @@ def _read_flag(
         value = _require(craw, "value", (bool, str), cwhere)
         if isinstance(value, str):
             if value != "unknown":
-                raise DataError(f"{cwhere}: value = {value!r}; expected true, false or \"unknown\"")
+                raise DataError(f'{cwhere}: value = {value!r}; expected true, false or "unknown"')
             value = None
         reason = _require(craw, "reason", str, cwhere)
         note = craw.get("note", "")
@@ -1086,9 +1114,16 @@ def _read_check(
         if n not in used_columns:
             used_columns.append(n)
     return Check(
-        cname, label_pl, label_en, when, tuple(variables), tuple(flags),
-        str(raw.get("note", "")), tree, tuple(names),
-    )  # fmt: skip
+        cname,
+        label_pl,
+        label_en,
+        when,
+        tuple(variables),
+        tuple(flags),
+        str(raw.get("note", "")),
+        tree,
+        tuple(names),
+    )
 
 
 def as_ruleset(rules: RuleSet | str | Path | None) -> RuleSet:
@@ -1143,8 +1178,7 @@ def _column_value(df: pd.DataFrame, name: str, symbol: _Symbol) -> _Val:
     data: np.ndarray
     if kind == "bool":
         ok = pd.api.types.is_bool_dtype(series.dtype) or (
-            series.dtype == object
-            and all(isinstance(v, bool | np.bool_) for v in series[known])
+            series.dtype == object and all(isinstance(v, bool | np.bool_) for v in series[known])
         )
         if not ok:
             raise DataError(

@@ -317,11 +317,15 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> StudyConfig
         raise DataError(f"{_where(p, 'design', 'calibration')} must be a table")
     unknown = sorted(set(calibration) - _CALIBRATION_KEYS)
     if unknown:
-        raise DataError(f"{p}: unknown key(s) {unknown} in [design.calibration]; known: "
-                        f"{sorted(_CALIBRATION_KEYS)}")
+        raise DataError(
+            f"{p}: unknown key(s) {unknown} in [design.calibration]; known: "
+            f"{sorted(_CALIBRATION_KEYS)}"
+        )
     if calibration and not calibration.get("frame_margins"):
-        raise DataError(f"{p}: [design.calibration] needs frame_margins, a list of frame "
-                        "columns whose category counts are the targets")
+        raise DataError(
+            f"{p}: [design.calibration] needs frame_margins, a list of frame "
+            "columns whose category counts are the targets"
+        )
     year = study.get("year")
     if not isinstance(year, int):
         raise DataError(f"{_where(p, 'study', 'year')} = {year!r}; give the survey year")
@@ -337,9 +341,11 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> StudyConfig
         frame=_path(base, inputs["frame"], _where(p, "inputs", "frame")),
         responses=_path(base, inputs["responses"], _where(p, "inputs", "responses")),
         codebook=_path(base, inputs["codebook"], _where(p, "inputs", "codebook"))
-        if "codebook" in inputs else None,
+        if "codebook" in inputs
+        else None,
         rules=_path(base, inputs["rules"], _where(p, "inputs", "rules"))
-        if "rules" in inputs else None,
+        if "rules" in inputs
+        else None,
         strata=str(design.get("strata", "stratum")),
         sample=str(design.get("sample", "sampled")),
         nonresponse=dict(nonresponse),
@@ -348,8 +354,11 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> StudyConfig
         domains=tuple(est.get("domains", ("entity_type", "subregion", "powiat_name"))),
         level=float(est.get("level", 0.95)),
         thresholds=(float(thresholds[0]), float(thresholds[1]), float(thresholds[2])),
-        output_dir=_path(base, raw.get("outputs", {}).get("directory", f"reports/{name}"),
-                         _where(p, "outputs", "directory")),
+        output_dir=_path(
+            base,
+            raw.get("outputs", {}).get("directory", f"reports/{name}"),
+            _where(p, "outputs", "directory"),
+        ),
     )
     return _replace(config, overrides)
 
@@ -461,8 +470,7 @@ def run_study(
     funnel_by = {c: sector_funnel(design, by=c, level=config.level).to_frame() for c in domains}
     totals = population_totals(design, list(config.totals), level=config.level)
     totals_by = {
-        c: population_totals(design, list(config.totals), by=c, level=config.level)
-        for c in domains
+        c: population_totals(design, list(config.totals), by=c, level=config.level) for c in domains
     }
     dispositions = assign_dispositions(data.frame)
     rates = response_rates(dispositions, by=config.strata)

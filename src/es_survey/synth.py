@@ -159,30 +159,119 @@ _YEARS = {
     "WTZ": (1993, 2015, 1.0),
 }
 _QUOTED = (
-    "Nadzieja", "Razem", "Horyzont", "Szansa", "Promyk", "Tęcza", "Przystań", "Jutrzenka",
-    "Pod Dębem", "Ziarno", "Kalina", "Jarzębina", "Niezapominajka", "Słoneczko", "Most",
-    "Krokus", "Wrzos", "Źródło", "Perspektywa", "Aktywni", "Dobry Start", "Krok Naprzód",
-    "Zielony Dom", "Sami Sobie", "Na Fali", "Równe Szanse", "Otwarte Drzwi", "Lipa",
-    "Kuźnia", "Gościniec", "Perła", "Dąb", "Sokół", "Orlęta", "Pogodni", "Harmonia",
-    "Zorza", "Wspólnota", "Pasja", "Kłos", "Rozwój", "Iskra", "Pod Lasem", "Nowa Droga",
-    "Bez Barier", "Spichlerz", "Łącznik", "Wiatrak", "Świetlik", "Zakątek",
-)  # fmt: skip
+    "Nadzieja",
+    "Razem",
+    "Horyzont",
+    "Szansa",
+    "Promyk",
+    "Tęcza",
+    "Przystań",
+    "Jutrzenka",
+    "Pod Dębem",
+    "Ziarno",
+    "Kalina",
+    "Jarzębina",
+    "Niezapominajka",
+    "Słoneczko",
+    "Most",
+    "Krokus",
+    "Wrzos",
+    "Źródło",
+    "Perspektywa",
+    "Aktywni",
+    "Dobry Start",
+    "Krok Naprzód",
+    "Zielony Dom",
+    "Sami Sobie",
+    "Na Fali",
+    "Równe Szanse",
+    "Otwarte Drzwi",
+    "Lipa",
+    "Kuźnia",
+    "Gościniec",
+    "Perła",
+    "Dąb",
+    "Sokół",
+    "Orlęta",
+    "Pogodni",
+    "Harmonia",
+    "Zorza",
+    "Wspólnota",
+    "Pasja",
+    "Kłos",
+    "Rozwój",
+    "Iskra",
+    "Pod Lasem",
+    "Nowa Droga",
+    "Bez Barier",
+    "Spichlerz",
+    "Łącznik",
+    "Wiatrak",
+    "Świetlik",
+    "Zakątek",
+)
 _TRADES = (
-    "Metalowiec", "Krawiec", "Budowlani", "Postęp", "Jedność", "Przyszłość", "Elektron",
-    "Kamieniarz", "Drzewiarz", "Piekarz", "Transport", "Dziewiarka", "Usługi Komunalne",
-    "Gastronomia", "Poligrafia", "Szkło",
-)  # fmt: skip
+    "Metalowiec",
+    "Krawiec",
+    "Budowlani",
+    "Postęp",
+    "Jedność",
+    "Przyszłość",
+    "Elektron",
+    "Kamieniarz",
+    "Drzewiarz",
+    "Piekarz",
+    "Transport",
+    "Dziewiarka",
+    "Usługi Komunalne",
+    "Gastronomia",
+    "Poligrafia",
+    "Szkło",
+)
 _VILLAGES = (
-    "Wola", "Dąbrowa", "Nowa Wieś", "Zagórze", "Podlesie", "Kamionka", "Wólka", "Brzezie",
-    "Górki", "Zalesie", "Józefów", "Rudnik", "Olszowa", "Podgaje", "Bukowa", "Chałupki",
-    "Grabowiec", "Ostrów", "Sucha", "Topola", "Wygoda", "Zawada", "Borki", "Gaj", "Jasień",
-    "Kolonia", "Piaski", "Stara Wieś", "Łazy", "Mokre",
-)  # fmt: skip
+    "Wola",
+    "Dąbrowa",
+    "Nowa Wieś",
+    "Zagórze",
+    "Podlesie",
+    "Kamionka",
+    "Wólka",
+    "Brzezie",
+    "Górki",
+    "Zalesie",
+    "Józefów",
+    "Rudnik",
+    "Olszowa",
+    "Podgaje",
+    "Bukowa",
+    "Chałupki",
+    "Grabowiec",
+    "Ostrów",
+    "Sucha",
+    "Topola",
+    "Wygoda",
+    "Zawada",
+    "Borki",
+    "Gaj",
+    "Jasień",
+    "Kolonia",
+    "Piaski",
+    "Stara Wieś",
+    "Łazy",
+    "Mokre",
+)
 _PATRONS = (
-    "św. Wojciecha", "św. Stanisława", "św. Jana Chrzciciela", "św. Michała Archanioła",
-    "św. Mikołaja", "św. Floriana", "św. Józefa", "Wniebowzięcia NMP",
-    "Trójcy Przenajświętszej", "św. Jakuba",
-)  # fmt: skip
+    "św. Wojciecha",
+    "św. Stanisława",
+    "św. Jana Chrzciciela",
+    "św. Michała Archanioła",
+    "św. Mikołaja",
+    "św. Floriana",
+    "św. Józefa",
+    "Wniebowzięcia NMP",
+    "Trójcy Przenajświętszej",
+    "św. Jakuba",
+)
 _STOW_PATTERNS = (
     "Stowarzyszenie na Rzecz Rozwoju Gminy {g}",
     "Stowarzyszenie Przyjaciół Gminy {g}",
@@ -222,15 +311,49 @@ _NAME_PATTERNS = {
 _NIP_OFFICES = (657, 959, 663, 655, 656, 658, 659, 661, 662, 664, 865, 866)
 
 _POPULATION_COLUMNS = (
-    "regon", "krs", "nip", "name", "legal_form", "entity_type", "es_category",
-    "teryt_powiat", "teryt_gmina", "nuts3", "year_registered", "opp", "krs_economic",
-    "statement_filed", "in_liquidation", "active", "inactive_reason", "active_declared",
-    "runs_dg", "runs_odplatna_dpp", "runs_other_paid", "market_range", "emp_uop",
-    "emp_uop_fte", "emp_uop_half_fte", "emp_civil", "emp_at_risk", "emp_disabled",
-    "emp_disabled_moderate", "participants", "volunteers", "members", "revenue_total",
-    "revenue_public", "revenue_private", "revenue_earned", "revenue_other", "grants",
-    "loans", "earning", "employing", "workers",
-)  # fmt: skip
+    "regon",
+    "krs",
+    "nip",
+    "name",
+    "legal_form",
+    "entity_type",
+    "es_category",
+    "teryt_powiat",
+    "teryt_gmina",
+    "nuts3",
+    "year_registered",
+    "opp",
+    "krs_economic",
+    "statement_filed",
+    "in_liquidation",
+    "active",
+    "inactive_reason",
+    "active_declared",
+    "runs_dg",
+    "runs_odplatna_dpp",
+    "runs_other_paid",
+    "market_range",
+    "emp_uop",
+    "emp_uop_fte",
+    "emp_uop_half_fte",
+    "emp_civil",
+    "emp_at_risk",
+    "emp_disabled",
+    "emp_disabled_moderate",
+    "participants",
+    "volunteers",
+    "members",
+    "revenue_total",
+    "revenue_public",
+    "revenue_private",
+    "revenue_earned",
+    "revenue_other",
+    "grants",
+    "loans",
+    "earning",
+    "employing",
+    "workers",
+)
 _FIXED_TIME = (2024, 1, 1, 0, 0, 0)
 
 
@@ -444,10 +567,15 @@ def make_population(seed: int | np.random.Generator = 2023) -> pd.DataFrame:
         "big": {"STOW": 1.0, "FUND": 1.5, "KOSC": 5.0, "SPOLKA_NP": 4.0},
         "small": {"STOW": 1.0, "FUND": 1.2, "KOSC": 1.0, "SPOLKA_NP": 2.0, "OSP": 0.3, "KGW": 0.1},
         "earn": {
-            "STOW": 1.0, "FUND": 1.0, "OSP": 1.5, "KGW": 2.5, "STOW_ZW": 0.3, "KOSC": 1.0,
+            "STOW": 1.0,
+            "FUND": 1.0,
+            "OSP": 1.5,
+            "KGW": 2.5,
+            "STOW_ZW": 0.3,
+            "KOSC": 1.0,
             "SPOLKA_NP": 2.0,
         },
-    }  # fmt: skip
+    }
     free = ngo_act.copy()
     for name, k in (("big", 12), ("small", 15), ("earn", 22)):
         w = np.array([role_w[name].get(t, 0.0) for t in types[free]])
@@ -517,15 +645,17 @@ def make_population(seed: int | np.random.Generator = 2023) -> pd.DataFrame:
     fte = np.minimum(fte, uop.astype(float))
 
     # at-risk and disabled employees
-    at_risk = rng.binomial(uop, np.select(
-        [types == "SS", types == "SP_INW", np.isin(types, _NGO_TYPES)], [0.6, 0.1, 0.1], 0.05
-    ))  # fmt: skip
+    at_risk = rng.binomial(
+        uop,
+        np.select(
+            [types == "SS", types == "SP_INW", np.isin(types, _NGO_TYPES)], [0.6, 0.1, 0.1], 0.05
+        ),
+    )
     share_dis = np.select(
         [types == "ZAZ", types == "SP_INW", types == "SS", types == "WTZ"],
-        [rng.uniform(0.72, 0.9, n), rng.uniform(0.5, 0.8, n), np.full(n, 0.15),
-         np.full(n, 0.1)],
+        [rng.uniform(0.72, 0.9, n), rng.uniform(0.5, 0.8, n), np.full(n, 0.15), np.full(n, 0.1)],
         0.05,
-    )  # fmt: skip
+    )
     disabled = np.where(
         types == "ZAZ", np.ceil(share_dis * uop), rng.binomial(uop, np.clip(share_dis, 0, 1))
     ).astype(np.int64)
@@ -629,11 +759,17 @@ def make_population(seed: int | np.random.Generator = 2023) -> pd.DataFrame:
 
     alpha = np.zeros((n, 4))  # public, private, earned, other
     table = {
-        "NGO_none": (2, 2, 0, 0.3), "NGO_earn": (1.5, 1.5, 2, 0.2), "NGO_emp": (3, 1, 1.5, 0.2),
-        "SS": (1.5, 0.3, 4, 0.2), "SP_PRACY": (0.3, 0.1, 8, 0.3), "SP_INW": (2, 0.1, 6, 0.3),
-        "ZAZ": (6, 0.2, 2.5, 0.2), "WTZ": (10, 0.5, 0.5, 0.2), "CIS": (6, 0.3, 2, 0.2),
+        "NGO_none": (2, 2, 0, 0.3),
+        "NGO_earn": (1.5, 1.5, 2, 0.2),
+        "NGO_emp": (3, 1, 1.5, 0.2),
+        "SS": (1.5, 0.3, 4, 0.2),
+        "SP_PRACY": (0.3, 0.1, 8, 0.3),
+        "SP_INW": (2, 0.1, 6, 0.3),
+        "ZAZ": (6, 0.2, 2.5, 0.2),
+        "WTZ": (10, 0.5, 0.5, 0.2),
+        "CIS": (6, 0.3, 2, 0.2),
         "KIS": (10, 0.5, 0, 0.2),
-    }  # fmt: skip
+    }
     key = np.where(
         ngo,
         np.where(role == "none", "NGO_none", np.where(role == "earn", "NGO_earn", "NGO_emp")),
@@ -655,9 +791,7 @@ def make_population(seed: int | np.random.Generator = 2023) -> pd.DataFrame:
     cents[earned_min, 2] += 10_000
     rev_cents = cents.sum(axis=1)
 
-    grants_p = np.select(
-        [ngo, types == "SS", np.isin(types, _REINT_TYPES)], [0.5, 0.5, 0.2], 0.1
-    )
+    grants_p = np.select([ngo, types == "SS", np.isin(types, _REINT_TYPES)], [0.5, 0.5, 0.2], 0.1)
     grants = active & (rng.random(n) < grants_p) & (cents[:, 0] > 0)
     loans = active & ~np.isin(types, _REINT_TYPES) & (rng.random(n) < 0.05)
 
@@ -986,9 +1120,14 @@ def simulate_response(
 # ----------------------------------------------------------------- messy files
 
 _FINANCE = (
-    "revenue_total", "revenue_public", "revenue_private", "revenue_earned", "revenue_other",
-    "grants", "loans",
-)  # fmt: skip
+    "revenue_total",
+    "revenue_public",
+    "revenue_private",
+    "revenue_earned",
+    "revenue_other",
+    "grants",
+    "loans",
+)
 _TRUE_TEXTS = ("tak", "tak", "tak", "tak", "tak", "tak", "Tak", "Tak", "TAK ", " tak", "TAK")
 _FALSE_TEXTS = ("nie", "nie", "nie", "nie", "nie", "nie", "Nie", "Nie", "NIE", "nie ", " Nie")
 _SPACES = (" ", " ", "\u00a0", "\u2009", "\u202f")
@@ -1128,8 +1267,16 @@ def _response_rows(
             row[var] = "nie wiem" if rng.random() < 0.02 else _bool_cell(value, rng)
         if isinstance(rec["market_range"], str) and not no_paid:
             row["market_range"] = market_text[rec["market_range"]]
-        for var in ("emp_uop", "emp_uop_half_fte", "emp_civil", "emp_at_risk", "emp_disabled",
-                    "emp_disabled_moderate", "volunteers", "members"):  # fmt: skip
+        for var in (
+            "emp_uop",
+            "emp_uop_half_fte",
+            "emp_civil",
+            "emp_at_risk",
+            "emp_disabled",
+            "emp_disabled_moderate",
+            "volunteers",
+            "members",
+        ):
             row[var] = _count_cell(int(rec[var]), rng)
         if rec["emp_uop"] > 0:
             row["emp_uop_fte"] = _fte_cell(float(rec["emp_uop_fte"]), rng)

@@ -184,8 +184,17 @@ _LABEL_COLUMNS = ("variable", "category", "statistic")
 _NUMERIC_COLUMNS = ("estimate", "se", "lower", "upper", "level", "cv", "deff", "df", "n")
 _REQUIRED = ("estimate", "lower", "upper", "cv", "n")
 _TABLE_COLUMNS = (
-    "estimate", "se", "interval", "lower", "upper", "cv", "deff", "df", "n", "reliability",
-)  # fmt: skip
+    "estimate",
+    "se",
+    "interval",
+    "lower",
+    "upper",
+    "cv",
+    "deff",
+    "df",
+    "n",
+    "reliability",
+)
 _DEFAULT_TABLE_COLUMNS = ("estimate", "interval", "cv", "n", "reliability")
 _HIDDEN_WHEN_SUPPRESSED = ("estimate", "se", "interval", "lower", "upper", "cv", "deff")
 _CONTEXT = Context(prec=400)  # exact for every finite float
@@ -483,9 +492,11 @@ def reliability(
     code = _reliability_codes(
         values, others.get("estimate"), others.get("se"), others.get("n"), limits, min_n
     )
-    names = list(RELIABILITY_CODES) if lang is None else [
-        RELIABILITY_LABELS[lang][c] for c in RELIABILITY_CODES
-    ]
+    names = (
+        list(RELIABILITY_CODES)
+        if lang is None
+        else [RELIABILITY_LABELS[lang][c] for c in RELIABILITY_CODES]
+    )
     index = cv.index if isinstance(cv, pd.Series) else None
     cat = pd.Categorical.from_codes(code, categories=pd.Index(names), ordered=True)
     return pd.Series(cat, index=index, name="reliability")
@@ -691,9 +702,7 @@ def reliability_frame(
     return frame
 
 
-def _decimals_per_row(
-    statistic: pd.Series, decimals: int | Mapping[str, int] | None
-) -> np.ndarray:
+def _decimals_per_row(statistic: pd.Series, decimals: int | Mapping[str, int] | None) -> np.ndarray:
     if decimals is None or isinstance(decimals, Mapping):
         table = dict(_DEFAULT_DECIMALS)
         if isinstance(decimals, Mapping):
@@ -783,8 +792,7 @@ def publication_table(
     unknown = [c for c in wanted if c not in _TABLE_COLUMNS]
     if unknown:
         raise DesignError(
-            f"columns={columns!r}: unknown column(s) {unknown}; choose from "
-            f"{list(_TABLE_COLUMNS)}"
+            f"columns={columns!r}: unknown column(s) {unknown}; choose from {list(_TABLE_COLUMNS)}"
         )
     frame = _as_frame(est, level)
     absent = [c for c in wanted if c in ("se", "deff", "df") and c not in frame.columns]
@@ -796,14 +804,14 @@ def publication_table(
     code = _codes_of(frame, thresholds, min_n)
     rows = len(frame)
     statistic = (
-        frame["statistic"].astype(str) if "statistic" in frame.columns
+        frame["statistic"].astype(str)
+        if "statistic" in frame.columns
         else pd.Series(["total"] * rows)
-    )  # fmt: skip
+    )
     digits = _decimals_per_row(statistic, decimals)
     as_pct = (
-        (statistic == "proportion").to_numpy() if percent is None
-        else np.full(rows, bool(percent))
-    )  # fmt: skip
+        (statistic == "proportion").to_numpy() if percent is None else np.full(rows, bool(percent))
+    )
 
     def value(x: float, i: int) -> str:
         if as_pct[i]:
@@ -863,8 +871,9 @@ def _cell(
 def _headers(columns: pd.Index, frame: pd.DataFrame, lang: Lang) -> dict[str, str]:
     levels: list[Any] = list(frame["level"].dropna().unique()) if "level" in frame.columns else []
     if len(levels) == 1:
-        level = format_percent(float(levels[0]), decimals=_pct_decimals(float(levels[0])),
-                               lang=lang)  # fmt: skip
+        level = format_percent(
+            float(levels[0]), decimals=_pct_decimals(float(levels[0])), lang=lang
+        )
     else:
         level = ""
     heads = _HEADERS[lang]

@@ -187,8 +187,9 @@ def _value_problems(df: pd.DataFrame, cb: Codebook, source: str) -> list[Problem
                 issue = cache[key]
             if issue is not None:
                 out.append(
-                    Problem(file, row, header, _fmt(value), issue.rule, issue.severity,
-                            issue.message)
+                    Problem(
+                        file, row, header, _fmt(value), issue.rule, issue.severity, issue.message
+                    )
                 )
     return out
 
@@ -231,8 +232,8 @@ def _id_problems(df: pd.DataFrame, cb: Codebook, source: str) -> list[Problem]:
         for x in values[v.name]
         if x is not None and x[:2].isdigit()
     ]
-    powiat_codes, gmina_powiat, unavailable = _teryt_reference(prefixes) if prefixes else (
-        set(), {}, {}
+    powiat_codes, gmina_powiat, unavailable = (
+        _teryt_reference(prefixes) if prefixes else (set(), {}, {})
     )
     for var in checked:
         header = _header(df, var.name)
@@ -253,7 +254,12 @@ def _id_problems(df: pd.DataFrame, cb: Codebook, source: str) -> list[Problem]:
             if gmina_powiat[g] != p:
                 out.append(
                     Problem(
-                        file, row, gheader, g, "gmina_not_in_powiat", RULES["gmina_not_in_powiat"],
+                        file,
+                        row,
+                        gheader,
+                        g,
+                        "gmina_not_in_powiat",
+                        RULES["gmina_not_in_powiat"],
                         f"gmina {g!r} lies in powiat {gmina_powiat[g]!r}, not in powiat {p!r} "
                         f"given in column {pheader!r}",
                     )
@@ -305,7 +311,12 @@ def _consistency_problems(df: pd.DataFrame, source: str) -> list[Problem]:
             if f is not None and n is not None and f > n + 1e-9:
                 out.append(
                     Problem(
-                        file, row, hf, _fmt(f), "fte_above_headcount", RULES["fte_above_headcount"],
+                        file,
+                        row,
+                        hf,
+                        _fmt(f),
+                        "fte_above_headcount",
+                        RULES["fte_above_headcount"],
                         f"FTE {_fmt(f)} ({hf!r}) is above the headcount {_fmt(n)} ({hu!r}); "
                         f"full-time equivalents cannot exceed the number of employees",
                     )
@@ -318,7 +329,11 @@ def _consistency_problems(df: pd.DataFrame, source: str) -> list[Problem]:
             if p is not None and t is not None and p > t:
                 out.append(
                     Problem(
-                        file, row, hp, _fmt(p), "subgroup_above_total",
+                        file,
+                        row,
+                        hp,
+                        _fmt(p),
+                        "subgroup_above_total",
                         RULES["subgroup_above_total"],
                         f"{hp!r} = {_fmt(p)} is above its total {ht!r} = {_fmt(t)}",
                     )
@@ -336,7 +351,11 @@ def _consistency_problems(df: pd.DataFrame, source: str) -> list[Problem]:
                 names = ", ".join(repr(_header(df, p)) for p in parts)
                 out.append(
                     Problem(
-                        file, row, ht, _fmt(revenue), "revenue_sources_exceed_total",
+                        file,
+                        row,
+                        ht,
+                        _fmt(revenue),
+                        "revenue_sources_exceed_total",
                         RULES["revenue_sources_exceed_total"],
                         f"revenue by source adds up to {_fmt(s)} zł ({names}), above the total "
                         f"revenue {_fmt(revenue)} zł in {ht!r}",
@@ -345,9 +364,9 @@ def _consistency_problems(df: pd.DataFrame, source: str) -> list[Problem]:
     return out
 
 
-def _key_problems(df: pd.DataFrame, cb: Codebook, source: Literal["frame", "responses"]) -> list[
-    Problem
-]:
+def _key_problems(
+    df: pd.DataFrame, cb: Codebook, source: Literal["frame", "responses"]
+) -> list[Problem]:
     key = cb.key
     if key not in df.columns:
         return []
@@ -359,8 +378,15 @@ def _key_problems(df: pd.DataFrame, cb: Codebook, source: Literal["frame", "resp
     for row, k in zip(rows, keys, strict=True):
         if k is None:
             out.append(
-                Problem(file, row, header, "", "key_missing", RULES["key_missing"],
-                        f"{header} is blank; this {_record(source)} cannot be linked")
+                Problem(
+                    file,
+                    row,
+                    header,
+                    "",
+                    "key_missing",
+                    RULES["key_missing"],
+                    f"{header} is blank; this {_record(source)} cannot be linked",
+                )
             )
         else:
             where.setdefault(k, []).append(row)
@@ -370,9 +396,16 @@ def _key_problems(df: pd.DataFrame, cb: Codebook, source: Literal["frame", "resp
             listed = ", ".join(str(r) for r in at)
             for row in at:
                 out.append(
-                    Problem(file, row, header, k, rule, RULES[rule],
-                            f"{header} {k!r} appears in {len(at)} {_record(source)}s "
-                            f"(rows {listed}); each unit must appear once")
+                    Problem(
+                        file,
+                        row,
+                        header,
+                        k,
+                        rule,
+                        RULES[rule],
+                        f"{header} {k!r} appears in {len(at)} {_record(source)}s "
+                        f"(rows {listed}); each unit must appear once",
+                    )
                 )
     return out
 
@@ -563,16 +596,29 @@ def link(frame: pd.DataFrame, responses: pd.DataFrame, key: str = "regon") -> Li
             if key == "regon" and regon_problem(k) is not None:
                 hint = " (it also fails the REGON check, so it is probably mistyped)"
             problems.append(
-                Problem(rfile, row, header, k, "response_not_in_frame",
-                        RULES["response_not_in_frame"],
-                        f"{header} {k!r} matches no unit of the frame {ffile}{hint}")
+                Problem(
+                    rfile,
+                    row,
+                    header,
+                    k,
+                    "response_not_in_frame",
+                    RULES["response_not_in_frame"],
+                    f"{header} {k!r} matches no unit of the frame {ffile}{hint}",
+                )
             )
         elif len(hits) > 1:
             problems.append(
-                Problem(rfile, row, header, k, "duplicate_in_frame", RULES["duplicate_in_frame"],
-                        f"{header} {k!r} matches {len(hits)} frame rows "
-                        f"({', '.join(map(str, hits))}); the response stays unlinked until the "
-                        f"frame has one row per unit")
+                Problem(
+                    rfile,
+                    row,
+                    header,
+                    k,
+                    "duplicate_in_frame",
+                    RULES["duplicate_in_frame"],
+                    f"{header} {k!r} matches {len(hits)} frame rows "
+                    f"({', '.join(map(str, hits))}); the response stays unlinked until the "
+                    f"frame has one row per unit",
+                )
             )
 
     unique_rows = [len(in_frame.get(k, [])) == 1 if k is not None else False for k in fkeys]
@@ -597,7 +643,8 @@ def link(frame: pd.DataFrame, responses: pd.DataFrame, key: str = "regon") -> Li
         ),
     }
     dup = sorted(
-        k for k in set(in_frame) | set(in_resp)
+        k
+        for k in set(in_frame) | set(in_resp)
         if len(in_frame.get(k, [])) > 1 or len(in_resp.get(k, [])) > 1
     )
     duplicated = pd.DataFrame(
@@ -812,4 +859,3 @@ def load_study(
         unmatched_responses=result.unmatched_responses,
         duplicated_keys=result.duplicated_keys,
     )
-

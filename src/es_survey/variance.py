@@ -374,12 +374,13 @@ class TaylorVariance:
         k = values.shape[1]
         out = np.zeros((n_domains, k, k))
         dense = [_dense(stage, n_domains, domain.shape[0]) for stage in self.stages]
-        if any(dense):
-            keys = keys or self.domain_keys(domain, n_domains)
+        if any(dense) and keys is None:
+            keys = self.domain_keys(domain, n_domains)
         for s, stage in enumerate(self.stages):
             if dense[s]:
+                assert keys is not None  # built above for any dense stage
                 out += self._stage_cov_dense(
-                    stage, values, keys.unit[s], keys.stratum[s], n_domains  # type: ignore[union-attr]
+                    stage, values, keys.unit[s], keys.stratum[s], n_domains
                 )
         if all(dense):
             return out
@@ -445,9 +446,7 @@ class TaylorVariance:
                     key, weights=values[rows][inside, j], minlength=n_units * n_domains
                 )
             z = z.reshape(n_units, width)
-            out += self._stage_cov(
-                stage, z, units, np.zeros(n_units, dtype=np.int64), 1
-            )[0]
+            out += self._stage_cov(stage, z, units, np.zeros(n_units, dtype=np.int64), 1)[0]
         return out
 
     # ------------------------------------------------------------- internals
@@ -492,10 +491,14 @@ class TaylorVariance:
                 present = counts.reshape(stage.n_strata, width)[:, :n_domains] > 0
                 n_groups = int(stage.group.max()) + 1
                 gkey = (stage.group[:, None] * n_domains + np.arange(n_domains)).reshape(-1)
-                n_strat = np.bincount(gkey, weights=present.reshape(-1).astype(float),
-                                      minlength=n_groups * n_domains)
-                n_ok = np.bincount(gkey, weights=(present & ~lonely[:, None]).reshape(-1)
-                                   .astype(float), minlength=n_groups * n_domains)
+                n_strat = np.bincount(
+                    gkey, weights=present.reshape(-1).astype(float), minlength=n_groups * n_domains
+                )
+                n_ok = np.bincount(
+                    gkey,
+                    weights=(present & ~lonely[:, None]).reshape(-1).astype(float),
+                    minlength=n_groups * n_domains,
+                )
                 with np.errstate(divide="ignore", invalid="ignore"):
                     ratio = np.where(n_strat > 0, n_strat / n_ok, 1.0)
                 factor = ratio[gkey].reshape(stage.n_strata, n_domains)
@@ -526,9 +529,7 @@ class TaylorVariance:
         """Covariance contribution of one stage from unit totals ``z`` (m, k)."""
         k = z.shape[1]
         unit_stratum = stage.cluster_stratum[unit_cluster]
-        cell_codes, cells = _codes(
-            unit_stratum * n_domains + unit_dom, stage.n_strata * n_domains
-        )
+        cell_codes, cells = _codes(unit_stratum * n_domains + unit_dom, stage.n_strata * n_domains)
         n_cells = cells.shape[0]
         cell_stratum = cells // n_domains
         cell_dom = cells % n_domains

@@ -80,7 +80,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -113,9 +113,7 @@ def _as_matrix(weights: np.ndarray, name: str = "weights") -> tuple[np.ndarray, 
     if not np.isfinite(w).all():
         raise DesignError(f"{name} has {int((~np.isfinite(w)).sum())} non-finite values")
     if (w < 0).any():
-        raise DesignError(
-            f"{name} has {int((w < 0).sum())} negative values; weights must be >= 0"
-        )
+        raise DesignError(f"{name} has {int((w < 0).sum())} negative values; weights must be >= 0")
     return (w[:, None], True) if w.ndim == 1 else (w, False)
 
 
@@ -263,7 +261,12 @@ def poststratify_weights(
             f"post-stratification of {margin!r}: cell(s) "
             f"{[labels[i] for i in np.flatnonzero(empty.any(axis=1))[:10]]} have a target but "
             "zero sample weight; collapse them with a neighbouring cell",
-            [margin] * len(labels), labels, t, sums, empty.any(axis=0), single,
+            [margin] * len(labels),
+            labels,
+            t,
+            sums,
+            empty.any(axis=0),
+            single,
         )
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(sums > 0, t[:, None] / sums, 0.0)
@@ -349,7 +352,12 @@ def rake_weights(
     if empty.any():
         raise _fail(
             "raking: categories with a target have zero sample weight; collapse them",
-            flat_m, flat_c, target, start, empty.any(axis=0), single,
+            flat_m,
+            flat_c,
+            target,
+            start,
+            empty.any(axis=0),
+            single,
         )
     sums = np.array([t.sum() for t in totals])
     if np.abs(sums - sums[0]).max() > 1e-9 * abs(sums[0]):
@@ -378,7 +386,12 @@ def rake_weights(
             f"raking did not converge to epsilon={epsilon:g} in {max_iter} passes "
             "(largest relative difference "
             f"{_rel(ach, target).max():.3g}); raise max_iter or collapse sparse categories",
-            flat_m, flat_c, target, ach, active, single,
+            flat_m,
+            flat_c,
+            target,
+            ach,
+            active,
+            single,
         )
     return w[:, 0] if single else w
 
@@ -503,12 +516,17 @@ def calibrate_weights(
             "calibration: column(s) "
             f"{[names[i] for i in np.flatnonzero(empty.any(axis=1))[:10]]} have a target but "
             "zero sample weight; drop or collapse those categories",
-            margin_names, cat_names, t, start, empty.any(axis=0), single,
+            margin_names,
+            cat_names,
+            t,
+            start,
+            empty.any(axis=0),
+            single,
         )
 
     def hessians(scale: np.ndarray) -> np.ndarray:
         """(m, p, p) matrices X' diag(scale[:, j]) X."""
-        if not is_sparse:
+        if isinstance(xm, np.ndarray):
             return np.einsum("np,nm,nq->mpq", xm, scale, xm, optimize=True)
         out = np.empty((m, p, p))
         for j in range(m):
@@ -529,7 +547,13 @@ def calibrate_weights(
         if bad.any():
             raise _fail(
                 "linear calibration could not meet the targets (the model matrix is "
-                "ill-conditioned)", margin_names, cat_names, t, totals(out), bad, single,
+                "ill-conditioned)",
+                margin_names,
+                cat_names,
+                t,
+                totals(out),
+                bad,
+                single,
             )
         return out[:, 0] if single else out
 
@@ -565,7 +589,12 @@ def calibrate_weights(
             f"{method} calibration did not meet the targets{rng} in {max_iter} steps "
             f"(largest relative difference {worst:.3g}); widen the bounds, collapse "
             "categories or drop a target",
-            margin_names, cat_names, t, ach, active, single,
+            margin_names,
+            cat_names,
+            t,
+            ach,
+            active,
+            single,
         )
     out = w * g
     return out[:, 0] if single else out
@@ -673,7 +702,8 @@ def trim_weights(
         raise CalibrationError(
             f"trimming to [{lo:g}, {hi:g}] cannot keep the total: "
             f"{int(positive.sum(axis=0)[bad][0])} positive weights, total "
-            f"{total[bad][0]:.10g}; widen the bounds", table=table
+            f"{total[bad][0]:.10g}; widen the bounds",
+            table=table,
         )
     return w[:, 0] if single else w
 
@@ -736,7 +766,8 @@ def _match_categories(
         if extra:
             parts.append(f"totals for categories not in the data: {[str(v) for v in extra]}")
         raise DataError(
-            f"calibration variable {name!r}: " + "; ".join(parts)
+            f"calibration variable {name!r}: "
+            + "; ".join(parts)
             + f". Give exactly one total per category present in the data (data has "
             f"{sorted(str(v) for v in present)})"
         )
@@ -802,7 +833,7 @@ def _build_model(
                     "its totals as {category: total}"
                 )
             try:
-                value = float(spec)  # type: ignore[arg-type]
+                value = float(spec)
             except (TypeError, ValueError):
                 raise DataError(
                     f"total of {name!r} must be a number or {{category: total}}, got {spec!r}"
@@ -1231,8 +1262,9 @@ class CalibratedVariance:
         cache = self.__dict__.setdefault("_tiled_cache", {})
         if copies not in cache:
             stages = tuple(
-                replace(st, strata=np.tile(st.strata, copies),
-                        clusters=np.tile(st.clusters, copies))
+                replace(
+                    st, strata=np.tile(st.strata, copies), clusters=np.tile(st.clusters, copies)
+                )
                 for st in self.inner.stages
             )
             cache.clear()
@@ -1304,7 +1336,8 @@ class CalibratedVariance:
         # coefficients c (P, D, k) of r = a - Y c, step by step
         y_blocks: list[sparse.csr_matrix] = []
         coef = np.zeros((0, n_domains, k))
-        for step in self.steps:
+        # only reached when _fast_ok() found every step to be a calibration step
+        for step in cast("tuple[_CalibrationStep, ...]", self.steps):
             pos = step.w1 != 0
             ratio = np.where(pos, step.w0 / np.where(pos, step.w1, 1.0), 0.0)
             r_mat = sparse.csr_matrix(step.X.multiply(ratio[:, None]))
