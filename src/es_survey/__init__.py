@@ -7,8 +7,7 @@ R's ``survey`` package.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
+from es_survey._version import __version__
 from es_survey.charts import (
     plot_by_category,
     plot_funnel,
@@ -50,11 +49,6 @@ from es_survey.tables import (
     reliability_frame,
 )
 from es_survey.validate import SurveyData, check_frame, check_responses, link, load_study
-
-try:
-    __version__ = version("es_survey")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.0.0+unknown"
 
 __all__ = [
     "CalibrationError",

@@ -41,6 +41,7 @@ from matplotlib.ticker import Formatter
 
 from es_survey.errors import DataError, DesignError
 from es_survey.regions import powiats
+from es_survey.result import Estimate
 from es_survey.tables import (
     _DEFAULT_DECIMALS,
     DEFAULT_THRESHOLDS,
@@ -309,8 +310,6 @@ def _domain_frame(
     what: str,
 ) -> tuple[pd.DataFrame, str]:
     """Reliability frame of an estimate by one domain column, and that column's name."""
-    from es_survey.estimate import Estimate
-
     base = _as_frame(est, None)
     if len(base) == 0:
         raise DataError(f"{what}: the estimate has no rows; nothing to draw")

@@ -29,7 +29,7 @@ from typing import Any, cast
 
 import pandas as pd
 
-from es_survey import __version__
+from es_survey._version import __version__
 from es_survey.errors import EsSurveyError
 from es_survey.report import write_report
 from es_survey.study import StudyConfig, load_config, run_study

@@ -45,13 +45,13 @@ The American Association for Public Opinion Research (2023). *Standard Definitio
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from es_survey import domains as _domains
 from es_survey.classify import classify
+from es_survey.design import SurveyDesign
 from es_survey.domains import Domains
 from es_survey.errors import DesignError
 from es_survey.estimate import Statistic, _result, evaluate
@@ -60,9 +60,6 @@ from es_survey.result import FUNNEL_COLUMNS as _FUNNEL_COLUMNS
 from es_survey.result import Estimate
 from es_survey.rules import RuleSet
 from es_survey.validate import SurveyData
-
-if TYPE_CHECKING:
-    from es_survey.design import SurveyDesign
 
 __all__ = [
     "ELIGIBLE_OUTCOMES",

@@ -30,7 +30,7 @@ import datetime as dt
 import html
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,7 @@ from es_survey.dispositions import response_rates
 from es_survey.errors import DesignError
 from es_survey.io import save_workbook
 from es_survey.regions import available_regions
+from es_survey.study import StudyResults
 from es_survey.tables import (
     Lang,
     format_number,
@@ -57,10 +58,6 @@ from es_survey.tables import (
     reliability_frame,
 )
 from es_survey.weighting import weights_summary
-
-if TYPE_CHECKING:
-    # study imports es_survey.__version__, so it is imported late (see write_report).
-    from es_survey.study import StudyResults
 
 __all__ = ["headline_text", "write_report"]
 
@@ -1546,8 +1543,6 @@ def write_report(
     >>> sorted(k for k in files if not k.startswith("figures/"))
     ['estimates.csv', 'index.html', 'tables.xlsx']
     """
-    from es_survey.study import StudyResults
-
     if not isinstance(results, StudyResults):
         raise DesignError(
             f"results must be the StudyResults of run_study, got {type(results).__name__}"

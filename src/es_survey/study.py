@@ -67,7 +67,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from es_survey import __version__
+from es_survey._version import __version__
 from es_survey.classify import consistency_report
 from es_survey.design import SurveyDesign
 from es_survey.dispositions import assign_dispositions, response_rates

@@ -71,15 +71,13 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Context, Decimal
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from es_survey.errors import DataError, DesignError
-
-if TYPE_CHECKING:
-    from es_survey.estimate import Estimate
+from es_survey.result import Estimate
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -568,8 +566,6 @@ def _pct_decimals(t: float) -> int:
 # ------------------------------------------------------------------- frames
 def _as_frame(est: Estimate | pd.DataFrame, level: float | None) -> pd.DataFrame:
     """Return the tidy numeric frame of an Estimate or a validated copy of a frame."""
-    from es_survey.estimate import Estimate
-
     if isinstance(est, Estimate):
         return est.to_frame(level)
     if not isinstance(est, pd.DataFrame):

@@ -45,6 +45,7 @@ from typing import Any, Literal, cast
 
 import pandas as pd
 
+from es_survey import regions
 from es_survey.checksums import krs_problem, nip_problem, regon_problem
 from es_survey.codebook import Codebook, Variable, load_codebook
 from es_survey.errors import DataError, DesignError, EsSurveyError
@@ -201,8 +202,6 @@ def _id_text(cb: Codebook, var: Variable, value: Any) -> str:
 
 def _teryt_reference(prefixes: Iterable[str]) -> tuple[set[str], dict[str, str], dict[str, str]]:
     """Powiat codes, gmina → powiat, and voivodeships without data (code → reason)."""
-    from es_survey import regions
-
     powiat_codes: set[str] = set()
     gmina_powiat: dict[str, str] = {}
     unavailable: dict[str, str] = {}
