@@ -175,6 +175,26 @@ class _Stage:
         """Strata with a single sampled unit that are not certainty strata."""
         return (self.n_psu == 1) & ~self.certain
 
+    def variance_weight(self, rule: str) -> np.ndarray:
+        """Multiplier of each stratum's squared deviations under the lonely-PSU ``rule``.
+
+        ``(1 - f_h) n_h / (n_h - 1)`` times the earlier stages' sampling fractions;
+        0 for certainty strata, and for lonely strata under ``"remove"``,
+        ``"certainty"`` and ``"average"`` (whose share is spread by a factor). The
+        one place the certainty and lonely-PSU rules are written.
+        """
+        weight = np.where(self.certain, 0.0, self.scale * self.multiplier)
+        if rule in ("remove", "certainty", "average"):
+            weight = np.where(self.lonely, 0.0, weight)
+        return weight
+
+    def centred_at_zero(self, rule: str) -> np.ndarray:
+        """Strata whose units are centred at zero, not at the stratum mean.
+
+        R survey 4.1's ``"adjust"``: a lonely PSU is compared with zero.
+        """
+        return self.lonely & (rule == "adjust")
+
     @property
     def scale(self) -> np.ndarray:
         """``(1 - f_h) n_h / (n_h - 1)``; ``1 - f_h`` for a single unit."""
@@ -467,25 +487,23 @@ class TaylorVariance:
         width = n_domains + 1
         n_h = stage.n_psu[:, None]
         repeats = stage.n_psu.astype(np.int64)  # units are numbered stratum by stratum
+        rule = self.lonely_psu
+        zero_centre = stage.centred_at_zero(rule)
         resid = []
         for j in range(k):
             z = np.bincount(key, weights=values[:, j], minlength=stage.n_clusters * width)
             sums = np.bincount(skey, weights=values[:, j], minlength=stage.n_strata * width)
             centre = sums.reshape(stage.n_strata, width) / n_h
-            if stage.lonely.any() and self.lonely_psu == "adjust":
-                centre[stage.lonely] = 0.0  # R survey 4.1: lonely PSU centred at zero
+            centre[zero_centre] = 0.0
             z = z.reshape(stage.n_clusters, width)
             z -= np.repeat(centre, repeats, axis=0)
             resid.append(z)
-        weight = np.where(stage.certain, 0.0, stage.scale * stage.multiplier)
+        weight = stage.variance_weight(rule)
         lonely = stage.lonely
         factor = None
         if lonely.any():
-            rule = self.lonely_psu
             if rule == "fail":
                 self.check_lonely()
-            if rule in ("remove", "certainty", "average"):
-                weight = np.where(lonely, 0.0, weight)
             if rule == "average":
                 counts = np.bincount(skey, minlength=stage.n_strata * width)
                 present = counts.reshape(stage.n_strata, width)[:, :n_domains] > 0
@@ -539,16 +557,12 @@ class TaylorVariance:
         centre = sums / n_h[:, None]
 
         lonely = stage.lonely[cell_stratum]
-        weight = stage.scale[cell_stratum] * stage.multiplier[cell_stratum]
-        weight = np.where(stage.certain[cell_stratum], 0.0, weight)
+        rule = self.lonely_psu
+        weight = stage.variance_weight(rule)[cell_stratum]
+        centre[stage.centred_at_zero(rule)[cell_stratum]] = 0.0
         if lonely.any():
-            rule = self.lonely_psu
             if rule == "fail":
                 self.check_lonely()
-            if rule in ("remove", "certainty", "average"):
-                weight = np.where(lonely, 0.0, weight)
-            elif rule == "adjust":
-                centre[lonely] = 0.0  # R survey 4.1: lonely PSU centred at zero
             if rule == "average":
                 group = stage.group[cell_stratum]
                 gd_codes, gd = _codes(

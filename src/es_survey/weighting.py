@@ -1357,7 +1357,7 @@ class CalibratedVariance:
         cross = np.zeros((k, n_domains, n_cols))
         for stage in self.inner.stages:
             n_units = stage.n_clusters
-            weight = np.where(stage.certain, 0.0, stage.scale * stage.multiplier)
+            weight = stage.variance_weight(self.inner.lonely_psu)
             w_unit = weight[stage.cluster_stratum]
             unit_of = sparse.csr_matrix(
                 (np.ones(n), (stage.clusters, np.arange(n))), shape=(n_units, n)
