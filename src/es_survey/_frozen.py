@@ -10,14 +10,23 @@ chosen by the design's variance engine).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 
 from es_survey import estimate as _estimate
 from es_survey.errors import DesignError
+from es_survey.weighting import (
+    _build_model,
+    _match_categories,
+    calibrate_weights,
+    poststratify_weights,
+    rake_weights,
+    trim_weights,
+    weights_summary,
+)
 
 
 class _FrozenDesign:
@@ -198,6 +207,270 @@ class _FrozenDesign:
     ratio = _estimate.ratio
     proportion = _estimate.proportion
     quantile = _estimate.quantile
+
+    # -------------------------------------------------------------- weighting
+    # Declared once for every design kind; the kinds differ only in the weights a
+    # step is applied to (_weights_in) and in how the new design is made (_reweighted).
+    def _weights_in(self, what: str) -> np.ndarray:
+        """Weights a weighting step applies to; refuse a domain (weight the whole sample)."""
+        if not self._mask.all():
+            raise DesignError(
+                f"{what} applies to the whole sample, not a domain; weight the whole design "
+                "first, then take domains with .domain()"
+            )
+        return self._weights
+
+    def _reweighted(self, weights: np.ndarray, model: Any, kind: str, what: str) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} cannot be reweighted")
+
+    def poststratify(self, variable: str, totals: Mapping[object, float]) -> Any:
+        """Post-stratify to known population counts (R ``postStratify``).
+
+        Weights in post-stratum ``c`` are multiplied by ``N_c / sum_c w``. The
+        variance uses the post-stratification residuals (see
+        :mod:`es_survey.weighting`), as R's.
+
+        On a :class:`~es_survey.ReplicateDesign` the full-sample weights and every
+        replicate are weighted the same way, so the replicate variance reflects the
+        step (as R's weighting of a ``svyrep.design``); on a
+        :class:`~es_survey.SurveyDesign` the variance uses the step's residuals.
+
+        Parameters
+        ----------
+        variable : str
+            Categorical column defining the post-strata.
+        totals : mapping
+            ``{category: population count}``, one per category in the data.
+
+        Returns
+        -------
+        SurveyDesign or ReplicateDesign
+            A new design of the same kind.
+
+        Raises
+        ------
+        DataError
+            For a missing or extra category.
+        CalibrationError
+            For a post-stratum with zero sample weight.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from es_survey import SurveyDesign
+        >>> df = pd.DataFrame({"g": ["a", "a", "b"], "w": [1.0, 1.0, 1.0]})
+        >>> SurveyDesign(df, weights="w").poststratify("g", {"a": 10, "b": 5}).weights.tolist()
+        [5.0, 5.0, 5.0]
+        """
+        if not isinstance(totals, Mapping):
+            raise DesignError("totals must be a mapping {category: population count}")
+        matrix = self._weights_in("poststratify")
+        model = _build_model(self._data, {variable: totals})
+        cells = model.terms[0][0]  # the cell of each row
+        out = poststratify_weights(
+            matrix, cells, model.targets, names=model.categories, margin=variable
+        )
+        return self._reweighted(out, model, "poststratify", f"post-stratified on {variable!r}")
+
+    def rake(
+        self,
+        margins: Mapping[str, Mapping[object, float]],
+        epsilon: float = 1e-10,
+        max_iter: int = 100,
+    ) -> Any:
+        """Rake to several categorical margins (iterative proportional fitting).
+
+        The weights are those of R's ``rake()`` (and of ``calibrate(...,
+        calfun="raking")`` on the same margins). The variance is that of R's
+        ``calibrate(calfun="raking")``: residuals of the regression on the
+        margins' indicators weighted by the initial weights (exact
+        linearisation). R's ``rake()`` instead centres the influence values by
+        10 unweighted sweeps over the margins; both agree when the initial
+        weights are equal within the margins' cells (e.g. R's ``dclus1``), and
+        differ otherwise (4.8% for a total on R's ``dstrat`` raked on
+        ``sch.wide`` and ``awards``; see ``tests/reference/README.md``).
+
+        On a :class:`~es_survey.ReplicateDesign` the full-sample weights and every
+        replicate are weighted the same way, so the replicate variance reflects the
+        step (as R's weighting of a ``svyrep.design``); on a
+        :class:`~es_survey.SurveyDesign` the variance uses the step's residuals.
+
+        Parameters
+        ----------
+        margins : mapping
+            ``{variable: {category: population count}}``.
+        epsilon : float
+            Relative tolerance: max ``|achieved - target| / target``.
+        max_iter : int
+            Maximum number of passes.
+
+        Returns
+        -------
+        SurveyDesign or ReplicateDesign
+            A new design of the same kind.
+
+        Raises
+        ------
+        DataError
+            For missing or extra categories, or margins with different totals.
+        CalibrationError
+            For a category with zero sample weight or no convergence, with the
+            table of achieved versus target totals.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from es_survey import SurveyDesign
+        >>> df = pd.DataFrame({"a": ["x", "x", "y", "y"], "b": ["u", "v", "u", "v"],
+        ...                    "w": [1.0] * 4})
+        >>> d = SurveyDesign(df, weights="w").rake({"a": {"x": 6, "y": 4}, "b": {"u": 5, "v": 5}})
+        >>> d.weights.round(6).tolist()
+        [3.0, 3.0, 2.0, 2.0]
+        """
+        if not isinstance(margins, Mapping) or not margins:
+            raise DesignError("margins must be a mapping {variable: {category: total}}")
+        matrix = self._weights_in("rake")
+        model = _build_model(self._data, margins)  # validates categories and totals
+        spec = []
+        names = []
+        for name, tot in margins.items():
+            codes, keys, values = _match_categories(name, self._data[name], tot)
+            spec.append((codes, values))
+            names.append((name, [str(k) for k in keys]))
+        out = rake_weights(matrix, spec, epsilon=epsilon, max_iter=max_iter, names=names)
+        return self._reweighted(out, model, "rake", f"raked on {list(margins)}")
+
+    def calibrate(
+        self,
+        totals: Mapping[str, Mapping[object, float] | float],
+        method: Literal["linear", "raking", "logit"] = "linear",
+        bounds: tuple[float, float] | None = None,
+        epsilon: float = 1e-10,
+        max_iter: int = 100,
+    ) -> Any:
+        """Calibrate to population totals (R ``calibrate``); see :mod:`es_survey.weighting`.
+
+        On a :class:`~es_survey.ReplicateDesign` the full-sample weights and every
+        replicate are weighted the same way, so the replicate variance reflects the
+        step (as R's weighting of a ``svyrep.design``); on a
+        :class:`~es_survey.SurveyDesign` the variance uses the step's residuals.
+
+        Parameters
+        ----------
+        totals : mapping
+            ``{variable: {category: total}}`` for categorical variables and
+            ``{variable: total}`` for numeric ones; collinear categorical margins
+            are handled as R does with an intercept.
+        method : {"linear", "raking", "logit"}
+            Calibration function.
+        bounds : (float, float), optional
+            Bounds ``(L, U)`` on ``g = new weight / old weight``.
+        epsilon : float
+            Relative tolerance: max ``|achieved - target| / |target|``.
+        max_iter : int
+            Maximum number of Newton steps.
+
+        Returns
+        -------
+        SurveyDesign or ReplicateDesign
+            A new design of the same kind whose variance uses the calibration residuals.
+
+        Raises
+        ------
+        DataError
+            For missing or extra categories or unknown variables.
+        CalibrationError
+            When the targets cannot be met (within the bounds), with the table of
+            achieved versus target totals.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from es_survey import SurveyDesign
+        >>> df = pd.DataFrame({"g": ["a", "a", "b"], "x": [1.0, 2.0, 3.0], "w": [1.0] * 3})
+        >>> d = SurveyDesign(df, weights="w").calibrate({"g": {"a": 4, "b": 2}, "x": 11.0})
+        >>> d.weights.round(6).tolist()
+        [3.0, 1.0, 2.0]
+        """
+        matrix = self._weights_in("calibrate")
+        model = _build_model(self._data, totals)
+        # several weight columns: dense X (one Hessian per column by einsum)
+        x = model.X if matrix.ndim == 1 else model.X.toarray()
+        out = calibrate_weights(
+            matrix,
+            x,
+            model.targets,
+            method=method,
+            bounds=bounds,
+            epsilon=epsilon,
+            max_iter=max_iter,
+            labels=model.labels,
+        )
+        return self._reweighted(out, model, "calibrate", f"calibrated ({method})")
+
+    def trim(
+        self, upper: float | None = None, lower: float | None = None, max_iter: int = 100
+    ) -> Any:
+        """Trim the weights to ``[lower, upper]``, redistributing the excess proportionally.
+
+        See :func:`es_survey.weighting.trim_weights`. The total of the weights
+        is kept; earlier calibration steps stay in the variance (as R's
+        ``trimWeights``), although the trimmed weights meet their targets only
+        approximately.
+
+        On a :class:`~es_survey.ReplicateDesign` the full-sample weights and every
+        replicate are weighted the same way, so the replicate variance reflects the
+        step (as R's weighting of a ``svyrep.design``); on a
+        :class:`~es_survey.SurveyDesign` the variance uses the step's residuals.
+
+        Parameters
+        ----------
+        upper, lower : float, optional
+            Bounds on the (positive) weights.
+        max_iter : int
+            Maximum number of passes.
+
+        Returns
+        -------
+        SurveyDesign or ReplicateDesign
+            A new design of the same kind.
+
+        Raises
+        ------
+        CalibrationError
+            When the bounds cannot hold with the total kept.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from es_survey import SurveyDesign
+        >>> df = pd.DataFrame({"w": [1.0, 1.0, 1.0, 7.0]})
+        >>> SurveyDesign(df, weights="w").trim(upper=4.0).weights.tolist()
+        [2.0, 2.0, 2.0, 4.0]
+        """
+        matrix = self._weights_in("trim")
+        out = trim_weights(matrix, lower=lower, upper=upper, max_iter=max_iter)
+        return self._reweighted(out, None, "trim", "trimmed")
+
+    def weights_summary(self) -> pd.DataFrame:
+        """Weight diagnostics: n, sum, min, max, mean, CV, Kish deff, n_eff.
+
+        See :func:`es_survey.weighting.weights_summary`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row: ``n, n_zero, sum, min, max, mean, cv, deff_kish, n_eff``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from es_survey import SurveyDesign
+        >>> df = pd.DataFrame({"w": [1.0, 1.0, 2.0, 4.0]})
+        >>> float(SurveyDesign(df, weights="w").weights_summary()["deff_kish"].iloc[0])
+        1.375
+        """
+        return weights_summary(self._weights)
 
     def _domain_mask(self, mask: Any) -> np.ndarray:
         """Intersect the current domain with a validated ``mask``; raise if it is empty."""

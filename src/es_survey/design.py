@@ -14,7 +14,7 @@ Lumley, T. (2010). *Complex Surveys: A Guide to Analysis Using R*. Wiley, ch. 2-
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -26,16 +26,9 @@ from es_survey.replicate import ReplicateDesign, _from_design
 from es_survey.variance import LONELY_PSU_RULES, LonelyPsu, TaylorVariance, _codes, _Stage
 from es_survey.weighting import (
     CalibratedVariance,
-    _build_model,
     _CalibrationStep,
     _logistic_fit,
-    _match_categories,
     _NonresponseStep,
-    calibrate_weights,
-    poststratify_weights,
-    rake_weights,
-    trim_weights,
-    weights_summary,
 )
 
 __all__ = ["SurveyDesign"]
@@ -534,7 +527,14 @@ class SurveyDesign(_FrozenDesign):
             data, weights="design_weight", strata=strata, fpc="frame_N_h", lonely_psu=lonely_psu
         )
 
-    def _reweighted(self, weights: np.ndarray, step: object | None, what: str) -> SurveyDesign:
+    def _reweighted(self, weights: np.ndarray, model: Any, kind: str, what: str) -> SurveyDesign:
+        """Return a new design with new weights and, for a calibration, one more step."""
+        step = None
+        if model is not None:
+            step = _CalibrationStep(model.X, self._weights, weights, kind, model.terms)
+        return self._with_step(weights, step, what)
+
+    def _with_step(self, weights: np.ndarray, step: object | None, what: str) -> SurveyDesign:
         """Return a new design with new weights and one more weighting step."""
         engine = self._engine
         if step is not None:
@@ -542,21 +542,13 @@ class SurveyDesign(_FrozenDesign):
                 engine = engine.with_step(step)  # type: ignore[arg-type]
             else:
                 engine = CalibratedVariance(engine, (step,))  # type: ignore[arg-type]
-        new = object.__new__(type(self))
-        new._set(**{slot: getattr(self, slot) for slot in self.__slots__})
+        new = self._copy()
         new._set(
             _weights=np.asarray(weights, dtype=float),
             _engine=engine,
             _describe=f"{self._describe}, {what}",
         )
         return new
-
-    def _whole(self, what: str) -> None:
-        if not self._mask.all():
-            raise DesignError(
-                f"{what} applies to the whole sample, not a domain; weight the whole design "
-                "first, then take domains with .domain()"
-            )
 
     def adjust_nonresponse(
         self,
@@ -652,7 +644,7 @@ class SurveyDesign(_FrozenDesign):
         >>> SurveyDesign(df, weights="w").adjust_nonresponse("r").weights.tolist()
         [3.75, 0.0, 3.75, 2.5, 0.0]
         """
-        self._whole("adjust_nonresponse")
+        self._weights_in("adjust_nonresponse")
         data = self._data
         _check_columns(data, {"responded": [responded]})
         resp_s = data[responded]
@@ -793,238 +785,12 @@ class SurveyDesign(_FrozenDesign):
         for i, step in enumerate(steps):
             label = "nonresponse-adjusted" if i == len(steps) - 1 else ""
             new = (
-                new._reweighted(step.w1, step, label)
+                new._with_step(step.w1, step, label)
                 if label
-                else new._reweighted(step.w1, step, "eligibility-adjusted")
+                else new._with_step(step.w1, step, "eligibility-adjusted")
             )
         return new
 
-    def poststratify(self, variable: str, totals: Mapping[object, float]) -> SurveyDesign:
-        """Post-stratify to known population counts (R ``postStratify``).
-
-        Weights in post-stratum ``c`` are multiplied by ``N_c / sum_c w``. The
-        variance uses the post-stratification residuals (see
-        :mod:`es_survey.weighting`), as R's.
-
-        Parameters
-        ----------
-        variable : str
-            Categorical column defining the post-strata.
-        totals : mapping
-            ``{category: population count}``, one per category in the data.
-
-        Returns
-        -------
-        SurveyDesign
-            A new design.
-
-        Raises
-        ------
-        DataError
-            For a missing or extra category.
-        CalibrationError
-            For a post-stratum with zero sample weight.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> df = pd.DataFrame({"g": ["a", "a", "b"], "w": [1.0, 1.0, 1.0]})
-        >>> SurveyDesign(df, weights="w").poststratify("g", {"a": 10, "b": 5}).weights.tolist()
-        [5.0, 5.0, 5.0]
-        """
-        self._whole("poststratify")
-        if not isinstance(totals, Mapping):
-            raise DesignError("totals must be a mapping {category: population count}")
-        model = _build_model(self._data, {variable: totals})
-        cells = model.terms[0][0]  # the cell of each row
-        w1 = poststratify_weights(
-            self._weights, cells, model.targets, names=model.categories, margin=variable
-        )
-        step = _CalibrationStep(model.X, self._weights, w1, "poststratify", model.terms)
-        return self._reweighted(w1, step, f"post-stratified on {variable!r}")
-
-    def rake(
-        self,
-        margins: Mapping[str, Mapping[object, float]],
-        epsilon: float = 1e-10,
-        max_iter: int = 100,
-    ) -> SurveyDesign:
-        """Rake to several categorical margins (iterative proportional fitting).
-
-        The weights are those of R's ``rake()`` (and of ``calibrate(...,
-        calfun="raking")`` on the same margins). The variance is that of R's
-        ``calibrate(calfun="raking")``: residuals of the regression on the
-        margins' indicators weighted by the initial weights (exact
-        linearisation). R's ``rake()`` instead centres the influence values by
-        10 unweighted sweeps over the margins; both agree when the initial
-        weights are equal within the margins' cells (e.g. R's ``dclus1``), and
-        differ otherwise (4.8% for a total on R's ``dstrat`` raked on
-        ``sch.wide`` and ``awards``; see ``tests/reference/README.md``).
-
-        Parameters
-        ----------
-        margins : mapping
-            ``{variable: {category: population count}}``.
-        epsilon : float
-            Relative tolerance: max ``|achieved - target| / target``.
-        max_iter : int
-            Maximum number of passes.
-
-        Returns
-        -------
-        SurveyDesign
-            A new design.
-
-        Raises
-        ------
-        DataError
-            For missing or extra categories, or margins with different totals.
-        CalibrationError
-            For a category with zero sample weight or no convergence, with the
-            table of achieved versus target totals.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> df = pd.DataFrame({"a": ["x", "x", "y", "y"], "b": ["u", "v", "u", "v"],
-        ...                    "w": [1.0] * 4})
-        >>> d = SurveyDesign(df, weights="w").rake({"a": {"x": 6, "y": 4}, "b": {"u": 5, "v": 5}})
-        >>> d.weights.round(6).tolist()
-        [3.0, 3.0, 2.0, 2.0]
-        """
-        self._whole("rake")
-        if not isinstance(margins, Mapping) or not margins:
-            raise DesignError("margins must be a mapping {variable: {category: total}}")
-        model = _build_model(self._data, margins)
-        spec = []
-        names = []
-        for name, tot in margins.items():
-            codes, keys, values = _match_categories(name, self._data[name], tot)
-            spec.append((codes, values))
-            names.append((name, [str(k) for k in keys]))
-        w1 = rake_weights(self._weights, spec, epsilon=epsilon, max_iter=max_iter, names=names)
-        step = _CalibrationStep(model.X, self._weights, w1, "rake", model.terms)
-        return self._reweighted(w1, step, f"raked on {list(margins)}")
-
-    def calibrate(
-        self,
-        totals: Mapping[str, Mapping[object, float] | float],
-        method: Literal["linear", "raking", "logit"] = "linear",
-        bounds: tuple[float, float] | None = None,
-        epsilon: float = 1e-10,
-        max_iter: int = 100,
-    ) -> SurveyDesign:
-        """Calibrate to population totals (R ``calibrate``); see :mod:`es_survey.weighting`.
-
-        Parameters
-        ----------
-        totals : mapping
-            ``{variable: {category: total}}`` for categorical variables and
-            ``{variable: total}`` for numeric ones; collinear categorical margins
-            are handled as R does with an intercept.
-        method : {"linear", "raking", "logit"}
-            Calibration function.
-        bounds : (float, float), optional
-            Bounds ``(L, U)`` on ``g = new weight / old weight``.
-        epsilon : float
-            Relative tolerance: max ``|achieved - target| / |target|``.
-        max_iter : int
-            Maximum number of Newton steps.
-
-        Returns
-        -------
-        SurveyDesign
-            A new design whose variance uses the calibration residuals.
-
-        Raises
-        ------
-        DataError
-            For missing or extra categories or unknown variables.
-        CalibrationError
-            When the targets cannot be met (within the bounds), with the table of
-            achieved versus target totals.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> df = pd.DataFrame({"g": ["a", "a", "b"], "x": [1.0, 2.0, 3.0], "w": [1.0] * 3})
-        >>> d = SurveyDesign(df, weights="w").calibrate({"g": {"a": 4, "b": 2}, "x": 11.0})
-        >>> d.weights.round(6).tolist()
-        [3.0, 1.0, 2.0]
-        """
-        self._whole("calibrate")
-        model = _build_model(self._data, totals)
-        w1 = calibrate_weights(
-            self._weights,
-            model.X,
-            model.targets,
-            method=method,
-            bounds=bounds,
-            epsilon=epsilon,
-            max_iter=max_iter,
-            labels=model.labels,
-        )
-        step = _CalibrationStep(model.X, self._weights, w1, "calibrate", model.terms)
-        return self._reweighted(w1, step, f"calibrated ({method})")
-
-    def trim(
-        self, upper: float | None = None, lower: float | None = None, max_iter: int = 100
-    ) -> SurveyDesign:
-        """Trim the weights to ``[lower, upper]``, redistributing the excess proportionally.
-
-        See :func:`es_survey.weighting.trim_weights`. The total of the weights
-        is kept; earlier calibration steps stay in the variance (as R's
-        ``trimWeights``), although the trimmed weights meet their targets only
-        approximately.
-
-        Parameters
-        ----------
-        upper, lower : float, optional
-            Bounds on the (positive) weights.
-        max_iter : int
-            Maximum number of passes.
-
-        Returns
-        -------
-        SurveyDesign
-            A new design.
-
-        Raises
-        ------
-        CalibrationError
-            When the bounds cannot hold with the total kept.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> df = pd.DataFrame({"w": [1.0, 1.0, 1.0, 7.0]})
-        >>> SurveyDesign(df, weights="w").trim(upper=4.0).weights.tolist()
-        [2.0, 2.0, 2.0, 4.0]
-        """
-        self._whole("trim")
-        w1 = trim_weights(self._weights, lower=lower, upper=upper, max_iter=max_iter)
-        return self._reweighted(w1, None, "trimmed")
-
-    def weights_summary(self) -> pd.DataFrame:
-        """Weight diagnostics: n, sum, min, max, mean, CV, Kish deff, n_eff.
-
-        See :func:`es_survey.weighting.weights_summary`.
-
-        Returns
-        -------
-        pandas.DataFrame
-            One row: ``n, n_zero, sum, min, max, mean, cv, deff_kish, n_eff``.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> df = pd.DataFrame({"w": [1.0, 1.0, 2.0, 4.0]})
-        >>> float(SurveyDesign(df, weights="w").weights_summary()["deff_kish"].iloc[0])
-        1.375
-        """
-        return weights_summary(self._weights)
-
-    # -------------------------------------------------------------- replicates
     def replicate(
         self,
         method: Literal["JK1", "JKn", "BRR", "Fay", "bootstrap"],

@@ -66,7 +66,7 @@ from __future__ import annotations
 import hashlib
 import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -77,15 +77,6 @@ from scipy import sparse
 from es_survey._frozen import _FrozenDesign
 from es_survey.errors import DataError, DesignError
 from es_survey.variance import TaylorVariance, _codes, _DomainKeys
-from es_survey.weighting import (
-    _build_model,
-    _match_categories,
-    calibrate_weights,
-    poststratify_weights,
-    rake_weights,
-    trim_weights,
-    weights_summary,
-)
 
 if TYPE_CHECKING:
     from es_survey.design import SurveyDesign
@@ -1049,27 +1040,13 @@ class ReplicateDesign(_FrozenDesign):
         values.update(changes)
         return ReplicateDesign._build(**values)
 
-    def weights_summary(self) -> pd.DataFrame:
-        """Diagnostics of the full-sample weights (see :func:`es_survey.weighting.weights_summary`).
-
-        Returns
-        -------
-        pandas.DataFrame
-            One row: ``n, n_zero, sum, min, max, mean, cv, deff_kish, n_eff``.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> import es_survey as es
-        >>> df = pd.DataFrame({"w": [1.0, 1.0, 2.0, 4.0]})
-        >>> r = es.SurveyDesign(df, weights="w").replicate("JK1")
-        >>> float(r.weights_summary()["deff_kish"].iloc[0])
-        1.375
-        """
-        return weights_summary(self._weights)
-
     # ------------------------------------------------------------- weighting
-    def _reweighted(self, matrix: np.ndarray, what: str) -> ReplicateDesign:
+    def _weights_in(self, what: str) -> np.ndarray:
+        """Full-sample and replicate weights ``[full | replicates]`` (whole sample only)."""
+        super()._weights_in(what)
+        return np.column_stack([self._weights, self._engine.analysis_weights()])
+
+    def _reweighted(self, matrix: np.ndarray, model: Any, kind: str, what: str) -> ReplicateDesign:
         """Build a new design from reweighted ``[full | replicates]`` columns."""
         full = np.ascontiguousarray(matrix[:, 0])
         group, base, factors = _compress(matrix[:, 1:], full)
@@ -1083,215 +1060,9 @@ class ReplicateDesign(_FrozenDesign):
             mse=old.mse,
             structure=None,
             full_weights=full,
+            drop_rows=old.drop_rows,
         )
         return self._with(weights=full, engine=engine, describe=f"{self._describe}, {what}")
-
-    def _all_weights(self, what: str) -> np.ndarray:
-        if not self._mask.all():
-            raise DesignError(
-                f"{what} applies to the whole sample, not a domain; weight the whole design "
-                "first, then take domains with .domain()"
-            )
-        return np.column_stack([self._weights, self._engine.analysis_weights()])
-
-    def poststratify(self, variable: str, totals: Mapping[object, float]) -> ReplicateDesign:
-        """Post-stratify the full-sample weights and every replicate (R ``postStratify``).
-
-        Each weight column is multiplied, in post-stratum ``c``, by
-        ``N_c / sum_c w`` of that column, so every replicate meets the totals
-        and the replicate variance reflects the post-stratification.
-
-        Parameters
-        ----------
-        variable : str
-            Categorical column defining the post-strata.
-        totals : mapping
-            ``{category: population count}``, one per category in the data.
-
-        Returns
-        -------
-        ReplicateDesign
-            A new design.
-
-        Raises
-        ------
-        DataError
-            For a missing or extra category.
-        CalibrationError
-            For a post-stratum with zero weight in the sample or in a replicate.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> df = pd.DataFrame({"g": ["a", "a", "b", "b"], "w": [1.0] * 4})
-        >>> import es_survey as es
-        >>> r = es.SurveyDesign(df, weights="w").replicate("JK1")
-        >>> r.poststratify("g", {"a": 10, "b": 6}).replicate_weights.sum(axis=0).tolist()
-        [16.0, 16.0, 16.0, 16.0]
-        """
-        if not isinstance(totals, Mapping):
-            raise DesignError("totals must be a mapping {category: population count}")
-        matrix = self._all_weights("poststratify")
-        model = _build_model(self._data, {variable: totals})
-        cells = model.X.indices.astype(np.int64)  # one indicator per row
-        out = poststratify_weights(
-            matrix, cells, model.targets, names=model.categories, margin=variable
-        )
-        return self._reweighted(out, f"post-stratified on {variable!r}")
-
-    def rake(
-        self,
-        margins: Mapping[str, Mapping[object, float]],
-        epsilon: float = 1e-10,
-        max_iter: int = 100,
-    ) -> ReplicateDesign:
-        """Rake the full-sample weights and every replicate to the margins (R ``rake``).
-
-        Parameters
-        ----------
-        margins : mapping
-            ``{variable: {category: population count}}``.
-        epsilon : float
-            Relative tolerance: max ``|achieved - target| / target`` (each column).
-        max_iter : int
-            Maximum number of passes.
-
-        Returns
-        -------
-        ReplicateDesign
-            A new design.
-
-        Raises
-        ------
-        DataError
-            For missing or extra categories.
-        CalibrationError
-            For a category with zero weight or no convergence in some column.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> import es_survey as es
-        >>> df = pd.DataFrame({"a": ["x", "x", "y", "y"] * 2, "b": ["u", "v"] * 4,
-        ...                    "w": [1.0] * 8})
-        >>> r = es.SurveyDesign(df, weights="w").replicate("JK1")
-        >>> rr = r.rake({"a": {"x": 6, "y": 4}, "b": {"u": 5, "v": 5}})
-        >>> rr.replicate_weights.sum(axis=0).round(8).tolist() == [10.0] * 8
-        True
-        """
-        if not isinstance(margins, Mapping) or not margins:
-            raise DesignError("margins must be a mapping {variable: {category: total}}")
-        matrix = self._all_weights("rake")
-        _build_model(self._data, margins)  # validates categories and totals
-        spec = []
-        names = []
-        for name, tot in margins.items():
-            codes, keys, values = _match_categories(name, self._data[name], tot)
-            spec.append((codes, values))
-            names.append((name, [str(k) for k in keys]))
-        out = rake_weights(matrix, spec, epsilon=epsilon, max_iter=max_iter, names=names)
-        return self._reweighted(out, f"raked on {list(margins)}")
-
-    def calibrate(
-        self,
-        totals: Mapping[str, Mapping[object, float] | float],
-        method: Literal["linear", "raking", "logit"] = "linear",
-        bounds: tuple[float, float] | None = None,
-        epsilon: float = 1e-10,
-        max_iter: int = 100,
-    ) -> ReplicateDesign:
-        """Calibrate the full-sample weights and every replicate (R ``calibrate``).
-
-        Each replicate is calibrated to the same totals starting from its own
-        weights (bounds apply to each column's ``g``), as R does on a
-        ``svyrep.design``.
-
-        Parameters
-        ----------
-        totals : mapping
-            ``{variable: {category: total}}`` or ``{variable: total}``.
-        method : {"linear", "raking", "logit"}
-            Calibration function.
-        bounds : (float, float), optional
-            Bounds on ``g = new weight / old weight``.
-        epsilon : float
-            Relative tolerance.
-        max_iter : int
-            Maximum number of Newton steps.
-
-        Returns
-        -------
-        ReplicateDesign
-            A new design.
-
-        Raises
-        ------
-        DataError
-            For missing or extra categories or unknown variables.
-        CalibrationError
-            When the targets cannot be met in some column.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> import es_survey as es
-        >>> df = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "w": [1.0] * 4})
-        >>> r = es.SurveyDesign(df, weights="w").replicate("JK1").calibrate({"x": 20.0})
-        >>> (r.replicate_weights.T @ df["x"].to_numpy()).round(8).tolist()
-        [20.0, 20.0, 20.0, 20.0]
-        """
-        matrix = self._all_weights("calibrate")
-        model = _build_model(self._data, totals)
-        x = model.X.toarray()  # dense (n, p): one Hessian per column by einsum
-        out = calibrate_weights(
-            matrix,
-            x,
-            model.targets,
-            method=method,
-            bounds=bounds,
-            epsilon=epsilon,
-            max_iter=max_iter,
-            labels=model.labels,
-        )
-        return self._reweighted(out, f"calibrated ({method})")
-
-    def trim(
-        self, upper: float | None = None, lower: float | None = None, max_iter: int = 100
-    ) -> ReplicateDesign:
-        """Trim the full-sample weights and every replicate to ``[lower, upper]``.
-
-        See :func:`es_survey.weighting.trim_weights`: each column keeps its
-        total, the excess going proportionally to the untrimmed positive weights.
-
-        Parameters
-        ----------
-        upper, lower : float, optional
-            Bounds on the (positive) weights.
-        max_iter : int
-            Maximum number of passes.
-
-        Returns
-        -------
-        ReplicateDesign
-            A new design.
-
-        Raises
-        ------
-        CalibrationError
-            When the bounds cannot hold with a column's total kept.
-
-        Examples
-        --------
-        >>> import pandas as pd
-        >>> import es_survey as es
-        >>> df = pd.DataFrame({"w": [1.0, 1.0, 1.0, 1.0, 6.0]})
-        >>> r = es.SurveyDesign(df, weights="w").replicate("JK1").trim(upper=4.0)
-        >>> r.weights.tolist()
-        [1.5, 1.5, 1.5, 1.5, 4.0]
-        """
-        matrix = self._all_weights("trim")
-        out = trim_weights(matrix, lower=lower, upper=upper, max_iter=max_iter)
-        return self._reweighted(out, "trimmed")
 
 
 def _weight_column(data: pd.DataFrame, col: str, role: str) -> np.ndarray:
