@@ -26,20 +26,13 @@ from es_survey.replicate import ReplicateDesign, _from_design
 from es_survey.variance import LONELY_PSU_RULES, LonelyPsu, TaylorVariance, _codes, _Stage
 from es_survey.weighting import (
     CalibratedVariance,
+    _as_list,
     _CalibrationStep,
-    _logistic_fit,
-    _NonresponseStep,
+    _check_columns,
+    nonresponse_steps,
 )
 
 __all__ = ["SurveyDesign"]
-
-
-def _as_list(value: str | Sequence[str] | None) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    return list(value)
 
 
 def _show(value: object) -> str:
@@ -645,149 +638,22 @@ class SurveyDesign(_FrozenDesign):
         [3.75, 0.0, 3.75, 2.5, 0.0]
         """
         self._weights_in("adjust_nonresponse")
-        data = self._data
-        _check_columns(data, {"responded": [responded]})
-        resp_s = data[responded]
-        if resp_s.isna().any() or not pd.api.types.is_bool_dtype(resp_s.dtype):
-            raise DataError(
-                f"column {responded!r} must be boolean without missing values "
-                f"(dtype {resp_s.dtype}, {int(resp_s.isna().sum())} missing)"
-            )
-        resp = resp_s.to_numpy(dtype=bool)
-        group = np.where(resp, 0, 1)  # 0 R, 1 NR, 2 I, 3 U
-        if outcome is not None:
-            if outcome not in data.columns:
-                raise DesignError(
-                    f"outcome column {outcome!r} is not in the data; give the column of "
-                    "contact outcomes or dispositions, or outcome=None to treat every "
-                    "nonrespondent as eligible"
-                )
-            codes = data[outcome].astype(object).to_numpy()
-            mapping = {
-                "complete": 0,
-                "partial": 0,
-                "refusal": 1,
-                "non_contact": 1,
-                "ineligible": 2,
-                "ineligible_liquidated": 2,
-                "ineligible_ceased": 2,
-                "ineligible_not_es": 2,
-                "unknown_eligibility": 3,
-            }
-            mapped = pd.Series(codes).map(mapping).to_numpy()
-            bad = pd.isna(mapped)
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                raise DataError(
-                    f"column {outcome!r} has the value {codes[i]!r} at row {data.index[i]!r}; "
-                    f"expected one of {sorted(mapping)}"
-                )
-            group = mapped.astype(np.int64)
-            clash = (group == 0) != resp
-            if clash.any():
-                i = int(np.flatnonzero(clash)[0])
-                raise DataError(
-                    f"row {data.index[i]!r}: {responded}={bool(resp[i])} but {outcome}="
-                    f"{codes[i]!r}; respondents must be complete or partial and vice versa"
-                )
-        if ineligible not in ("keep", "observed"):
-            raise DesignError(f"ineligible={ineligible!r} must be 'keep' or 'observed'")
-        if ineligible == "observed":
-            group = np.where(group == 2, 0, np.where(group == 3, 1, group))
-        if by is not None and model is not None:
-            raise DesignError("give either by= (weighting classes) or model='logit', not both")
-        n = len(data)
-        d = self._weights
-        if model is not None:
-            if model != "logit":
-                raise DesignError(f"model={model!r} is not available; use model='logit'")
-            if not covariates:
-                raise DesignError("model='logit' needs covariates=[...] (frame variables)")
-            if n_classes < 1:
-                raise DesignError(f"n_classes={n_classes!r} must be >= 1")
-            _check_columns(data, {"covariates": list(covariates)})
-            parts = [np.ones((n, 1))]
-            for col in covariates:
-                s = data[col]
-                if s.isna().any():
-                    raise DataError(
-                        f"covariate {col!r} has {int(s.isna().sum())} missing values; the "
-                        "propensity model needs complete covariates"
-                    )
-                if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
-                    parts.append(s.to_numpy(dtype=float)[:, None])
-                else:
-                    dummies = pd.get_dummies(s.astype(str), drop_first=True, dtype=float)
-                    parts.append(dummies.to_numpy())
-            X = np.hstack(parts)
-            eligible = group <= 1
-            beta = _logistic_fit(X[eligible], (group[eligible] == 0).astype(float), d[eligible])
-            p = 1.0 / (1.0 + np.exp(-(X @ beta)))
-            p_fit = p[eligible]
-            cuts = np.quantile(p_fit, np.linspace(0, 1, n_classes + 1)[1:-1])
-            classes = np.searchsorted(np.unique(cuts), p, side="right").astype(np.int64)
-            class_names = [f"propensity class {c + 1}" for c in range(int(classes.max()) + 1)]
-        elif by is not None:
-            cols = _as_list(by)
-            _check_columns(data, {"by": cols})
-            frame = data[cols]
-            if frame.isna().any().any():
-                raise DataError(f"weighting-class columns {cols} have missing values; fill them")
-            if len(cols) == 1:
-                classes, levels = pd.factorize(frame[cols[0]])
-                uniq: Sequence[tuple[Any, ...]] | pd.Index = [(u,) for u in levels]
-            else:
-                classes, uniq = pd.factorize(pd.MultiIndex.from_frame(frame.astype(object)))
-            classes = classes.astype(np.int64)
-            class_names = [
-                ", ".join(f"{c}={v!r}" for c, v in zip(cols, u, strict=True)) for u in uniq
-            ]
-        else:
-            classes = np.zeros(n, dtype=np.int64)
-            class_names = ["(whole sample)"]
-        size = int(classes.max()) + 1
-
-        def sums(mask: np.ndarray, w: np.ndarray) -> np.ndarray:
-            return np.bincount(classes, weights=np.where(mask, w, 0.0), minlength=size)
-
-        steps = []
-        w = d.copy()
-        unknown = group == 3
-        if unknown.any():
-            known = ~unknown
-            w_known = sums(known, w)
-            w_all = sums(np.ones(n, dtype=bool), w)
-            bad = (w_known == 0) & (w_all > 0)
-            if bad.any():
-                raise DesignError(
-                    f"class {class_names[int(np.flatnonzero(bad)[0])]} has only units of "
-                    "unknown eligibility; merge it with another class"
-                )
-            with np.errstate(divide="ignore", invalid="ignore"):
-                factor = np.where(w_known > 0, w_all / w_known, 0.0)
-            w1 = np.where(known, w * factor[classes], 0.0)
-            steps.append(_NonresponseStep(classes, w, w1, "eligibility"))
-            w = w1
-        elig = group <= 1
-        w_r = sums(group == 0, w)
-        w_e = sums(elig, w)
-        bad = (w_r == 0) & (w_e > 0)
-        if bad.any():
-            raise DesignError(
-                f"class {class_names[int(np.flatnonzero(bad)[0])]} has eligible "
-                "nonrespondents but no respondent; merge it with another class"
-            )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            factor = np.where(w_r > 0, w_e / w_r, 0.0)
-        w2 = np.where(group == 0, w * factor[classes], np.where(elig, 0.0, w))
-        steps.append(_NonresponseStep(np.where(elig, classes, -1), w, w2, "nonresponse"))
+        steps = nonresponse_steps(
+            self._weights,
+            self._data,
+            responded,
+            by,
+            model=model,
+            covariates=covariates,
+            outcome=outcome,
+            n_classes=n_classes,
+            ineligible=ineligible,
+        )
         new = self
         for i, step in enumerate(steps):
-            label = "nonresponse-adjusted" if i == len(steps) - 1 else ""
-            new = (
-                new._with_step(step.w1, step, label)
-                if label
-                else new._with_step(step.w1, step, "eligibility-adjusted")
+            last = i == len(steps) - 1
+            new = new._with_step(
+                step.w1, step, "nonresponse-adjusted" if last else "eligibility-adjusted"
             )
         return new
 
@@ -924,16 +790,3 @@ def _check_nested(
             "nested in strata. If the ids are numbered within each stratum (1, 2, ... in "
             "every stratum), pass nest=True; otherwise fix the PSU or stratum column"
         )
-
-
-def _check_columns(data: pd.DataFrame, named: dict[str, list[str]]) -> None:
-    """Raise if a named design column is not in the data, listing the columns."""
-    for role, columns in named.items():
-        for col in columns:
-            if col not in data.columns:
-                available = ", ".join(map(repr, data.columns[:30]))
-                more = " ..." if len(data.columns) > 30 else ""
-                raise DesignError(
-                    f"{role} column {col!r} is not in the data; available columns: "
-                    f"{available}{more}"
-                )

@@ -80,7 +80,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -94,6 +94,7 @@ __all__ = [
     "calibrate_weights",
     "logistic_propensity",
     "model_matrix",
+    "nonresponse_steps",
     "poststratify_weights",
     "rake_weights",
     "trim_weights",
@@ -1390,3 +1391,212 @@ class CalibratedVariance:
         x, extras = self._parts(_domain_block(values, domain, n_domains))
         cov = self.inner.full_cov(x, np.zeros(n, dtype=np.int64), 1, np.ones(n, dtype=bool))
         return cov + sum((e.T @ e for e in extras), np.zeros_like(cov))
+
+
+# ----------------------------------------------------------------- nonresponse
+def nonresponse_steps(
+    weights: np.ndarray,
+    data: pd.DataFrame,
+    responded: str = "responded",
+    by: str | Sequence[str] | None = None,
+    *,
+    model: Literal["logit"] | None = None,
+    covariates: Sequence[str] | None = None,
+    outcome: str | None = "contact_outcome",
+    n_classes: int = 5,
+    ineligible: Literal["keep", "observed"] = "keep",
+) -> list[_NonresponseStep]:
+    """Weights adjusted for unknown eligibility and nonresponse within classes.
+
+    The algorithm of :meth:`SurveyDesign.adjust_nonresponse
+    <es_survey.SurveyDesign.adjust_nonresponse>` (see it for the method and the
+    arguments) as a pure function of the weights and the data: it returns the
+    weighting steps in order (an eligibility step when some units have unknown
+    eligibility, then the nonresponse step), each holding its weights before
+    (``w0``) and after (``w1``) and its classes, for the variance.
+
+    Parameters
+    ----------
+    weights : numpy.ndarray
+        Current weights, one per row of ``data``.
+    data : pandas.DataFrame
+        The design's data.
+    responded, by, model, covariates, outcome, n_classes, ineligible
+        As :meth:`SurveyDesign.adjust_nonresponse
+        <es_survey.SurveyDesign.adjust_nonresponse>`.
+
+    Returns
+    -------
+    list
+        The steps; the last one's ``w1`` are the adjusted weights.
+
+    Raises
+    ------
+    DesignError
+        For unknown columns, a class with nonrespondents but no respondent, or
+        both ``by`` and ``model``.
+    DataError
+        For missing or contradictory response/outcome values.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"r": [True, False, True, False]})
+    >>> nonresponse_steps(np.full(4, 2.0), df, "r", outcome=None)[-1].w1.tolist()
+    [4.0, 0.0, 4.0, 0.0]
+    """
+    _check_columns(data, {"responded": [responded]})
+    resp_s = data[responded]
+    if resp_s.isna().any() or not pd.api.types.is_bool_dtype(resp_s.dtype):
+        raise DataError(
+            f"column {responded!r} must be boolean without missing values "
+            f"(dtype {resp_s.dtype}, {int(resp_s.isna().sum())} missing)"
+        )
+    resp = resp_s.to_numpy(dtype=bool)
+    group = np.where(resp, 0, 1)  # 0 R, 1 NR, 2 I, 3 U
+    if outcome is not None:
+        if outcome not in data.columns:
+            raise DesignError(
+                f"outcome column {outcome!r} is not in the data; give the column of "
+                "contact outcomes or dispositions, or outcome=None to treat every "
+                "nonrespondent as eligible"
+            )
+        codes = data[outcome].astype(object).to_numpy()
+        mapping = {
+            "complete": 0,
+            "partial": 0,
+            "refusal": 1,
+            "non_contact": 1,
+            "ineligible": 2,
+            "ineligible_liquidated": 2,
+            "ineligible_ceased": 2,
+            "ineligible_not_es": 2,
+            "unknown_eligibility": 3,
+        }
+        mapped = pd.Series(codes).map(mapping).to_numpy()
+        bad = pd.isna(mapped)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"column {outcome!r} has the value {codes[i]!r} at row {data.index[i]!r}; "
+                f"expected one of {sorted(mapping)}"
+            )
+        group = mapped.astype(np.int64)
+        clash = (group == 0) != resp
+        if clash.any():
+            i = int(np.flatnonzero(clash)[0])
+            raise DataError(
+                f"row {data.index[i]!r}: {responded}={bool(resp[i])} but {outcome}="
+                f"{codes[i]!r}; respondents must be complete or partial and vice versa"
+            )
+    if ineligible not in ("keep", "observed"):
+        raise DesignError(f"ineligible={ineligible!r} must be 'keep' or 'observed'")
+    if ineligible == "observed":
+        group = np.where(group == 2, 0, np.where(group == 3, 1, group))
+    if by is not None and model is not None:
+        raise DesignError("give either by= (weighting classes) or model='logit', not both")
+    n = len(data)
+    d = np.asarray(weights, dtype=float)
+    if model is not None:
+        if model != "logit":
+            raise DesignError(f"model={model!r} is not available; use model='logit'")
+        if not covariates:
+            raise DesignError("model='logit' needs covariates=[...] (frame variables)")
+        if n_classes < 1:
+            raise DesignError(f"n_classes={n_classes!r} must be >= 1")
+        _check_columns(data, {"covariates": list(covariates)})
+        parts = [np.ones((n, 1))]
+        for col in covariates:
+            s = data[col]
+            if s.isna().any():
+                raise DataError(
+                    f"covariate {col!r} has {int(s.isna().sum())} missing values; the "
+                    "propensity model needs complete covariates"
+                )
+            if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
+                parts.append(s.to_numpy(dtype=float)[:, None])
+            else:
+                dummies = pd.get_dummies(s.astype(str), drop_first=True, dtype=float)
+                parts.append(dummies.to_numpy())
+        X = np.hstack(parts)
+        eligible = group <= 1
+        beta = _logistic_fit(X[eligible], (group[eligible] == 0).astype(float), d[eligible])
+        p = 1.0 / (1.0 + np.exp(-(X @ beta)))
+        p_fit = p[eligible]
+        cuts = np.quantile(p_fit, np.linspace(0, 1, n_classes + 1)[1:-1])
+        classes = np.searchsorted(np.unique(cuts), p, side="right").astype(np.int64)
+        class_names = [f"propensity class {c + 1}" for c in range(int(classes.max()) + 1)]
+    elif by is not None:
+        cols = _as_list(by)
+        _check_columns(data, {"by": cols})
+        frame = data[cols]
+        if frame.isna().any().any():
+            raise DataError(f"weighting-class columns {cols} have missing values; fill them")
+        if len(cols) == 1:
+            classes, levels = pd.factorize(frame[cols[0]])
+            uniq: Sequence[tuple[Any, ...]] | pd.Index = [(u,) for u in levels]
+        else:
+            classes, uniq = pd.factorize(pd.MultiIndex.from_frame(frame.astype(object)))
+        classes = classes.astype(np.int64)
+        class_names = [", ".join(f"{c}={v!r}" for c, v in zip(cols, u, strict=True)) for u in uniq]
+    else:
+        classes = np.zeros(n, dtype=np.int64)
+        class_names = ["(whole sample)"]
+    size = int(classes.max()) + 1
+
+    def sums(mask: np.ndarray, w: np.ndarray) -> np.ndarray:
+        return np.bincount(classes, weights=np.where(mask, w, 0.0), minlength=size)
+
+    steps = []
+    w = d.copy()
+    unknown = group == 3
+    if unknown.any():
+        known = ~unknown
+        w_known = sums(known, w)
+        w_all = sums(np.ones(n, dtype=bool), w)
+        bad = (w_known == 0) & (w_all > 0)
+        if bad.any():
+            raise DesignError(
+                f"class {class_names[int(np.flatnonzero(bad)[0])]} has only units of "
+                "unknown eligibility; merge it with another class"
+            )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(w_known > 0, w_all / w_known, 0.0)
+        w1 = np.where(known, w * factor[classes], 0.0)
+        steps.append(_NonresponseStep(classes, w, w1, "eligibility"))
+        w = w1
+    elig = group <= 1
+    w_r = sums(group == 0, w)
+    w_e = sums(elig, w)
+    bad = (w_r == 0) & (w_e > 0)
+    if bad.any():
+        raise DesignError(
+            f"class {class_names[int(np.flatnonzero(bad)[0])]} has eligible "
+            "nonrespondents but no respondent; merge it with another class"
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(w_r > 0, w_e / w_r, 0.0)
+    w2 = np.where(group == 0, w * factor[classes], np.where(elig, 0.0, w))
+    steps.append(_NonresponseStep(np.where(elig, classes, -1), w, w2, "nonresponse"))
+    return steps
+
+
+def _as_list(value: str | Sequence[str] | None) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return list(value)
+
+
+def _check_columns(data: pd.DataFrame, named: dict[str, list[str]]) -> None:
+    """Raise if a named design column is not in the data, listing the columns."""
+    for role, columns in named.items():
+        for col in columns:
+            if col not in data.columns:
+                available = ", ".join(map(repr, data.columns[:30]))
+                more = " ..." if len(data.columns) > 30 else ""
+                raise DesignError(
+                    f"{role} column {col!r} is not in the data; available columns: "
+                    f"{available}{more}"
+                )
