@@ -701,3 +701,69 @@ def test_jkn_with_fpc_against_r() -> None:
         [662.28736315932076, 9.4089408027845032, 1.2044572685376971],
         rtol=RTOL,
     )
+
+
+# ------------------------------------------- jackknife from PSU totals (any size)
+_JK_CASES = [
+    c
+    for c in _reference_cases()
+    if c.get("design_class") != "ReplicateDesign"
+    and [s["op"] for s in c["steps"]] == ["replicate"]
+    and c["steps"][0]["method"] in ("JK1", "JKn")
+]
+
+
+@pytest.mark.parametrize("case", _JK_CASES, ids=[c["id"] for c in _JK_CASES])
+def test_jackknife_from_psu_totals_agrees_with_r(case: dict, monkeypatch) -> None:
+    # Past the size of a PSU x replicate matrix, JK1/JKn replicates are computed from
+    # PSU and stratum totals (no matrix). Forced here on R's cases: same numbers.
+    import es_survey.replicate as replicate_module
+
+    monkeypatch.setattr(replicate_module, "_MAX_FACTOR_CELLS", 0)
+    d = _design(case)
+    assert type(d._engine).__name__ == "_PsuJackknife"
+    assert d.df == case["replicate"]["degf"]
+    _check(case, d)
+
+
+def test_jackknife_of_many_psus_needs_no_matrix_and_equals_linearisation() -> None:
+    # 40,000 one-unit PSUs in 50 strata: a JKn matrix would be 40,000 x 40,000 (refused
+    # before). Totals' jackknife SEs equal the linearised SEs exactly (a linear statistic).
+    rng = np.random.default_rng(3)
+    n = 40_000
+    df = pd.DataFrame(
+        {
+            "h": np.repeat(np.arange(50), n // 50),
+            "y": rng.gamma(2.0, 3.0, n),
+            "g": rng.integers(0, 20, n),
+            "w": 10.0,
+        }
+    )
+    d = es.SurveyDesign(df, weights="w", strata="h")
+    r = d.replicate("JKn")
+    assert r.n_replicates == n
+    lin = d.total("y", by="g")
+    jk = r.total("y", by="g")
+    np.testing.assert_allclose(jk.se, lin.se, rtol=1e-9)
+    with pytest.raises(DesignError, match="weight the design before making replicates"):
+        r.replicate_weights  # noqa: B018
+
+
+@pytest.mark.parametrize("rule", ["remove", "certainty", "average", "adjust"])
+def test_jackknife_from_psu_totals_keeps_the_lonely_psu_rules(rule: str, monkeypatch) -> None:
+    # The same replicates as the matrix route (checked against R's jknweights above),
+    # including "adjust"'s extra replicate that drops the lonely stratum.
+    import es_survey.replicate as replicate_module
+
+    data = _data("apistrat_lonely.csv")
+    d = es.SurveyDesign(data, weights="pw", strata="stratum2", lonely_psu=rule, nest=True)
+    dense = d.replicate("JKn")
+    monkeypatch.setattr(replicate_module, "_MAX_FACTOR_CELLS", 0)
+    totals = d.replicate("JKn")
+    assert type(totals._engine).__name__ == "_PsuJackknife"
+    assert totals.n_replicates == dense.n_replicates and totals.df == dense.df
+    for est in ("total", "mean"):
+        a = getattr(dense, est)("api00", by="stype")
+        b = getattr(totals, est)("api00", by="stype")
+        np.testing.assert_allclose(b.se, a.se, rtol=1e-10)
+        assert b.df.tolist() == a.df.tolist()

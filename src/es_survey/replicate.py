@@ -454,6 +454,125 @@ class ReplicateVariance:
         return out
 
 
+@dataclass(frozen=True, eq=False)
+class _PsuJackknife(ReplicateVariance):
+    """A jackknife (JK1, JKn) computed from PSU totals, without the PSU x replicate matrix.
+
+    Replicate ``r`` deletes unit ``u_r`` of stratum ``h_r`` and multiplies the other
+    units of that stratum by ``n_h / (n_h - 1)``, so with ``T_u`` the unit totals and
+    ``S_h`` the stratum totals its total is
+
+    ``T_r = (T - S_{h_r}) + (S_{h_r} - T_{u_r}) n_h / (n_h - 1)``
+
+    and a lonely stratum ``h`` under ``lonely_psu="adjust"`` (R's extra replicate that
+    drops the stratum and scales every other unit by ``H / (H - 1)``) gives
+    ``T_r = (T - S_h) H / (H - 1)``. Work and memory are O(n + R D k): any number of
+    PSUs. ``factors`` is an empty placeholder; the replicate weights are built only
+    when asked for (:meth:`analysis_weights`).
+    """
+
+    deleted: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    dropped: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    n_strata_all: int = 1
+
+    @property
+    def n_replicates(self) -> int:
+        """Number of replicates ``R`` (deleted units, then dropped lonely strata)."""
+        return int(self.deleted.shape[0] + self.dropped.shape[0])
+
+    def _n_groups(self) -> int:
+        assert self.structure is not None  # always built with its structure
+        return int(self.structure.unit_stratum.shape[0])
+
+    def analysis_weights(self) -> np.ndarray:
+        """Return the ``(n, R)`` matrix of replicate analysis weights (materialised)."""
+        n_units, r = self._n_groups(), self.n_replicates
+        if n_units * r > _MAX_FACTOR_CELLS:
+            raise DesignError(
+                f"the replicate weights of this jackknife form a {n_units} x {r} matrix "
+                f"(more than {_MAX_FACTOR_CELLS} cells); estimates do not need it, but "
+                "weighting the replicates (poststratify, rake, calibrate, trim) does: "
+                "weight the design before making replicates, or use method='bootstrap'"
+            )
+        return self.base[:, None] * self._factors()[self.group]
+
+    def _factors(self) -> np.ndarray:
+        s = self.structure
+        assert s is not None
+        stratum = s.unit_stratum
+        n_h = s.n_psu
+        factors = np.ones((stratum.shape[0], self.n_replicates))
+        k = self.deleted.shape[0]
+        cols = np.arange(k)
+        h_del = stratum[self.deleted]
+        same = stratum[:, None] == h_del[None, :]
+        factors[:, cols] = np.where(same, (n_h[h_del] / (n_h[h_del] - 1.0))[None, :], 1.0)
+        factors[self.deleted, cols] = 0.0
+        big_h = float(self.n_strata_all)
+        for j, h in enumerate(self.dropped, start=k):
+            factors[:, j] = np.where(stratum == h, 0.0, big_h / (big_h - 1.0))
+        return factors
+
+    def replicate_sums(self, values: np.ndarray, bins: np.ndarray, n_domains: int) -> np.ndarray:
+        """Replicate totals of every domain from unit and stratum totals: ``(R, D, k)``."""
+        s = self.structure
+        assert s is not None
+        values = np.asarray(values, dtype=float)
+        if values.ndim == 1:
+            values = values[:, None]
+        k = values.shape[1]
+        n_units = s.unit_stratum.shape[0]
+        n_strata = s.n_psu.shape[0]
+        inside = (bins >= 0) & (bins < n_domains)
+        rows = np.flatnonzero(inside)
+        key = self.group[rows] * n_domains + bins[rows]
+        unit_tot = np.empty((n_units, n_domains, k))
+        for j in range(k):
+            unit_tot[:, :, j] = np.bincount(
+                key, weights=self.base[rows] * values[rows, j], minlength=n_units * n_domains
+            ).reshape(n_units, n_domains)
+        # units are numbered stratum by stratum: stratum totals are sums of runs
+        starts = np.searchsorted(s.unit_stratum, np.arange(n_strata))
+        strat_tot = np.add.reduceat(unit_tot, starts, axis=0)
+        full = strat_tot.sum(axis=0)
+        h_del = s.unit_stratum[self.deleted]
+        n_h = s.n_psu[h_del][:, None, None]
+        out = np.empty((self.n_replicates, n_domains, k))
+        nd = self.deleted.shape[0]
+        # (T - S_h) + (S_h - T_u) n_h / (n_h - 1): exactly 0 where the deleted unit
+        # is the domain's only contributor (its replicate then gives 0/0 = NaN, as R's)
+        s_h = strat_tot[h_del]
+        out[:nd] = (full[None] - s_h) + (s_h - unit_tot[self.deleted]) * (n_h / (n_h - 1.0))
+        if self.dropped.shape[0]:
+            big_h = float(self.n_strata_all)
+            out[nd:] = (full[None] - strat_tot[self.dropped]) * (big_h / (big_h - 1.0))
+        return out
+
+    def _degrees_of_freedom(self, domain: np.ndarray, n_domains: int) -> np.ndarray:
+        s = self.structure
+        assert s is not None
+        rows = (domain >= 0) & (domain < n_domains) & (self.base != 0)
+        n_groups = self._n_groups()
+        _, pairs = _codes(domain[rows] * n_groups + self.group[rows], n_domains * n_groups)
+        dom_u = pairs // n_groups
+        grp_u = pairs % n_groups
+        n_strata = s.n_psu.shape[0]
+        counts = np.bincount(
+            dom_u * n_strata + s.unit_stratum[grp_u], minlength=n_domains * n_strata
+        ).reshape(n_domains, n_strata)
+        # rank of the domain's replicate weights: within the replicated strata, PSUs
+        # with members less (complete strata - 1), plus one for every lonely stratum
+        # dropped by an "adjust" replicate that holds members
+        replicated = np.zeros(n_strata, dtype=bool)
+        replicated[s.unit_stratum[self.deleted]] = True
+        extra = (counts[:, self.dropped] > 0).sum(axis=1)
+        counts = counts * replicated[None, :]
+        complete = (counts == s.n_psu[None, :]).sum(axis=1)
+        rank = counts.sum(axis=1) - np.maximum(complete - 1, 0) + extra
+        generic = np.minimum(rank, self.n_replicates)
+        return np.maximum(generic - 1.0, 0.0)
+
+
 def _rank(block: np.ndarray) -> int:
     """Numerical rank as R's ``qr(x, tol = 1e-5)$rank``.
 
@@ -516,6 +635,7 @@ def _from_design(
     mse: bool,
     hadamard_matrix: Any = None,
     drop_certainty: bool = False,
+    psu_totals: bool = False,
 ) -> ReplicateDesign:
     """Build the replicate factors of ``method`` from a design's first stage."""
     if hadamard_matrix is not None and method not in ("BRR", "Fay"):
@@ -568,6 +688,8 @@ def _from_design(
         return shown + (f" (and {which.size - 5} more)" if which.size > 5 else "")
 
     structure: _Structure | None = _Structure("jk", unit_stratum, stage.n_psu)
+    jack: tuple[np.ndarray, np.ndarray] | None = None  # replicates from PSU totals
+    factors = np.zeros((n_units, 0))
     if method == "JK1":
         if stratified:
             raise DesignError(
@@ -577,10 +699,13 @@ def _from_design(
         n = n_units
         if n < 2:
             raise DesignError("JK1 needs at least 2 PSUs; the design has 1")
-        factors = np.full((n, n), n / (n - 1.0))
-        np.fill_diagonal(factors, 0.0)
         scale = float(fpc_factor[0]) * (n - 1.0) / n
         rscales = np.ones(n)
+        if n * n > _MAX_FACTOR_CELLS or psu_totals:
+            jack = (np.arange(n, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        else:
+            factors = np.full((n, n), n / (n - 1.0))
+            np.fill_diagonal(factors, 0.0)
     elif method == "JKn":
         if not stratified:
             raise DesignError(
@@ -597,28 +722,26 @@ def _from_design(
                 "every stratum is taken completely (fpc = n_h): the design has no sampling "
                 "variance and no jackknife replicates"
             )
-        if n_units * n_rep > _MAX_FACTOR_CELLS:
-            raise DesignError(
-                f"JKn with {n_units} PSUs needs a {n_units} x {n_rep} replicate matrix; use "
-                "method='bootstrap' with fewer replicates, or collapse PSUs"
-            )
-        factors = np.ones((n_units, n_rep))
         rscales = np.empty(n_rep)
         deleted = np.flatnonzero(keep_unit)
         col = np.arange(deleted.shape[0])
-        same = unit_stratum[:, None] == unit_stratum[deleted][None, :]
         nh_del = stage.n_psu[unit_stratum[deleted]]
-        factors[:, col] = np.where(same, nh_del / (nh_del - 1.0), 1.0)
-        factors[deleted, col] = 0.0
         rscales[col] = fpc_factor[unit_stratum[deleted]] * (nh_del - 1.0) / nh_del
         scale = 1.0
-        if rule == "adjust" and lonely.any():
-            for j, h in enumerate(np.flatnonzero(lonely), start=deleted.shape[0]):
+        dropped = np.flatnonzero(lonely) if rule == "adjust" else np.zeros(0, dtype=np.int64)
+        rscales[deleted.shape[0] :] = (n_strata - 1.0) / n_strata
+        if n_units * n_rep > _MAX_FACTOR_CELLS or psu_totals:
+            jack = (deleted, dropped)
+        else:
+            factors = np.ones((n_units, n_rep))
+            same = unit_stratum[:, None] == unit_stratum[deleted][None, :]
+            factors[:, col] = np.where(same, nh_del / (nh_del - 1.0), 1.0)
+            factors[deleted, col] = 0.0
+            for j, h in enumerate(dropped, start=deleted.shape[0]):
                 factors[:, j] = np.where(unit_stratum == h, 0.0, n_strata / (n_strata - 1.0))
-                rscales[j] = (n_strata - 1.0) / n_strata
         if rule == "average" and lonely.any():
             scale = n_units / n_rep  # R's jknweights: scale * length(unq) / counter
-        if lonely.any() or certain.any():
+        if (lonely.any() or certain.any()) and jack is None:
             structure = None
     elif method in ("BRR", "Fay"):
         if method == "Fay":
@@ -701,18 +824,28 @@ def _from_design(
         rscales = np.ones(n_rep)
         structure = _Structure("boot", unit_stratum, stage.n_psu)
         rho_v = 0.0
-    engine = ReplicateVariance(
-        group=group,
-        base=design._weights.copy(),
-        factors=factors,
-        scale=float(scale),
-        rscales=rscales,
-        mse=bool(mse),
-        structure=structure,
-        full_weights=design._weights,
+    common: dict[str, Any] = {
+        "group": group,
+        "base": design._weights.copy(),
+        "scale": float(scale),
+        "rscales": rscales,
+        "mse": bool(mse),
+        "structure": structure,
+        "full_weights": design._weights,
         # R's survey.drop.replicates: certainty units leave the replicate totals
-        drop_rows=stage.certain[unit_stratum[group]] if drop_certainty else None,
-    )
+        "drop_rows": stage.certain[unit_stratum[group]] if drop_certainty else None,
+    }
+    engine: ReplicateVariance
+    if jack is not None:
+        engine = _PsuJackknife(
+            factors=np.zeros((n_units, 0)),
+            deleted=jack[0],
+            dropped=jack[1],
+            n_strata_all=n_strata,
+            **common,
+        )
+    else:
+        engine = ReplicateVariance(factors=factors, **common)
     return ReplicateDesign._build(
         data=design._data,
         weights=design._weights,
