@@ -181,11 +181,17 @@ _SPARSE_CASES = [
 ]
 
 
+@pytest.mark.parametrize("route", ["hashed", "blocks", "one-stratum-blocks"])
 @pytest.mark.parametrize("case", _SPARSE_CASES, ids=[c["id"] for c in _SPARSE_CASES])
-def test_sparse_path_agrees_with_r(case: dict, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Force the hash-based (sparse) path that large designs with many domains use.
+def test_sparse_path_agrees_with_r(case: dict, route: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Force the routes that large designs with many domains take: the unit x domain
+    # cells by hashing, or dense tables a block of strata at a time (one stratum per
+    # block at the smallest).
     monkeypatch.setattr(variance, "_DENSE_MIN_CELLS", 0)
     monkeypatch.setattr(variance, "_DENSE_FACTOR", 0)
+    monkeypatch.setattr(variance, "_CHUNKED", route != "hashed")
+    if route == "one-stratum-blocks":
+        monkeypatch.setattr(variance, "_CHUNK_CELLS", 1)
     ref.test_against_r(case)
 
 

@@ -162,6 +162,8 @@ class Domains:
         The design's variance engine.
     keys : object
         The engine's precomputed cell keys of the codes.
+    whole : bool
+        One domain holding every row (no ``by``, no domain, nothing missing).
     """
 
     by: tuple[str, ...]
@@ -177,6 +179,7 @@ class Domains:
     df: np.ndarray
     engine: Any
     keys: Any
+    whole: bool = False  # one domain holding every row (no by, no domain(), no missing)
 
     @property
     def member(self) -> np.ndarray:
@@ -185,6 +188,8 @@ class Domains:
 
     def sums(self, values: np.ndarray) -> np.ndarray:
         """(D, k) sums of ``values`` (n, k) over each domain's member rows."""
+        if self.whole:
+            return np.asarray(values.sum(axis=0), dtype=float)[None, :]
         size = self.n_domains + 1
         out = np.empty((self.n_domains, values.shape[1]))
         for j in range(values.shape[1]):
@@ -193,6 +198,8 @@ class Domains:
 
     def per_row(self, per_domain: np.ndarray) -> np.ndarray:
         """Broadcast (D, k) values to the member rows (zeros elsewhere)."""
+        if self.whole:
+            return np.broadcast_to(per_domain[0], (self.bins.shape[0], per_domain.shape[1]))
         padded = np.zeros((self.n_domains + 1, per_domain.shape[1]))
         padded[:-1] = per_domain
         return padded[self.bins]
@@ -259,16 +266,23 @@ def build(
     member = member_dom >= 0
     everyone = bool(member.all())
     bins = member_dom if everyone else np.where(member, member_dom, n_domains)
-    n = np.bincount(bins, minlength=n_domains + 1)[:n_domains].astype(float)
+    whole = n_domains == 1 and everyone
+    w = design._weights if everyone else np.where(member, design._weights, 0.0)
+    if whole:  # one domain of every row: plain sums
+        n = np.array([float(bins.shape[0])])
+        n_hat = np.array([float(w.sum())])
+    else:
+        n = np.bincount(bins, minlength=n_domains + 1)[:n_domains].astype(float)
+        n_hat = np.bincount(bins, weights=w, minlength=n_domains + 1)[:n_domains]
     if member_dom is dom:
         n_rows = n.copy()
     else:
         n_rows = np.bincount(np.where(rows, dom, n_domains), minlength=n_domains + 1)[:-1]
-    w = design._weights if everyone else np.where(member, design._weights, 0.0)
-    n_hat = np.bincount(bins, weights=w, minlength=n_domains + 1)[:n_domains]
     engine = design._engine
     keys = engine.domain_keys(bins, n_domains)
-    if df is None:
+    if df is None and (whole or (n_domains == 1 and bool((member == design._mask).all()))):
+        dfs = np.array([design._df])  # the design's own rows: its df, computed once
+    elif df is None:
         dfs = engine.degrees_of_freedom(member_dom, n_domains, keys)
     else:
         dfs = np.full(n_domains, float(df))
@@ -286,4 +300,5 @@ def build(
         df=np.asarray(dfs, dtype=float),
         engine=engine,
         keys=keys,
+        whole=whole,
     )

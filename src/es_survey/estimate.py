@@ -221,6 +221,8 @@ def evaluate(dom: Domains, stat: Statistic, covmat: Covmat = None) -> Evaluated:
         var = np.diagonal(cov, axis1=1, axis2=2).copy()
 
         def covariance() -> np.ndarray:
+            if dom.n_domains == 1:  # one domain: its covariance is the whole matrix
+                return np.array(cov[0])
             return np.asarray(engine.full_cov(infl, dom.dom, dom.n_domains, dom.present))
 
     size = est.size

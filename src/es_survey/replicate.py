@@ -335,7 +335,7 @@ class ReplicateVariance:
     def domain_keys(self, domain: np.ndarray, n_domains: int) -> _DomainKeys:
         """Domain codes of every row (outside: ``D``), for the other methods."""
         bins = np.where((domain >= 0) & (domain < n_domains), domain, n_domains)
-        return _DomainKeys(n_domains, (bins,), ())
+        return _DomainKeys(n_domains, (bins,))
 
     def domain_cov(
         self,

@@ -58,6 +58,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from es_survey.errors import DesignError
 
@@ -75,6 +76,8 @@ _CERTAINTY_EPS = 1e-7  # R's onestrat(): all(f < 1e-7) marks a self-representing
 _DENSE_FACTOR = 8  # dense (unit x domain) table while it has at most 8 n cells
 _DENSE_MIN_CELLS = 1 << 16  # a dense table of this many cells is always fine
 _MAX_FULL_CELLS = 50_000_000  # cells of the unit x (domain*variable) matrix of vcov()
+_CHUNK_CELLS = 1 << 22  # cells of one block of a large stage's dense table (32 MB)
+_CHUNKED = True  # large stages by dense blocks of strata (False: by hashing unit x domain)
 
 
 class VarianceEngine(Protocol):
@@ -175,6 +178,51 @@ class _Stage:
         """Strata with a single sampled unit that are not certainty strata."""
         return (self.n_psu == 1) & ~self.certain
 
+    def stratum_sums(self, table: np.ndarray) -> np.ndarray:
+        """Sum the rows of a ``(units, m)`` table within each stratum: ``(strata, m)``.
+
+        Units are numbered stratum by stratum; the sums are one sparse product with
+        the stratum indicator (built once, cached), in unit order within a stratum.
+        """
+        cache = self.__dict__.setdefault("_indicator", [])
+        if not cache:
+            units = self.n_clusters
+            cache.append(
+                sparse.csr_matrix(
+                    (np.ones(units), (self.cluster_stratum, np.arange(units))),
+                    shape=(self.n_strata, units),
+                )
+            )
+        return np.asarray(cache[0] @ table)
+
+    def row_order(self) -> tuple[np.ndarray, np.ndarray]:
+        """Rows sorted by unit, and where each unit's rows start (computed once, cached)."""
+        cache = self.__dict__.setdefault("_row_order", [])
+        if not cache:
+            order = np.argsort(self.clusters, kind="stable")
+            bounds = np.searchsorted(self.clusters[order], np.arange(self.n_clusters + 1))
+            cache.extend((order, bounds))
+        return cache[0], cache[1]
+
+    def part(self, h0: int, h1: int) -> _Stage:
+        """Restrict the stage to strata ``h0 .. h1 - 1`` (units renumbered from 0).
+
+        Row-level codes are left empty: a part is used with rows gathered by the caller.
+        """
+        starts = self.starts
+        u0 = int(starts[h0])
+        u1 = int(starts[h1]) if h1 < self.n_strata else self.n_clusters
+        return _Stage(
+            strata=np.zeros(0, dtype=np.int64),
+            clusters=np.zeros(0, dtype=np.int64),
+            cluster_stratum=self.cluster_stratum[u0:u1] - h0,
+            n_psu=self.n_psu[h0:h1],
+            popsize=self.popsize[h0:h1],
+            group=self.group[h0:h1] - self.group[h0],
+            multiplier=self.multiplier[h0:h1],
+            labels=self.labels[h0:h1] if isinstance(self.labels, list) else [],
+        )
+
     def variance_weight(self, rule: str) -> np.ndarray:
         """Multiplier of each stratum's squared deviations under the lonely-PSU ``rule``.
 
@@ -204,11 +252,12 @@ class _Stage:
             return np.where(n > 1, f * n / (n - 1.0), f)
 
 
-def _codes(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Dense codes of integer keys in ``0 .. size - 1``, in increasing key order.
+def _codes(key: np.ndarray, size: int, sort: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Dense codes of integer keys in ``0 .. size - 1`` (in increasing key order).
 
     Returns the code of every key and the distinct keys. A bincount over the key
-    range is used while it is small (O(n + size)); otherwise a hash factorisation.
+    range is used while it is small (O(n + size)); otherwise a hash factorisation,
+    whose codes follow first appearance when ``sort=False`` (no O(n log n) sort).
     """
     n = key.shape[0]
     if size <= _DENSE_FACTOR * n + (1 << 20):
@@ -217,7 +266,7 @@ def _codes(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
         lookup = np.empty(size, dtype=np.int64)
         lookup[uniq] = np.arange(uniq.shape[0])
         return lookup[key], uniq
-    codes, uniq = pd.factorize(key, sort=True)
+    codes, uniq = pd.factorize(key, sort=sort)
     return codes.astype(np.int64, copy=False), np.asarray(uniq, dtype=np.int64)
 
 
@@ -237,14 +286,14 @@ def _dense(stage: _Stage, n_domains: int, n_rows: int) -> bool:
 
 @dataclass(frozen=True, eq=False)
 class _DomainKeys:
-    """Row keys of the dense (unit x (domain + 1)) and (stratum x (domain + 1)) tables.
+    """Row keys of the dense (unit x (domain + 1)) table of each stage.
 
-    Column ``D`` of each table collects the rows outside every domain.
+    Column ``D`` of each table collects the rows outside every domain. Stratum
+    tables are sums of runs of unit rows (units are numbered stratum by stratum).
     """
 
     n_domains: int
     unit: tuple[np.ndarray, ...]
-    stratum: tuple[np.ndarray, ...]
 
 
 @dataclass(frozen=True, eq=False)
@@ -326,17 +375,21 @@ class TaylorVariance:
             keys = keys or self.domain_keys(domain, n_domains)
             width = n_domains + 1
             units = np.bincount(keys.unit[0], minlength=stage.n_clusters * width)
-            cells = np.bincount(keys.stratum[0], minlength=stage.n_strata * width)
-            n_units = np.count_nonzero(units.reshape(stage.n_clusters, width), axis=0)
-            n_cells = np.count_nonzero(cells.reshape(stage.n_strata, width), axis=0)
+            present = units.reshape(stage.n_clusters, width) > 0
+            # units are numbered stratum by stratum: a stratum's cells from its units
+            cells = stage.stratum_sums(present.astype(float))
+            n_units = np.count_nonzero(present, axis=0)
+            n_cells = np.count_nonzero(cells, axis=0)
             n_units, n_cells = n_units[:n_domains], n_cells[:n_domains]
             return (n_units - n_cells).astype(float)
         rows = domain >= 0
         dom = domain[rows]
-        _, units = _codes(stage.clusters[rows] * n_domains + dom, stage.n_clusters * n_domains)
+        _, units = _codes(
+            stage.clusters[rows] * n_domains + dom, stage.n_clusters * n_domains, sort=False
+        )
         unit_dom = units % n_domains
         unit_stratum = stage.cluster_stratum[units // n_domains]
-        _, cells = _codes(unit_stratum * n_domains + unit_dom, stage.n_strata * n_domains)
+        _, cells = _codes(unit_stratum * n_domains + unit_dom, stage.n_strata * n_domains, False)
         n_units = np.bincount(unit_dom, minlength=n_domains)
         n_cells = np.bincount(cells % n_domains, minlength=n_domains)
         return (n_units - n_cells).astype(float)
@@ -359,8 +412,7 @@ class TaylorVariance:
         dom = np.where(domain >= 0, domain, n_domains) if domain.min(initial=0) < 0 else domain
         width = n_domains + 1
         unit = tuple(stage.clusters * width + dom for stage in self.stages)
-        stratum = tuple(stage.strata * width + dom for stage in self.stages)
-        return _DomainKeys(n_domains, unit, stratum)
+        return _DomainKeys(n_domains, unit)
 
     def domain_cov(
         self,
@@ -399,18 +451,26 @@ class TaylorVariance:
         for s, stage in enumerate(self.stages):
             if dense[s]:
                 assert keys is not None  # built above for any dense stage
-                out += self._stage_cov_dense(
-                    stage, values, keys.unit[s], keys.stratum[s], n_domains
-                )
+                out += self._stage_cov_dense(stage, values, keys.unit[s], n_domains)
         if all(dense):
+            return out
+        chunked = [
+            _CHUNKED and not dense[s] and (s > 0 or self.lonely_psu != "average")
+            for s in range(len(self.stages))
+        ]
+        for s, stage in enumerate(self.stages):
+            if chunked[s]:
+                out += self._stage_cov_chunked(stage, values, domain, n_domains)
+        if all(d or c for d, c in zip(dense, chunked, strict=True)):
             return out
         rows = domain >= 0
         if not rows.all():
             values = values[rows]
             domain = domain[rows]
-        for stage in [st for st, is_dense in zip(self.stages, dense, strict=True) if not is_dense]:
+        hashed = [not d and not c for d, c in zip(dense, chunked, strict=True)]
+        for stage in [st for st, h in zip(self.stages, hashed, strict=True) if h]:
             unit_codes, units = _codes(
-                stage.clusters[rows] * n_domains + domain, stage.n_clusters * n_domains
+                stage.clusters[rows] * n_domains + domain, stage.n_clusters * n_domains, False
             )
             z = _sum_by(unit_codes, values, units.shape[0])
             out += self._stage_cov(stage, z, units // n_domains, units % n_domains, n_domains)
@@ -475,7 +535,6 @@ class TaylorVariance:
         stage: _Stage,
         values: np.ndarray,
         key: np.ndarray,
-        skey: np.ndarray,
         n_domains: int,
     ) -> np.ndarray:
         """One stage's contribution from dense (unit x domain) totals.
@@ -492,10 +551,9 @@ class TaylorVariance:
         resid = []
         for j in range(k):
             z = np.bincount(key, weights=values[:, j], minlength=stage.n_clusters * width)
-            sums = np.bincount(skey, weights=values[:, j], minlength=stage.n_strata * width)
-            centre = sums.reshape(stage.n_strata, width) / n_h
-            centre[zero_centre] = 0.0
             z = z.reshape(stage.n_clusters, width)
+            centre = stage.stratum_sums(z) / n_h
+            centre[zero_centre] = 0.0
             z -= np.repeat(centre, repeats, axis=0)
             resid.append(z)
         weight = stage.variance_weight(rule)
@@ -505,8 +563,9 @@ class TaylorVariance:
             if rule == "fail":
                 self.check_lonely()
             if rule == "average":
-                counts = np.bincount(skey, minlength=stage.n_strata * width)
-                present = counts.reshape(stage.n_strata, width)[:, :n_domains] > 0
+                counts = np.bincount(key, minlength=stage.n_clusters * width)
+                units = counts.reshape(stage.n_clusters, width) > 0
+                present = stage.stratum_sums(units.astype(float))[:, :n_domains] > 0
                 n_groups = int(stage.group.max()) + 1
                 gkey = (stage.group[:, None] * n_domains + np.arange(n_domains)).reshape(-1)
                 n_strat = np.bincount(
@@ -531,9 +590,42 @@ class TaylorVariance:
                 if factor is None:
                     cov = (unit_weight @ product)[:n_domains]
                 else:
-                    cross = np.add.reduceat(product, stage.starts, axis=0)[:, :n_domains]
+                    cross = stage.stratum_sums(product)[:, :n_domains]
                     cov = (weight[:, None] * factor * cross).sum(axis=0)
                 out[:, a, b] = out[:, b, a] = cov
+        return out
+
+    def _stage_cov_chunked(
+        self, stage: _Stage, values: np.ndarray, domain: np.ndarray, n_domains: int
+    ) -> np.ndarray:
+        """One stage's contribution from dense (unit x domain) tables, strata a block at a time.
+
+        For a stage with too many units for one dense table (e.g. the second-stage
+        units of a two-stage design): its rows, sorted by unit once per design, are
+        taken a block of whole strata at a time, each block a dense table of at most
+        ``_CHUNK_CELLS`` cells. Every stratum lies in one block, and at stage 2 and
+        later every stratum is its own "average" group, so the lonely-PSU rules
+        apply block by block exactly as to the whole. O(n) per column, bounded memory.
+        """
+        order, bounds = stage.row_order()
+        width = n_domains + 1
+        dom = np.where(domain >= 0, domain, n_domains)
+        starts = stage.starts
+        units_per_stratum = stage.n_psu.astype(np.int64)
+        max_units = max(1, _CHUNK_CELLS // width)
+        k = values.shape[1]
+        out = np.zeros((n_domains, k, k))
+        h0 = 0
+        while h0 < stage.n_strata:
+            # as many whole strata as fit in the block (at least one)
+            cum = np.cumsum(units_per_stratum[h0:])
+            h1 = h0 + max(1, int(np.searchsorted(cum, max_units, side="right")))
+            part = stage.part(h0, h1)
+            u0 = int(starts[h0])
+            rows = order[bounds[u0] : bounds[u0 + part.n_clusters]]
+            key = (stage.clusters[rows] - u0) * width + dom[rows]
+            out += self._stage_cov_dense(part, values[rows], key, n_domains)
+            h0 = h1
         return out
 
     def _stage_cov(
