@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import es_survey as es
+from es_survey import weighting
 from es_survey.errors import CalibrationError, DataError, DesignError
 from es_survey.weighting import (
     calibrate_weights,
@@ -474,9 +475,13 @@ def test_poststratify_then_calibrate_variance_by_hand():
         assert by.loc[k, "se"] == pytest.approx(se(y * (df["k"] == k).to_numpy()), rel=1e-10)
 
 
-def test_domain_ses_low_rank_route_equals_dense_route():
+@pytest.mark.parametrize("table", ["unit x domain table", "row by row"])
+def test_domain_ses_low_rank_route_equals_dense_route(table, monkeypatch):
     # by= uses the low-rank route (calibration steps, no lonely PSU); domain() of one
     # domain the dense one: three composed steps on a stratified cluster design with fpc
+    if table == "row by row":
+        monkeypatch.setattr(weighting, "_DENSE_CROSS", 0)
+        monkeypatch.setattr(weighting, "_DENSE_MIN", 0)
     rng = np.random.default_rng(4)
     n = 400
     df = pd.DataFrame(

@@ -352,6 +352,8 @@ def _svyvar(dom: Domains, resid: np.ndarray) -> np.ndarray:
 
 
 def _residuals(dom: Domains, y: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    if dom.whole:
+        return y - centre[0]
     resid = y - dom.per_row(centre)
     return np.where(dom.member[:, None], resid, 0.0)
 

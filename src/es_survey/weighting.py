@@ -103,6 +103,8 @@ __all__ = [
 
 Method = Literal["linear", "raking", "logit"]
 _CHUNK_CELLS = 1 << 22  # cells of one block of residualised influence values
+_DENSE_CROSS = 8  # unit x domain table of the calibrated fast route up to 8 n cells
+_DENSE_MIN = 1 << 16  # ... or up to this many cells
 
 
 # --------------------------------------------------------------------- helpers
@@ -1169,6 +1171,28 @@ def _domain_block(values: np.ndarray, domain: np.ndarray, n_domains: int) -> np.
     return (member[:, :, None] * values[:, None, :]).reshape(n, n_domains * k)
 
 
+def _by_column_and_domain(
+    matrix: sparse.csr_matrix, values: np.ndarray, domain: np.ndarray, n_domains: int
+) -> np.ndarray:
+    """``sum_i M_ip values_it [domain_i = d]`` as a (P, D, k) array, one bincount a column.
+
+    The product ``M' A_t`` of a sparse (n, P) matrix with the domain-restricted
+    values, without building the (n, D) matrix ``A_t``; rows with domain -1 add nothing.
+    """
+    coo = matrix.tocoo()
+    keep = domain[coo.row] >= 0
+    row, col, data = coo.row[keep], coo.col[keep], coo.data[keep]
+    n_cols = matrix.shape[1]
+    key = col * n_domains + domain[row]
+    k = values.shape[1]
+    out = np.empty((n_cols, n_domains, k))
+    for t in range(k):
+        out[:, :, t] = np.bincount(
+            key, weights=data * values[row, t], minlength=n_cols * n_domains
+        ).reshape(n_cols, n_domains)
+    return out
+
+
 Step = _CalibrationStep | _NonresponseStep
 
 
@@ -1314,6 +1338,21 @@ class CalibratedVariance:
             stage.lonely.any() for stage in self.inner.stages
         )
 
+    def _step_matrices(self) -> list[tuple[sparse.csr_matrix, sparse.csr_matrix]]:
+        """``R = X w0/w1`` and ``Y = X w1`` of every calibration step (built once, cached)."""
+        cache = self.__dict__.setdefault("_step_cache", [])
+        if not cache:
+            for step in cast("tuple[_CalibrationStep, ...]", self.steps):
+                pos = step.w1 != 0
+                ratio = np.where(pos, step.w0 / np.where(pos, step.w1, 1.0), 0.0)
+                cache.append(
+                    (
+                        sparse.csr_matrix(step.X.multiply(ratio[:, None])),
+                        sparse.csr_matrix(step.X.multiply(step.w1[:, None])),
+                    )
+                )
+        return cache
+
     def _domain_cov_fast(
         self, values: np.ndarray, domain: np.ndarray, n_domains: int, keys: _DomainKeys | None
     ) -> np.ndarray:
@@ -1329,7 +1368,7 @@ class CalibratedVariance:
         ``C_d`` of ``a_d`` with the full columns of ``Y`` from stratum-centred unit
         totals (no lonely PSU, so every rule gives the same). Cost O(n P + P^2 D).
         """
-        n, k = values.shape
+        n_rows, k = values.shape
         member = domain >= 0
         rows = np.flatnonzero(member)
         dom = domain[member]
@@ -1338,45 +1377,58 @@ class CalibratedVariance:
         y_blocks: list[sparse.csr_matrix] = []
         coef = np.zeros((0, n_domains, k))
         # only reached when _fast_ok() found every step to be a calibration step
-        for step in cast("tuple[_CalibrationStep, ...]", self.steps):
-            pos = step.w1 != 0
-            ratio = np.where(pos, step.w0 / np.where(pos, step.w1, 1.0), 0.0)
-            r_mat = sparse.csr_matrix(step.X.multiply(ratio[:, None]))
-            proj = np.empty((step.X.shape[1], n_domains, k))
-            for t in range(k):
-                a_t = sparse.csr_matrix((values[rows, t], (rows, dom)), shape=(n, n_domains))
-                proj[:, :, t] = (r_mat.T @ a_t).toarray()
+        dom_of_row = np.where(member, domain, -1)
+        matrices = self._step_matrices()
+        for step, (r_mat, y_step) in zip(
+            cast("tuple[_CalibrationStep, ...]", self.steps), matrices, strict=True
+        ):
+            proj = _by_column_and_domain(r_mat, values, dom_of_row, n_domains)
             if y_blocks:
                 ry = (r_mat.T @ sparse.hstack(y_blocks, format="csr")).toarray()
                 proj -= np.einsum("pq,qdk->pdk", ry, coef)
             b = _gram_solve(step.gram, proj.reshape(proj.shape[0], -1)).reshape(proj.shape)
             coef = np.concatenate([coef, b], axis=0)
-            y_blocks.append(sparse.csr_matrix(step.X.multiply(step.w1[:, None])))
+            y_blocks.append(y_step)
         y = sparse.hstack(y_blocks, format="csr")
         n_cols = y.shape[1]
         v_y = np.zeros((n_cols, n_cols))
         cross = np.zeros((k, n_domains, n_cols))
+        y_coo = y.tocoo()
         for stage in self.inner.stages:
             n_units = stage.n_clusters
             weight = stage.variance_weight(self.inner.lonely_psu)
             w_unit = weight[stage.cluster_stratum]
-            unit_of = sparse.csr_matrix(
-                (np.ones(n), (stage.clusters, np.arange(n))), shape=(n_units, n)
-            )
-            strat_of = sparse.csr_matrix(
-                (np.ones(n_units), (stage.cluster_stratum, np.arange(n_units))),
-                shape=(stage.n_strata, n_units),
-            )
-            yt = sparse.csr_matrix(unit_of @ y)
-            ybar = (strat_of @ yt).toarray() / stage.n_psu[:, None]
-            wyt = sparse.csr_matrix(yt.multiply(w_unit[:, None]))
-            v_y += (yt.T @ wyt).toarray() - ybar.T @ ((weight * stage.n_psu)[:, None] * ybar)
+            # unit totals of Y (units x P, dense: P is the number of calibration columns)
+            yt = np.bincount(
+                stage.clusters[y_coo.row] * n_cols + y_coo.col,
+                weights=y_coo.data,
+                minlength=n_units * n_cols,
+            ).reshape(n_units, n_cols)
+            ybar = stage.stratum_sums(yt) / stage.n_psu[:, None]
+            wyt = yt * w_unit[:, None]
+            v_y += yt.T @ wyt - ybar.T @ ((weight * stage.n_psu)[:, None] * ybar)
+            wybar = weight[:, None] * ybar
+            unit_key = stage.clusters[rows] * n_domains + dom
+            dense = n_units * n_domains <= max(_DENSE_CROSS * n_rows, _DENSE_MIN)
             for t in range(k):
-                a_units = sparse.csr_matrix(
-                    (values[rows, t], (stage.clusters[rows], dom)), shape=(n_units, n_domains)
-                )
-                a_strata = (strat_of @ a_units).toarray()
-                cross[t] += (a_units.T @ wyt).toarray() - a_strata.T @ (weight[:, None] * ybar)
+                v = values[rows, t]
+                if dense:  # unit x domain totals of a: C_d = sum_u a_ud (w y)_u
+                    a_units = np.bincount(
+                        unit_key, weights=v, minlength=n_units * n_domains
+                    ).reshape(n_units, n_domains)
+                    cross[t] += a_units.T @ wyt
+                    a_strata = stage.stratum_sums(a_units)
+                else:  # the same, row by row
+                    for c in range(n_cols):
+                        cross[t, :, c] += np.bincount(
+                            dom, weights=v * wyt[stage.clusters[rows], c], minlength=n_domains
+                        )
+                    a_strata = np.bincount(
+                        stage.strata[rows] * n_domains + dom,
+                        weights=v,
+                        minlength=stage.n_strata * n_domains,
+                    ).reshape(stage.n_strata, n_domains)
+                cross[t] -= a_strata.T @ wybar
         # V(r_d) = V(a_d) - C_d c_d - (C_d c_d)' + c_d' V(Y) c_d
         cc = np.einsum("tdp,pdu->dtu", cross, coef)
         quad = np.einsum("pdt,pq,qdu->dtu", coef, v_y, coef)
