@@ -196,6 +196,12 @@ class Domains:
             out[:, j] = np.bincount(self.bins, weights=values[:, j], minlength=size)[:-1]
         return out
 
+    def weighted_sums(self, values: np.ndarray) -> np.ndarray:
+        """(D, k) weighted sums ``sum w_i values_ij`` over each domain's member rows."""
+        if self.whole:
+            return np.asarray(self.w @ values, dtype=float)[None, :]
+        return self.sums(self.w[:, None] * values)
+
     def per_row(self, per_domain: np.ndarray) -> np.ndarray:
         """Broadcast (D, k) values to the member rows (zeros elsewhere)."""
         if self.whole:

@@ -195,7 +195,7 @@ def evaluate(dom: Domains, stat: Statistic, covmat: Covmat = None) -> Evaluated:
     Evaluated
         Estimates, variances, replicate estimates and covariance.
     """
-    totals = dom.sums(dom.w[:, None] * stat.z)
+    totals = dom.weighted_sums(stat.z)
     with np.errstate(divide="ignore", invalid="ignore"):
         est = stat.point(totals)
     engine = dom.engine
@@ -346,7 +346,7 @@ def ratio_statistic(dom: Domains, y: np.ndarray, x: np.ndarray) -> Statistic:
 def _svyvar(dom: Domains, resid: np.ndarray) -> np.ndarray:
     """R's ``svyvar`` within each domain from residuals: n/(n-1) sum w r^2 / N."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        ss = dom.sums(dom.w[:, None] * resid * resid)
+        ss = dom.weighted_sums(resid * resid)
         n = dom.n[:, None]
         return np.where(n > 1, ss / dom.n_hat[:, None] * n / (n - 1.0), np.nan)
 
@@ -377,7 +377,7 @@ def _srs_mean_var(dom: Domains, resid: np.ndarray) -> np.ndarray:
 
 def _weighted_means(dom: Domains, y: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
-        return dom.sums(dom.w[:, None] * y) / dom.n_hat[:, None]
+        return dom.weighted_sums(y) / dom.n_hat[:, None]
 
 
 # ------------------------------------------------------------------ results
@@ -621,7 +621,7 @@ def ratio(
         deff = np.full(ev.est.shape, np.nan)
     else:
         with np.errstate(divide="ignore", invalid="ignore"):
-            t_x = dom.sums(dom.w[:, None] * x)
+            t_x = dom.weighted_sums(x)
             resid = (yv - dom.per_row(ev.est) * x) / dom.per_row(np.broadcast_to(t_x, ev.est.shape))
         resid = np.where(dom.member[:, None], resid, 0.0)
         centred = _residuals(dom, resid, _weighted_means(dom, resid))

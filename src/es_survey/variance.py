@@ -375,13 +375,15 @@ class TaylorVariance:
             keys = keys or self.domain_keys(domain, n_domains)
             width = n_domains + 1
             units = np.bincount(keys.unit[0], minlength=stage.n_clusters * width)
-            present = units.reshape(stage.n_clusters, width) > 0
-            # units are numbered stratum by stratum: a stratum's cells from its units
-            cells = stage.stratum_sums(present.astype(float))
-            n_units = np.count_nonzero(present, axis=0)
-            n_cells = np.count_nonzero(cells, axis=0)
-            n_units, n_cells = n_units[:n_domains], n_cells[:n_domains]
-            return (n_units - n_cells).astype(float)
+            occupied = np.flatnonzero(units)  # (unit, domain) cells with members
+            cell_dom = occupied % width
+            n_units = np.bincount(cell_dom, minlength=width)
+            strata = stage.cluster_stratum[occupied // width] * width + cell_dom
+            n_cells = np.bincount(
+                np.flatnonzero(np.bincount(strata, minlength=stage.n_strata * width)) % width,
+                minlength=width,
+            )
+            return (n_units[:n_domains] - n_cells[:n_domains]).astype(float)
         rows = domain >= 0
         dom = domain[rows]
         _, units = _codes(
@@ -409,10 +411,21 @@ class TaylorVariance:
         _DomainKeys
             Keys to pass to :meth:`domain_cov` and :meth:`degrees_of_freedom`.
         """
+        whole = n_domains == 1 and not domain.any()  # every row in the one domain
+        if whole and "_whole_keys" in self.__dict__:
+            return self.__dict__["_whole_keys"]
         dom = np.where(domain >= 0, domain, n_domains) if domain.min(initial=0) < 0 else domain
         width = n_domains + 1
-        unit = tuple(stage.clusters * width + dom for stage in self.stages)
-        return _DomainKeys(n_domains, unit)
+        n = domain.shape[0]
+        # keys of the stages tabulated in one dense table (the others are not used)
+        unit = tuple(
+            stage.clusters * width + dom if _dense(stage, n_domains, n) else np.zeros(0, np.int64)
+            for stage in self.stages
+        )
+        keys = _DomainKeys(n_domains, unit)
+        if whole:
+            self.__dict__["_whole_keys"] = keys  # the same for every whole-sample estimate
+        return keys
 
     def domain_cov(
         self,
