@@ -270,6 +270,28 @@ def _codes(key: np.ndarray, size: int, sort: bool = True) -> tuple[np.ndarray, n
     return codes.astype(np.int64, copy=False), np.asarray(uniq, dtype=np.int64)
 
 
+def _average_factor(stage: _Stage, present: np.ndarray) -> np.ndarray:
+    """R's ``lonely_psu="average"``: each stratum's share of its group's lonely strata.
+
+    ``present`` (strata x domains) marks the strata with members of each domain; the
+    factor is (strata with members) / (non-lonely strata with members) of the group.
+    """
+    n_domains = present.shape[1]
+    n_groups = int(stage.group.max()) + 1
+    gkey = (stage.group[:, None] * n_domains + np.arange(n_domains)).reshape(-1)
+    n_strat = np.bincount(
+        gkey, weights=present.reshape(-1).astype(float), minlength=n_groups * n_domains
+    )
+    n_ok = np.bincount(
+        gkey,
+        weights=(present & ~stage.lonely[:, None]).reshape(-1).astype(float),
+        minlength=n_groups * n_domains,
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(n_strat > 0, n_strat / n_ok, 1.0)
+    return ratio[gkey].reshape(stage.n_strata, n_domains)
+
+
 def _sum_by(codes: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
     """Column sums of ``values`` (m, k) grouped by ``codes``: (size, k)."""
     out = np.empty((size, values.shape[1]))
@@ -579,19 +601,7 @@ class TaylorVariance:
                 counts = np.bincount(key, minlength=stage.n_clusters * width)
                 units = counts.reshape(stage.n_clusters, width) > 0
                 present = stage.stratum_sums(units.astype(float))[:, :n_domains] > 0
-                n_groups = int(stage.group.max()) + 1
-                gkey = (stage.group[:, None] * n_domains + np.arange(n_domains)).reshape(-1)
-                n_strat = np.bincount(
-                    gkey, weights=present.reshape(-1).astype(float), minlength=n_groups * n_domains
-                )
-                n_ok = np.bincount(
-                    gkey,
-                    weights=(present & ~lonely[:, None]).reshape(-1).astype(float),
-                    minlength=n_groups * n_domains,
-                )
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    ratio = np.where(n_strat > 0, n_strat / n_ok, 1.0)
-                factor = ratio[gkey].reshape(stage.n_strata, n_domains)
+                factor = _average_factor(stage, present)
         out = np.empty((n_domains, k, k))
         unit_weight = weight[stage.cluster_stratum]
         for a in range(k):
