@@ -1161,14 +1161,18 @@ class _NonresponseStep:
         return out, extra
 
 
-def _domain_block(values: np.ndarray, domain: np.ndarray, n_domains: int) -> np.ndarray:
-    """Domain-restricted influence values of every (domain, column), domain-major."""
+def _domain_block(values: np.ndarray, domain: np.ndarray, d0: int, d1: int) -> np.ndarray:
+    """Domain-restricted values of domains ``d0 .. d1 - 1``: (n, (d1 - d0) k), domain-major.
+
+    Column block ``d`` holds ``values`` on the rows of domain ``d`` and 0 elsewhere:
+    what passes through the weighting steps for that domain's estimate.
+    """
     values = np.asarray(values, dtype=float)
     if values.ndim == 1:
         values = values[:, None]
     n, k = values.shape
-    member = domain[:, None] == np.arange(n_domains)[None, :]
-    return (member[:, :, None] * values[:, None, :]).reshape(n, n_domains * k)
+    member = domain[:, None] == np.arange(d0, d1)[None, :]
+    return (member[:, :, None] * values[:, None, :]).reshape(n, (d1 - d0) * k)
 
 
 def _by_column_and_domain(
@@ -1320,9 +1324,7 @@ class CalibratedVariance:
         for d0 in range(0, n_domains, per):
             d1 = min(n_domains, d0 + per)
             copies = d1 - d0
-            member = domain[:, None] == np.arange(d0, d1)[None, :]
-            block = (member[:, :, None] * values[:, None, :]).reshape(n, copies * k)
-            x, extras = self._parts(block)
+            x, extras = self._parts(_domain_block(values, domain, d0, d1))
             stacked = x.reshape(n, copies, k).transpose(1, 0, 2).reshape(copies * n, k)
             codes = np.repeat(np.arange(copies, dtype=np.int64), n)
             cov = self._tiled(copies).domain_cov(stacked, codes, copies)
@@ -1440,7 +1442,7 @@ class CalibratedVariance:
         """Covariance of every (domain, column) calibrated total, (D*k, D*k)."""
         values = np.asarray(values, dtype=float)
         n = values.shape[0]
-        x, extras = self._parts(_domain_block(values, domain, n_domains))
+        x, extras = self._parts(_domain_block(values, domain, 0, n_domains))
         cov = self.inner.full_cov(x, np.zeros(n, dtype=np.int64), 1, np.ones(n, dtype=bool))
         return cov + sum((e.T @ e for e in extras), np.zeros_like(cov))
 
