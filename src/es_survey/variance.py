@@ -53,6 +53,7 @@ Wolter, K. M. (2007). *Introduction to Variance Estimation*, 2nd ed. Springer.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -77,6 +78,7 @@ _DENSE_FACTOR = 8  # dense (unit x domain) table while it has at most 8 n cells
 _DENSE_MIN_CELLS = 1 << 16  # a dense table of this many cells is always fine
 _MAX_FULL_CELLS = 50_000_000  # cells of the unit x (domain*variable) matrix of vcov()
 _CHUNK_CELLS = 1 << 22  # cells of one block of a large stage's dense table (32 MB)
+_THREADS = 2  # threads over the blocks of a large stage (results added in block order)
 _CHUNKED = True  # large stages by dense blocks of strata (False: by hashing unit x domain)
 
 
@@ -637,18 +639,32 @@ class TaylorVariance:
         units_per_stratum = stage.n_psu.astype(np.int64)
         max_units = max(1, _CHUNK_CELLS // width)
         k = values.shape[1]
-        out = np.zeros((n_domains, k, k))
+        blocks = []
         h0 = 0
         while h0 < stage.n_strata:
             # as many whole strata as fit in the block (at least one)
             cum = np.cumsum(units_per_stratum[h0:])
             h1 = h0 + max(1, int(np.searchsorted(cum, max_units, side="right")))
-            part = stage.part(h0, h1)
-            u0 = int(starts[h0])
+            blocks.append((h0, h1))
+            h0 = h1
+
+        def block_cov(bounds_h: tuple[int, int]) -> np.ndarray:
+            part = stage.part(*bounds_h)
+            u0 = int(starts[bounds_h[0]])
             rows = order[bounds[u0] : bounds[u0 + part.n_clusters]]
             key = (stage.clusters[rows] - u0) * width + dom[rows]
-            out += self._stage_cov_dense(part, values[rows], key, n_domains)
-            h0 = h1
+            return self._stage_cov_dense(part, values[rows], key, n_domains)
+
+        # blocks are independent: two threads (numpy releases the GIL in its loops);
+        # their results are added in block order, so the sum does not depend on timing
+        if len(blocks) > 1:
+            with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+                parts = list(pool.map(block_cov, blocks))
+        else:
+            parts = [block_cov(b) for b in blocks]
+        out = np.zeros((n_domains, k, k))
+        for part_cov in parts:
+            out += part_cov
         return out
 
     def _stage_cov(
