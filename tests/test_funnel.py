@@ -181,3 +181,62 @@ def test_funnel_on_replicate_weights(small):
         assert rep.loc[stage, "se"] == pytest.approx(lin.loc[stage, "se"], rel=1e-10)
     for stage in ("active", "employing"):
         assert rep.loc[stage, "se"] == pytest.approx(lin.loc[stage, "se"], rel=0.1)
+
+
+# ------------------------------------------------ counts the register knows (issue 10 §1)
+def test_register_counts_are_exact_and_stages_scale_to_them_as_r(small):
+    # R: make_reference_funnel.R — svycontrast(svytotal(~one + ...), N * e * y / d / one)
+    # within each domain, N the register's count (register_small.csv: 35 x, 25 y).
+    ref = json.loads((REF / "r_funnel.json").read_text())
+    frame = pd.read_csv(REF / "register_small.csv")
+    design = es.SurveyDesign(small, strata="h", fpc="N")
+    stages = ["active", "employing"]
+    overall = sector_funnel(design, stages=stages, register=frame).to_frame()
+    by = sector_funnel(design, by="g", stages=stages, register=frame).to_frame()
+    for row in ref["register_rows"]:
+        table = overall if row["domain"] == "" else by[by["g"] == row["domain"]]
+        got = table[table["stage"] == row["stage"]].iloc[0]
+        assert got["estimate"] == pytest.approx(row["estimate"], rel=1e-8)
+        assert got["se"] == pytest.approx(row["se"], rel=1e-8)
+        assert got["df"] == row["df"]
+    registered = by[by["stage"] == "registered"].set_index("g")
+    assert registered["estimate"].to_dict() == {"x": 35.0, "y": 25.0}  # exact, from the frame
+    assert (registered["se"] == 0).all() and (registered["lower"] == registered["estimate"]).all()
+    assert overall.loc[overall["stage"] == "registered", "estimate"].item() == 60.0
+    # a Series of counts gives the same; no stage exceeds the register; monotone funnel
+    counts = pd.Series({"x": 35, "y": 25})
+    same = sector_funnel(design, by="g", stages=stages, register=counts).to_frame()
+    pd.testing.assert_frame_equal(same, by)
+    for _, table in by.groupby("g"):
+        values = table.set_index("stage")["estimate"]
+        assert (np.diff(values[["registered", "eligible", "active", "employing"]]) <= 0).all()
+
+
+def test_register_must_know_every_sampled_domain(small):
+    design = es.SurveyDesign(small, strata="h", fpc="N")
+    with pytest.raises(DesignError, match="domain 'y' of the sample is not in the register"):
+        sector_funnel(design, by="g", stages=["active"], register=pd.Series({"x": 35}))
+    with pytest.raises(DesignError, match="register frame has no column"):
+        sector_funnel(design, by="g", stages=["active"], register=pd.DataFrame({"h": ["a"]}))
+
+
+def test_demo_register_counts_and_no_estimate_above_them(demo):
+    # On the demo (frame of 632 units): registered rows equal the frame's counts in every
+    # domain the frame forms, and no stage estimate exceeds its domain's register count.
+    sf, _ = demo
+    design = es.SurveyDesign.from_frame(sf, "sampled", strata="stratum")
+    adjusted = design.adjust_nonresponse("responded", by="stratum", ineligible="observed")
+    for domain in ("entity_type", "powiat_name", "subregion"):
+        f = sector_funnel(adjusted, by=domain, register=sf).to_frame()
+        reg = f[f["stage"] == "registered"].set_index(domain)["estimate"]
+        frame_counts = sf.groupby(domain, observed=True).size()
+        assert reg.to_dict() == {k: float(v) for k, v in frame_counts.items() if k in reg}
+        merged = f.merge(reg.rename("N_d"), left_on=domain, right_index=True)
+        assert not (merged["estimate"] > merged["N_d"] + 1e-9).any(), domain
+        for _, table in f.groupby(domain):
+            v = table.set_index("stage")["estimate"]
+            if v.isna().any():  # no respondent in the domain: only the register count
+                assert v.drop("registered").isna().all() and v["registered"] > 0
+                continue
+            assert v["eligible"] <= v["registered"] and v["active"] <= v["eligible"] + 1e-9
+            assert v["earning"] <= v["active"] + 1e-9 and v["employing"] <= v["active"] + 1e-9

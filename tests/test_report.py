@@ -416,7 +416,24 @@ def test_csv_is_tidy_full_precision_and_suppressed_blank(report, results):
     assert sup.sum() > 10
     assert csv.loc[sup, ["estimate", "se", "lower", "upper", "cv"]].isna().all().all()
     assert csv.loc[sup, "n"].notna().all()
-    assert set(csv["reliability"]) <= {"good", "acceptable", "caution", "suppressed"}
+    assert set(csv["reliability"]) <= {"good", "acceptable", "caution", "suppressed", "register"}
+    # every register row is the frame's exact count (issue 10), checked against the
+    # generator's record of the 632 frame units (truth.csv): overall and by entity type
+    truth = pd.read_csv(TRUTH, dtype=str)
+    registered = csv[csv["stage"] == "registered"]
+    assert (registered["reliability"] == "register").all() and (registered["se"] == 0).all()
+    overall = registered[registered["domain"].fillna("") == ""]
+    assert overall["estimate"].tolist() == [float(len(truth))]
+    by_type = registered[registered["domain"] == "entity_type"]
+    expected = truth["entity_type"].value_counts()
+    assert dict(zip(by_type["domain_value"], by_type["estimate"], strict=True)) == {
+        k: float(v) for k, v in expected.items()
+    }
+    # and no estimate exceeds its domain's register count
+    for domain, part in csv[csv["table"] == "funnel"].groupby(csv["domain"].fillna("")):
+        counts = part[part["stage"] == "registered"].set_index("domain_value")["estimate"]
+        cap = part["domain_value"].map(counts) if domain else float(len(truth))
+        assert not (part["estimate"] > cap + 1e-9).any(), domain
     text = (out / "estimates.csv").read_bytes()
     assert b"\r\n" not in text and "sandomiersko-jędrzejowski".encode() in text
 

@@ -54,7 +54,7 @@ from es_survey.classify import classify
 from es_survey.design import SurveyDesign
 from es_survey.domains import Domains
 from es_survey.errors import DesignError
-from es_survey.estimate import Statistic, _result, evaluate
+from es_survey.estimate import Evaluated, Statistic, _result, evaluate
 from es_survey.regions import available_regions, powiats
 from es_survey.result import FUNNEL_COLUMNS as _FUNNEL_COLUMNS
 from es_survey.result import Estimate
@@ -185,15 +185,29 @@ def _stage_indicator(data: pd.DataFrame, parts: tuple[str, ...]) -> pd.Series:
 
 
 def _funnel_statistic(
-    dom: Domains, fixed: np.ndarray, e: np.ndarray, yv: np.ndarray, dd: np.ndarray
+    dom: Domains,
+    fixed: np.ndarray,
+    e: np.ndarray,
+    yv: np.ndarray,
+    dd: np.ndarray,
+    register: np.ndarray | None = None,
 ) -> Statistic:
     """Plain totals of ``fixed`` and the item-adjusted stage totals ``T_e T_yd / T_d``.
 
     ``fixed`` (n, f), ``e`` (n, 1), ``yv`` and ``dd`` (n, s) are zero outside the
     domain members. A replicate whose domain keeps eligible units but no decided
     one gives NaN for that domain (left out of the replicate variance, as R).
+
+    With ``register`` (the frame's count ``N_d`` of each domain) every column is
+    a ratio estimator scaled to the register: ``N_d t / T_1`` with ``T_1`` the
+    estimated count of registered units (the weights' total); ``fixed`` must then
+    start with the column of ones.
     """
     f, s = fixed.shape[1], yv.shape[1]
+    if register is not None:
+        return _register_scaled(
+            dom, _funnel_statistic(dom, fixed, e, yv, dd), fixed[:, :1], register
+        )
 
     def parts(t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         t_e = t[..., f : f + 1]
@@ -218,6 +232,110 @@ def _funnel_statistic(
     return Statistic("funnel", z, point, influence)
 
 
+def _register_scaled(
+    dom: Domains, inner: Statistic, ones: np.ndarray, register: np.ndarray
+) -> Statistic:
+    """``N_d g / T_1``: a statistic ``g`` as a share of the registered, times the register.
+
+    The influence of ``r = g / T_1`` is ``(u_g - r u_1) / T_1`` (u: influence values),
+    so the linearised variance is that of R's
+    ``svycontrast(svytotal(...), quote(N * g / one))``.
+    """
+    m = inner.z.shape[1]
+    n_reg = register[:, None]
+
+    def point(t: np.ndarray) -> np.ndarray:
+        return n_reg * inner.point(t[..., :m]) / t[..., m : m + 1]
+
+    def influence(dom: Domains, est: np.ndarray, t: np.ndarray) -> np.ndarray:
+        g = inner.point(t[:, :m])
+        t_one = t[:, m : m + 1]
+        u_g = inner.influence(dom, g, t[:, :m])
+        u_1 = dom.w[:, None] * ones
+        # a domain without weight (no respondent) has no estimate: its influence is 0,
+        # so that it cannot spread NaN to the other domains through calibration
+        known = (t_one > 0) & np.isfinite(g)
+        share = np.where(known, g / np.where(known, t_one, 1.0), 0.0)
+        scale = np.where(known, n_reg / np.where(known, t_one, 1.0), 0.0)
+        return dom.per_row(scale) * (np.nan_to_num(u_g) - dom.per_row(share) * u_1)
+
+    return Statistic(inner.name, np.column_stack([inner.z, ones]), point, influence)
+
+
+def _register_counts(
+    register: pd.DataFrame | pd.Series | int | float, dom: Domains, by_cols: list[str]
+) -> np.ndarray:
+    """Return the frame's count of each domain, in the order of the domains."""
+    if isinstance(register, pd.DataFrame):
+        missing = [c for c in by_cols if c not in register.columns]
+        if missing:
+            raise DesignError(
+                f"register frame has no column(s) {missing}: register counts need the domain "
+                "columns in the frame (one row per registered unit)"
+            )
+        if not by_cols:
+            return np.array([float(len(register))])
+        counts = register.groupby(by_cols, dropna=False, observed=True).size()
+    elif isinstance(register, pd.Series):
+        counts = register
+    else:
+        if by_cols:
+            raise DesignError(
+                "register= is a single number but by= asks for domains; give the frame "
+                "(one row per registered unit) or a Series of counts indexed by domain"
+            )
+        return np.array([float(register)])
+    labels = dom.labels[by_cols] if by_cols else pd.DataFrame(index=range(1))
+    keys = [tuple(r) if len(by_cols) > 1 else r[0] for r in labels.itertuples(index=False)]
+    index = {
+        (tuple(str(v) for v in k) if isinstance(k, tuple) else str(k)): float(c)
+        for k, c in counts.items()
+    }
+    out = np.empty(len(keys))
+    for i, key in enumerate(keys):
+        look = tuple(str(v) for v in key) if isinstance(key, tuple) else str(key)
+        if look not in index:
+            raise DesignError(
+                f"domain {key!r} of the sample is not in the register; the domain columns "
+                "of the design and the frame must use the same codes"
+            )
+        out[i] = index[look]
+    return out
+
+
+def _select(ev: Evaluated, keep: np.ndarray) -> Evaluated:
+    """Restrict the evaluated statistic to the columns ``keep`` of every domain."""
+    d, k = ev.est.shape
+    flat = (np.arange(d)[:, None] * k + keep[None, :]).reshape(-1)
+    return Evaluated(
+        est=ev.est[:, keep],
+        var=ev.var[:, keep],
+        thetas=None if ev.thetas is None else ev.thetas[:, :, keep],
+        vcov=None if ev.vcov is None else ev.vcov[np.ix_(flat, flat)],
+        vcov_note=ev.vcov_note,
+    )
+
+
+def _exact(ev: Evaluated, column: int, values: np.ndarray) -> Evaluated:
+    """Put known values (variance 0, no covariance) in one column of every domain."""
+    d, k = ev.est.shape
+    est = ev.est.copy()
+    var = ev.var.copy()
+    est[:, column] = values
+    var[:, column] = 0.0
+    vcov = None
+    if ev.vcov is not None:
+        vcov = ev.vcov.copy()
+        flat = np.arange(d) * k + column
+        vcov[flat, :] = 0.0
+        vcov[:, flat] = 0.0
+    thetas = None
+    if ev.thetas is not None:
+        thetas = ev.thetas.copy()
+        thetas[:, :, column] = values[None, :]
+    return Evaluated(est=est, var=var, thetas=thetas, vcov=vcov, vcov_note=ev.vcov_note)
+
+
 def _item_adjusted(
     design: SurveyDesign,
     values: dict[str, np.ndarray],
@@ -227,6 +345,7 @@ def _item_adjusted(
     level: float,
     fixed: dict[str, np.ndarray] | None = None,
     statistic: str = "total",
+    register: pd.DataFrame | pd.Series | int | float | None = None,
 ) -> Estimate:
     """Totals ``T_e * mean(y | eligible, decided)`` (NaN = undecided), one engine pass.
 
@@ -265,8 +384,19 @@ def _item_adjusted(
                 f"{name!r}: {int(bad.sum())} domain(s) have eligible units but no "
                 "respondent with a decided answer; merge domains or report them as missing"
             )
-    stat = _funnel_statistic(dom, fx, e[:, None], yv, dd)
+    n_reg = None if register is None else _register_counts(register, dom, by_cols)
+    if n_reg is not None and "registered" not in fixed:
+        fx = np.column_stack([member, fx])  # T_1, the denominator of the ratios
+    stat = _funnel_statistic(dom, fx, e[:, None], yv, dd, n_reg)
     ev = evaluate(dom, stat)
+    if n_reg is not None and "registered" not in fixed:  # drop the helper column
+        keep = np.arange(1, ev.est.shape[1])
+        ev = _select(ev, keep)
+    elif n_reg is not None:  # the register's count itself: exact, not N T_1 / T_1
+        ev = _exact(ev, list(fixed).index("registered"), n_reg)
+    if n_reg is not None and np.isnan(ev.est).any():  # no estimate: no variance either
+        var = np.where(np.isnan(ev.est), np.nan, ev.var)
+        ev = Evaluated(ev.est, var, ev.thetas, ev.vcov, ev.vcov_note)
     k = len(fixed) + len(names)
     n = np.empty((dom.n_domains, k))
     n[:, : len(fixed)] = dom.n[:, None]
@@ -274,7 +404,10 @@ def _item_adjusted(
         n[:, len(fixed) + j] = np.bincount(dom.bins, weights=dd[:, j], minlength=dom.n_domains + 1)[
             :-1
         ]
-    labels = [(name, "") for name in [*fixed, *names]]
+    labels = [
+        (name, "register" if n_reg is not None and name == "registered" else "")
+        for name in [*fixed, *names]
+    ]
     return _result(
         design, dom, statistic, labels, ev, np.full(ev.est.shape, np.nan), level, n=n.reshape(-1)
     )
@@ -287,6 +420,7 @@ def sector_funnel(
     stages: Sequence[str] = ("active", "earning", "employing"),
     eligible: str = "eligible",
     level: float = 0.95,
+    register: pd.DataFrame | pd.Series | int | None = None,
 ) -> Estimate:
     """Estimate the sector funnel with standard errors and confidence intervals.
 
@@ -307,14 +441,26 @@ def sector_funnel(
         Boolean column: unit known to be eligible.
     level : float
         Confidence level of the intervals (t with the design's degrees of freedom).
+    register : pandas.DataFrame, pandas.Series or int, optional
+        What the register (the sampling frame) knows: the frame itself (one row per
+        registered unit, with the ``by`` columns), the counts of each domain (a
+        Series indexed by the domain values), or the count of a single domain.
+        Then ``registered`` is the register's count ``N_d`` (exact: SE 0), and every
+        other stage is the ratio estimator ``N_d * t_d / T_1d`` (the stage's share of
+        the registered units, estimated within the domain, times ``N_d``; R:
+        ``svycontrast(svytotal(~ ... + one), quote(N * e * y / d / one))``, i.e.
+        ``svyby(..., svyratio)`` times ``N_d``). No stage can then exceed the
+        register's count, and the stages fall along the funnel in every domain.
 
     Returns
     -------
     Estimate
         One row per (domain, stage), ``statistic="funnel"``, ``variable`` the
         stage. Its ``to_frame()`` has the columns ``[*by, stage, estimate, se,
-        lower, upper, level, cv, df, n]``; ``n`` is the number of eligible units
-        with a decided stage (the sample behind the share).
+        lower, upper, level, cv, df, n, source]``; ``n`` is the number of eligible
+        units with a decided stage (the sample behind the share), ``source`` is
+        "register" for the register's own counts (with ``register=``) and
+        "estimate" otherwise.
 
     Raises
     ------
@@ -352,7 +498,7 @@ def sector_funnel(
         "registered": np.ones(len(data)),
         "eligible": data[eligible].fillna(False).to_numpy(dtype=float),
     }
-    est = _item_adjusted(
+    return _item_adjusted(
         design,
         values,
         by_cols=by_cols,
@@ -360,8 +506,8 @@ def sector_funnel(
         level=level,
         fixed=fixed,
         statistic="funnel",
+        register=register,
     )
-    return est
 
 
 def population_totals(
@@ -372,6 +518,7 @@ def population_totals(
     among: str | None = "active",
     eligible: str = "eligible",
     level: float = 0.95,
+    register: pd.DataFrame | pd.Series | int | None = None,
 ) -> pd.DataFrame:
     """Estimate population totals of numeric answers among (e.g.) active entities.
 
@@ -397,6 +544,9 @@ def population_totals(
         Boolean column: unit known to be eligible.
     level : float
         Confidence level.
+    register : pandas.DataFrame, pandas.Series or int, optional
+        The register's counts (see :func:`sector_funnel`): each total becomes
+        ``N_d`` times its mean per registered unit (a ratio estimator).
 
     Returns
     -------
@@ -437,5 +587,7 @@ def population_totals(
             .to_numpy(dtype=float, na_value=np.nan)
         )
         values[name] = np.where(f == 0, 0.0, np.where(f == 1, y, np.nan))
-    est = _item_adjusted(design, values, by_cols=by_cols, eligible=eligible, level=level)
+    est = _item_adjusted(
+        design, values, by_cols=by_cols, eligible=eligible, level=level, register=register
+    )
     return est.to_frame()

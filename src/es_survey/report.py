@@ -115,6 +115,13 @@ _TEXT: dict[str, dict[str, str]] = {
             "(metoda: {method}); błędy standardowe uwzględniają kalibrację (reszty "
             "regresji, jak w pakiecie R survey)."
         ),
+        "w_register": (
+            "Liczby podmiotów w rejestrze pochodzą z operatu losowania i są dokładne (w "
+            "tabelach: „z rejestru”, bez przedziału ufności). Szacunki w przekrojach to "
+            "udział podmiotów danego etapu wśród zarejestrowanych, oszacowany w przekroju, "
+            "pomnożony przez liczbę podmiotów przekroju w rejestrze (estymator ilorazowy), "
+            "więc żaden szacunek nie przekracza liczby podmiotów w rejestrze."
+        ),
         "w_inel": (
             "Podmioty nieuprawnione ustalone w badaniu terenowym traktowane są "
             "jak jednostki o znanym statusie (ineligible = \u201e{value}\u201d)."
@@ -236,6 +243,13 @@ _TEXT: dict[str, dict[str, str]] = {
             "Calibration of the weights to the frame's counts of entities by: {margins} "
             "(method: {method}); the standard errors account for the calibration "
             "(regression residuals, as in R's survey package)."
+        ),
+        "w_register": (
+            "Counts of registered entities come from the sampling frame and are exact "
+            "(in the tables: “register count”, without an interval). Estimates by domain "
+            "are the share of the stage among registered entities, estimated within the "
+            "domain, times the domain's count in the register (a ratio estimator), so no "
+            "estimate exceeds the register's count."
         ),
         "w_inel": (
             "Ineligible units found in the field count as units of known status "
@@ -1054,6 +1068,7 @@ def _nonresponse_text(cfg: Any, t: Mapping[str, str]) -> list[str]:
                 method=cal.get("method", "raking"),
             )
         )
+    items.append(t["w_register"])
     return items
 
 
@@ -1470,8 +1485,9 @@ def _estimates_csv(results: StudyResults) -> pd.DataFrame:
             index=num.index,
         )
         for col in _CSV_COLUMNS[3:]:
-            if col == "reliability":
-                out[col] = num["reliability"].astype(str)
+            if col == "reliability":  # "register": an exact count from the register
+                register = num.get("source", pd.Series("", index=num.index)) == "register"
+                out[col] = np.where(register, "register", num["reliability"].astype(str))
             elif col in num.columns:
                 out[col] = num[col]
             elif col == "statistic":

@@ -69,6 +69,7 @@ FUNNEL_COLUMNS = (
     "cv",
     "df",
     "n",
+    "source",
 )
 INTERVALS = ("wald", "log", "logit", "beta", "wilson", "woodruff")
 _ARRAYS = ("estimate", "se", "df", "deff", "n")
@@ -375,7 +376,9 @@ class Estimate:
             design effect (design variance / SRS-without-replacement variance),
             the degrees of freedom and the unweighted number of rows. A sector
             funnel (:func:`~es_survey.sector_funnel`) has the columns ``[*by,
-            stage, estimate, se, lower, upper, level, cv, df, n]``.
+            stage, estimate, se, lower, upper, level, cv, df, n, source]``, with
+            ``source`` "register" for counts taken from the register (exact) and
+            "estimate" otherwise.
 
         Examples
         --------
@@ -399,6 +402,7 @@ class Estimate:
         out["n"] = self._n.astype(np.int64)
         if self._labels["statistic"].eq("funnel").all() and len(self):
             out["stage"] = out["variable"]
+            out["source"] = np.where(out["category"] == "register", "register", "estimate")
             return out[[*self._by, *FUNNEL_COLUMNS]]
         return out[[*self._by, *COLUMNS]]
 

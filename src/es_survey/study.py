@@ -466,11 +466,17 @@ def run_study(
             f"{config.path or 'study config'}: [estimates] domains {missing} are not columns of "
             f"the data; available include entity_type, subregion, powiat_name, stratum"
         )
-    funnel = sector_funnel(design, level=config.level).to_frame()
-    funnel_by = {c: sector_funnel(design, by=c, level=config.level).to_frame() for c in domains}
-    totals = population_totals(design, list(config.totals), level=config.level)
+    # the frame is the register: its counts are exact and every domain estimate is
+    # scaled to them (ratio estimators; see es_survey.funnel.sector_funnel)
+    funnel = sector_funnel(design, level=config.level, register=units).to_frame()
+    funnel_by = {
+        c: sector_funnel(design, by=c, level=config.level, register=units).to_frame()
+        for c in domains
+    }
+    totals = population_totals(design, list(config.totals), level=config.level, register=units)
     totals_by = {
-        c: population_totals(design, list(config.totals), by=c, level=config.level) for c in domains
+        c: population_totals(design, list(config.totals), by=c, level=config.level, register=units)
+        for c in domains
     }
     dispositions = assign_dispositions(data.frame)
     rates = response_rates(dispositions, by=config.strata)

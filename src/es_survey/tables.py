@@ -82,6 +82,7 @@ from es_survey.result import Estimate
 __all__ = [
     "DEFAULT_THRESHOLDS",
     "MINUS",
+    "REGISTER_LABEL",
     "RELIABILITY_CODES",
     "RELIABILITY_LABELS",
     "THIN_SPACE",
@@ -119,6 +120,8 @@ RELIABILITY_LABELS: dict[str, dict[str, str]] = {
     },
 }
 """Display labels of the reliability codes, by language."""
+REGISTER_LABEL: dict[str, str] = {"pl": "z rejestru", "en": "register count"}
+"""Label of a count taken from the register (exact: no interval, no CV), by language."""
 
 _STATISTICS = {
     "pl": {
@@ -178,7 +181,7 @@ _DEFAULT_DECIMALS = {
     "quantile": 1,
     "contrast": 1,
 }
-_LABEL_COLUMNS = ("variable", "category", "statistic")
+_LABEL_COLUMNS = ("variable", "category", "statistic", "source")
 _NUMERIC_COLUMNS = ("estimate", "se", "lower", "upper", "level", "cv", "deff", "df", "n")
 _REQUIRED = ("estimate", "lower", "upper", "cv", "n")
 _TABLE_COLUMNS = (
@@ -693,9 +696,16 @@ def reliability_frame(
         code, categories=pd.Index(list(RELIABILITY_CODES)), ordered=True
     )
     labels = np.array([RELIABILITY_LABELS[lang][c] for c in RELIABILITY_CODES], dtype=object)
-    frame["reliability_label"] = labels[code]
+    frame["reliability_label"] = np.where(_register_rows(frame), REGISTER_LABEL[lang], labels[code])
     frame["suppressed"] = suppressed
     return frame
+
+
+def _register_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows that are the register's own counts (``source == "register"``)."""
+    if "source" not in frame.columns:
+        return np.zeros(len(frame), dtype=bool)
+    return (frame["source"].astype(str) == "register").to_numpy()
 
 
 def _decimals_per_row(statistic: pd.Series, decimals: int | Mapping[str, int] | None) -> np.ndarray:
@@ -826,9 +836,15 @@ def publication_table(
         out["statistic"] = [names.get(s, s) for s in statistic]
     labels = [RELIABILITY_LABELS[lang][c] for c in RELIABILITY_CODES]
     cells: dict[str, list[str]] = {c: [] for c in wanted}
+    register = _register_rows(frame)
     for i, rec in enumerate(frame.to_dict("records")):
         for col in wanted:
-            cells[col].append(_cell(col, rec, i, value, lang, labels[code[i]]))
+            if register[i] and col in ("interval", "lower", "upper", "se", "cv", "deff"):
+                cells[col].append("")  # an exact count: nothing to qualify
+            elif register[i] and col == "reliability":
+                cells[col].append(REGISTER_LABEL[lang])
+            else:
+                cells[col].append(_cell(col, rec, i, value, lang, labels[code[i]]))
     for col in wanted:
         out[col] = cells[col]
     hidden = [c for c in wanted if c in _HIDDEN_WHEN_SUPPRESSED]
