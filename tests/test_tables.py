@@ -191,12 +191,36 @@ def test_reliability_errors() -> None:
         reliability([0.1], lang="fr")
 
 
+def test_no_sample_is_no_data_never_good() -> None:
+    # issue 10: "aktywne 0 [0; 0], n = 0, dobra" must read "brak danych"; a zero from
+    # fewer than min_n rows is not "dobra" either.
+    f = pd.DataFrame(
+        {
+            "estimate": [0.0, 0.0, 0.0],
+            "se": [0.0, 0.0, 0.0],
+            "lower": [0.0] * 3,
+            "upper": [0.0] * 3,
+            "cv": [np.nan] * 3,
+            "n": [0, 2, 40],
+        }
+    )
+    t = publication_table(f, min_n=5)
+    assert t["reliability"].tolist() == ["brak danych", "zbyt niska", "dobra"]
+    assert t["estimate"].tolist() == [".", ".", "–"]
+    assert reliability_frame(f, min_n=5, lang="en")["reliability_label"].tolist() == [
+        "no data",
+        "suppressed",
+        "good",
+    ]
+
+
 def test_footnote_states_thresholds_and_marker() -> None:
     pl = reliability_footnote(thresholds=(0.05, 0.125, 0.25), marker="‡", min_n=5)
-    assert "CV ≤ 5%" in pl and "CV ≤ 12,5%" in pl and "CV powyżej 25%" in pl
-    assert "‡ — szacunek niepublikowany" in pl and "mniejsza niż 5" in pl
+    assert "CV ≤ 5%" in pl and "CV ≤ 12,5%" in pl
+    assert "‡ — brak danych lub szacunek niepublikowany" in pl and "mniejsza niż 5" in pl
+    assert "CV przekracza 25%" in pl and "Znaki umowne: – — zjawisko nie wystąpiło" in pl
     en = reliability_footnote(lang="en")
-    assert "use with caution CV ≤ 30%" in en and "x — estimate suppressed" in en
+    assert "use with caution CV ≤ 30%" in en and ". no data or estimate not published" in en
 
 
 # --------------------------------------------------------- publication table
@@ -232,10 +256,10 @@ def test_publication_table_polish_strings() -> None:
         "zbyt niska",
         "dobra",
     ]
-    # the zero estimate: published as 0, its CV undefined (empty)
-    assert t.iloc[4][["estimate", "interval", "cv"]].tolist() == ["0", "[0; 0]", ""]
+    # the true zero (estimate and SE exactly 0): Statistics Poland's "–", nothing to qualify
+    assert t.iloc[4][["estimate", "interval", "cv"]].tolist() == ["–", "", ""]
     assert t.attrs["headers"]["interval"] == "Przedział ufności 95%"
-    assert "x — szacunek niepublikowany" in t.attrs["footnote"]
+    assert ". — brak danych lub szacunek niepublikowany" in t.attrs["footnote"]
 
 
 def test_suppressed_row_shows_no_number() -> None:
@@ -244,7 +268,7 @@ def test_suppressed_row_shows_no_number() -> None:
     row = t.iloc[3]
     assert row["reliability"] == "zbyt niska"
     for col in ("estimate", "se", "interval", "lower", "upper", "cv", "deff"):
-        assert row[col] == "x"
+        assert row[col] == "."  # Statistics Poland's sign
         assert not DIGIT.search(row[col])
     # n and df describe the sample, not the estimate
     assert row["n"] == "6" and row["df"] == "5"
@@ -274,7 +298,7 @@ def test_threshold_change_moves_rows_into_suppression() -> None:
 def test_min_n_in_publication_table() -> None:
     t = publication_table(frame(), min_n=10)
     assert t["reliability"].tolist()[-2:] == ["zbyt niska", "zbyt niska"]
-    assert t.loc[4, "estimate"] == "x"
+    assert t.loc[4, "estimate"] == "."
 
 
 def test_decimals_per_statistic_and_percent_for_proportions() -> None:
@@ -312,7 +336,7 @@ def test_publication_table_from_an_estimate() -> None:
     t = publication_table(est, thresholds=(0.5, 0.6, 0.7))
     assert t["estimate"].tolist() == ["8", "24"]
     assert t["cv"].tolist() == ["50,0%", "50,0%"]
-    assert publication_table(est)["estimate"].tolist() == ["x", "x"]
+    assert publication_table(est)["estimate"].tolist() == [".", "."]
     t90 = publication_table(est, level=0.9, thresholds=(0.5, 0.6, 0.7))
     assert t90.attrs["headers"]["interval"] == "Przedział ufności 90%"
 

@@ -61,7 +61,7 @@ from es_survey.weighting import weights_summary
 
 __all__ = ["headline_text", "write_report"]
 
-MARKER = "x"
+MARKER = "."  # Statistics Poland's sign: no data or not published
 _POWIAT_DOMAINS = ("powiat_name", "teryt_powiat")
 
 _TEXT: dict[str, dict[str, str]] = {
@@ -570,7 +570,7 @@ def headline_text(results: StudyResults) -> str:
     ...                      "upper": [331.5, 4772.5], "level": 0.95, "cv": [0.056, 0.19],
     ...                      "n": [137, 127]})
     >>> fake = SimpleNamespace(headline=lambda: head, config=SimpleNamespace(
-    ...     language="pl", thresholds=(0.1, 0.2, 0.3)))
+    ...     language="pl", thresholds=(0.1, 0.2, 0.3), min_n=5))
     >>> print(headline_text(fake).replace("\u202f", " "))  # doctest: +NORMALIZE_WHITESPACE
     Szacujemy, że w województwie działa 299 aktywnych podmiotów ekonomii społecznej
     (95% przedział ufności: 266–332). Pracują w nich 3 464 osoby na umowę o pracę lub
@@ -578,7 +578,9 @@ def headline_text(results: StudyResults) -> str:
     """
     cfg = results.config
     lang = cfg.language
-    head = reliability_frame(results.headline(), thresholds=cfg.thresholds, lang=lang)
+    head = reliability_frame(
+        results.headline(), thresholds=cfg.thresholds, min_n=cfg.min_n, lang=lang
+    )
     sentences = []
     for rec in head.to_dict("records"):
         sentences.append(_headline_sentence(rec, lang))
@@ -664,15 +666,19 @@ class _Estimates:
         self.domain = domain
         self.raw = _estimate_frame(frame.reset_index(drop=True))
         labelled = _labelled(self.raw, domain, lang)
-        self.numeric = reliability_frame(labelled, thresholds=cfg.thresholds, lang=lang)
+        self.numeric = reliability_frame(
+            labelled, thresholds=cfg.thresholds, min_n=cfg.min_n, lang=lang
+        )
         self.display = publication_table(
             labelled,
             lang=lang,
             thresholds=cfg.thresholds,
+            min_n=cfg.min_n,
             marker=MARKER,
             columns=["estimate", "interval", "cv", "n", "reliability"],
         )
         self.suppressed = self.numeric["suppressed"].to_numpy(dtype=bool)
+        self.min_n = cfg.min_n
         t = _TEXT[lang]
         heads = dict(self.display.attrs["headers"])
         if domain is not None:
@@ -825,7 +831,7 @@ def _figure_specs(results: StudyResults) -> list[tuple[str, str, Callable[[], An
     lang = cfg.language
     t = _TEXT[lang]
     common: dict[str, Any] = {"source": cfg.source, "year": cfg.year, "lang": lang}
-    th: dict[str, Any] = {"thresholds": cfg.thresholds}
+    th: dict[str, Any] = {"thresholds": cfg.thresholds, "min_n": cfg.min_n}
     first = str(results.totals["variable"].iloc[0]) if len(results.totals) else None
     specs: list[tuple[str, str, Callable[[], Any]]] = [
         (
@@ -1012,7 +1018,7 @@ def _estimates_html(table: _Estimates, lang: Lang, thresholds: Sequence[float]) 
         suppressed=table.suppressed,
         hidden=["estimate", "interval", "cv"],
     )
-    note = reliability_footnote(thresholds=thresholds, lang=lang, marker=MARKER)
+    note = reliability_footnote(thresholds=thresholds, lang=lang, marker=MARKER, min_n=table.min_n)
     return body + f'<p class="footnote">{_esc(note)}</p>'
 
 
@@ -1085,7 +1091,9 @@ def _suppression_notes(results: StudyResults, domain: str) -> str:
         parts.append((_variable_label(first, lang), tb[tb["variable"] == first]))
     notes = ""
     for what, part in parts:
-        flags = reliability_frame(part.reset_index(drop=True), thresholds=cfg.thresholds)
+        flags = reliability_frame(
+            part.reset_index(drop=True), thresholds=cfg.thresholds, min_n=cfg.min_n
+        )
         k, m = int(flags["suppressed"].sum()), len(flags)
         if m and 2 * k >= m:
             text = t["mostly_suppressed"].format(
@@ -1206,7 +1214,9 @@ def _render_html(
         + fig("weights")
         + f"<h3>{_esc(t['variance'])}</h3><p>{_esc(t['variance_text'].format(df=df_text))}</p>"
         + f"<h3>{_esc(t['reliability'])}</h3><p>"
-        + _esc(reliability_footnote(thresholds=thresholds, lang=lang, marker=MARKER))
+        + _esc(
+            reliability_footnote(thresholds=thresholds, lang=lang, marker=MARKER, min_n=cfg.min_n)
+        )
         + "</p>"
     )
     sections.append(("methodology", t["methodology"], method))
@@ -1431,7 +1441,12 @@ def _write_workbook(
     _sheet(book, "consistency", detail, [t.get(c, c) for c in detail.columns], {"source_row": "0"})
     meta = _metadata_rows(results)
     meta.append(
-        (t["footnote"], reliability_footnote(thresholds=cfg.thresholds, lang=lang, marker=MARKER))
+        (
+            t["footnote"],
+            reliability_footnote(
+                thresholds=cfg.thresholds, lang=lang, marker=MARKER, min_n=cfg.min_n
+            ),
+        )
     )
     _sheet(
         book, "metadata", pd.DataFrame(meta, columns=["key", "value"]), [t["key"], t["value"]], {}
@@ -1475,7 +1490,9 @@ def _estimates_csv(results: StudyResults) -> pd.DataFrame:
         if by in results.totals_by:
             sources.append(("totals", by, results.totals_by[by]))
     for table, domain, frame in sources:
-        num = reliability_frame(frame.reset_index(drop=True), thresholds=cfg.thresholds, lang="en")
+        num = reliability_frame(
+            frame.reset_index(drop=True), thresholds=cfg.thresholds, min_n=cfg.min_n, lang="en"
+        )
         out = pd.DataFrame(
             {
                 "table": table,

@@ -45,6 +45,7 @@ Config format (TOML; paths relative to the config file)::
 
     [reliability]
     thresholds = [0.10, 0.20, 0.30]       # CV limits: good / acceptable / caution
+    min_n = 5                             # fewer sampled units in a domain: not published
 
     [outputs]
     directory = "reports/swietokrzyskie-2023"
@@ -80,12 +81,19 @@ __all__ = ["StudyConfig", "StudyResults", "load_config", "run_study"]
 
 _CALIBRATION_KEYS = {"frame_margins", "method", "bounds"}
 
+DEFAULT_MIN_N = 5
+"""Fewest sampled units of a domain behind a published estimate (``[reliability] min_n``).
+
+Below it a domain's estimate is not published whatever its CV: a share of 100% from
+three units, or a zero from two, says little about the domain (register counts, which
+are exact, are always published)."""
+
 _KNOWN = {
     "study": {"name", "title", "year", "source", "language", "seed", "date"},
     "inputs": {"frame", "responses", "codebook", "rules"},
     "design": {"strata", "sample", "nonresponse", "calibration"},
     "estimates": {"totals", "domains", "level"},
-    "reliability": {"thresholds"},
+    "reliability": {"thresholds", "min_n"},
     "outputs": {"directory"},
 }
 
@@ -123,6 +131,9 @@ class StudyConfig:
         CV limits of the reliability classes.
     output_dir : Path
         Where the report is written.
+    min_n : int
+        Fewest sampled units behind a published domain estimate
+        (``[reliability] min_n``, default :data:`DEFAULT_MIN_N`).
     """
 
     path: Path | None
@@ -146,6 +157,7 @@ class StudyConfig:
     level: float
     thresholds: tuple[float, float, float]
     output_dir: Path
+    min_n: int = 5
 
 
 @dataclass(frozen=True, eq=False)
@@ -309,6 +321,12 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> StudyConfig
     thresholds = tuple(raw.get("reliability", {}).get("thresholds", (0.10, 0.20, 0.30)))
     if len(thresholds) != 3 or not all(isinstance(t, int | float) for t in thresholds):
         raise DataError(f"{_where(p, 'reliability', 'thresholds')} must be three numbers")
+    min_n = raw.get("reliability", {}).get("min_n", DEFAULT_MIN_N)
+    if isinstance(min_n, bool) or not isinstance(min_n, int) or min_n < 0:
+        raise DataError(
+            f"{_where(p, 'reliability', 'min_n')} = {min_n!r} must be a whole number >= 0 "
+            "(the fewest sampled units behind a published estimate)"
+        )
     nonresponse = design.get("nonresponse", {"by": [design.get("strata", "stratum")]})
     if not isinstance(nonresponse, dict):
         raise DataError(f"{_where(p, 'design', 'nonresponse')} must be a table")
@@ -354,6 +372,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> StudyConfig
         domains=tuple(est.get("domains", ("entity_type", "subregion", "powiat_name"))),
         level=float(est.get("level", 0.95)),
         thresholds=(float(thresholds[0]), float(thresholds[1]), float(thresholds[2])),
+        min_n=int(min_n),
         output_dir=_path(
             base,
             raw.get("outputs", {}).get("directory", f"reports/{name}"),

@@ -103,22 +103,28 @@ MINUS = "\u2212"
 """Minus sign of displayed numbers: U+2212 MINUS SIGN."""
 DEFAULT_THRESHOLDS: tuple[float, float, float] = (0.10, 0.20, 0.30)
 """Upper CV bounds of the classes good, acceptable and caution."""
-RELIABILITY_CODES: tuple[str, ...] = ("good", "acceptable", "caution", "suppressed")
-"""Reliability codes, from the most to the least precise."""
+RELIABILITY_CODES: tuple[str, ...] = ("good", "acceptable", "caution", "suppressed", "no_data")
+"""Reliability codes, from the most to the least precise; ``no_data``: no sampled unit."""
 RELIABILITY_LABELS: dict[str, dict[str, str]] = {
     "pl": {
         "good": "dobra",
         "acceptable": "akceptowalna",
         "caution": "niska",
         "suppressed": "zbyt niska",
+        "no_data": "brak danych",
     },
     "en": {
         "good": "good",
         "acceptable": "acceptable",
         "caution": "use with caution",
         "suppressed": "suppressed",
+        "no_data": "no data",
     },
 }
+SYMBOL_SUPPRESSED = "."
+"""Statistics Poland's sign for "no data, or not published for lack of reliability"."""
+SYMBOL_ZERO = "–"
+"""Statistics Poland's sign for a true zero (an exact 0, not a rounded one)."""
 """Display labels of the reliability codes, by language."""
 REGISTER_LABEL: dict[str, str] = {"pl": "z rejestru", "en": "register count"}
 """Label of a count taken from the register (exact: no interval, no CV), by language."""
@@ -415,6 +421,8 @@ def _reliability_codes(
     if n is not None and min_n > 0:
         with np.errstate(invalid="ignore"):
             code = np.where(~(n >= min_n), 3, code)
+    if n is not None:
+        code = np.where(n == 0, 4, code)  # no sampled unit: no data, never "good"
     return code
 
 
@@ -428,13 +436,14 @@ def reliability(
     min_n: int = 0,
     lang: Lang | None = None,
 ) -> pd.Series:
-    """Classify estimates by precision: good, acceptable, caution, suppressed.
+    """Classify estimates by precision: good, acceptable, caution, suppressed, no data.
 
     With thresholds ``(t1, t2, t3)``: ``cv <= t1`` good, ``<= t2`` acceptable,
     ``<= t3`` caution; above ``t3``, a missing CV, or fewer than ``min_n`` sample
     rows: suppressed. A zero estimate (CV undefined) with zero (or unknown)
-    standard error is ``good`` and is published as 0; with a positive SE it is
-    suppressed.
+    standard error is ``good`` and is published as 0 (from at least ``min_n``
+    rows); with a positive SE it is suppressed. A row with ``n = 0`` (no sampled
+    unit behind it) is ``no_data`` whatever its numbers: never ``good``.
 
     Parameters
     ----------
@@ -475,6 +484,9 @@ def reliability(
     ['niska']
     >>> reliability([float("nan")], estimate=[0.0], se=[0.0]).tolist()
     ['good']
+    >>> reliability([float("nan"), float("nan")], estimate=[0.0, 0.0], se=[0.0, 0.0],
+    ...             n=[0, 2], min_n=5).tolist()
+    ['no_data', 'suppressed']
     """
     limits = _check_thresholds(thresholds)
     min_n = _check_min_n(min_n)
@@ -507,7 +519,7 @@ def reliability_footnote(
     *,
     thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
     lang: Lang = "pl",
-    marker: str = "x",
+    marker: str = SYMBOL_SUPPRESSED,
     min_n: int = 0,
 ) -> str:
     """Footnote explaining the reliability classes and the suppression marker.
@@ -531,7 +543,7 @@ def reliability_footnote(
     Examples
     --------
     >>> print(reliability_footnote(lang="en"))
-    Reliability by the coefficient of variation (CV): good CV ≤ 10%; acceptable CV ≤ 20%; use with caution CV ≤ 30%; x — estimate suppressed: CV above 30% or not computable.
+    Reliability by the coefficient of variation (CV): good CV ≤ 10%; acceptable CV ≤ 20%; use with caution CV ≤ 30%. An estimate is not published when its CV exceeds 30% or cannot be computed; “no data”: no unit of the domain was sampled. Symbols: – magnitude zero; . no data or estimate not published.
     """  # noqa: E501
     t1, t2, t3 = _check_thresholds(thresholds)
     lang = _check_lang(lang)
@@ -542,19 +554,28 @@ def reliability_footnote(
         text = (
             f"Precyzja według współczynnika zmienności (CV): {lab['good']} CV ≤ {pct[0]}; "
             f"{lab['acceptable']} CV ≤ {pct[1]}; {lab['caution']} (szacunek do użytku z "
-            f"ostrożnością) CV ≤ {pct[2]}; {marker} — szacunek niepublikowany: CV powyżej "
-            f"{pct[2]} lub niemożliwy do obliczenia"
+            f"ostrożnością) CV ≤ {pct[2]}. Szacunku nie publikuje się, gdy CV przekracza "
+            f"{pct[2]} lub nie da się go obliczyć"
         )
         if min_n:
-            text += f" albo próba mniejsza niż {min_n}"
+            text += f", a także gdy próba w przekroju jest mniejsza niż {min_n}"
+        text += (
+            f"; „{lab['no_data']}” oznacza, że w przekroju nie wylosowano żadnego podmiotu. "
+            f"Znaki umowne: {SYMBOL_ZERO} — zjawisko nie wystąpiło; {marker} — brak danych "
+            "lub szacunek niepublikowany"
+        )
     else:
         text = (
             f"Reliability by the coefficient of variation (CV): {lab['good']} CV ≤ {pct[0]}; "
-            f"{lab['acceptable']} CV ≤ {pct[1]}; {lab['caution']} CV ≤ {pct[2]}; "
-            f"{marker} — estimate suppressed: CV above {pct[2]} or not computable"
+            f"{lab['acceptable']} CV ≤ {pct[1]}; {lab['caution']} CV ≤ {pct[2]}. An "
+            f"estimate is not published when its CV exceeds {pct[2]} or cannot be computed"
         )
         if min_n:
-            text += f", or a sample smaller than {min_n}"
+            text += f", or when the domain's sample is smaller than {min_n}"
+        text += (
+            f"; “{lab['no_data']}”: no unit of the domain was sampled. Symbols: "
+            f"{SYMBOL_ZERO} magnitude zero; {marker} no data or estimate not published"
+        )
     return text + "."
 
 
@@ -618,7 +639,7 @@ def _codes_of(frame: pd.DataFrame, thresholds: Sequence[float], min_n: int) -> n
     limits = _check_thresholds(thresholds)
     min_n = _check_min_n(min_n)
     se = frame["se"].to_numpy(dtype=float) if "se" in frame.columns else None
-    return _reliability_codes(
+    code = _reliability_codes(
         frame["cv"].to_numpy(dtype=float),
         frame["estimate"].to_numpy(dtype=float),
         se,
@@ -626,6 +647,7 @@ def _codes_of(frame: pd.DataFrame, thresholds: Sequence[float], min_n: int) -> n
         limits,
         min_n,
     )
+    return np.where(_register_rows(frame), 0, code)  # the register's counts are exact
 
 
 def reliability_frame(
@@ -687,7 +709,7 @@ def reliability_frame(
     lang = _check_lang(lang)
     frame = _as_frame(est, level)
     code = _codes_of(frame, thresholds, min_n)
-    suppressed = code == 3
+    suppressed = code >= 3
     if suppress:
         for col in ("estimate", "se", "lower", "upper", "cv", "deff"):
             if col in frame.columns:
@@ -725,7 +747,7 @@ def publication_table(
     decimals: int | Mapping[str, int] | None = None,
     thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
     columns: Sequence[str] | None = None,
-    marker: str = "x",
+    marker: str = SYMBOL_SUPPRESSED,
     min_n: int = 0,
     level: float | None = None,
     percent: bool | None = None,
@@ -787,7 +809,7 @@ def publication_table(
     >>> t[["powiat", "estimate", "interval", "cv", "reliability"]]
       powiat estimate         interval    cv   reliability
     0      a    1 234  [1 000; 1 469]  9,5%         dobra
-    1      b        x                x     x   zbyt niska
+    1      b        .                .     .    zbyt niska
     """
     lang = _check_lang(lang)
     if any(ch.isdigit() for ch in str(marker)):
@@ -837,18 +859,24 @@ def publication_table(
     labels = [RELIABILITY_LABELS[lang][c] for c in RELIABILITY_CODES]
     cells: dict[str, list[str]] = {c: [] for c in wanted}
     register = _register_rows(frame)
+    est_values = frame["estimate"].to_numpy(dtype=float)
+    se_values = frame["se"].to_numpy(dtype=float) if "se" in frame.columns else np.zeros(rows)
+    true_zero = (est_values == 0) & (se_values == 0) & (code == 0)
     for i, rec in enumerate(frame.to_dict("records")):
         for col in wanted:
-            if register[i] and col in ("interval", "lower", "upper", "se", "cv", "deff"):
-                cells[col].append("")  # an exact count: nothing to qualify
+            exact = register[i] or true_zero[i]
+            if exact and col in ("interval", "lower", "upper", "se", "cv", "deff"):
+                cells[col].append("")  # an exact count or a true zero: nothing to qualify
             elif register[i] and col == "reliability":
                 cells[col].append(REGISTER_LABEL[lang])
+            elif true_zero[i] and col == "estimate":
+                cells[col].append(SYMBOL_ZERO)  # Statistics Poland's sign of a true zero
             else:
                 cells[col].append(_cell(col, rec, i, value, lang, labels[code[i]]))
     for col in wanted:
         out[col] = cells[col]
     hidden = [c for c in wanted if c in _HIDDEN_WHEN_SUPPRESSED]
-    out.loc[code == 3, hidden] = marker
+    out.loc[code >= 3, hidden] = marker
     out.attrs["headers"] = _headers(out.columns, frame, lang)
     out.attrs["footnote"] = reliability_footnote(
         thresholds=thresholds, lang=lang, marker=marker, min_n=min_n
