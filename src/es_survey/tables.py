@@ -443,7 +443,8 @@ def reliability(
     rows: suppressed. A zero estimate (CV undefined) with zero (or unknown)
     standard error is ``good`` and is published as 0 (from at least ``min_n``
     rows); with a positive SE it is suppressed. A row with ``n = 0`` (no sampled
-    unit behind it) is ``no_data`` whatever its numbers: never ``good``.
+    unit with the answer behind it) is ``no_data`` whatever its numbers: never
+    ``good``.
 
     Parameters
     ----------
@@ -543,7 +544,7 @@ def reliability_footnote(
     Examples
     --------
     >>> print(reliability_footnote(lang="en"))
-    Reliability by the coefficient of variation (CV): good CV ≤ 10%; acceptable CV ≤ 20%; use with caution CV ≤ 30%. An estimate is not published when its CV exceeds 30% or cannot be computed; “no data”: no unit of the domain was sampled. Symbols: – magnitude zero; . no data or estimate not published.
+    Reliability by the coefficient of variation (CV): good CV ≤ 10%; acceptable CV ≤ 20%; use with caution CV ≤ 30%. An estimate is not published when its CV exceeds 30% or cannot be computed; “no data”: no sampled unit of the domain gave the answer. Symbols: – magnitude zero; . no data or estimate not published.
     """  # noqa: E501
     t1, t2, t3 = _check_thresholds(thresholds)
     lang = _check_lang(lang)
@@ -560,7 +561,8 @@ def reliability_footnote(
         if min_n:
             text += f", a także gdy próba w przekroju jest mniejsza niż {min_n}"
         text += (
-            f"; „{lab['no_data']}” oznacza, że w przekroju nie wylosowano żadnego podmiotu. "
+            f"; „{lab['no_data']}” oznacza, że w przekroju nie ma żadnej odpowiedzi, z której "
+            "można by szacować. "
             f"Znaki umowne: {SYMBOL_ZERO} — zjawisko nie wystąpiło; {marker} — brak danych "
             "lub szacunek niepublikowany"
         )
@@ -573,7 +575,7 @@ def reliability_footnote(
         if min_n:
             text += f", or when the domain's sample is smaller than {min_n}"
         text += (
-            f"; “{lab['no_data']}”: no unit of the domain was sampled. Symbols: "
+            f"; “{lab['no_data']}”: no sampled unit of the domain gave the answer. Symbols: "
             f"{SYMBOL_ZERO} magnitude zero; {marker} no data or estimate not published"
         )
     return text + "."
