@@ -39,6 +39,7 @@ from es_survey.io import read_frame, read_responses
 from es_survey.replicate import ReplicateDesign
 from es_survey.report import headline_text, write_report
 from es_survey.rules import RuleSet, evaluate, load_rules
+from es_survey.sae import FayHerriot, fay_herriot
 from es_survey.tables import (
     format_interval,
     format_number,
@@ -57,6 +58,7 @@ __all__ = [
     "DesignError",
     "EsSurveyError",
     "Estimate",
+    "FayHerriot",
     "PrecisionWarning",
     "ReplicateDesign",
     "RuleSet",
@@ -70,6 +72,7 @@ __all__ = [
     "consistency_report",
     "eligibility_rate",
     "evaluate",
+    "fay_herriot",
     "format_interval",
     "format_number",
     "format_percent",
