@@ -127,3 +127,49 @@ def test_fh_beats_direct_on_a_population_with_known_truth() -> None:
     rmse_direct = np.sqrt(np.mean(np.square(err_direct)))
     assert rmse_fh < 0.8 * rmse_direct
     assert 0.90 <= np.mean(cover) <= 0.98
+
+
+# ------------------------------------------------------------ from a design: the demo
+@pytest.fixture(scope="module")
+def demo():
+    root = Path(__file__).resolve().parents[1] / "data" / "raw"
+    units = es.survey_frame(es.load_study(root / "frame.xlsx", root / "responses.xlsx"))
+    design = es.SurveyDesign.from_frame(units, "sampled", strata="stratum")
+    adjusted = design.adjust_nonresponse(
+        "responded", model="logit",
+        covariates=["statement_filed", "krs_economic", "year_registered"],
+        ineligible="observed",
+    )  # fmt: skip
+    return units, adjusted
+
+
+def test_small_area_inputs_are_the_register_scaled_direct_estimates(demo) -> None:
+    units, design = demo
+    fh = es.small_area(design, "active", area="powiat_name", register=units)
+    t = fh.to_frame().set_index("area")
+    f = es.sector_funnel(design, by="powiat_name", stages=["active"], register=units)
+    direct = f.to_frame().query("stage == 'active'").set_index("powiat_name")
+    np.testing.assert_allclose(t["direct"], direct["estimate"].reindex(t.index), rtol=1e-12)
+    counts = units.groupby("powiat_name").size()
+    assert t["register"].to_dict() == {k: float(v) for k, v in counts.items()}
+    # counts stay within the register, and the model uses the register's covariates
+    assert ((t["lower"] >= 0) & (t["upper"] <= t["register"])).all()
+    assert (t["estimate"] <= t["register"]).all()
+    assert list(fh.beta.index) == ["intercept", "statement_filed", "krs_economic", "opp"]
+
+
+def test_small_area_variance_smoothing_written_out(demo) -> None:
+    # psi_d = deff * p (1 - p) (1 - n_d/N_d) / n_d on the share scale, deff pooled over
+    # areas with n_d >= 2 as sum v_d / sum srs_d (see es_survey.sae.small_area)
+    units, design = demo
+    t = es.small_area(design, "active", area="powiat_name", register=units).to_frame()
+    f = es.sector_funnel(design, by="powiat_name", stages=["active"], register=units)
+    d = f.to_frame().query("stage == 'active'").set_index("powiat_name").reindex(t["area"])
+    big_n = t["register"].to_numpy()
+    n = t["n"].to_numpy()
+    p = d["estimate"].sum() / big_n.sum()
+    srs = p * (1 - p) * (1 - n / big_n) / n
+    v = (d["se"].to_numpy() / big_n) ** 2
+    deff = v[n >= 2].sum() / srs[n >= 2].sum()
+    psi = np.maximum(deff * srs, 1 / (4 * big_n**2))
+    np.testing.assert_allclose(t["direct_var"], psi * big_n**2, rtol=1e-10)

@@ -39,7 +39,7 @@ from es_survey.io import read_frame, read_responses
 from es_survey.replicate import ReplicateDesign
 from es_survey.report import headline_text, write_report
 from es_survey.rules import RuleSet, evaluate, load_rules
-from es_survey.sae import FayHerriot, fay_herriot
+from es_survey.sae import FayHerriot, fay_herriot, small_area
 from es_survey.tables import (
     format_interval,
     format_number,
@@ -98,6 +98,7 @@ __all__ = [
     "response_rates",
     "save_figure",
     "sector_funnel",
+    "small_area",
     "survey_frame",
     "write_report",
 ]

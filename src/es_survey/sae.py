@@ -48,15 +48,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from es_survey.errors import DataError, DesignError
+from es_survey.funnel import sector_funnel
 
-__all__ = ["FayHerriot", "fay_herriot"]
+__all__ = ["FayHerriot", "fay_herriot", "small_area"]
+
+_FRAME_COVARIATES = ("statement_filed", "krs_economic", "opp")
 
 _MAX_ITER = 100
 _TOL = 1e-10
@@ -359,4 +362,128 @@ def fay_herriot(
         level=float(level),
         iterations=iterations,
         _table=table,
+    )
+
+
+def small_area(
+    design: Any,
+    stage: str = "active",
+    *,
+    area: str = "powiat_name",
+    register: pd.DataFrame,
+    covariates: Sequence[str] | None = None,
+    method: Literal["REML", "ML"] = "REML",
+    level: float = 0.95,
+) -> FayHerriot:
+    """Fay–Herriot estimates of a funnel stage's count in every area, from a design.
+
+    The inputs are built as a regional analyst would:
+
+    1. the direct estimate of the stage's share of registered entities in each area
+       (:func:`~es_survey.sector_funnel` with the register: ``p_d = t_d / N_d``);
+    2. its sampling variance smoothed by a generalised variance function, because a
+       powiat with 1–5 respondents has an unstable (or zero) direct variance:
+       ``psi_d = deff * p (1 - p) (1 - n_d / N_d) / n_d`` with ``p`` the regional share,
+       ``n_d`` the area's respondents with a decided answer and ``deff`` the pooled
+       design effect ``sum_d v_d / sum_d p (1 - p)(1 - n_d/N_d)/n_d`` over areas with
+       ``n_d >= 2`` (``v_d`` the direct variances); at least a quarter of one entity,
+       ``1 / (4 N_d^2)``;
+    3. area covariates from the register (default: the shares of the frame's
+       ``statement_filed``, ``krs_economic`` and ``opp`` flags that exist);
+    4. the FH model on the shares (:func:`fay_herriot`), areas without respondents
+       getting the synthetic estimate; shares are kept in [0, 1] and turned into
+       counts with the register's ``N_d`` (MSE times ``N_d^2``).
+
+    Parameters
+    ----------
+    design : SurveyDesign
+        The nonresponse-adjusted design (see :func:`~es_survey.sector_funnel`).
+    stage : str
+        Funnel stage: ``"active"``, ``"earning"`` or ``"employing"``.
+    area : str
+        Area column (in the design's data and the register).
+    register : pandas.DataFrame
+        The frame, one row per registered unit, with ``area`` and the covariates.
+    covariates : sequence of str, optional
+        Frame columns whose area means are the covariates.
+    method : {"REML", "ML"}
+        Estimator of ``sigma2_u``.
+    level : float
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    FayHerriot
+        The fit on the share scale (``sigma2_u``, ``beta``); :meth:`FayHerriot.to_frame`
+        gives counts: ``direct``, ``estimate``, ``lower``, ``upper`` in entities, with
+        ``register`` (``N_d``) and ``n`` columns added.
+
+    Raises
+    ------
+    DataError
+        For an area or covariate column missing from the register.
+    """
+    if area not in register.columns:
+        raise DataError(f"small_area: the register has no area column {area!r}")
+    covs = [c for c in (covariates or _FRAME_COVARIATES) if c in register.columns]
+    if covariates is not None and len(covs) != len(covariates):
+        missing = sorted(set(covariates) - set(covs))
+        raise DataError(f"small_area: covariate(s) {missing} are not columns of the register")
+    f = sector_funnel(design, by=area, stages=[stage], register=register).to_frame()
+    reg = f[f["stage"] == "registered"].set_index(area)["estimate"]
+    direct = f[f["stage"] == stage].set_index(area)
+    areas = pd.DataFrame({"area": reg.index, "register": reg.to_numpy()})
+    areas["n"] = direct["n"].reindex(reg.index).fillna(0).to_numpy()
+    count = direct["estimate"].reindex(reg.index).to_numpy(dtype=float)
+    se = direct["se"].reindex(reg.index).to_numpy(dtype=float)
+    n_reg = areas["register"].to_numpy(dtype=float)
+    n = areas["n"].to_numpy(dtype=float)
+    share = count / n_reg
+    ok = (n > 0) & np.isfinite(share)
+    p_all = float(np.nansum(count[ok]) / n_reg[ok].sum())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        srs = p_all * (1.0 - p_all) * np.clip(1.0 - n / n_reg, 0.0, 1.0) / n
+        direct_var = (se / n_reg) ** 2
+    pool = ok & (n >= 2) & (srs > 0) & np.isfinite(direct_var)
+    deff = float(direct_var[pool].sum() / srs[pool].sum()) if pool.any() else 1.0
+    psi = np.maximum(deff * srs, 1.0 / (4.0 * n_reg**2))
+    areas["direct"] = np.where(ok, share, np.nan)
+    areas["direct_var"] = np.where(ok, psi, np.nan)
+    for c in covs:
+        values = pd.to_numeric(register[c].astype("Float64"), errors="coerce")
+        areas[c] = values.groupby(register[area]).mean().reindex(reg.index).to_numpy()
+    fit = fay_herriot(
+        areas, estimate="direct", variance="direct_var", covariates=covs, area="area",
+        method=method, level=level,
+    )  # fmt: skip
+    t = fit.to_frame()
+    est = np.clip(t["estimate"].to_numpy(), 0.0, 1.0)
+    z = float(stats.norm.ppf(0.5 + level / 2.0))
+    counts = pd.DataFrame(
+        {
+            "area": t["area"],
+            "register": n_reg,
+            "n": n,
+            "direct": t["direct"] * n_reg,
+            "direct_var": t["direct_var"] * n_reg**2,
+            "estimate": est * n_reg,
+            "mse": t["mse"] * n_reg**2,
+            "rmse": t["rmse"] * n_reg,
+            "gamma": t["gamma"],
+            "method": t["method"],
+        }
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        counts["cv"] = np.where(counts["estimate"] > 0, counts["rmse"] / counts["estimate"], np.nan)
+    counts["lower"] = np.clip(counts["estimate"] - z * counts["rmse"], 0.0, n_reg)
+    counts["upper"] = np.clip(counts["estimate"] + z * counts["rmse"], 0.0, n_reg)
+    order = ["area", "register", "n", "direct", "direct_var", "estimate", "mse", "rmse",
+             "cv", "lower", "upper", "gamma", "method"]  # fmt: skip
+    return FayHerriot(
+        sigma2_u=fit.sigma2_u,
+        beta=fit.beta,
+        method=fit.method,
+        level=fit.level,
+        iterations=fit.iterations,
+        _table=counts[order],
     )
