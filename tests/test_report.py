@@ -62,6 +62,7 @@ SHEETS = [
     "totals_by_subregion",
     "funnel_by_powiat_name",
     "totals_by_powiat_name",
+    "small_area",
     "response_rates",
     "dispositions",
     "weights",
@@ -307,6 +308,20 @@ def test_suppressed_html_cells_show_no_digits(report, results):
     fb = results.funnel_by["powiat_name"]
     value = fb[(fb["powiat_name"] == "Kielce") & (fb["stage"] == "registered")]["estimate"]
     assert kielce[est][1] == format_number(value.item(), lang="pl")
+
+
+def test_small_area_table_of_powiats(report, results):
+    # issue 10: the powiat table shows the model estimate with the direct one and n
+    out, _, _ = report
+    page = _parse(out / "index.html")
+    rows = page.tables["table-small_area"]
+    header = [text for _, text in rows[0]]
+    assert header[:2] == ["Powiat", "Szacunek bezpośredni"] and "n" in header
+    assert len(rows) == 1 + 14  # every powiat of Świętokrzyskie
+    sae = results.small_area
+    assert (sae["estimate"] <= sae["register"]).all() and (sae["lower"] >= 0).all()
+    published = sae[sae["cv"] <= 0.30]
+    assert len(published) >= 10  # the direct estimates: 7 of 14 publishable (CV, n >= 5)
 
 
 def test_html_has_methodology_validation_and_metadata(report, results):

@@ -174,6 +174,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "fig_active_by": "Aktywne podmioty według: {domain}",
         "fig_total_by": "{variable} według: {domain}",
         "fig_tiles": "{what} według powiatów",
+        "model_note": " (model małych obszarów)",
+        "sae_table": "Aktywne podmioty według powiatów: model małych obszarów (Faya–Herriota)",
+        "direct_estimate": "Szacunek bezpośredni",
         "fig_intervals": "{what} według powiatów (z przedziałami ufności)",
         "fig_weights": "Rozkład wag respondentów",
         "fig_rates": "Wskaźniki odpowiedzi według warstw",
@@ -192,7 +195,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "figure": "Rycina",
         "mostly_suppressed": (
             "{what}: w {k} z {m} domen („{domain}”) szacunek jest zbyt mało precyzyjny, "
-            "by go opublikować (oznaczenie x); tabela i ryciny pokazują tylko pozostałe."
+            "by go opublikować (oznaczenie „.”); tabela i ryciny pokazują tylko pozostałe."
         ),
     },
     "en": {
@@ -302,6 +305,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "fig_active_by": "Active entities by {domain}",
         "fig_total_by": "{variable} by {domain}",
         "fig_tiles": "{what} by powiat",
+        "model_note": " (small-area model)",
+        "sae_table": "Active entities by powiat: small-area model (Fay–Herriot)",
+        "direct_estimate": "Direct estimate",
         "fig_intervals": "{what} by powiat (with confidence intervals)",
         "fig_weights": "Distribution of respondents' weights",
         "fig_rates": "Response rates by stratum",
@@ -320,7 +326,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "figure": "Figure",
         "mostly_suppressed": (
             "{what}: in {k} of {m} domains ({domain}) the estimate is too imprecise to "
-            "publish (marked x); the table and figures show only the others."
+            "publish (marked “.”); the table and figures show only the others."
         ),
     },
 }
@@ -658,8 +664,10 @@ class _Estimates:
         frame: pd.DataFrame,
         domain: str | None,
         results: StudyResults,
+        min_n: int | None = None,
     ) -> None:
         cfg = results.config
+        min_n = cfg.min_n if min_n is None else min_n
         lang = cfg.language
         self.name = name
         self.caption = caption
@@ -667,26 +675,53 @@ class _Estimates:
         self.raw = _estimate_frame(frame.reset_index(drop=True))
         labelled = _labelled(self.raw, domain, lang)
         self.numeric = reliability_frame(
-            labelled, thresholds=cfg.thresholds, min_n=cfg.min_n, lang=lang
+            labelled, thresholds=cfg.thresholds, min_n=min_n, lang=lang
         )
         self.display = publication_table(
             labelled,
             lang=lang,
             thresholds=cfg.thresholds,
-            min_n=cfg.min_n,
+            min_n=min_n,
             marker=MARKER,
             columns=["estimate", "interval", "cv", "n", "reliability"],
         )
         self.suppressed = self.numeric["suppressed"].to_numpy(dtype=bool)
-        self.min_n = cfg.min_n
+        self.min_n = min_n
         t = _TEXT[lang]
         heads = dict(self.display.attrs["headers"])
         if domain is not None:
             heads[domain] = _domain_label(domain, lang).capitalize()
         heads["stage"] = t["stage"]
         heads["variable"] = t["variable"]
+        heads["direct"] = t["direct_estimate"]
         self.headers = heads
         self.keys = [c for c in (domain, "stage", "variable") if c and c in self.raw.columns]
+
+
+def _sae_frame(results: StudyResults, domain: str) -> pd.DataFrame | None:
+    """Return the small-area estimates of active entities as a table of estimates (or None)."""
+    sae = results.small_area
+    if sae is None or domain != "powiat_name":
+        return None
+    lang = results.config.language
+    return pd.DataFrame(
+        {
+            domain: sae["area"].to_numpy(),
+            "direct": [
+                "" if not np.isfinite(v) else format_number(v, decimals=0, lang=lang)
+                for v in sae["direct"]
+            ],
+            "stage": "active",
+            "estimate": sae["estimate"].to_numpy(),
+            "se": sae["rmse"].to_numpy(),
+            "lower": sae["lower"].to_numpy(),
+            "upper": sae["upper"].to_numpy(),
+            "level": results.config.level,
+            "cv": sae["cv"].to_numpy(),
+            "df": np.inf,
+            "n": sae["n"].to_numpy(),
+        }
+    )
 
 
 def _estimate_tables(results: StudyResults) -> list[_Estimates]:
@@ -696,6 +731,7 @@ def _estimate_tables(results: StudyResults) -> list[_Estimates]:
         _Estimates("funnel", t["funnel_table"], results.funnel, None, results),
         _Estimates("totals", t["totals_table"], results.totals, None, results),
     ]
+
     for domain, frame in results.funnel_by.items():
         label = _domain_label(domain, cfg.language)
         tables.append(
@@ -717,6 +753,11 @@ def _estimate_tables(results: StudyResults) -> list[_Estimates]:
                     results,
                 )
             )
+    sae = _sae_frame(results, "powiat_name")
+    if sae is not None:  # model-based: published by its RMSE-based CV, whatever n
+        tables.append(
+            _Estimates("small_area", t["sae_table"], sae, "powiat_name", results, min_n=0)
+        )
     return tables
 
 
@@ -849,16 +890,21 @@ def _figure_specs(results: StudyResults) -> list[tuple[str, str, Callable[[], An
             total = tb[tb["variable"] == first].reset_index(drop=True)
         vlabel = _variable_label(first, lang) if first else ""
         if domain in _POWIAT_DOMAINS:
+            sae = _sae_frame(results, domain)
+            model = sae is not None
             for stem, what, src, xl in (
-                ("active", t["active_entities"], active, t["active_axis"]),
+                ("active", t["active_entities"], sae if model else active, t["active_axis"]),
                 (first, vlabel, total, vlabel),
             ):
                 if src is None or stem is None:
                     continue
-                tf = _teryt_frame(results, src, domain)
+                tf = _teryt_frame(results, src.drop(columns=["direct"], errors="ignore"), domain)
                 if tf is None:
                     continue
                 region = tf.attrs["region"]
+                th_fig = {**th, "min_n": 0} if (model and stem == "active") else th
+                if model and stem == "active":
+                    what = what + t["model_note"]
                 title = t["fig_tiles"].format(what=what)
                 specs.append(
                     (
@@ -871,7 +917,7 @@ def _figure_specs(results: StudyResults) -> list[tuple[str, str, Callable[[], An
                             region=region,
                             label=xl,
                             title=title,
-                            **th,
+                            **th_fig,
                             **common,
                         ),
                     )
@@ -888,7 +934,7 @@ def _figure_specs(results: StudyResults) -> list[tuple[str, str, Callable[[], An
                             region=region,
                             xlabel=xl,
                             title=title,
-                            **th,
+                            **th_fig,
                             **common,
                         ),
                     )
@@ -1237,6 +1283,8 @@ def _render_html(
             if key in by_name:
                 body += _estimates_html(by_name[key], lang, thresholds)
         body += _suppression_notes(results, domain)
+        if domain in _POWIAT_DOMAINS and "small_area" in by_name:
+            body += _estimates_html(by_name["small_area"], lang, thresholds)
         figs = [
             n
             for n in figures

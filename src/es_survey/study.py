@@ -74,6 +74,7 @@ from es_survey.design import SurveyDesign
 from es_survey.dispositions import assign_dispositions, response_rates
 from es_survey.errors import DataError
 from es_survey.funnel import population_totals, sector_funnel, survey_frame
+from es_survey.sae import small_area
 from es_survey.tables import Lang
 from es_survey.validate import SurveyData, load_study
 
@@ -193,6 +194,9 @@ class StudyResults:
         :func:`~es_survey.consistency_report` of the linked answers.
     metadata : dict of str to str
         Package version, SHA-256 of each input file, seed, date, config path.
+    small_area : pandas.DataFrame or None
+        Fay–Herriot estimates of active entities by powiat
+        (:func:`~es_survey.small_area`), when the study has powiat domains.
     """
 
     config: StudyConfig
@@ -209,6 +213,7 @@ class StudyResults:
     response_rates: pd.DataFrame
     consistency: pd.DataFrame
     metadata: Mapping[str, str] = field(default_factory=dict)
+    small_area: pd.DataFrame | None = None
 
     def headline(self) -> pd.DataFrame:
         """Return the two headline figures: active entities and the people working in them.
@@ -513,7 +518,12 @@ def run_study(
     for extra in (config.codebook, config.rules):
         if extra is not None:
             metadata[f"sha256:{extra.name}"] = _sha256(extra)
+    sae = None
+    if "powiat_name" in domains:
+        say("small-area estimates by powiat (Fay–Herriot)")
+        sae = small_area(design, "active", area="powiat_name", register=units).to_frame()
     return StudyResults(
+        small_area=sae,
         config=config,
         data=data,
         units=units,
