@@ -573,3 +573,13 @@ def test_workbook_text_starting_with_equals_is_not_a_formula(tmp_path):
     ws = load_workbook(path)["t"]
     assert ws["A2"].value == '=HYPERLINK("x")' and ws["A2"].data_type == "s"
     assert ws["B2"].value == 1.5 and ws["B3"].value is None
+
+
+def test_no_map_is_drawn_when_every_value_is_suppressed(results, tmp_path):
+    # issue 10: a map whose every powiat is suppressed is replaced by a note
+    strict = replace(results, config=replace(results.config, thresholds=(1e-4, 2e-4, 3e-4)))
+    files = write_report(strict, tmp_path)
+    assert not any(k.startswith("figures/powiat_tiles_workers") for k in files)
+    page = _parse(tmp_path / "index.html")
+    notes = page.texts.get("by-powiat_name", "") or (tmp_path / "index.html").read_text()
+    assert "nie rysujemy dla nich mapy ani wykresu" in notes

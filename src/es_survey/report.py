@@ -197,6 +197,10 @@ _TEXT: dict[str, dict[str, str]] = {
             "{what}: w {k} z {m} domen („{domain}”) szacunek jest zbyt mało precyzyjny, "
             "by go opublikować (oznaczenie „.”); tabela i ryciny pokazują tylko pozostałe."
         ),
+        "all_suppressed": (
+            "{what}: w żadnej z {m} domen („{domain}”) szacunek nie jest dość precyzyjny, "
+            "by go opublikować (oznaczenie „.”), więc nie rysujemy dla nich mapy ani wykresu."
+        ),
     },
     "en": {
         "contents": "Contents",
@@ -327,6 +331,10 @@ _TEXT: dict[str, dict[str, str]] = {
         "mostly_suppressed": (
             "{what}: in {k} of {m} domains ({domain}) the estimate is too imprecise to "
             "publish (marked “.”); the table and figures show only the others."
+        ),
+        "all_suppressed": (
+            "{what}: in none of the {m} domains ({domain}) is the estimate precise enough "
+            "to publish (marked “.”), so no map or chart is drawn for them."
         ),
     },
 }
@@ -898,6 +906,10 @@ def _figure_specs(results: StudyResults) -> list[tuple[str, str, Callable[[], An
             ):
                 if src is None or stem is None:
                     continue
+                th_src = {**th, "min_n": 0} if (model and stem == "active") else th
+                flags = reliability_frame(src.reset_index(drop=True), **th_src)
+                if len(flags) and flags["suppressed"].all():
+                    continue  # no map of nothing: the section's note says so
                 tf = _teryt_frame(results, src.drop(columns=["direct"], errors="ignore"), domain)
                 if tf is None:
                     continue
@@ -1142,9 +1154,8 @@ def _suppression_notes(results: StudyResults, domain: str) -> str:
         )
         k, m = int(flags["suppressed"].sum()), len(flags)
         if m and 2 * k >= m:
-            text = t["mostly_suppressed"].format(
-                what=what, k=k, m=m, domain=_domain_label(domain, lang)
-            )
+            key = "all_suppressed" if k == m else "mostly_suppressed"
+            text = t[key].format(what=what, k=k, m=m, domain=_domain_label(domain, lang))
             notes += f'<p class="note">{_esc(text)}</p>'
     return notes
 
