@@ -32,6 +32,7 @@ import pandas as pd
 from es_survey._version import __version__
 from es_survey.errors import EsSurveyError
 from es_survey.report import write_report
+from es_survey.safety import check_outputs, slug, write_csv
 from es_survey.study import StudyConfig, load_config, run_study
 from es_survey.synth import write_demo
 from es_survey.tables import format_number
@@ -43,21 +44,19 @@ _DEMO_FILES = ("frame.xlsx", "responses.xlsx")
 _DEMO_CONFIG = "demo_study.toml"
 
 
+_OUTPUTS = ("problems.csv", "frame.csv", "responses.csv", "linked.csv")
+
+
 def _write_outputs(data: SurveyData, out: Path) -> list[Path]:
-    """Write the problems table and the cleaned, linked data as UTF-8 CSV files."""
+    """Write the problems table and the cleaned, linked data as UTF-8 CSV files.
+
+    Text cells that a spreadsheet would run as formulas are neutralised
+    (:func:`es_survey.safety.write_csv`).
+    """
     out.mkdir(parents=True, exist_ok=True)
-    tables = {
-        "problems.csv": data.problems,
-        "frame.csv": data.frame,
-        "responses.csv": data.responses,
-        "linked.csv": data.linked,
-    }
-    paths = []
-    for name, table in tables.items():
-        path = out / name
-        table.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
-        paths.append(path)
-    return paths
+    tables = dict(zip(_OUTPUTS, (data.problems, data.frame, data.responses, data.linked),
+                      strict=True))  # fmt: skip
+    return [write_csv(table, out / name) for name, table in tables.items()]
 
 
 def _print_summary(data: SurveyData, title: str) -> None:
@@ -81,11 +80,13 @@ def _print_summary(data: SurveyData, title: str) -> None:
 
 
 def _run(
-    frame: Path, responses: Path, codebook: str | None, out: Path, strict: bool, title: str
+    frame: Path, responses: Path, codebook: str | None, out: str | Path, strict: bool, title: str
 ) -> None:
+    inputs = [frame, responses] + ([Path(codebook)] if codebook else [])
+    check_outputs(out, _OUTPUTS, inputs)  # before any work: never over an input
     data = load_study(frame, responses, codebook, strict=strict)
     _print_summary(data, title)
-    for path in _write_outputs(data, out):
+    for path in _write_outputs(data, Path(out)):
         print(f"wrote {path}")
 
 
@@ -125,7 +126,7 @@ def _demo(args: argparse.Namespace) -> None:
             f"Demo study (bundled files in {raw})",
         )
         config = load_config(raw / "study.toml")
-        _study(load_config(raw / "study.toml", output_dir=reports / config.name))
+        _study(load_config(raw / "study.toml", output_dir=reports / slug(config.name)))
         return
     seed = 2023 if args.seed is None else args.seed
     with tempfile.TemporaryDirectory(prefix="es_survey_demo_") as tmp:
@@ -145,7 +146,7 @@ def _demo(args: argparse.Namespace) -> None:
             source = resources.files("es_survey") / "data" / name
             (Path(tmp) / name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
         config = load_config(study, seed=seed)
-        _study(load_config(study, seed=seed, output_dir=reports / config.name))
+        _study(load_config(study, seed=seed, output_dir=reports / slug(config.name)))
 
 
 def _run_config(args: argparse.Namespace) -> None:
@@ -160,7 +161,7 @@ def _validate(args: argparse.Namespace) -> None:
         Path(args.frame),
         Path(args.responses),
         args.codebook,
-        Path(args.out),
+        args.out,  # as given: "" is refused, not read as the current folder
         args.strict,
         f"Study {args.frame} + {args.responses}",
     )

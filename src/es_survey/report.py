@@ -28,6 +28,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
+import re
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -48,6 +49,7 @@ from es_survey.dispositions import response_rates
 from es_survey.errors import DesignError
 from es_survey.io import save_workbook
 from es_survey.regions import available_regions
+from es_survey.safety import inside, slug, write_csv
 from es_survey.study import StudyResults
 from es_survey.tables import (
     Lang,
@@ -920,7 +922,7 @@ def _figure_specs(results: StudyResults) -> list[tuple[str, str, Callable[[], An
                 title = t["fig_tiles"].format(what=what)
                 specs.append(
                     (
-                        f"powiat_tiles_{stem}",
+                        f"powiat_tiles_{slug(stem)}",
                         title,
                         _bind(
                             plot_powiat_tiles,
@@ -937,7 +939,7 @@ def _figure_specs(results: StudyResults) -> list[tuple[str, str, Callable[[], An
                 title = t["fig_intervals"].format(what=what)
                 specs.append(
                     (
-                        f"powiat_intervals_{stem}",
+                        f"powiat_intervals_{slug(stem)}",
                         title,
                         _bind(
                             plot_powiat_intervals,
@@ -956,7 +958,7 @@ def _figure_specs(results: StudyResults) -> list[tuple[str, str, Callable[[], An
         title = t["fig_active_by"].format(domain=label)
         specs.append(
             (
-                f"{domain}_active",
+                f"{slug(domain)}_active",
                 title,
                 _bind(
                     plot_by_category,
@@ -975,7 +977,7 @@ def _figure_specs(results: StudyResults) -> list[tuple[str, str, Callable[[], An
             title = t["fig_total_by"].format(variable=vlabel, domain=label)
             specs.append(
                 (
-                    f"{domain}_{first}",
+                    f"{slug(domain)}_{slug(first)}",
                     title,
                     _bind(
                         plot_by_category,
@@ -1299,7 +1301,8 @@ def _render_html(
         figs = [
             n
             for n in figures
-            if n.startswith(f"{domain}_") or (domain in _POWIAT_DOMAINS and n.startswith("powiat_"))
+            if n.startswith(f"{slug(domain)}_")
+            or (domain in _POWIAT_DOMAINS and n.startswith("powiat_"))
         ]
         body += "".join(fig(n) for n in figs)
         title = t["by"].format(domain=_domain_label(domain, lang))
@@ -1373,6 +1376,18 @@ def _render_html(
 
 
 # ------------------------------------------------------------------ workbook
+def _sheet_title(name: str, taken: Sequence[str]) -> str:
+    """Return a valid, unused worksheet title (no brackets, colon, star, ? or slashes; <= 31)."""
+    base = re.sub(r"[\[\]:*?/\\]", "_", str(name)).strip("'") or "sheet"
+    title = base[:31]
+    k = 2
+    while title in taken:
+        suffix = f"~{k}"
+        title = base[: 31 - len(suffix)] + suffix
+        k += 1
+    return title
+
+
 def _sheet(
     book: Any,
     name: str,
@@ -1384,7 +1399,7 @@ def _sheet(
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    ws = book.create_sheet(title=name[:31])
+    ws = book.create_sheet(title=_sheet_title(name, book.sheetnames))
     ws.append(list(headers))
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -1650,15 +1665,14 @@ def write_report(
         say(f"figure {stem}")
         ax = draw()
         for suffix in ("png", "svg"):
-            path = save_figure(ax, fig_dir / f"{stem}.{suffix}")
+            path = save_figure(ax, inside(out, fig_dir / f"{stem}.{suffix}"))
             written[f"figures/{stem}.{suffix}"] = path
         figures[stem] = (title, (fig_dir / f"{stem}.svg").read_bytes())
     tables = _estimate_tables(results)
     say("tables.xlsx")
     written["tables.xlsx"] = _write_workbook(results, tables, out / "tables.xlsx", say)
     say("estimates.csv")
-    csv_path = out / "estimates.csv"
-    _estimates_csv(results).to_csv(csv_path, index=False, lineterminator="\n", encoding="utf-8")
+    csv_path = write_csv(_estimates_csv(results), out / "estimates.csv")  # no formulas
     written["estimates.csv"] = csv_path
     say("index.html")
     html_path = out / "index.html"

@@ -75,6 +75,7 @@ from es_survey.dispositions import assign_dispositions, response_rates
 from es_survey.errors import DataError
 from es_survey.funnel import population_totals, sector_funnel, survey_frame
 from es_survey.sae import small_area
+from es_survey.safety import slug
 from es_survey.tables import Lang
 from es_survey.validate import SurveyData, load_study
 
@@ -380,7 +381,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> StudyConfig
         min_n=int(min_n),
         output_dir=_path(
             base,
-            raw.get("outputs", {}).get("directory", f"reports/{name}"),
+            raw.get("outputs", {}).get("directory", f"reports/{slug(name)}"),
             _where(p, "outputs", "directory"),
         ),
     )
