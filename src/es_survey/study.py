@@ -57,6 +57,7 @@ employment or civil-law contracts) when the responses do not carry it.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import os
 import tomllib
@@ -98,6 +99,103 @@ _KNOWN = {
     "reliability": {"thresholds", "min_n"},
     "outputs": {"directory"},
 }
+
+
+_NONRESPONSE_KEYS = {"by", "model", "covariates", "outcome", "n_classes", "ineligible"}
+_TEXT_LIST = "a list of names (text)"
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_value(section: str, key: str, value: object) -> str | None:
+    """Return what is wrong with one config value (None when it is fine)."""
+    text = isinstance(value, str)
+    names = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    rules: dict[tuple[str, str], tuple[bool, str]] = {
+        ("study", "name"): (text and bool(str(value).strip()), "a non-empty text"),
+        ("study", "title"): (text, "a text"),
+        ("study", "source"): (text, "a text"),
+        ("study", "language"): (value in ("pl", "en"), "'pl' or 'en'"),
+        ("study", "year"): (isinstance(value, int) and not isinstance(value, bool)
+                            and 1990 <= int(value) <= 2100, "a year such as 2023"),
+        ("study", "seed"): (isinstance(value, int) and not isinstance(value, bool),
+                            "a whole number"),
+        ("study", "date"): (text or isinstance(value, dt.date), "a date YYYY-MM-DD"),
+        ("design", "strata"): (text, "a column name"),
+        ("design", "sample"): (text, "a column name"),
+        ("design", "nonresponse"): (isinstance(value, dict), "a table of keys"),
+        ("design", "calibration"): (isinstance(value, dict), "a table of keys"),
+        ("estimates", "totals"): (names, _TEXT_LIST),
+        ("estimates", "domains"): (names, _TEXT_LIST),
+        ("estimates", "level"): (_is_number(value) and 0 < float(value) < 1,  # type: ignore[arg-type]
+                                 "a number between 0 and 1, e.g. 0.95"),
+        ("reliability", "thresholds"): (
+            isinstance(value, list) and len(value) == 3 and all(_is_number(v) for v in value)
+            and all(0 < float(v) for v in value) and value == sorted(value),
+            "three increasing numbers, e.g. [0.10, 0.20, 0.30]",
+        ),
+        ("reliability", "min_n"): (isinstance(value, int) and not isinstance(value, bool)
+                                   and int(value) >= 0, "a whole number >= 0"),
+        ("outputs", "directory"): (text and bool(str(value).strip()), "a folder path"),
+    }  # fmt: skip
+    if section == "inputs":
+        ok, expected = text and bool(str(value).strip()), "a file path (text)"
+    else:
+        ok, expected = rules.get((section, key), (True, ""))
+    if ok:
+        return None
+    return f"[{section}] {key} = {value!r}: expected {expected}"
+
+
+def _unknown(keys: set[str], known: set[str], where: str) -> list[str]:
+    out = []
+    for key in sorted(keys - known):
+        near = difflib.get_close_matches(key, sorted(known), n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else f"; known: {sorted(known)}"
+        out.append(f"{where} unknown key {key!r}{hint}")
+    return out
+
+
+def _schema_problems(raw: Mapping[str, Any]) -> list[str]:
+    """Every problem of a parsed study.toml at once: unknown keys, wrong types or values."""
+    problems: list[str] = []
+    for section, body in raw.items():
+        if section not in _KNOWN:
+            near = difflib.get_close_matches(section, sorted(_KNOWN), n=1)
+            hint = f"; did you mean [{near[0]}]?" if near else f"; known: {sorted(_KNOWN)}"
+            problems.append(f"unknown section [{section}]{hint}")
+            continue
+        if not isinstance(body, dict):
+            problems.append(f"[{section}] must be a table of keys")
+            continue
+        problems += _unknown(set(body), _KNOWN[section], f"[{section}]")
+        for key, value in body.items():
+            if key in _KNOWN[section]:
+                problem = _check_value(section, key, value)
+                if problem:
+                    problems.append(problem)
+    design = raw.get("design", {})
+    if isinstance(design, dict):
+        nonresponse = design.get("nonresponse")
+        if isinstance(nonresponse, dict):
+            problems += _unknown(set(nonresponse), _NONRESPONSE_KEYS, "[design.nonresponse]")
+        calibration = design.get("calibration")
+        if isinstance(calibration, dict):
+            problems += _unknown(set(calibration), _CALIBRATION_KEYS, "[design.calibration]")
+            bounds = calibration.get("bounds")
+            if bounds is not None and not (
+                isinstance(bounds, list)
+                and len(bounds) == 2
+                and all(_is_number(b) for b in bounds)
+                and 0 <= float(bounds[0]) < 1 < float(bounds[1])
+            ):
+                problems.append(
+                    f"[design.calibration] bounds = {bounds!r}: expected two numbers L < 1 < U, "
+                    "e.g. [0.5, 2.0]"
+                )
+    return problems
 
 
 @dataclass(frozen=True)
@@ -246,6 +344,11 @@ def _report_date(value: object, where: str) -> dt.date:
     if value is None:
         epoch = os.environ.get("SOURCE_DATE_EPOCH")
         if epoch:
+            if not epoch.strip().isdigit():
+                raise DataError(
+                    f"SOURCE_DATE_EPOCH = {epoch!r} is not a number of seconds since "
+                    "1970-01-01; unset it or give e.g. 1764547200"
+                )
             return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
         return dt.date.today()
     if isinstance(value, dt.date):
@@ -302,16 +405,12 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> StudyConfig
         raw = tomllib.loads(p.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise DataError(f"{p}: not a valid TOML file: {exc}") from exc
-    for section, body in raw.items():
-        if section not in _KNOWN:
-            raise DataError(f"{p}: unknown section [{section}]; known: {sorted(_KNOWN)}")
-        if not isinstance(body, dict):
-            raise DataError(f"{p}: [{section}] must be a table of keys")
-        unknown = sorted(set(body) - _KNOWN[section])
-        if unknown:
-            raise DataError(
-                f"{p}: unknown key(s) {unknown} in [{section}]; known: {sorted(_KNOWN[section])}"
-            )
+    problems = _schema_problems(raw)
+    if problems:
+        raise DataError(
+            f"{p}: {len(problems)} problem(s) in the study config:\n"
+            + "\n".join(f"  {line}" for line in problems)
+        )
     base = p.parent
     study = raw.get("study", {})
     inputs = raw.get("inputs", {})
@@ -339,12 +438,6 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> StudyConfig
     calibration = design.get("calibration", {})
     if not isinstance(calibration, dict):
         raise DataError(f"{_where(p, 'design', 'calibration')} must be a table")
-    unknown = sorted(set(calibration) - _CALIBRATION_KEYS)
-    if unknown:
-        raise DataError(
-            f"{p}: unknown key(s) {unknown} in [design.calibration]; known: "
-            f"{sorted(_CALIBRATION_KEYS)}"
-        )
     if calibration and not calibration.get("frame_margins"):
         raise DataError(
             f"{p}: [design.calibration] needs frame_margins, a list of frame "
