@@ -101,3 +101,17 @@ def test_cli_refuses_an_empty_output_folder(capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and err == ['es-survey: error: the output folder is empty (--out ""); '
                                  "name a folder for the outputs"]  # fmt: skip
+
+
+def test_a_label_that_looks_like_mathtext_is_drawn_literally(tmp_path):
+    # issue "Untrusted input" section 3: a stratum named "$\foo{x}$" crashed matplotlib
+    import es_survey as es
+
+    frame = pd.DataFrame(
+        {"typ": [r"$\foo{x}$", "zwykły"], "estimate": [10.0, 20.0], "se": [1.0, 2.0],
+         "lower": [8.0, 16.0], "upper": [12.0, 24.0], "level": [0.95, 0.95],
+         "cv": [0.1, 0.1], "n": [30, 40]}
+    )  # fmt: skip
+    ax = es.plot_by_category(frame, by="typ", source="test", year=2023)
+    path = es.save_figure(ax, tmp_path / "f.svg")
+    assert path.stat().st_size > 0

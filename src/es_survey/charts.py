@@ -37,6 +37,7 @@ from matplotlib.colors import Colormap, Normalize, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Polygon, Rectangle
+from matplotlib.text import Text
 from matplotlib.ticker import Formatter
 
 from es_survey.errors import DataError, DesignError
@@ -1343,6 +1344,16 @@ _METADATA: dict[str, dict[str, None]] = {
 }
 
 
+def _literal_text(fig: Figure) -> None:
+    """Draw every text literally: a label from the data written like TeX is plain text.
+
+    Matplotlib would parse ``$...$`` as mathematical notation (and fail on unknown
+    commands); the charts print names from registers and questionnaires, never formulas.
+    """
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
+
+
 def _settle(fig: Figure, rounds: int = 6) -> None:
     """Run the layout engine until the axes stop moving (a fixed point to save)."""
     if fig.get_layout_engine() is None:
@@ -1411,6 +1422,7 @@ def save_figure(
         raise DesignError(
             f"path={str(path)!r}: suffix {out.suffix!r} is not supported; use .png, .svg or .pdf"
         )
+    _literal_text(fig)
     _settle(fig)
     engine = fig.get_layout_engine()
     if engine is not None:
