@@ -328,7 +328,8 @@ def test_html_has_methodology_validation_and_metadata(report, results):
     out, _, _ = report
     page = _parse(out / "index.html")
     method = page.texts["methodology"]
-    assert "632 podmiotów" in method and "8 warstwach" in method
+    # Polish number agreement (issue 12): 632 podmioty, 376 podmiotów, 8 warstwach
+    assert "liczy 632 podmioty w 8 warstwach" in method and "Wylosowano 376 podmiotów" in method
     assert "RR1 = 40,4%" in method and "RR3 = 41,4%" in method  # 127/314 and 127/(275+0.816*39)
     assert "N_h/n_h" in method and "logit" in method and "= 368" in method
     rates = page.tables["table-response_rates"]
@@ -583,3 +584,30 @@ def test_no_map_is_drawn_when_every_value_is_suppressed(results, tmp_path):
     page = _parse(tmp_path / "index.html")
     notes = page.texts.get("by-powiat_name", "") or (tmp_path / "index.html").read_text()
     assert "nie rysujemy dla nich mapy ani wykresu" in notes
+
+
+def test_polish_counted_nouns_agree_with_the_number():
+    # Polish grammar: 1 podmiot; 2-4, 22-24, 102-104 podmioty; 0, 5-21, 25-31, 112-114 podmiotów
+    from es_survey.report import _counted
+
+    expected = {
+        1: "podmiot",
+        2: "podmioty",
+        4: "podmioty",
+        5: "podmiotów",
+        12: "podmiotów",
+        14: "podmiotów",
+        21: "podmiotów",
+        22: "podmioty",
+        24: "podmioty",
+        25: "podmiotów",
+        102: "podmioty",
+        112: "podmiotów",
+        632: "podmioty",
+        0: "podmiotów",
+    }
+    assert {n: _counted("N", n, "pl") for n in expected} == expected
+    assert _counted("responses", 1, "pl") == "wypełnioną ankietę"
+    assert _counted("responses", 3, "pl") == "wypełnione ankiety"
+    assert _counted("H", 1, "pl") == "warstwie" and _counted("H", 8, "pl") == "warstwach"
+    assert _counted("N", 1, "en") == "entity" and _counted("N", 2, "en") == "entities"

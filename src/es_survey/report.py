@@ -80,9 +80,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "headline_table": "Główne szacunki",
         "quantity": "Wielkość",
         "frame": (
-            "Operat losowania (rejestr) liczy {N} podmiotów w {H} warstwach. "
-            "Wylosowano {n} podmiotów (losowanie warstwowe bez zwracania); "
-            "otrzymano {responses} wypełnionych ankiet, z których {linked} "
+            "Operat losowania (rejestr) liczy {N} {N_noun} w {H} {H_noun}. "
+            "Wylosowano {n} {n_noun} (losowanie warstwowe bez zwracania); "
+            "otrzymano {responses} {responses_noun}, z których {linked} "
             "połączono z operatem ({unmatched} nie znaleziono w operacie)."
         ),
         "dispositions": "Wyniki realizacji próby (kody wyniku AAPOR)",
@@ -217,9 +217,9 @@ _TEXT: dict[str, dict[str, str]] = {
         "headline_table": "Headline estimates",
         "quantity": "Quantity",
         "frame": (
-            "The sampling frame (register) lists {N} entities in {H} strata. "
-            "{n} entities were sampled (stratified sampling without replacement); "
-            "{responses} questionnaires came back, {linked} of which were linked to "
+            "The sampling frame (register) lists {N} {N_noun} in {H} {H_noun}. "
+            "{n} {n_noun} sampled (stratified sampling without replacement); "
+            "{responses} {responses_noun} came back, {linked} of which were linked to "
             "the frame ({unmatched} not found in the frame)."
         ),
         "dispositions": "Final dispositions of the sample (AAPOR codes)",
@@ -546,6 +546,31 @@ def _polish_plural(n: int, one: _Form, few: _Form, many: _Form) -> _Form:
     if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
         return few
     return many
+
+
+_COUNTED: dict[str, dict[str, tuple[str, str, str]]] = {
+    # noun forms after a count: Polish one / few (2-4, 22-24, ...) / many; English one / other
+    "pl": {
+        "N": ("podmiot", "podmioty", "podmiotów"),
+        "H": ("warstwie", "warstwach", "warstwach"),  # locative: "w 8 warstwach"
+        "n": ("podmiot", "podmioty", "podmiotów"),
+        "responses": ("wypełnioną ankietę", "wypełnione ankiety", "wypełnionych ankiet"),
+    },
+    "en": {
+        "N": ("entity", "entities", "entities"),
+        "H": ("stratum", "strata", "strata"),
+        "n": ("entity was", "entities were", "entities were"),
+        "responses": ("questionnaire", "questionnaires", "questionnaires"),
+    },
+}
+
+
+def _counted(what: str, count: int, lang: Lang) -> str:
+    """Return the noun for ``count`` items of ``what`` in the grammatical number it needs."""
+    one, few, many = _COUNTED[lang][what]
+    if lang == "en":
+        return one if count == 1 else many
+    return _polish_plural(count, one, few, many)
 
 
 def _domain_label(domain: str, lang: Lang) -> str:
@@ -1205,11 +1230,18 @@ def _render_html(
 
     # methodology
     s = results.data.summary()
+    counted = {
+        "N": int(s.get("frame_units", len(results.units))),
+        "H": int(results.units[cfg.strata].nunique()),
+        "n": int(s.get("sampled", 0) or 0),
+        "responses": int(s.get("responses", 0)),
+    }
     frame_text = t["frame"].format(
-        N=_fmt(s.get("frame_units", len(results.units)), lang),
-        H=_fmt(results.units[cfg.strata].nunique(), lang),
-        n=_fmt(s.get("sampled", 0), lang),
-        responses=_fmt(s.get("responses", 0), lang),
+        N=_fmt(counted["N"], lang),
+        H=_fmt(counted["H"], lang),
+        n=_fmt(counted["n"], lang),
+        responses=_fmt(counted["responses"], lang),
+        **{f"{k}_noun": _counted(k, v, lang) for k, v in counted.items()},
         linked=_fmt(s.get("linked", 0), lang),
         unmatched=_fmt(s.get("unmatched_responses", 0), lang),
     )
