@@ -611,3 +611,18 @@ def test_polish_counted_nouns_agree_with_the_number():
     assert _counted("responses", 3, "pl") == "wypełnione ankiety"
     assert _counted("H", 1, "pl") == "warstwie" and _counted("H", 8, "pl") == "warstwach"
     assert _counted("N", 1, "en") == "entity" and _counted("N", 2, "en") == "entities"
+
+
+def test_headings_take_the_genitive_after_wedlug(report):
+    # issue 12: "Wyniki według typu podmiotu", not "Wyniki według: typ podmiotu"
+    out, _, _ = report
+    html = (out / "index.html").read_text(encoding="utf-8")
+    for heading in (
+        "Wyniki według typu podmiotu",
+        "Wyniki według podregionu",
+        "Wyniki według powiatu",
+        "Lejek sektora według typu podmiotu",
+    ):
+        assert heading in html, heading
+    # the only colon left is the calibration sentence's list of margins
+    assert html.count("według:") == html.count("w operacie według:")

@@ -72,7 +72,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "summary": "Podsumowanie",
         "methodology": "Metodologia",
         "funnel": "Lejek sektora",
-        "by": "Wyniki według: {domain}",
+        "by": "Wyniki według {domain}",
         "validation": "Kontrola danych i spójność odpowiedzi",
         "metadata": "Metadane",
         "report_of": "Raport z badania {year}. Źródło: {source}. Data raportu: {date}.",
@@ -154,8 +154,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "stage": "Etap",
         "variable": "Zmienna",
         "funnel_table": "Lejek sektora: szacowana liczba podmiotów",
-        "funnel_by_table": "Lejek sektora według: {domain}",
-        "totals_by_table": "Sumy wśród aktywnych podmiotów według: {domain}",
+        "funnel_by_table": "Lejek sektora według {domain}",
+        "totals_by_table": "Sumy wśród aktywnych podmiotów według {domain}",
         "totals_table": "Sumy wśród aktywnych podmiotów",
         "problems": "Problemy wykryte przy wczytywaniu i walidacji, według reguły",
         "rule": "Reguła",
@@ -173,8 +173,8 @@ _TEXT: dict[str, dict[str, str]] = {
         "key": "Klucz",
         "value": "Wartość",
         "fig_funnel": "Lejek sektora",
-        "fig_active_by": "Aktywne podmioty według: {domain}",
-        "fig_total_by": "{variable} według: {domain}",
+        "fig_active_by": "Aktywne podmioty według {domain}",
+        "fig_total_by": "{variable} według {domain}",
         "fig_tiles": "{what} według powiatów",
         "model_note": " (model małych obszarów)",
         "sae_table": "Aktywne podmioty według powiatów: model małych obszarów (Faya–Herriota)",
@@ -356,6 +356,24 @@ _DOMAINS = {
         "stratum": "stratum",
     },
 }
+_DOMAINS_GENITIVE = {  # "według" takes the genitive: "według typu podmiotu"
+    "entity_type": "typu podmiotu",
+    "subregion": "podregionu",
+    "powiat_name": "powiatu",
+    "teryt_powiat": "powiatu",
+    "stratum": "warstwy",
+}
+
+
+def _by_phrase(domain: str, lang: Lang) -> str:
+    """Return what follows "według"/"by" in a heading: the domain in the right case."""
+    if lang == "pl":
+        if domain in _DOMAINS_GENITIVE:
+            return _DOMAINS_GENITIVE[domain]
+        return f"zmiennej „{_domain_label(domain, lang)}”"
+    return _domain_label(domain, lang)
+
+
 _STAGES = {
     "pl": {
         "registered": "w rejestrze",
@@ -768,11 +786,10 @@ def _estimate_tables(results: StudyResults) -> list[_Estimates]:
     ]
 
     for domain, frame in results.funnel_by.items():
-        label = _domain_label(domain, cfg.language)
         tables.append(
             _Estimates(
                 f"funnel_by_{domain}",
-                t["funnel_by_table"].format(domain=label),
+                t["funnel_by_table"].format(domain=_by_phrase(domain, cfg.language)),
                 frame,
                 domain,
                 results,
@@ -782,7 +799,7 @@ def _estimate_tables(results: StudyResults) -> list[_Estimates]:
             tables.append(
                 _Estimates(
                     f"totals_by_{domain}",
-                    t["totals_by_table"].format(domain=label),
+                    t["totals_by_table"].format(domain=_by_phrase(domain, cfg.language)),
                     results.totals_by[domain],
                     domain,
                     results,
@@ -917,7 +934,6 @@ def _figure_specs(results: StudyResults) -> list[tuple[str, str, Callable[[], An
         ),
     ]
     for domain, frame in results.funnel_by.items():
-        label = _domain_label(domain, lang)
         active = frame[frame["stage"] == "active"].drop(columns=["stage"]).reset_index(drop=True)
         total = None
         if first is not None and domain in results.totals_by:
@@ -980,7 +996,7 @@ def _figure_specs(results: StudyResults) -> list[tuple[str, str, Callable[[], An
                 )
             continue
         labels = _value_labels(domain, lang)
-        title = t["fig_active_by"].format(domain=label)
+        title = t["fig_active_by"].format(domain=_by_phrase(domain, lang))
         specs.append(
             (
                 f"{slug(domain)}_active",
@@ -999,7 +1015,7 @@ def _figure_specs(results: StudyResults) -> list[tuple[str, str, Callable[[], An
             )
         )
         if total is not None and first is not None:
-            title = t["fig_total_by"].format(variable=vlabel, domain=label)
+            title = t["fig_total_by"].format(variable=vlabel, domain=_by_phrase(domain, lang))
             specs.append(
                 (
                     f"{slug(domain)}_{slug(first)}",
@@ -1337,7 +1353,7 @@ def _render_html(
             or (domain in _POWIAT_DOMAINS and n.startswith("powiat_"))
         ]
         body += "".join(fig(n) for n in figs)
-        title = t["by"].format(domain=_domain_label(domain, lang))
+        title = t["by"].format(domain=_by_phrase(domain, lang))
         sections.append((f"by-{domain}", title, body))
 
     # validation
