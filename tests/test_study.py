@@ -50,6 +50,12 @@ def test_metadata_records_inputs_seed_and_date(results):
     assert meta["seed"] == "2023" and meta["date"] == "2026-11-26"
     expected = hashlib.sha256((RAW / "frame.xlsx").read_bytes()).hexdigest()
     assert meta["sha256:frame.xlsx"] == expected
+    # no absolute path of the machine (issue 12): the config by name and hash
+    assert meta["config"] == "study.toml"
+    assert (
+        meta["sha256:study.toml"] == hashlib.sha256((RAW / "study.toml").read_bytes()).hexdigest()
+    )
+    assert not any(str(RAW.parent.parent) in str(v) for v in meta.values())
 
 
 def test_bad_configs_name_file_section_and_key(tmp_path):

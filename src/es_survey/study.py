@@ -603,13 +603,14 @@ def run_study(
     )
     metadata = {
         "es_survey_version": __version__,
-        "config": str(config.path) if config.path else "",
+        # file names and hashes only: no absolute path of the analyst's machine
+        "config": config.path.name if config.path else "",
         "seed": str(config.seed),
         "date": config.date.isoformat(),
         f"sha256:{config.frame.name}": _sha256(config.frame),
         f"sha256:{config.responses.name}": _sha256(config.responses),
     }
-    for extra in (config.codebook, config.rules):
+    for extra in (config.path, config.codebook, config.rules):
         if extra is not None:
             metadata[f"sha256:{extra.name}"] = _sha256(extra)
     sae = None
