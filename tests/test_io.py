@@ -163,6 +163,35 @@ def test_csv_utf8_comma(tmp_path):
     assert df["grants"].tolist() == [True, False]
 
 
+def test_csv_stray_quote_is_an_error_naming_the_line(tmp_path):
+    # issue "Untrusted input" section 2: one stray quote swallowed 628 of 632 frame units
+    # with exit 0. Rows read must be the file's records, or the line is named.
+    lines = [",".join(RESP_HEADERS)]
+    lines += [f"00033150{i},{i},1,100,TAK" for i in range(1, 5)]
+    lines[3] = '000331503,3,"1,100,TAK'  # line 4: an opening quote never closed
+    lines += [f"29101018{i},{i},1,100,nie" for i in range(0, 6)]
+    with pytest.raises(
+        DataError,
+        match=r"line 4: a quote opened on this line is closed only "
+        r"at line 11, so 7 line\(s\) were read as one field",
+    ):
+        read_responses(_write_csv(tmp_path / "r.csv", lines))
+
+
+def test_csv_quoted_line_break_in_one_field_is_kept(tmp_path):
+    # a legitimate line break inside a quoted text (an address; no delimiter in it) is
+    # one record, and the next record is numbered by its own physical line
+    from es_survey.io import _read_csv
+
+    path = tmp_path / "f.csv"
+    path.write_text(
+        'regon;adres\n000331501;"ul. Długa 1\nKielce"\n291010180;Rynek 2\n', encoding="utf-8"
+    )
+    raw = _read_csv(path)
+    assert [r[1] for r in raw.rows] == ["ul. Długa 1\nKielce", "Rynek 2"]
+    assert raw.row_numbers == [2, 4]
+
+
 def test_csv_utf8_bom(tmp_path):
     path = tmp_path / "bom.csv"
     path.write_bytes(b"\xef\xbb\xbf" + "REGON;Liczba członków\n000331501;7\n".encode())

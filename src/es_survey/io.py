@@ -486,15 +486,41 @@ def _read_csv(path: Path) -> _Raw:
     text = _decode_bytes(path, data)
     if not text.strip():
         raise DataError(f"{path}: the file is empty; expected a header row in row 1")
-    reader = csv.reader(_stdio.StringIO(text, newline=""), delimiter=_sniff_delimiter(text))
+    delimiter = _sniff_delimiter(text)
+    reader = csv.reader(_stdio.StringIO(text, newline=""), delimiter=delimiter)
+    records: list[list[str]] = []
+    lines: list[int] = []  # the physical line each record starts on
+    last = 0
     try:
-        records = list(reader)
+        for rec in reader:
+            records.append(rec)
+            lines.append(last + 1)
+            _check_swallowed(path, rec, delimiter, last + 1, reader.line_num)
+            last = reader.line_num
     except csv.Error as exc:
         raise DataError(
             f"{path}, row {reader.line_num}: not valid CSV ({exc}); check the quotes"
         ) from None
     body = [[c if c != "" else None for c in rec] for rec in records[1:]]
-    return _finish(records[0], body, list(range(2, len(records) + 1)))
+    return _finish(records[0], body, lines[1:])
+
+
+def _check_swallowed(path: Path, rec: list[str], delimiter: str, start: int, end: int) -> None:
+    """Refuse a record that swallowed other records: a stray quote read as a field.
+
+    A quoted field may hold a line break (an address, say), but a field spanning
+    lines that also holds the delimiter has eaten whole rows: a quote opened on
+    line ``start`` and closed (or left open) at line ``end``.
+    """
+    if end <= start:
+        return
+    for value in rec:
+        if "\n" in value and delimiter in value:
+            raise DataError(
+                f"{path}, line {start}: a quote opened on this line is closed only at line "
+                f"{end}, so {end - start} line(s) were read as one field; every row of the "
+                'file must be its own record: remove the stray quote (or double it, "")'
+            )
 
 
 class _UserMissing(NamedTuple):
