@@ -10,7 +10,7 @@ chosen by the design's variance engine).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -220,8 +220,10 @@ class _FrozenDesign:
             )
         return self._weights
 
-    def _reweighted(self, weights: np.ndarray, model: Any, kind: str, what: str) -> Any:
-        raise NotImplementedError(f"{type(self).__name__} cannot be reweighted")
+    # Each design kind defines how a new design is made from reweighted weights (and,
+    # for linearisation, the step's model): SurveyDesign adds a calibration step to its
+    # variance, ReplicateDesign recompresses its replicate factors.
+    _reweighted: Callable[[np.ndarray, Any, str, str], Any]
 
     def poststratify(self, variable: str, totals: Mapping[object, float]) -> Any:
         """Post-stratify to known population counts (R ``postStratify``).
