@@ -196,7 +196,7 @@ def test_funnel_of_sector_funnel_with_reliability() -> None:
     ]
     assert [p.get_hatch() for p in ax.patches] == [None, None, None, "////"]
     assert len(errorbar_ends(ax)) == 4
-    assert [t.get_text() for t in ax.texts if t.get_gid() == "suppressed-employing"] == ["x"]
+    assert [t.get_text() for t in ax.texts if t.get_gid() == "suppressed-employing"] == ["."]
     assert [t.get_text() for t in ax.texts if t.get_gid() == "value"] == [
         "632",
         "560",
@@ -208,7 +208,7 @@ def test_funnel_of_sector_funnel_with_reliability() -> None:
         "szacunek",
         "przedział ufności 95%",
         "z ostrożnością (CV 20%–30%)",
-        "niepublikowany (CV > 30%)",
+        "„.” niepublikowany (CV > 30%)",
     ]
     close(ax)
     ax = charts.plot_funnel(f, thresholds=(0.1, 0.2, 0.5), **KW)
@@ -265,7 +265,7 @@ def test_by_category_draws_published_rows_only() -> None:
     assert [e[1] for e in ends] == pytest.approx([188, 92, 626])
     # the suppressed domain: only the marker, no number, no whisker at its row
     marks = [t for t in ax.texts if t.get_gid() == "suppressed-KGW"]
-    assert len(marks) == 1 and marks[0].get_text() == "x"
+    assert len(marks) == 1 and marks[0].get_text() == "."
     assert not any(t.get_gid() == "value-KGW" for t in ax.texts)
     kgw_row = 3.0
     assert all(y != kgw_row for _, _, y in ends)
@@ -362,7 +362,7 @@ def test_tiles_positions_colours_and_texts() -> None:
     }
     assert texts["2661"] == "Kielce\n42"
     assert texts["2604"] == "kielecki\n40"
-    assert texts["2606"] == f"{pw.loc['2606', 'name']}\nx"
+    assert texts["2606"] == f"{pw.loc['2606', 'name']}\n."
     assert texts["2603"] == "kazimierski\nb.d."
     for code in ("2606", "2603", "2612"):
         assert not DIGIT.search(texts[code])
@@ -377,7 +377,7 @@ def test_tiles_in_english_and_on_given_axes() -> None:
     texts = {t.get_gid(): t.get_text() for t in ax.texts}
     assert texts["label-2603"] == "kazimierski\nn/a"
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend == ["n/a — no data", "use with caution (CV 20%–30%)", "suppressed (CV > 30%)"]
+    assert legend == ["n/a — no data", "use with caution (CV 20%–30%)", "“.” suppressed (CV > 30%)"]
     assert caption(ax).startswith("Source: ROPS Kielce")
     assert ax.child_axes[0].get_ylabel() == "Active entities"
     plt.close(fig)
@@ -434,7 +434,7 @@ def test_powiat_intervals_sorted_by_value() -> None:
     assert [e[0] for e in ends] == pytest.approx(published["lower"].tolist())
     assert [e[1] for e in ends] == pytest.approx(published["upper"].tolist())
     marks = {t.get_gid(): t.get_text() for t in ax.texts if (t.get_gid() or "").startswith("s")}
-    assert marks == {"suppressed-2606": "x", "suppressed-2603": "b.d.", "suppressed-2612": "b.d."}
+    assert marks == {"suppressed-2606": ".", "suppressed-2603": "b.d.", "suppressed-2612": "b.d."}
     assert ax.yaxis_inverted()
     close(ax)
 

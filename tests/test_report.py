@@ -48,8 +48,7 @@ FIGURES = {
     "subregion_workers",
     "powiat_tiles_active",
     "powiat_intervals_active",
-    "powiat_tiles_workers",
-    "powiat_intervals_workers",
+    "powiat_model_active",
     "weights",
     "response_rates",
 }
@@ -63,6 +62,7 @@ SHEETS = [
     "funnel_by_powiat_name",
     "totals_by_powiat_name",
     "small_area",
+    "small_area_workers",
     "response_rates",
     "dispositions",
     "weights",
@@ -318,10 +318,18 @@ def test_small_area_table_of_powiats(report, results):
     header = [text for _, text in rows[0]]
     assert header[:2] == ["Powiat", "Szacunek bezpośredni"] and "n" in header
     assert len(rows) == 1 + 14  # every powiat of Świętokrzyskie
-    sae = results.small_area
+    sae = results.small_area["active"].to_frame()
     assert (sae["estimate"] <= sae["register"]).all() and (sae["lower"] >= 0).all()
     published = sae[sae["cv"] <= 0.30]
-    assert len(published) >= 10  # the direct estimates: 7 of 14 publishable (CV, n >= 5)
+    assert len(published) == 14  # the direct estimates: 7 of 14 publishable (CV, n >= 5)
+    # the model is described under the table: covariate, sigma2_u, shrinkage, bootstrap
+    text = page.texts["by-powiat_name"]
+    assert "zmienna objaśniająca z rejestru: udział podmiotów, które złożyły sprawozdanie" in text
+    assert "bootstrapem parametrycznym (500 powtórzeń)" in text
+    workers = page.tables["table-small_area_workers"]
+    assert len(workers) == 1 + 14
+    w = results.small_area["workers"].to_frame()
+    assert (w["lower"] > 0).all()  # the log scale: no negative bounds
 
 
 def test_html_has_methodology_validation_and_metadata(report, results):
@@ -583,7 +591,22 @@ def test_no_map_is_drawn_when_every_value_is_suppressed(results, tmp_path):
     assert not any(k.startswith("figures/powiat_tiles_workers") for k in files)
     page = _parse(tmp_path / "index.html")
     notes = page.texts.get("by-powiat_name", "") or (tmp_path / "index.html").read_text()
-    assert "nie rysujemy dla nich mapy ani wykresu" in notes
+    assert "w żadnym z 14 powiatów szacunek nie jest dość precyzyjny" in notes
+    assert "więc nie rysujemy mapy ani wykresu" in notes
+
+
+def test_no_map_of_mostly_suppressed_powiats(report, results):
+    # the workers' model estimates: 13 of 14 powiats above CV 30% on the demo; a map of one
+    # values is not drawn, the note says why (and counts the powiats in Polish)
+    out, files, _ = report
+    w = results.small_area["workers"].to_frame()
+    assert int((w["cv"] > 0.30).sum()) == 13
+    assert not any(k.startswith("figures/powiat_tiles_workers") for k in files)
+    assert not any(k.startswith("figures/powiat_model_workers") for k in files)
+    text = _parse(out / "index.html").texts["by-powiat_name"]
+    assert "w 13 z 14 powiatów szacunek jest zbyt mało precyzyjny" in text
+    assert "a mapy ani wykresu z tak nielicznymi wartościami nie rysujemy" in text
+    assert "domen" not in text
 
 
 def test_polish_counted_nouns_agree_with_the_number():

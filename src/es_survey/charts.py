@@ -19,7 +19,7 @@ Style, defined once here:
 * reliability (:func:`es_survey.tables.reliability`): estimates to use with
   caution are hatched (bars, tiles) or drawn hollow (dots); suppressed
   estimates are drawn as no bar, dot, interval or colour at all — only the
-  marker ``x`` — and never enter a colour scale.
+  marker ``.`` — and never enter a colour scale.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ __all__ = [
     "PALETTE",
     "SEQUENTIAL_CMAP",
     "plot_by_category",
+    "plot_direct_vs_model",
     "plot_funnel",
     "plot_powiat_intervals",
     "plot_powiat_tiles",
@@ -107,7 +108,7 @@ _INK = "#222222"
 _CAPTION_GID = "es_survey_caption"
 _CAPTION_SIZE = 7
 _TEXT_SIZE = 8
-_MARKER = "x"
+_MARKER = "."  # Statistics Poland's sign: no data or not published
 
 _TEXT: dict[str, dict[str, str]] = {
     "pl": {
@@ -116,7 +117,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "interval": "przedział ufności {level}",
         "interval_plain": "przedział ufności",
         "caution": "z ostrożnością (CV {lo}–{hi})",
-        "suppressed": "niepublikowany (CV > {hi})",
+        "suppressed": "„.” niepublikowany (CV > {hi})",
         "missing": "b.d. — brak danych",
         "missing_short": "b.d.",
         "published": "szacunek",
@@ -129,6 +130,10 @@ _TEXT: dict[str, dict[str, str]] = {
         "rate": "Wskaźnik",
         "overall": "ogółem",
         "group_n": "{name} (n = {n})",
+        "direct": "Szacunek bezpośredni",
+        "model": "Szacunek z modelu",
+        "equal": "równe szacunki",
+        "shrinkage": "wielkość punktu: liczba respondentów",
     },
     "en": {
         "caption": "Source: {source}; survey {year}.",
@@ -136,7 +141,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "interval": "{level} confidence interval",
         "interval_plain": "confidence interval",
         "caution": "use with caution (CV {lo}–{hi})",
-        "suppressed": "suppressed (CV > {hi})",
+        "suppressed": "“.” suppressed (CV > {hi})",
         "missing": "n/a — no data",
         "missing_short": "n/a",
         "published": "estimate",
@@ -149,6 +154,10 @@ _TEXT: dict[str, dict[str, str]] = {
         "rate": "Rate",
         "overall": "total",
         "group_n": "{name} (n = {n})",
+        "direct": "Direct estimate",
+        "model": "Model estimate",
+        "equal": "equal estimates",
+        "shrinkage": "point size: number of respondents",
     },
 }
 _STAGES: dict[str, dict[str, str]] = {
@@ -387,12 +396,11 @@ def _reliability_legend(
             handles.append(Patch(facecolor=face, hatch="////", edgecolor=hatch, label=label))
     if "suppressed" in present:
         handles.append(
-            Line2D(
+            Line2D(  # no symbol: the label shows the sign itself
                 [],
                 [],
                 linestyle="",
-                marker=r"$\mathrm{x}$",
-                color=_INK,
+                marker="None",
                 label=t["suppressed"].format(hi=_pct(thresholds[2], lang)),
             )
         )
@@ -442,7 +450,7 @@ def plot_funnel(
     thresholds : sequence of three floats, default (0.10, 0.20, 0.30)
         CV bounds of :func:`es_survey.tables.reliability`, applied when the
         table has a ``cv`` column (stages to use with caution are hatched,
-        suppressed ones drawn as ``x`` only).
+        suppressed ones drawn as ``.`` only).
     min_n : int, default 0
         Minimum ``n`` of a drawn stage (when the table has ``n``).
     xlabel, title : str, optional
@@ -610,7 +618,7 @@ def plot_by_category(
     matplotlib.axes.Axes
         One bar per published domain (gid ``bar-<value>``; hatched when to be
         used with caution) with whiskers in ``ax.containers[1]``; a suppressed
-        domain has no bar and no whisker, only the text ``x`` (gid
+        domain has no bar and no whisker, only the text ``.`` (gid
         ``suppressed-<value>``). Proportions are drawn in percent.
 
     Raises
@@ -758,7 +766,7 @@ def plot_powiat_tiles(
     :func:`es_survey.regions.powiats` (no external geometry), filled by the
     colormap of its estimate, labelled with its name and formatted value. A
     colorbar gives the scale. Estimates to use with caution are hatched;
-    suppressed ones are grey with ``x`` and no number (they do not enter the
+    suppressed ones are grey with ``.`` and no number (they do not enter the
     colour scale); powiats absent from the estimate are white with ``b.d.``.
 
     Parameters
@@ -926,7 +934,7 @@ def plot_powiat_intervals(
 
     The largest estimate is on top. Estimates to use with caution are hollow
     dots; suppressed powiats (and powiats absent from the estimate) are listed
-    at the bottom with ``x`` (or ``b.d.``) and no dot or interval.
+    at the bottom with ``.`` (or ``b.d.``) and no dot or interval.
 
     Parameters
     ----------
@@ -1332,6 +1340,166 @@ def plot_response_rates(
         ax.set_title(title, fontsize=_TEXT_SIZE + 2, loc="left")
     ax.legend(loc="lower right", fontsize=_TEXT_SIZE - 1, frameon=False)
     _style(ax)
+    _caption(ax, source, year, lang, offset=34)
+    return ax
+
+
+# ------------------------------------------------------- small-area diagnostics
+def _label_offsets(
+    x: np.ndarray, y: np.ndarray, names: np.ndarray, per_point: float, size: float
+) -> list[tuple[float, float]]:
+    """Place point labels greedily so that their boxes do not overlap (offsets in points).
+
+    Each label tries right-above, right-below, left-above, left-below, then further
+    up and down; boxes are estimated from the text length (0.6 em per character).
+    """
+    placed: list[tuple[float, float, float, float]] = []
+    chosen: dict[int, tuple[float, float]] = {}
+    tries = [(4.0, 2.0), (4.0, -size - 2), (-4.0, 2.0), (-4.0, -size - 2)]
+    tries += [(4.0, k * (size + 2)) for k in (1, -2, 2, -3, 3)]
+    height = size + 1.0
+    for i in sorted(range(len(x)), key=lambda j: -float(y[j])):
+        width = 0.6 * size * len(str(names[i]))
+        boxes = []
+        for dx, dy in tries:
+            x0 = float(x[i]) + (dx if dx >= 0 else dx - width) * per_point
+            y0 = float(y[i]) + dy * per_point
+            boxes.append((x0, y0, x0 + width * per_point, y0 + height * per_point))
+        free = [
+            k
+            for k, box in enumerate(boxes)
+            if all(
+                box[2] <= b[0] or b[2] <= box[0] or box[3] <= b[1] or b[3] <= box[1] for b in placed
+            )
+        ]
+        k = free[0] if free else 0
+        chosen[i] = tries[k]
+        placed.append(boxes[k])
+    return [chosen[i] for i in range(len(x))]
+
+
+def plot_direct_vs_model(
+    frame: pd.DataFrame,
+    *,
+    area: str = "area",
+    per: str | None = None,
+    percent: bool = False,
+    ax: Axes | None = None,
+    lang: Lang = "pl",
+    source: str,
+    year: int,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Draw each area's model estimate against its direct estimate.
+
+    Points on the diagonal kept their direct estimate; the model pulls noisy
+    ones (small points: few respondents) towards the regression. Areas without
+    a direct estimate are left out (their estimate is synthetic).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per area with ``direct``, ``estimate`` and ``n`` (e.g.
+        :meth:`es_survey.FayHerriot.to_frame` of :func:`es_survey.small_area`).
+    area : str, default "area"
+        Column of area names, written next to the points.
+    per : str, optional
+        Column to divide both estimates by (e.g. ``"register"``: shares of the
+        register, which spread small and large areas evenly).
+    percent : bool, default False
+        Label the axes in percent (with ``per`` giving shares).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when None.
+    lang : {"pl", "en"}, default "pl"
+        Language of labels and number style.
+    source : str
+        Data source, shown in the caption.
+    year : int
+        Survey year, shown in the caption.
+    xlabel, ylabel : str, optional
+        Axis labels (default: direct estimate, model estimate).
+    title : str, optional
+        Title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The points are the collection with gid ``areas``; the diagonal is the
+        line with gid ``diagonal``.
+
+    Raises
+    ------
+    DataError
+        For missing columns or values that are not numbers.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"area": ["Kielce", "buski"], "direct": [42.5, 23.4],
+    ...                   "estimate": [45.0, 22.7], "n": [18, 8]})
+    >>> ax = plot_direct_vs_model(f, source="ROPS Kielce", year=2023)
+    >>> [t.get_text() for t in ax.texts if t.get_gid() == "label-buski"]
+    ['buski']
+    """
+    lang = _check_lang(lang)
+    _check_caption(source, year)
+    numeric = ["direct", "estimate", "n", *([per] if per else [])]
+    for col in (area, *numeric):
+        if col not in frame.columns:
+            raise DataError(f"plot_direct_vs_model: the frame has no column {col!r}")
+    values = _numbers(frame, numeric, "plot_direct_vs_model")
+    scale = values[per].to_numpy(dtype=float) if per else np.ones(len(values))
+    keep = values["direct"].notna().to_numpy() & values["estimate"].notna().to_numpy()
+    keep &= scale > 0
+    x = values["direct"].to_numpy(dtype=float)[keep] / scale[keep]
+    y = values["estimate"].to_numpy(dtype=float)[keep] / scale[keep]
+    n = values["n"].to_numpy(dtype=float)[keep]
+    names = frame[area].astype(str).to_numpy()[keep]
+    t = _TEXT[lang]
+    ax = _axes(ax, (6.0, 5.2))
+    top = float(max(x.max(initial=0.0), y.max(initial=0.0))) * 1.08 or 1.0
+    ax.plot([0, top], [0, top], color="#888888", linewidth=0.8, gid="diagonal", label=t["equal"])
+    points = ax.scatter(
+        x, y, s=12 + 6 * np.sqrt(np.clip(n, 0, None)), color=PALETTE[0], alpha=0.8, zorder=3
+    )
+    points.set_gid("areas")
+    fontsize = _TEXT_SIZE - 1
+    per_point = top / (72.0 * 4.2)  # data units per typographic point (4.2 in of axes)
+    for (dx, dy), name, (xi, yi) in zip(
+        _label_offsets(x, y, names, per_point, fontsize),
+        names,
+        zip(x, y, strict=True),
+        strict=True,
+    ):
+        moved = (dx, dy) != (4.0, 2.0)  # a label away from its point gets a leader line
+        ax.annotate(
+            name,
+            xy=(xi, yi),
+            xytext=(dx * 1.6, dy) if moved else (dx, dy),
+            textcoords="offset points",
+            ha="left" if dx >= 0 else "right",
+            va="center" if moved else "baseline",
+            fontsize=fontsize,
+            gid=f"label-{name}",
+            arrowprops={"arrowstyle": "-", "color": "#999999", "linewidth": 0.5, "shrinkB": 3}
+            if moved
+            else None,
+        )
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, top)
+    ax.set_aspect("equal")
+    ax.xaxis.set_major_formatter(_NumberFormatter(lang, percent=percent))
+    ax.yaxis.set_major_formatter(_NumberFormatter(lang, percent=percent))
+    ax.set_xlabel(xlabel if xlabel is not None else t["direct"], fontsize=_TEXT_SIZE)
+    ax.set_ylabel(ylabel if ylabel is not None else t["model"], fontsize=_TEXT_SIZE)
+    if title:
+        ax.set_title(title, fontsize=_TEXT_SIZE + 2, loc="left")
+    size = Line2D([], [], linestyle="", marker="o", color=PALETTE[0], label=t["shrinkage"])
+    diagonal = Line2D([], [], color="#888888", linewidth=0.8, label=t["equal"])
+    ax.legend(handles=[diagonal, size], loc="lower right", fontsize=_TEXT_SIZE - 1, frameon=False)
+    _style(ax, "y")
     _caption(ax, source, year, lang, offset=34)
     return ax
 

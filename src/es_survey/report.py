@@ -38,6 +38,7 @@ import pandas as pd
 
 from es_survey.charts import (
     plot_by_category,
+    plot_direct_vs_model,
     plot_funnel,
     plot_powiat_intervals,
     plot_powiat_tiles,
@@ -178,6 +179,28 @@ _TEXT: dict[str, dict[str, str]] = {
         "fig_tiles": "{what} według powiatów",
         "model_note": " (model małych obszarów)",
         "sae_table": "Aktywne podmioty według powiatów: model małych obszarów (Faya–Herriota)",
+        "sae_table_total": "{what} według powiatów: model małych obszarów (Faya–Herriota)",
+        "fig_direct_vs_model": "{what}: szacunek bezpośredni a szacunek z modelu",
+        "sae_axis_share": "Udział w rejestrze",
+        "sae_axis_mean": "Na podmiot w rejestrze",
+        "sae_direct": ": szacunek bezpośredni",
+        "sae_model": ": szacunek z modelu",
+        "sae_scale_arcsin": "na skali arcus sinus pierwiastka z udziału w rejestrze",
+        "sae_scale_log": "na skali logarytmu wartości na podmiot w rejestrze",
+        "sae_note": (
+            "{what}: model Faya–Herriota {scale}; zmienna objaśniająca z rejestru: "
+            "{covariates}. Wariancja efektów powiatów σ²ᵤ = {sigma2}. Waga szacunku "
+            "bezpośredniego (współczynnik γ) wynosi od {gmin} do {gmax}; największa "
+            "reszta standaryzowana to {resid} ({area}). Błąd średniokwadratowy (RMSE) "
+            "oszacowano bootstrapem parametrycznym ({replicates} powtórzeń); CV = RMSE / "
+            "szacunek. {synthetic}"
+        ),
+        "sae_zero": (
+            "σ²ᵤ oszacowano na 0: szacunki wszystkich powiatów pochodzą z samej regresji "
+            "(szacunki syntetyczne), a ich niepewność — z oszacowania jej współczynników."
+        ),
+        "sae_synthetic": "Powiaty bez respondentów ({areas}) mają szacunek z samej regresji.",
+        "sae_all_direct": "Każdy powiat ma respondentów.",
         "direct_estimate": "Szacunek bezpośredni",
         "fig_intervals": "{what} według powiatów (z przedziałami ufności)",
         "fig_weights": "Rozkład wag respondentów",
@@ -196,12 +219,17 @@ _TEXT: dict[str, dict[str, str]] = {
         "domain": "Domena",
         "figure": "Rycina",
         "mostly_suppressed": (
-            "{what}: w {k} z {m} domen („{domain}”) szacunek jest zbyt mało precyzyjny, "
-            "by go opublikować (oznaczenie „.”); tabela i ryciny pokazują tylko pozostałe."
+            "{what}: w {k} z {m} {units} szacunek jest zbyt mało precyzyjny, by go "
+            "opublikować (oznaczenie „.”); tabela i ryciny pokazują tylko pozostałe."
+        ),
+        "mostly_suppressed_no_map": (
+            "{what}: w {k} z {m} {units} szacunek jest zbyt mało precyzyjny, by go "
+            "opublikować (oznaczenie „.”); tabela pokazuje pozostałe, a mapy ani wykresu "
+            "z tak nielicznymi wartościami nie rysujemy."
         ),
         "all_suppressed": (
-            "{what}: w żadnej z {m} domen („{domain}”) szacunek nie jest dość precyzyjny, "
-            "by go opublikować (oznaczenie „.”), więc nie rysujemy dla nich mapy ani wykresu."
+            "{what}: w żadnym z {m} {units} szacunek nie jest dość precyzyjny, by go "
+            "opublikować (oznaczenie „.”), więc nie rysujemy mapy ani wykresu."
         ),
     },
     "en": {
@@ -313,6 +341,27 @@ _TEXT: dict[str, dict[str, str]] = {
         "fig_tiles": "{what} by powiat",
         "model_note": " (small-area model)",
         "sae_table": "Active entities by powiat: small-area model (Fay–Herriot)",
+        "sae_table_total": "{what} by powiat: small-area model (Fay–Herriot)",
+        "fig_direct_vs_model": "{what}: direct and model estimates",
+        "sae_axis_share": "Share of the register",
+        "sae_axis_mean": "Per registered entity",
+        "sae_direct": ": direct estimate",
+        "sae_model": ": model estimate",
+        "sae_scale_arcsin": "on the arcsine square-root scale of the share of the register",
+        "sae_scale_log": "on the log scale of the value per registered entity",
+        "sae_note": (
+            "{what}: Fay–Herriot model {scale}; covariate from the register: {covariates}. "
+            "Variance of the powiat effects σ²ᵤ = {sigma2}. The weight of the direct "
+            "estimate (γ) ranges from {gmin} to {gmax}; the largest standardised residual "
+            "is {resid} ({area}). The root mean squared error (RMSE) is a parametric "
+            "bootstrap ({replicates} replicates); CV = RMSE / estimate. {synthetic}"
+        ),
+        "sae_zero": (
+            "σ²ᵤ was estimated at 0: every powiat's estimate comes from the regression alone "
+            "(synthetic estimates), and its uncertainty from the estimated coefficients."
+        ),
+        "sae_synthetic": "Powiats without respondents ({areas}) get the regression estimate.",
+        "sae_all_direct": "Every powiat has respondents.",
         "direct_estimate": "Direct estimate",
         "fig_intervals": "{what} by powiat (with confidence intervals)",
         "fig_weights": "Distribution of respondents' weights",
@@ -331,12 +380,17 @@ _TEXT: dict[str, dict[str, str]] = {
         "domain": "Domain",
         "figure": "Figure",
         "mostly_suppressed": (
-            "{what}: in {k} of {m} domains ({domain}) the estimate is too imprecise to "
-            "publish (marked “.”); the table and figures show only the others."
+            "{what}: in {k} of {m} {units} the estimate is too imprecise to publish "
+            "(marked “.”); the table and figures show only the others."
+        ),
+        "mostly_suppressed_no_map": (
+            "{what}: in {k} of {m} {units} the estimate is too imprecise to publish "
+            "(marked “.”); the table shows the others, and no map or chart is drawn from "
+            "so few values."
         ),
         "all_suppressed": (
-            "{what}: in none of the {m} domains ({domain}) is the estimate precise enough "
-            "to publish (marked “.”), so no map or chart is drawn for them."
+            "{what}: in none of the {m} {units} is the estimate precise enough to publish "
+            "(marked “.”), so no map or chart is drawn."
         ),
     },
 }
@@ -363,6 +417,38 @@ _DOMAINS_GENITIVE = {  # "według" takes the genitive: "według typu podmiotu"
     "teryt_powiat": "powiatu",
     "stratum": "warstwy",
 }
+
+
+_DOMAIN_UNITS = {  # "w 12 z 14 …" / "in 12 of 14 …": the domains, counted
+    "pl": {
+        "entity_type": "typów podmiotów",
+        "subregion": "podregionów",
+        "powiat_name": "powiatów",
+        "teryt_powiat": "powiatów",
+        "es_category": "kategorii",
+    },
+    "en": {
+        "entity_type": "entity types",
+        "subregion": "subregions",
+        "powiat_name": "powiats",
+        "teryt_powiat": "powiats",
+        "es_category": "categories",
+    },
+}
+
+
+def _domain_units(domain: str, lang: Lang) -> str:
+    """Return the domains of a column as counted ("powiatów"), or a generic phrase."""
+    if domain in _DOMAIN_UNITS[lang]:
+        return _DOMAIN_UNITS[lang][domain]
+    label = _domain_label(domain, lang)
+    return f"grup zmiennej „{label}”" if lang == "pl" else f"groups of “{label}”"
+
+
+def _no_map(flags: pd.DataFrame, domain: str) -> bool:
+    """Whether a powiat map would be mostly empty: at least half its areas suppressed."""
+    k, m = int(flags["suppressed"].sum()), len(flags)
+    return m > 0 and (k == m or (domain in _POWIAT_DOMAINS and 2 * k >= m))
 
 
 def _by_phrase(domain: str, lang: Lang) -> str:
@@ -591,6 +677,33 @@ def _counted(what: str, count: int, lang: Lang) -> str:
     return _polish_plural(count, one, few, many)
 
 
+_COVARIATES: dict[str, dict[str, str]] = {
+    "pl": {
+        "statement_filed": "udział podmiotów, które złożyły sprawozdanie finansowe",
+        "krs_economic": "udział podmiotów prowadzących działalność gospodarczą według KRS",
+        "opp": "udział organizacji pożytku publicznego",
+        "es_category=NGO": "udział organizacji pozarządowych (kategoria NGO)",
+    },
+    "en": {
+        "statement_filed": "share of entities that filed a financial statement",
+        "krs_economic": "share of entities with economic activity in the KRS",
+        "opp": "share of public-benefit organisations",
+        "es_category=NGO": "share of non-governmental organisations (NGO category)",
+    },
+}
+
+
+def _covariate_label(covariate: str, lang: Lang) -> str:
+    """Return a reader's name of a small-area covariate (``column`` or ``column=value``)."""
+    if covariate in _COVARIATES[lang]:
+        return _COVARIATES[lang][covariate]
+    column, _, value = covariate.partition("=")
+    label = _variable_label(column, lang)
+    if not value:
+        return label
+    return f"udział: {label} = {value}" if lang == "pl" else f"share: {label} = {value}"
+
+
 def _domain_label(domain: str, lang: Lang) -> str:
     return _DOMAINS[lang].get(domain, domain)
 
@@ -751,12 +864,14 @@ class _Estimates:
         self.keys = [c for c in (domain, "stage", "variable") if c and c in self.raw.columns]
 
 
-def _sae_frame(results: StudyResults, domain: str) -> pd.DataFrame | None:
-    """Return the small-area estimates of active entities as a table of estimates (or None)."""
-    sae = results.small_area
-    if sae is None or domain != "powiat_name":
+def _sae_frame(results: StudyResults, domain: str, stage: str) -> pd.DataFrame | None:
+    """Return a quantity's small-area estimates as a table of estimates (or None)."""
+    fit = results.small_area.get(stage)
+    if fit is None or domain != "powiat_name":
         return None
+    sae = fit.to_frame()
     lang = results.config.language
+    key = {"stage": "active"} if stage == "active" else {"variable": stage}
     return pd.DataFrame(
         {
             domain: sae["area"].to_numpy(),
@@ -764,7 +879,7 @@ def _sae_frame(results: StudyResults, domain: str) -> pd.DataFrame | None:
                 "" if not np.isfinite(v) else format_number(v, decimals=0, lang=lang)
                 for v in sae["direct"]
             ],
-            "stage": "active",
+            **key,
             "estimate": sae["estimate"].to_numpy(),
             "se": sae["rmse"].to_numpy(),
             "lower": sae["lower"].to_numpy(),
@@ -774,6 +889,50 @@ def _sae_frame(results: StudyResults, domain: str) -> pd.DataFrame | None:
             "df": np.inf,
             "n": sae["n"].to_numpy(),
         }
+    )
+
+
+def _sae_name(stage: str) -> str:
+    return "small_area" if stage == "active" else f"small_area_{slug(stage)}"
+
+
+def _sae_what(stage: str, lang: Lang) -> str:
+    return _TEXT[lang]["active_entities"] if stage == "active" else _variable_label(stage, lang)
+
+
+def _sae_note(results: StudyResults, stage: str) -> str:
+    """Describe the fitted small-area model in a sentence or three (for the report)."""
+    lang = results.config.language
+    t = _TEXT[lang]
+    fit = results.small_area[stage]
+    table = fit.to_frame()
+    shrunk = table[table["method"] == "FH"]
+    resid = table["std_residual"].abs()
+    synthetic = table.loc[table["direct"].isna(), "area"].astype(str).tolist()
+    if fit.sigma2_u == 0:
+        tail = t["sae_zero"]
+    elif synthetic:
+        tail = t["sae_synthetic"].format(areas=", ".join(synthetic))
+    else:
+        tail = t["sae_all_direct"]
+    worst = int(np.nanargmax(resid.to_numpy())) if resid.notna().any() else None
+    return t["sae_note"].format(
+        what=_sae_what(stage, lang),
+        scale=t[f"sae_scale_{fit.transform}"],
+        covariates="; ".join(_covariate_label(c, lang) for c in fit.beta.index[1:]),
+        sigma2=format_number(fit.sigma2_u, decimals=4, lang=lang),
+        gmin=format_number(
+            float(shrunk["gamma"].min()) if len(shrunk) else 0.0, decimals=2, lang=lang
+        ),
+        gmax=format_number(
+            float(shrunk["gamma"].max()) if len(shrunk) else 0.0, decimals=2, lang=lang
+        ),
+        resid=format_number(
+            float(resid.max()) if worst is not None else 0.0, decimals=2, lang=lang
+        ),
+        area="" if worst is None else str(table["area"].iloc[worst]),
+        replicates=_fmt(fit.replicates, lang),
+        synthetic=tail,
     )
 
 
@@ -805,11 +964,17 @@ def _estimate_tables(results: StudyResults) -> list[_Estimates]:
                     results,
                 )
             )
-    sae = _sae_frame(results, "powiat_name")
-    if sae is not None:  # model-based: published by its RMSE-based CV, whatever n
-        tables.append(
-            _Estimates("small_area", t["sae_table"], sae, "powiat_name", results, min_n=0)
+    for stage in results.small_area:
+        sae = _sae_frame(results, "powiat_name", stage)
+        if sae is None:
+            continue
+        caption = (
+            t["sae_table"]
+            if stage == "active"
+            else t["sae_table_total"].format(what=_variable_label(stage, cfg.language))
         )
+        # model-based: published by its RMSE-based CV, whatever n
+        tables.append(_Estimates(_sae_name(stage), caption, sae, "powiat_name", results, min_n=0))
     return tables
 
 
@@ -941,25 +1106,48 @@ def _figure_specs(results: StudyResults) -> list[tuple[str, str, Callable[[], An
             total = tb[tb["variable"] == first].reset_index(drop=True)
         vlabel = _variable_label(first, lang) if first else ""
         if domain in _POWIAT_DOMAINS:
-            sae = _sae_frame(results, domain)
-            model = sae is not None
-            for stem, what, src, xl in (
-                ("active", t["active_entities"], sae if model else active, t["active_axis"]),
+            for stem, what, direct, xl in (
+                ("active", t["active_entities"], active, t["active_axis"]),
                 (first, vlabel, total, vlabel),
             ):
-                if src is None or stem is None:
+                if stem is None:
                     continue
-                th_src = {**th, "min_n": 0} if (model and stem == "active") else th
-                flags = reliability_frame(src.reset_index(drop=True), **th_src)
-                if len(flags) and flags["suppressed"].all():
-                    continue  # no map of nothing: the section's note says so
+                sae = _sae_frame(results, domain, stem)
+                model = sae is not None
+                src = sae if model else direct
+                if src is None:
+                    continue
+                th_fig = {**th, "min_n": 0} if model else th
+                flags = reliability_frame(src.reset_index(drop=True), **th_fig)
+                if _no_map(flags, domain):
+                    continue  # no map of (almost) nothing: the section's note says so
+                if model:
+                    what = what + t["model_note"]
+                    title = t["fig_direct_vs_model"].format(what=_sae_what(stem, lang))
+                    published = results.small_area[stem].to_frame()
+                    published = published[~flags["suppressed"].to_numpy(dtype=bool)]
+                    specs.append(
+                        (
+                            f"powiat_model_{slug(stem)}",
+                            title,
+                            _bind(
+                                plot_direct_vs_model,
+                                published,
+                                per="register",
+                                percent=stem == "active",
+                                xlabel=t[f"sae_axis_{'share' if stem == 'active' else 'mean'}"]
+                                + t["sae_direct"],
+                                ylabel=t[f"sae_axis_{'share' if stem == 'active' else 'mean'}"]
+                                + t["sae_model"],
+                                title=title,
+                                **common,
+                            ),
+                        )
+                    )
                 tf = _teryt_frame(results, src.drop(columns=["direct"], errors="ignore"), domain)
                 if tf is None:
                     continue
                 region = tf.attrs["region"]
-                th_fig = {**th, "min_n": 0} if (model and stem == "active") else th
-                if model and stem == "active":
-                    what = what + t["model_note"]
                 title = t["fig_tiles"].format(what=what)
                 specs.append(
                     (
@@ -1180,25 +1368,40 @@ def _nonresponse_text(cfg: Any, t: Mapping[str, str]) -> list[str]:
 
 
 def _suppression_notes(results: StudyResults, domain: str) -> str:
-    """Write notes for the quantities suppressed in at least half of the domains."""
+    """Write notes for the quantities suppressed in at least half of the domains.
+
+    For powiats with small-area estimates the note is about those (they are what the
+    maps show).
+    """
     cfg = results.config
     lang = cfg.language
     t = _TEXT[lang]
     frame = results.funnel_by[domain]
-    parts = [(t["active_entities"], frame[frame["stage"] == "active"])]
+    parts = [("active", t["active_entities"], frame[frame["stage"] == "active"])]
     if len(results.totals) and domain in results.totals_by:
         first = str(results.totals["variable"].iloc[0])
         tb = results.totals_by[domain]
-        parts.append((_variable_label(first, lang), tb[tb["variable"] == first]))
+        parts.append((first, _variable_label(first, lang), tb[tb["variable"] == first]))
     notes = ""
-    for what, part in parts:
+    for stage, what, part in parts:
+        sae = _sae_frame(results, domain, stage)
         flags = reliability_frame(
-            part.reset_index(drop=True), thresholds=cfg.thresholds, min_n=cfg.min_n
+            (part if sae is None else sae).reset_index(drop=True),
+            thresholds=cfg.thresholds,
+            min_n=cfg.min_n if sae is None else 0,
         )
         k, m = int(flags["suppressed"].sum()), len(flags)
         if m and 2 * k >= m:
-            key = "all_suppressed" if k == m else "mostly_suppressed"
-            text = t[key].format(what=what, k=k, m=m, domain=_domain_label(domain, lang))
+            key = (
+                "all_suppressed"
+                if k == m
+                else "mostly_suppressed_no_map"
+                if _no_map(flags, domain)
+                else "mostly_suppressed"
+            )
+            if sae is not None:
+                what = what + t["model_note"]
+            text = t[key].format(what=what, k=k, m=m, units=_domain_units(domain, lang))
             notes += f'<p class="note">{_esc(text)}</p>'
     return notes
 
@@ -1344,8 +1547,11 @@ def _render_html(
             if key in by_name:
                 body += _estimates_html(by_name[key], lang, thresholds)
         body += _suppression_notes(results, domain)
-        if domain in _POWIAT_DOMAINS and "small_area" in by_name:
-            body += _estimates_html(by_name["small_area"], lang, thresholds)
+        if domain in _POWIAT_DOMAINS:
+            for stage in results.small_area:
+                if _sae_name(stage) in by_name:
+                    body += _estimates_html(by_name[_sae_name(stage)], lang, thresholds)
+                    body += f'<p class="note">{_esc(_sae_note(results, stage))}</p>'
         figs = [
             n
             for n in figures

@@ -75,7 +75,7 @@ from es_survey.design import SurveyDesign
 from es_survey.dispositions import assign_dispositions, response_rates
 from es_survey.errors import DataError
 from es_survey.funnel import population_totals, sector_funnel, survey_frame
-from es_survey.sae import small_area
+from es_survey.sae import FayHerriot, small_area
 from es_survey.safety import slug
 from es_survey.tables import Lang
 from es_survey.validate import SurveyData, load_study
@@ -209,7 +209,8 @@ class StudyConfig:
     name, title, source, language : str
         Study name (output folder), report title, data source, ``"pl"`` or ``"en"``.
     year, seed : int
-        Survey year; random seed recorded in the outputs.
+        Survey year; random seed (recorded in the outputs; it seeds the
+        small-area bootstrap).
     date : datetime.date
         Report date.
     frame, responses : Path
@@ -293,9 +294,11 @@ class StudyResults:
         :func:`~es_survey.consistency_report` of the linked answers.
     metadata : dict of str to str
         Package version, SHA-256 of each input file, seed, date, config path.
-    small_area : pandas.DataFrame or None
-        Fay–Herriot estimates of active entities by powiat
-        (:func:`~es_survey.small_area`), when the study has powiat domains.
+    small_area : dict of str to FayHerriot
+        Fay–Herriot estimates by powiat (:func:`~es_survey.small_area`) of active
+        entities and of the first configured total (e.g. ``workers``), keyed by
+        ``"active"`` and that total's name, when the study has powiat domains
+        (empty otherwise).
     """
 
     config: StudyConfig
@@ -312,7 +315,7 @@ class StudyResults:
     response_rates: pd.DataFrame
     consistency: pd.DataFrame
     metadata: Mapping[str, str] = field(default_factory=dict)
-    small_area: pd.DataFrame | None = None
+    small_area: Mapping[str, FayHerriot] = field(default_factory=dict)
 
     def headline(self) -> pd.DataFrame:
         """Return the two headline figures: active entities and the people working in them.
@@ -613,10 +616,13 @@ def run_study(
     for extra in (config.path, config.codebook, config.rules):
         if extra is not None:
             metadata[f"sha256:{extra.name}"] = _sha256(extra)
-    sae = None
+    sae: dict[str, FayHerriot] = {}
     if "powiat_name" in domains:
         say("small-area estimates by powiat (Fay–Herriot)")
-        sae = small_area(design, "active", area="powiat_name", register=units).to_frame()
+        for stage in ("active", *config.totals[:1]):
+            sae[stage] = small_area(
+                design, stage, area="powiat_name", register=units, rng=config.seed
+            )
     return StudyResults(
         small_area=sae,
         config=config,
