@@ -392,6 +392,11 @@ def test_tiles_with_one_published_value_or_none() -> None:
     tile = next(p for p in ax.patches if p.get_gid() == "tile-2601")
     assert tile.get_facecolor() == pytest.approx(matplotlib.colormaps["cividis"](0.5))
     close(ax)
+    # a single zero (a count): the colour scale starts at 0, never at an impossible -0.5
+    zero = by_powiat().iloc[[0]].assign(estimate=0.0, lower=0.0, upper=0.0, cv=0.0)
+    ax = charts.plot_powiat_tiles(zero, **KW)
+    assert ax.child_axes[0].get_ylim() == pytest.approx((0.0, 0.5))
+    close(ax)
     none = by_powiat().iloc[[4]]
     ax = charts.plot_powiat_tiles(none, **KW)
     assert ax.child_axes == []  # nothing published: no colour scale
@@ -714,3 +719,34 @@ def test_palette_is_okabe_ito() -> None:
         "#CC79A7",
     }
     assert charts.SEQUENTIAL_CMAP == "cividis"
+
+
+# ------------------------------------------------- small-area diagnostics
+def test_direct_vs_model_points_are_shares_of_the_register() -> None:
+    f = pd.DataFrame(
+        {
+            "area": ["Kielce", "buski", "kazimierski", "opatowski"],
+            "register": [96.0, 37.0, 14.0, 24.0],
+            "direct": [42.5, 23.4, np.nan, 7.6],
+            "estimate": [45.0, 22.7, 5.3, 10.6],
+            "n": [18, 8, 0, 3],
+        }
+    )
+    ax = charts.plot_direct_vs_model(f, per="register", percent=True, **KW)
+    points = next(c for c in ax.collections if c.get_gid() == "areas")
+    # hand calculation: 42.5/96, 45/96; 23.4/37, 22.7/37; 7.6/24, 10.6/24 (no direct:
+    # kazimierski is synthetic and left out)
+    np.testing.assert_allclose(
+        points.get_offsets(),
+        [[42.5 / 96, 45 / 96], [23.4 / 37, 22.7 / 37], [7.6 / 24, 10.6 / 24]],
+    )
+    labels = [t.get_text() for t in ax.texts if (t.get_gid() or "").startswith("label-")]
+    assert labels == ["Kielce", "buski", "opatowski"]
+    diagonal = next(line for line in ax.lines if line.get_gid() == "diagonal")
+    assert list(diagonal.get_xdata()) == list(diagonal.get_ydata())
+    ax.figure.draw_without_rendering()
+    assert all(t.get_text().endswith("%") for t in ax.get_xticklabels() if t.get_text())
+    assert ax.get_xlabel() == "Szacunek bezpośredni"
+    close(ax)
+    with pytest.raises(DataError, match="plot_direct_vs_model: the frame has no column 'n'"):
+        charts.plot_direct_vs_model(f.drop(columns="n"), **KW)

@@ -833,8 +833,11 @@ def plot_powiat_tiles(
     published = merged.loc[~merged["missing"] & ~merged["suppressed"].fillna(False).astype(bool)]
     shown = published["estimate"].to_numpy(dtype=float)
     low, high = (float(shown.min()), float(shown.max())) if len(shown) else (0.0, 1.0)
+    nonnegative = low >= 0
     if low == high:  # one value (or all equal): the middle colour of a small range
         low, high = low - max(abs(low) * 0.05, 0.5), high + max(abs(high) * 0.05, 0.5)
+    if nonnegative:  # counts and shares: the scale never shows impossible negatives
+        low = max(low, 0.0)
     norm = Normalize(vmin=low, vmax=high)
     # a fixed layout: an equal-aspect axes under constrained layout moves by
     # rounding errors on every draw, which would change the saved bytes
