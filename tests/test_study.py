@@ -132,3 +132,44 @@ def test_calibration_config_errors(tmp_path):
         match=r"\[design.calibration\] unknown key 'frame_margin'; did you mean 'frame_margins'",
     ):
         load_config(path)
+
+
+def test_small_area_section_of_the_config(tmp_path):
+    base = '[study]\nyear = 2023\n[inputs]\nframe = "a"\nresponses = "b"\n'
+    path = tmp_path / "study.toml"
+    path.write_text(
+        base + '[small_area]\nquantities = ["active", "revenue"]\nreplicates = 5\n'
+        '[small_area.covariates]\nearning = ["opp"]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError) as info:
+        load_config(path)
+    text = str(info.value)
+    assert "3 problem(s)" in text
+    assert "[small_area] replicates = 5: expected a whole number >= 10" in text
+    assert (
+        "[small_area] quantities: 'revenue' is neither a funnel stage (active, earning, "
+        "employing) nor one of [estimates] totals ['workers', 'emp_uop', 'emp_civil']"
+    ) in text
+    assert "[small_area.covariates] 'earning' is not one of [small_area] quantities" in text
+    path.write_text(base + "[small_area]\nquantitties = []\n", encoding="utf-8")
+    with pytest.raises(DataError, match="unknown key 'quantitties'; did you mean 'quantities'"):
+        load_config(path)
+    path.write_text(base, encoding="utf-8")
+    default = load_config(path)
+    assert default.small_area is None and default.small_area_replicates == 500
+
+
+def test_small_area_from_the_config(results):
+    # the demo asks for active entities and workers, one covariate each
+    cfg = results.config
+    assert cfg.small_area == ("active", "workers")
+    assert cfg.small_area_covariates == {
+        "active": ("statement_filed",),
+        "workers": ("es_category=NGO",),
+    }
+    assert list(results.small_area) == ["active", "workers"]
+    assert list(results.small_area["workers"].beta.index) == ["intercept", "es_category=NGO"]
+    assert results.small_area["active"].replicates == 500
+    none = run_study(load_config(RAW / "study.toml", small_area=()))
+    assert dict(none.small_area) == {}

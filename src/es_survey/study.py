@@ -47,6 +47,13 @@ Config format (TOML; paths relative to the config file)::
     thresholds = [0.10, 0.20, 0.30]       # CV limits: good / acceptable / caution
     min_n = 5                             # fewer sampled units in a domain: not published
 
+    [small_area]                          # optional: Fay–Herriot estimates by powiat
+    quantities = ["active", "workers"]    # default: active and the first total; [] for none
+    replicates = 500                      # bootstrap replicates of the MSE
+    [small_area.covariates]               # optional: register covariates per quantity
+    active = ["statement_filed"]          # frame columns, or "column=value" (a share)
+    workers = ["es_category=NGO"]
+
     [outputs]
     directory = "reports/swietokrzyskie-2023"
 
@@ -97,10 +104,13 @@ _KNOWN = {
     "design": {"strata", "sample", "nonresponse", "calibration"},
     "estimates": {"totals", "domains", "level"},
     "reliability": {"thresholds", "min_n"},
+    "small_area": {"quantities", "replicates", "covariates"},
     "outputs": {"directory"},
 }
+_SAE_STAGES = ("active", "earning", "employing")
 
 
+_DEFAULT_TOTALS = ("workers", "emp_uop", "emp_civil")
 _NONRESPONSE_KEYS = {"by", "model", "covariates", "outcome", "n_classes", "ineligible"}
 _TEXT_LIST = "a list of names (text)"
 
@@ -139,6 +149,16 @@ def _check_value(section: str, key: str, value: object) -> str | None:
         ("reliability", "min_n"): (isinstance(value, int) and not isinstance(value, bool)
                                    and int(value) >= 0, "a whole number >= 0"),
         ("outputs", "directory"): (text and bool(str(value).strip()), "a folder path"),
+        ("small_area", "quantities"): (names, _TEXT_LIST),
+        ("small_area", "replicates"): (isinstance(value, int) and not isinstance(value, bool)
+                                       and int(value) >= 10, "a whole number >= 10"),
+        ("small_area", "covariates"): (
+            isinstance(value, dict) and all(
+                isinstance(v, list) and all(isinstance(c, str) for c in v)
+                for v in value.values()
+            ),
+            "a table: quantity = a list of register columns",
+        ),
     }  # fmt: skip
     if section == "inputs":
         ok, expected = text and bool(str(value).strip()), "a file path (text)"
@@ -195,6 +215,27 @@ def _schema_problems(raw: Mapping[str, Any]) -> list[str]:
                     f"[design.calibration] bounds = {bounds!r}: expected two numbers L < 1 < U, "
                     "e.g. [0.5, 2.0]"
                 )
+    sae = raw.get("small_area", {})
+    if isinstance(sae, dict) and isinstance(sae.get("quantities", []), list):
+        est = raw.get("estimates", {})
+        totals = est.get("totals", _DEFAULT_TOTALS) if isinstance(est, dict) else []
+        known = [*_SAE_STAGES, *(t for t in totals if isinstance(t, str))]
+        first = [t for t in totals if isinstance(t, str)][:1]
+        wanted = sae.get("quantities", ["active", *first])
+        for q in wanted:
+            if isinstance(q, str) and q not in known:
+                problems.append(
+                    f"[small_area] quantities: {q!r} is neither a funnel stage "
+                    f"({', '.join(_SAE_STAGES)}) nor one of [estimates] totals {list(totals)}"
+                )
+        covariates = sae.get("covariates", {})
+        if isinstance(covariates, dict):
+            for q in covariates:
+                if q not in wanted:
+                    problems.append(
+                        f"[small_area.covariates] {q!r} is not one of [small_area] quantities "
+                        f"{list(wanted)}"
+                    )
     return problems
 
 
@@ -235,6 +276,14 @@ class StudyConfig:
     min_n : int
         Fewest sampled units behind a published domain estimate
         (``[reliability] min_n``, default :data:`DEFAULT_MIN_N`).
+    small_area : tuple of str or None
+        Quantities estimated by the small-area model by powiat (``[small_area]
+        quantities``); None for the default, ``active`` and the first total.
+    small_area_replicates : int
+        Bootstrap replicates of the small-area MSE.
+    small_area_covariates : dict of str to tuple of str
+        Register covariates per quantity (missing: :func:`~es_survey.small_area`'s
+        defaults).
     """
 
     path: Path | None
@@ -259,6 +308,9 @@ class StudyConfig:
     thresholds: tuple[float, float, float]
     output_dir: Path
     min_n: int = 5
+    small_area: tuple[str, ...] | None = None
+    small_area_replicates: int = 500
+    small_area_covariates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -419,6 +471,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> StudyConfig
     inputs = raw.get("inputs", {})
     design = raw.get("design", {})
     est = raw.get("estimates", {})
+    sae = raw.get("small_area", {})
     for key in ("frame", "responses"):
         if key not in inputs:
             raise DataError(f"{_where(p, 'inputs', key)} is required")
@@ -470,7 +523,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> StudyConfig
         sample=str(design.get("sample", "sampled")),
         nonresponse=dict(nonresponse),
         calibration=dict(calibration),
-        totals=tuple(est.get("totals", ("workers", "emp_uop", "emp_civil"))),
+        totals=tuple(est.get("totals", _DEFAULT_TOTALS)),
         domains=tuple(est.get("domains", ("entity_type", "subregion", "powiat_name"))),
         level=float(est.get("level", 0.95)),
         thresholds=(float(thresholds[0]), float(thresholds[1]), float(thresholds[2])),
@@ -480,6 +533,9 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> StudyConfig
             raw.get("outputs", {}).get("directory", f"reports/{slug(name)}"),
             _where(p, "outputs", "directory"),
         ),
+        small_area=tuple(sae["quantities"]) if "quantities" in sae else None,
+        small_area_replicates=int(sae.get("replicates", 500)),
+        small_area_covariates={str(k): tuple(v) for k, v in sae.get("covariates", {}).items()},
     )
     return _replace(config, overrides)
 
@@ -619,9 +675,17 @@ def run_study(
     sae: dict[str, FayHerriot] = {}
     if "powiat_name" in domains:
         say("small-area estimates by powiat (Fay–Herriot)")
-        for stage in ("active", *config.totals[:1]):
+        wanted = config.small_area
+        for stage in ("active", *config.totals[:1]) if wanted is None else wanted:
+            covariates = config.small_area_covariates.get(stage)
             sae[stage] = small_area(
-                design, stage, area="powiat_name", register=units, rng=config.seed
+                design,
+                stage,
+                area="powiat_name",
+                register=units,
+                covariates=None if covariates is None else list(covariates),
+                B=config.small_area_replicates,
+                rng=config.seed,
             )
     return StudyResults(
         small_area=sae,
