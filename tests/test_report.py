@@ -607,6 +607,12 @@ def test_no_map_of_mostly_suppressed_powiats(report, results):
     assert "w 13 z 14 powiatów szacunek jest zbyt mało precyzyjny" in text
     assert "a mapy ani wykresu z tak nielicznymi wartościami nie rysujemy" in text
     assert "domen" not in text
+    # kazimierski: two respondents, no worker among them: the direct estimate is a true
+    # zero ("–"), which the log-scale model cannot take (the note says so)
+    assert "Powiaty z zerowym szacunkiem bezpośrednim (kazimierski) mają szacunek z" in text
+    rows = _parse(out / "index.html").tables["table-small_area_workers"]
+    kaz = next(r for r in rows[1:] if r[0][1] == "kazimierski")
+    assert kaz[1][1] == "–"
 
 
 def test_polish_counted_nouns_agree_with_the_number():

@@ -201,6 +201,10 @@ _TEXT: dict[str, dict[str, str]] = {
         ),
         "sae_synthetic": "Powiaty bez respondentów ({areas}) mają szacunek z samej regresji.",
         "sae_all_direct": "Każdy powiat ma respondentów.",
+        "sae_zero_direct": (
+            "Powiaty z zerowym szacunkiem bezpośrednim ({areas}) mają szacunek z samej "
+            "regresji: model na skali logarytmu nie przyjmuje zera."
+        ),
         "direct_estimate": "Szacunek bezpośredni",
         "fig_intervals": "{what} według powiatów (z przedziałami ufności)",
         "fig_weights": "Rozkład wag respondentów",
@@ -362,6 +366,10 @@ _TEXT: dict[str, dict[str, str]] = {
         ),
         "sae_synthetic": "Powiats without respondents ({areas}) get the regression estimate.",
         "sae_all_direct": "Every powiat has respondents.",
+        "sae_zero_direct": (
+            "Powiats whose direct estimate is zero ({areas}) get the regression estimate: "
+            "a model on the log scale cannot take a zero."
+        ),
         "direct_estimate": "Direct estimate",
         "fig_intervals": "{what} by powiat (with confidence intervals)",
         "fig_weights": "Distribution of respondents' weights",
@@ -875,8 +883,12 @@ def _sae_frame(results: StudyResults, domain: str, stage: str) -> pd.DataFrame |
     return pd.DataFrame(
         {
             domain: sae["area"].to_numpy(),
-            "direct": [
-                "" if not np.isfinite(v) else format_number(v, decimals=0, lang=lang)
+            "direct": [  # Statistics Poland's signs: "–" a true zero, "." no data
+                "."
+                if not np.isfinite(v)
+                else "–"
+                if v == 0
+                else format_number(v, decimals=0, lang=lang)
                 for v in sae["direct"]
             ],
             **key,
@@ -908,13 +920,18 @@ def _sae_note(results: StudyResults, stage: str) -> str:
     table = fit.to_frame()
     shrunk = table[table["method"] == "FH"]
     resid = table["std_residual"].abs()
-    synthetic = table.loc[table["direct"].isna(), "area"].astype(str).tolist()
+    alone = table["method"] == "synthetic"
+    unsampled = table.loc[alone & (table["n"] == 0), "area"].astype(str).tolist()
+    zero = table.loc[alone & (table["n"] > 0), "area"].astype(str).tolist()
     if fit.sigma2_u == 0:
         tail = t["sae_zero"]
-    elif synthetic:
-        tail = t["sae_synthetic"].format(areas=", ".join(synthetic))
     else:
-        tail = t["sae_all_direct"]
+        parts = []
+        if unsampled:
+            parts.append(t["sae_synthetic"].format(areas=", ".join(unsampled)))
+        if zero:
+            parts.append(t["sae_zero_direct"].format(areas=", ".join(zero)))
+        tail = " ".join(parts) or t["sae_all_direct"]
     worst = int(np.nanargmax(resid.to_numpy())) if resid.notna().any() else None
     return t["sae_note"].format(
         what=_sae_what(stage, lang),

@@ -767,7 +767,7 @@ def small_area(
             "area": t["area"],
             "register": n_reg,
             "n": n,
-            "direct": areas["count"].where(ok),
+            "direct": areas["count"].where(n > 0),
             "direct_var": t["direct_var"] * n_reg**2,
             "estimate": t["estimate"] * n_reg,
             "mse": t["mse"] * n_reg**2,
