@@ -10,6 +10,7 @@ from __future__ import annotations
 from es_survey._version import __version__
 from es_survey.charts import (
     plot_by_category,
+    plot_direct_vs_model,
     plot_funnel,
     plot_powiat_intervals,
     plot_powiat_tiles,
@@ -49,6 +50,7 @@ from es_survey.tables import (
     reliability_footnote,
     reliability_frame,
 )
+from es_survey.twophase import TwoPhaseDesign
 from es_survey.validate import SurveyData, check_frame, check_responses, link, load_study
 
 __all__ = [
@@ -64,6 +66,7 @@ __all__ = [
     "RuleSet",
     "SurveyData",
     "SurveyDesign",
+    "TwoPhaseDesign",
     "__version__",
     "assign_dispositions",
     "check_frame",
@@ -82,6 +85,7 @@ __all__ = [
     "load_rules",
     "load_study",
     "plot_by_category",
+    "plot_direct_vs_model",
     "plot_funnel",
     "plot_powiat_intervals",
     "plot_powiat_tiles",

@@ -1,0 +1,417 @@
+r"""Two-phase (double) sampling: a follow-up subsample of the phase-1 sample.
+
+Phase 1 is a stratified simple random sample of ``n_h`` of the ``N_h`` frame units of
+stratum ``h``. Phase 2 is a stratified simple random subsample of the phase-1 sample:
+in phase-2 stratum ``g`` (nested in a phase-1 stratum, e.g. stratum × responded),
+``m_g`` of its ``n_g`` phase-1 units — the respondents, and a random share of the
+nonrespondents followed up by desk research or a phone call. Estimates use the
+phase-2 units with the double-expansion weight
+
+.. math::  w_k = \frac{N_h}{n_h}\cdot\frac{n_g}{m_g}.
+
+The variance is the sum of a phase-1 and a phase-2 term (Särndal, Swensson and
+Wretman 1992, §9.3; R ``twophase(method = "full")``), for the weighted influence
+values ``b_k = w_k z_k`` and their phase-1 expansion ``a_k = b_k r_g``,
+``r_g = m_g / n_g``, ``f_h = n_h / N_h``:
+
+.. math::
+
+    V_2 = \sum_g (1 - r_g)\frac{m_g}{m_g - 1}\sum_{k \in g}(b_k - \bar b_g)^2,
+
+    V_1 = \sum_h (1 - f_h)\Bigl[\sum_{k \in h}\frac{a_k^2}{r_g}
+          - \frac{1}{n_h - 1}\Bigl(\sum_{g \in h} c_g \bigl(A_g^2 - \sum_{k \in g} a_k^2\bigr)
+          + \bigl(\sum_{g \in h} \hat A_g\bigr)^2 - \sum_{g \in h} \hat A_g^2\Bigr)\Bigr],
+
+with ``A_g = sum_{k in g} a_k``, ``\hat A_g = A_g / r_g`` and
+``c_g = (n_g - 1) / (r_g (m_g - 1))``: the phase-1 variance estimator with each pair of
+units weighted by the inverse of its phase-2 joint inclusion probability. With every
+phase-1 unit in phase 2 it is the stratified variance of the phase-1 sample.
+
+R's ``twophase()`` (survey 4.1.1) gives this value only when the phase-2 rows come
+first in its data; on other row orders its phase-1 term differs (see
+``tests/reference/make_reference_twophase.R``).
+
+Calibration of the phase-2 weights to phase-1 totals is not available yet: the
+weighting methods raise a clear error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from es_survey._frozen import _FrozenDesign
+from es_survey.errors import DesignError
+
+__all__ = ["TwoPhaseDesign", "TwoPhaseVariance"]
+
+TwoPhaseLonely = Literal["fail", "remove"]
+
+
+def _sum_by(codes: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Column sums of ``values`` (n × k) by integer code: (size × k)."""
+    out = np.zeros((size, values.shape[1]))
+    np.add.at(out, codes, values)
+    return out
+
+
+class TwoPhaseVariance:
+    """Variance engine of a two-phase design (see the module docstring).
+
+    Parameters
+    ----------
+    phase2_stratum : numpy.ndarray
+        Code ``0 .. G-1`` of each phase-2 row's phase-2 stratum.
+    stratum_of : numpy.ndarray
+        Phase-1 stratum code ``0 .. H-1`` of each phase-2 stratum.
+    n_g, m_g : numpy.ndarray
+        Phase-1 and phase-2 units of each phase-2 stratum.
+    n_h, big_n_h : numpy.ndarray
+        Phase-1 sampled units and population units of each phase-1 stratum.
+
+    Examples
+    --------
+    Every phase-1 unit in phase 2: the stratified variance of the phase-1 sample.
+
+    >>> import numpy as np
+    >>> e = TwoPhaseVariance(np.zeros(3, dtype=np.int64), np.array([0]), np.array([3.0]),
+    ...                      np.array([3.0]), np.array([3.0]), np.array([30.0]))
+    >>> b = np.array([[10.0], [20.0], [60.0]])  # w z with w = 10
+    >>> round(float(e.domain_cov(b, np.zeros(3, dtype=np.int64), 1)[0, 0, 0]), 6)
+    1890.0
+    """
+
+    def __init__(
+        self,
+        phase2_stratum: np.ndarray,
+        stratum_of: np.ndarray,
+        n_g: np.ndarray,
+        m_g: np.ndarray,
+        n_h: np.ndarray,
+        big_n_h: np.ndarray,
+    ) -> None:
+        self.g = np.asarray(phase2_stratum, dtype=np.int64)
+        self.h_of_g = np.asarray(stratum_of, dtype=np.int64)
+        self.n_g = np.asarray(n_g, dtype=float)
+        self.m_g = np.asarray(m_g, dtype=float)
+        self.n_h = np.asarray(n_h, dtype=float)
+        self.r_g = self.m_g / self.n_g
+        f_h = self.n_h / np.asarray(big_n_h, dtype=float)
+        many = self.m_g > 1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # phase 2: (1 - r_g) m_g / (m_g - 1) per stratum (0 for a single unit)
+            self.coef2 = np.where(many, (1.0 - self.r_g) * self.m_g / (self.m_g - 1.0), 0.0)
+            # phase 1: (1 - f_h) / (n_h - 1) per stratum (0 when taken whole)
+            self.q_h = np.where(f_h < 1, (1.0 - f_h) / (self.n_h - 1.0), 0.0)
+            self.c_g = np.where(many, (self.n_g - 1.0) / (self.r_g * (self.m_g - 1.0)), 0.0)
+        self.k1 = 1.0 - f_h
+
+    def _cov(self, b: np.ndarray) -> np.ndarray:
+        """Variance-covariance of the column totals of ``b`` (n × k weighted values)."""
+        g, hg = self.g, self.h_of_g
+        n_strata2, n_strata1 = self.n_g.shape[0], self.n_h.shape[0]
+        r = self.r_g[g]
+        a = b * r[:, None]
+        big_b = _sum_by(g, b, n_strata2)
+        v2 = (b * self.coef2[g][:, None]).T @ b - (
+            big_b * (self.coef2 / self.m_g)[:, None]
+        ).T @ big_b
+        s1 = (a * (self.k1[hg][g] / r)[:, None]).T @ a
+        big_a = _sum_by(g, a, n_strata2)
+        qc = self.q_h[hg] * self.c_g
+        pairs = (big_a * qc[:, None]).T @ big_a - (a * qc[g][:, None]).T @ a
+        a_hat = big_a / self.r_g[:, None]
+        t = _sum_by(hg, a_hat, n_strata1)
+        between = (t * self.q_h[:, None]).T @ t - (a_hat * self.q_h[hg][:, None]).T @ a_hat
+        return v2 + s1 - pairs - between
+
+    # the VarianceEngine interface (es_survey.variance) ---------------------------
+    def domain_keys(self, domain: np.ndarray, n_domains: int) -> None:
+        """Return nothing: the engine needs no precomputed keys."""
+        return None
+
+    def domain_cov(
+        self, values: np.ndarray, domain: np.ndarray, n_domains: int, keys: Any = None
+    ) -> np.ndarray:
+        """Covariance of the totals of ``values`` within each domain, (D, k, k).
+
+        A phase-2 row outside the domain keeps its place (its stratum counts stay),
+        with value 0, as R's subset of a two-phase design.
+        """
+        values = np.asarray(values, dtype=float)
+        if values.ndim == 1:
+            values = values[:, None]
+        out = np.zeros((n_domains, values.shape[1], values.shape[1]))
+        for d in range(n_domains):
+            out[d] = self._cov(np.where((domain == d)[:, None], values, 0.0))
+        return out
+
+    def full_cov(
+        self, values: np.ndarray, domain: np.ndarray, n_domains: int, present: np.ndarray
+    ) -> np.ndarray:
+        """Covariance of every (domain, column) total with every other, (D*k, D*k)."""
+        values = np.asarray(values, dtype=float)
+        if values.ndim == 1:
+            values = values[:, None]
+        k = values.shape[1]
+        wide = np.zeros((values.shape[0], n_domains * k))
+        for d in range(n_domains):
+            wide[:, d * k : (d + 1) * k] = np.where((domain == d)[:, None], values, 0.0)
+        return self._cov(wide)
+
+    def degrees_of_freedom(
+        self, domain: np.ndarray, n_domains: int, keys: Any = None
+    ) -> np.ndarray:
+        """Phase-2 units minus phase-2 strata among each domain's rows, (D,)."""
+        out = np.zeros(n_domains)
+        for d in range(n_domains):
+            rows = domain == d
+            out[d] = float(rows.sum() - np.unique(self.g[rows]).shape[0])
+        return out
+
+
+def _codes(data: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """Integer codes of the interaction of ``columns`` (one code if none)."""
+    if not columns:
+        return np.zeros(len(data), dtype=np.int64), ["(all)"]
+    keys = data[list(columns)].astype("string").agg(" × ".join, axis=1)
+    codes, labels = pd.factorize(keys, sort=True)
+    return codes.astype(np.int64), [str(v) for v in labels]
+
+
+def _columns(value: str | Sequence[str] | None, what: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Sequence) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise DesignError(f"{what} must be a column name, a list of names or None; got {value!r}")
+
+
+def _pair(value: Any, what: str) -> tuple[Any, Any]:
+    if not (isinstance(value, tuple | list) and len(value) == 2):
+        raise DesignError(
+            f"{what}= takes one value per phase, e.g. {what}=('stratum', ['stratum', "
+            f"'responded']); got {value!r}"
+        )
+    return value[0], value[1]
+
+
+class TwoPhaseDesign(_FrozenDesign):
+    """A two-phase design: stratified SRS, then a stratified SRS subsample of it.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The phase-1 sample: one row per sampled unit (respondents and
+        nonrespondents alike). Answers are needed only in the phase-2 rows.
+    strata : (str or None, str or list of str or None)
+        Phase-1 stratum column; phase-2 stratum column(s), whose interaction
+        defines the phase-2 strata. Phase-2 strata must nest in phase-1 strata:
+        include the phase-1 stratum, e.g. ``("stratum", ["stratum", "responded"])``
+        (R ``strata = list(~stratum, ~interaction(stratum, responded))``).
+    fpc : (str, None)
+        Phase-1 population size ``N_h`` column; the phase-2 sampling fractions
+        come from the phase-1 counts (R ``fpc = list(~N_h, NULL)``).
+    psu : (None, None)
+        Clusters are not available in a two-phase design yet.
+    subset : str
+        Boolean column: the unit is in phase 2 (a respondent, or a followed-up
+        nonrespondent).
+    lonely_psu : {"fail", "remove"}
+        A phase-2 stratum with a single phase-2 unit (and others not in phase
+        2) has no phase-2 variance estimate: ``"fail"`` raises, ``"remove"``
+        leaves its phase-2 term out (R's ``"remove"``).
+
+    Attributes
+    ----------
+    data : pandas.DataFrame
+        The phase-2 rows (the rows estimates are made from); ``phase1`` has all.
+
+    Raises
+    ------
+    DesignError
+        For unknown columns, missing values in design columns, a subset that is
+        not boolean, an fpc that varies within a stratum or is below ``n_h``,
+        phase-2 strata that do not nest in phase-1 strata, a phase-2 stratum
+        without phase-2 units, a phase-1 stratum with one unit, clusters, a
+        phase-2 fpc, or a single-unit phase-2 stratum under ``lonely_psu="fail"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"h": ["a"] * 6, "N": 60, "resp": [1, 1, 1, 0, 0, 0],
+    ...                    "phase2": [True, True, True, True, True, False],
+    ...                    "y": [1.0, 2.0, 3.0, 4.0, 6.0, None]})
+    >>> d2 = TwoPhaseDesign(df, strata=("h", ["h", "resp"]), fpc=("N", None),
+    ...                     subset="phase2")
+    >>> d2.weights.tolist()  # 60/6 x 3/3 and 60/6 x 3/2
+    [10.0, 10.0, 10.0, 15.0, 15.0]
+    >>> float(d2.total("y").estimate[0])
+    210.0
+    """
+
+    _kind = "TwoPhaseDesign"
+    __slots__ = ("_data", "_df", "_engine", "_mask", "_phase1", "_spec", "_weights")
+    _engine: TwoPhaseVariance
+    _phase1: pd.DataFrame
+    _spec: dict[str, Any]
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        *,
+        strata: tuple[str | None, str | Sequence[str] | None],
+        fpc: tuple[str | None, None],
+        subset: str,
+        psu: tuple[None, None] = (None, None),
+        lonely_psu: TwoPhaseLonely = "fail",
+    ) -> None:
+        if not isinstance(data, pd.DataFrame):
+            raise DesignError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+        s1, s2 = _pair(strata, "strata")
+        f1, f2 = _pair(fpc, "fpc")
+        p1, p2 = _pair(psu, "psu")
+        if p1 is not None or p2 is not None:
+            raise DesignError(
+                "clusters (psu=) in a two-phase design are not available; give psu=(None, None)"
+            )
+        if f2 is not None:
+            raise DesignError(
+                "a phase-2 fpc is not available: phase-2 sampling fractions come from the "
+                "phase-1 counts; give fpc=(column, None)"
+            )
+        if f1 is None:
+            raise DesignError(
+                "fpc=(column, None) is needed: the phase-1 population size N_h of each "
+                "stratum (a with-replacement phase 1 is not available)"
+            )
+        if lonely_psu not in ("fail", "remove"):
+            raise DesignError(f"lonely_psu={lonely_psu!r}: use 'fail' or 'remove'")
+        strata1 = _columns(s1, "strata[0]")
+        strata2 = _columns(s2, "strata[1]")
+        needed = [*strata1, *strata2, f1, subset]
+        missing = [c for c in dict.fromkeys(needed) if c not in data.columns]
+        if missing:
+            raise DesignError(
+                f"column(s) {missing} are not in the data; columns include "
+                f"{list(data.columns)[:12]}"
+            )
+        for col in dict.fromkeys(needed):
+            if data[col].isna().any():
+                row = data.index[data[col].isna().to_numpy()][0]
+                raise DesignError(
+                    f"design column {col!r} has a missing value in row {row!r}; every "
+                    "phase-1 unit needs its strata, N_h and phase-2 flag"
+                )
+        flag = data[subset]
+        if not (pd.api.types.is_bool_dtype(flag.dtype)):
+            raise DesignError(
+                f"subset column {subset!r} must be boolean (True: the unit is in phase 2), "
+                f"got dtype {flag.dtype}"
+            )
+        in2 = flag.to_numpy(dtype=bool)
+        if not in2.any():
+            raise DesignError(f"subset column {subset!r} marks no phase-2 unit")
+        h, labels1 = _codes(data, strata1)
+        g, labels2 = _codes(data, strata2 or strata1)
+        n_strata1, n_strata2 = len(labels1), len(labels2)
+        big_n = pd.to_numeric(data[f1], errors="coerce").to_numpy(dtype=float)
+        n_h = np.bincount(h, minlength=n_strata1).astype(float)
+        big_n_h = np.zeros(n_strata1)
+        for s in range(n_strata1):
+            values = np.unique(big_n[h == s])
+            if values.shape[0] != 1 or not np.isfinite(values[0]):
+                raise DesignError(
+                    f"fpc column {f1!r} takes values {values.tolist()} in phase-1 stratum "
+                    f"{labels1[s]!r}; give one population size per stratum"
+                )
+            if values[0] < n_h[s]:
+                raise DesignError(
+                    f"phase-1 stratum {labels1[s]!r} has {int(n_h[s])} sampled units but "
+                    f"{f1!r} = {values[0]:g}; the population size must be at least n_h"
+                )
+            big_n_h[s] = values[0]
+            if n_h[s] == 1 and values[0] > 1:
+                raise DesignError(
+                    f"phase-1 stratum {labels1[s]!r} has one sampled unit of {values[0]:g}, "
+                    "so its phase-1 variance cannot be estimated; collapse strata"
+                )
+        stratum_of = np.full(n_strata2, -1, dtype=np.int64)
+        for code2, code1 in zip(g, h, strict=True):
+            if stratum_of[code2] not in (-1, code1):
+                raise DesignError(
+                    f"phase-2 stratum {labels2[code2]!r} spans phase-1 strata "
+                    f"{labels1[stratum_of[code2]]!r} and {labels1[code1]!r}; phase-2 strata "
+                    "must nest in phase-1 strata: include the phase-1 stratum column in "
+                    "strata[1], e.g. strata=('stratum', ['stratum', 'responded'])"
+                )
+            stratum_of[code2] = code1
+        n_g = np.bincount(g, minlength=n_strata2).astype(float)
+        m_g = np.bincount(g[in2], minlength=n_strata2).astype(float)
+        empty = np.flatnonzero(m_g == 0)
+        if empty.size:
+            raise DesignError(
+                f"phase-2 stratum {labels2[empty[0]]!r} has {int(n_g[empty[0]])} phase-1 "
+                "units but none in phase 2, so they cannot be represented; follow up at "
+                "least one of them or collapse strata"
+            )
+        lonely = np.flatnonzero((m_g == 1) & (n_g > 1))
+        if lonely.size and lonely_psu == "fail":
+            raise DesignError(
+                f"phase-2 stratum {labels2[lonely[0]]!r} has 1 phase-2 unit of "
+                f"{int(n_g[lonely[0]])}, so its phase-2 variance cannot be estimated; "
+                "follow up another unit, collapse strata, or set lonely_psu='remove'"
+            )
+        g2 = g[in2]
+        weights = (big_n_h[h] / n_h[h] * n_g[g] / m_g[g])[in2]
+        engine = TwoPhaseVariance(g2, stratum_of, n_g, m_g, n_h, big_n_h)
+        n2 = int(in2.sum())
+        self._set(
+            _data=data.loc[in2].copy(),
+            _phase1=data.copy(),
+            _weights=weights,
+            _engine=engine,
+            _mask=np.ones(n2, dtype=bool),
+            _spec={
+                "strata": (s1, s2),
+                "fpc": f1,
+                "subset": subset,
+                "lonely_psu": lonely_psu,
+                "columns": [*strata1, *strata2, f1, subset],
+                "strata1": labels1,
+                "strata2": labels2,
+            },
+            _df=float(engine.degrees_of_freedom(np.zeros(n2, dtype=np.int64), 1)[0]),
+        )
+
+    @property
+    def phase1(self) -> pd.DataFrame:
+        """A copy of the phase-1 sample (every row given)."""
+        return self._phase1.copy()
+
+    def __repr__(self) -> str:
+        """Summary: phase-1 units and strata, phase-2 units and strata, df."""
+        spec = self._spec
+        dom = "" if self._mask.all() else f", a domain of {int(self._mask.sum())} phase-2 rows"
+        return (
+            f"TwoPhaseDesign: {len(self._phase1)} phase-1 units in {len(spec['strata1'])} "
+            f"strata; {len(self._data)} in phase 2 ({len(spec['strata2'])} phase-2 strata)"
+            f"{dom}, df={self._df:g}, lonely_psu={spec['lonely_psu']!r}"
+        )
+
+    def _design_columns(self) -> set[str]:
+        """Columns that define the design (``assign`` may not replace them)."""
+        return set(self._spec["columns"])
+
+    def _reweighted(self, weights: np.ndarray, model: Any, kind: str, what: str) -> Any:
+        """Refuse: calibrating the phase-2 weights is not available yet."""
+        raise DesignError(
+            f"{kind} of a two-phase design is not available yet (calibration of the "
+            "phase-2 weights to phase-1 totals is a planned step); estimate with the "
+            "double-expansion weights"
+        )

@@ -1,0 +1,153 @@
+"""Two-phase designs (es_survey.TwoPhaseDesign) against R's twophase(method = "full").
+
+Reference: tests/reference/make_reference_twophase.R -> twophase_sample.csv and
+r_twophase.json (114 phase-1 units in 4 strata; phase 2 = respondents and a random 30%
+of the nonrespondents of each stratum; phase-2 strata = stratum x responded). The R
+script also checks R's value against the estimator written out over all pairs of units,
+and records the different value R gives on a stratum-sorted file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import es_survey as es
+from es_survey.errors import DesignError
+
+REF = Path(__file__).parent / "reference"
+R = json.loads((REF / "r_twophase.json").read_text())
+DATA = pd.read_csv(REF / "twophase_sample.csv")
+
+
+def _design(data: pd.DataFrame = DATA, **kw) -> es.TwoPhaseDesign:
+    return es.TwoPhaseDesign(
+        data,
+        strata=("stratum", ["stratum", "responded"]),
+        fpc=("N_h", None),
+        subset="phase2",
+        **kw,
+    )
+
+
+def _se(value) -> float:
+    return float(np.ravel(value)[0])
+
+
+def test_totals_means_ratio_and_proportions_match_r() -> None:
+    d2 = _design()
+    assert d2.df == R["degf"] == 61
+    t = d2.total("workers").to_frame().iloc[0]
+    assert t["estimate"] == pytest.approx(R["total_workers"]["estimate"], rel=1e-10)
+    assert t["se"] == pytest.approx(_se(R["total_workers"]["se"]), rel=1e-8)
+    assert t["se"] == pytest.approx(R["total_by_hand_se"], rel=1e-8)  # the written-out formula
+    for var, key in (("workers", "mean_workers"), ("active", "mean_active")):
+        m = d2.mean(var).to_frame().iloc[0]
+        assert m["estimate"] == pytest.approx(R[key]["estimate"], rel=1e-10)
+        assert m["se"] == pytest.approx(_se(R[key]["se"]), rel=1e-8)
+    r = d2.ratio("workers", "members").to_frame().iloc[0]
+    assert r["estimate"] == pytest.approx(R["ratio_workers_members"]["estimate"], rel=1e-10)
+    assert r["se"] == pytest.approx(R["ratio_workers_members"]["se"], rel=1e-8)
+    p = d2.proportion("type").to_frame()
+    assert p["category"].tolist() == R["proportion_type"]["category"]
+    np.testing.assert_allclose(p["estimate"], R["proportion_type"]["estimate"], rtol=1e-10)
+    np.testing.assert_allclose(p["se"], R["proportion_type"]["se"], rtol=1e-8)
+
+
+@pytest.mark.parametrize(
+    ("key", "call"),
+    [
+        ("total_workers_by_type", lambda d: d.total("workers", by="type")),
+        ("mean_workers_by_type", lambda d: d.mean("workers", by="type")),
+        ("ratio_by_type", lambda d: d.ratio("workers", "members", by="type")),
+        ("total_active_by_type", lambda d: d.total("active", by="type")),
+    ],
+)
+def test_domains_match_r_svyby(key, call) -> None:
+    f = call(_design()).to_frame()
+    assert f["type"].tolist() == R[key]["domain"]
+    np.testing.assert_allclose(f["estimate"], R[key]["estimate"], rtol=1e-10)
+    np.testing.assert_allclose(f["se"], R[key]["se"], rtol=1e-8)
+
+
+def test_domain_equals_its_by_row_and_intervals_use_phase2_df() -> None:
+    d2 = _design()
+    by = d2.total("workers", by="type").to_frame().set_index("type")
+    coop = d2.domain(d2.data["type"] == "COOP").total("workers").to_frame().iloc[0]
+    assert coop["estimate"] == pytest.approx(by.loc["COOP", "estimate"], rel=1e-12)
+    assert coop["se"] == pytest.approx(by.loc["COOP", "se"], rel=1e-12)
+    # t with df = phase-2 units - phase-2 strata: 69 - 8 = 61 overall
+    t = d2.total("workers").to_frame().iloc[0]
+    q = stats.t.ppf(0.975, 61)
+    assert t["lower"] == pytest.approx(t["estimate"] - q * t["se"], rel=1e-12)
+    # a domain: its phase-2 units minus the phase-2 strata they occupy (hand count)
+    rows = DATA[DATA["phase2"] & (DATA["type"] == "COOP")]
+    expected = len(rows) - rows[["stratum", "responded"]].drop_duplicates().shape[0]
+    assert by.loc["COOP", "df"] == expected
+
+
+def test_weights_are_the_double_expansion() -> None:
+    d2 = _design()
+    data = d2.data
+    n_h = DATA.groupby("stratum").size()
+    cell = DATA.groupby(["stratum", "responded"]).size()
+    cell2 = data.groupby(["stratum", "responded"]).size()
+    expected = [
+        row.N_h / n_h[row.stratum] * cell[(row.stratum, row.responded)]
+        / cell2[(row.stratum, row.responded)]
+        for row in data.itertuples()
+    ]  # fmt: skip
+    np.testing.assert_allclose(d2.weights, expected, rtol=1e-12)
+    assert d2.weights.sum() == pytest.approx(DATA["N_h"].groupby(DATA["stratum"]).first().sum())
+    assert len(d2.phase1) == 114 and d2.n == 69
+    assert repr(d2).startswith("TwoPhaseDesign: 114 phase-1 units in 4 strata; 69 in phase 2")
+
+
+def test_every_unit_in_phase_two_is_the_stratified_design() -> None:
+    # no subsampling: the phase-2 term vanishes and the phase-1 term is the stratified
+    # variance, as SurveyDesign (checked against R's svydesign elsewhere) gives it
+    full = DATA[DATA["phase2"]].assign(everyone=True)
+    d2 = es.TwoPhaseDesign(
+        full, strata=("stratum", ["stratum", "responded"]), fpc=("N_h", None), subset="everyone"
+    )
+    one = es.SurveyDesign(full, strata="stratum", fpc="N_h")
+    for a, b in (
+        (d2.total("workers"), one.total("workers")),
+        (d2.mean("active"), one.mean("active")),
+    ):
+        fa, fb = a.to_frame().iloc[0], b.to_frame().iloc[0]
+        assert fa["estimate"] == pytest.approx(fb["estimate"], rel=1e-12)
+        assert fa["se"] == pytest.approx(fb["se"], rel=1e-10)
+
+
+def test_errors_name_the_stratum_and_the_fix() -> None:
+    with pytest.raises(DesignError, match=r"phase-2 stratum 'S1 × 0' has 1 phase-2 unit of 29"):
+        one = DATA.copy()
+        nonresp = one.index[(one["stratum"] == "S1") & (one["responded"] == 0) & one["phase2"]]
+        one.loc[nonresp[1:], "phase2"] = False
+        _design(one)
+    removed = _design(one, lonely_psu="remove")
+    assert np.isfinite(removed.total("workers").to_frame()["se"].iloc[0])
+    none = DATA.copy()
+    none.loc[(none["stratum"] == "S2") & (none["responded"] == 0), "phase2"] = False
+    with pytest.raises(DesignError, match=r"phase-2 stratum 'S2 × 0' has 12 phase-1 units but"):
+        _design(none)
+    with pytest.raises(DesignError, match=r"stratum '1' spans phase-1 strata 'S1' and 'S2'"):
+        es.TwoPhaseDesign(DATA, strata=("stratum", "responded"), fpc=("N_h", None),
+                          subset="phase2")  # fmt: skip
+    with pytest.raises(DesignError, match=r"subset column 'responded' must be boolean"):
+        es.TwoPhaseDesign(DATA, strata=("stratum", None), fpc=("N_h", None), subset="responded")
+    with pytest.raises(DesignError, match=r"clusters \(psu=\) in a two-phase design"):
+        _design(psu=("stratum", None))
+    with pytest.raises(DesignError, match=r"fpc column 'N_h' takes values \[40.0, 41.0\]"):
+        bad = DATA.copy()
+        bad.loc[bad.index[-1], "N_h"] = 41
+        _design(bad)
+    with pytest.raises(DesignError, match="calibration of the phase-2 weights"):
+        _design().poststratify("type", {"NGO": 1, "COOP": 1, "REINT": 1})
+    assert not DATA["phase2"].isna().any()  # the input is never modified
