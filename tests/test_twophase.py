@@ -151,3 +151,37 @@ def test_errors_name_the_stratum_and_the_fix() -> None:
     with pytest.raises(DesignError, match="calibration of the phase-2 weights"):
         _design().poststratify("type", {"NGO": 1, "COOP": 1, "REINT": 1})
     assert not DATA["phase2"].isna().any()  # the input is never modified
+
+
+def test_from_frame_and_the_simulated_followup() -> None:
+    from es_survey import synth
+
+    pop = synth.make_population(2023)
+    sample = synth.simulate_followup(
+        synth.simulate_response(synth.draw_sample(pop, rng=1), rng=2), 0.3, rng=3
+    )
+    # every stratum with units of unknown status follows up round(0.3 k), at least 2
+    unknown = sample[~sample["status_known"]].groupby("stratum").size()
+    followed = sample[sample["followed_up"]].groupby("stratum").size()
+    for h, k in unknown.items():
+        assert followed.get(h, 0) == min(k, max(2, round(0.3 * k)))
+    assert not (sample["followed_up"] & sample["status_known"]).any()
+    frame = pop.assign(
+        stratum=synth.design_strata(pop), sampled=pop.index.isin(sample.index),
+        status_known=False, followed_up=False,
+    )  # fmt: skip
+    frame.loc[sample.index, "status_known"] = sample["status_known"].to_numpy()
+    frame.loc[sample.index, "followed_up"] = sample["followed_up"].to_numpy()
+    d2 = es.TwoPhaseDesign.from_frame(frame, lonely_psu="remove")
+    # the weights add up to the frame; a followed-up unit's weight is N_h/n_h x n_g/m_g
+    assert d2.weights.sum() == pytest.approx(len(pop))
+    data = d2.data
+    row = data[data["followed_up"]].iloc[0]
+    h = row["stratum"]
+    in_h = sample[sample["stratum"] == h]
+    n_g = int((~in_h["status_known"]).sum())
+    m_g = int(in_h["followed_up"].sum())
+    expected = (frame["stratum"] == h).sum() / len(in_h) * n_g / m_g
+    assert d2.weights[list(data.index).index(row.name)] == pytest.approx(expected)
+    with pytest.raises(DesignError, match=r"column\(s\) \['nope'\] are not in the frame"):
+        es.TwoPhaseDesign.from_frame(frame, known="nope")

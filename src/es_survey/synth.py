@@ -69,10 +69,12 @@ __all__ = [
     "ACTIVE_TARGETS",
     "CONTACT_OUTCOMES",
     "FRAME_PLAN",
+    "STATUS_KNOWN_OUTCOMES",
     "design_strata",
     "draw_sample",
     "make_demo",
     "make_population",
+    "simulate_followup",
     "simulate_response",
     "write_demo",
 ]
@@ -1114,6 +1116,90 @@ def simulate_response(
     out = sample.copy()
     out["contact_outcome"] = np.array(CONTACT_OUTCOMES)[pick]
     out["responded"] = np.isin(out["contact_outcome"], ["complete", "partial"])
+    return out
+
+
+#: Fieldwork outcomes that establish a unit's status: it answered, or it was found in
+#: liquidation or ceased. The others (refusal, non-contact, unknown eligibility, and
+#: "not ES" — a field judgement the desk research checks) leave it unknown.
+STATUS_KNOWN_OUTCOMES: tuple[str, ...] = (
+    "complete",
+    "partial",
+    "ineligible_liquidated",
+    "ineligible_ceased",
+)
+
+
+def simulate_followup(
+    sample: pd.DataFrame,
+    share: float = 0.3,
+    rng: int | np.random.Generator | None = None,
+    *,
+    minimum: int = 2,
+) -> pd.DataFrame:
+    """Follow up a random share of each stratum's units of unknown status.
+
+    After fieldwork, a unit's status is known when it answered or was found in
+    liquidation or ceased (:data:`STATUS_KNOWN_OUTCOMES`). Of the others, a simple
+    random subsample of ``round(share * k)`` units (at least ``minimum``, at most
+    all ``k``) in every stratum is followed up — desk research in the KRS and REGON
+    registers and the entity's filings and website, a phone call — and its true
+    status is established. Together with the units of known status they are phase
+    2 of a two-phase design (:meth:`es_survey.TwoPhaseDesign.from_frame`).
+
+    Parameters
+    ----------
+    sample : pandas.DataFrame
+        Sampled units with ``stratum`` and ``contact_outcome`` (from
+        :func:`simulate_response`).
+    share : float, default 0.3
+        Share of each stratum's units of unknown status followed up, in (0, 1].
+    rng : int or numpy.random.Generator, optional
+        Source of randomness.
+    minimum : int, default 2
+        Fewest units followed up in a stratum with unknown units (all of them when
+        fewer): with one, the phase-2 variance of the stratum cannot be estimated.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``sample`` with ``status_known`` (bool) and ``followed_up``
+        (bool: followed up, so its true status is known).
+
+    Raises
+    ------
+    DesignError
+        For a missing column, a share outside (0, 1] or a negative minimum.
+
+    Examples
+    --------
+    >>> pop = make_population(2023)
+    >>> s = simulate_followup(simulate_response(draw_sample(pop, rng=1), rng=2), rng=3)
+    >>> bool((s["followed_up"] & s["status_known"]).any())
+    False
+    >>> int(s["followed_up"].sum()) > 0
+    True
+    """
+    for column in ("stratum", "contact_outcome"):
+        if column not in sample.columns:
+            raise DesignError(f"simulate_followup needs column {column!r}; the sample has none")
+    if not 0 < share <= 1:
+        raise DesignError(f"share={share!r} must be in (0, 1], e.g. 0.3")
+    if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 0:
+        raise DesignError(f"minimum={minimum!r} must be a whole number >= 0")
+    gen = _generator(rng)
+    known = sample["contact_outcome"].isin(STATUS_KNOWN_OUTCOMES).to_numpy(dtype=bool)
+    follow = np.zeros(len(sample), dtype=bool)
+    strata = sample["stratum"].astype(str).to_numpy()
+    for h in sorted(set(strata)):
+        unknown = np.flatnonzero((strata == h) & ~known)
+        if unknown.size == 0:
+            continue
+        k = min(unknown.size, max(minimum, round(share * unknown.size)))
+        follow[gen.choice(unknown, size=k, replace=False)] = True
+    out = sample.copy()
+    out["status_known"] = known
+    out["followed_up"] = follow
     return out
 
 

@@ -389,6 +389,93 @@ class TwoPhaseDesign(_FrozenDesign):
             _df=float(engine.degrees_of_freedom(np.zeros(n2, dtype=np.int64), 1)[0]),
         )
 
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        sample: str = "sampled",
+        strata: str = "stratum",
+        *,
+        known: str = "status_known",
+        followed_up: str = "followed_up",
+        lonely_psu: TwoPhaseLonely = "fail",
+    ) -> TwoPhaseDesign:
+        """Build the two-phase design of a survey with a follow-up of nonrespondents.
+
+        Phase 1 is the stratified sample of the frame (``N_h`` = the frame's units
+        of the stratum); phase 2 is the units whose status is known from the
+        fieldwork (respondents, units found in liquidation or ceased) and the
+        followed-up units, stratified by stratum × status known (see
+        :func:`es_survey.synth.simulate_followup`).
+
+        Parameters
+        ----------
+        frame : pandas.DataFrame
+            The frame, one row per unit, with the boolean columns ``sample``,
+            ``known`` and ``followed_up`` (the last two matter for sampled units).
+        sample, strata : str
+            Sampled flag and stratum column.
+        known, followed_up : str
+            Boolean columns: status known from the fieldwork; followed up.
+        lonely_psu : {"fail", "remove"}
+            See :class:`TwoPhaseDesign`.
+
+        Returns
+        -------
+        TwoPhaseDesign
+            With added columns ``frame_N_h`` and ``in_phase2``.
+
+        Raises
+        ------
+        DesignError
+            For missing or non-boolean columns, added columns that exist already,
+            and the errors of :class:`TwoPhaseDesign`.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> frame = pd.DataFrame({"stratum": ["a"] * 8, "sampled": [True] * 6 + [False] * 2,
+        ...     "status_known": [True, True, True, False, False, False, False, False],
+        ...     "followed_up": [False, False, False, True, True, False, False, False]})
+        >>> d2 = TwoPhaseDesign.from_frame(frame)
+        >>> d2.weights.tolist()  # 8/6 for the known, 8/6 x 3/2 for the followed up
+        [1.3333333333333333, 1.3333333333333333, 1.3333333333333333, 2.0, 2.0]
+        """
+        if not isinstance(frame, pd.DataFrame):
+            raise DesignError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
+        missing = [c for c in (sample, strata, known, followed_up) if c not in frame.columns]
+        if missing:
+            raise DesignError(f"column(s) {missing} are not in the frame")
+        clash = [c for c in ("frame_N_h", "in_phase2") if c in frame.columns]
+        if clash:
+            raise DesignError(f"the frame already has column(s) {clash}, which the design adds")
+        sampled = frame[sample].astype("boolean")
+        if sampled.isna().any() or frame[strata].isna().any():
+            raise DesignError(
+                f"columns {sample!r} and {strata!r} need a value for every frame unit"
+            )
+        flags = {}
+        rows = sampled.to_numpy(dtype=bool)
+        for col in (known, followed_up):
+            values = frame.loc[rows, col]
+            if not pd.api.types.is_bool_dtype(values.dtype) or values.isna().any():
+                raise DesignError(
+                    f"column {col!r} must be True or False for every sampled unit, got "
+                    f"dtype {values.dtype}"
+                )
+            flags[col] = values.to_numpy(dtype=bool)
+        counts = frame[strata].value_counts()
+        data = frame.loc[rows].copy()
+        data["frame_N_h"] = data[strata].map(counts).to_numpy(dtype=float)
+        data["in_phase2"] = flags[known] | flags[followed_up]
+        return cls(
+            data,
+            strata=(strata, [strata, known]),
+            fpc=("frame_N_h", None),
+            subset="in_phase2",
+            lonely_psu=lonely_psu,
+        )
+
     @property
     def phase1(self) -> pd.DataFrame:
         """A copy of the phase-1 sample (every row given)."""

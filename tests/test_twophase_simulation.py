@@ -1,0 +1,42 @@
+"""A 30% follow-up of nonrespondents and the two-phase estimator, on the synthetic region.
+
+500 draws (tests/twophase_simulation.py): the demo's sample, fieldwork in which inactive
+entities answer far less often, and a follow-up of 30% of each stratum's units of unknown
+status whose true status the desk research establishes. Known truth: 280 active, 112
+earning, 104 employing entities, 3,363 workers. The table is in docs/methods.md.
+"""
+
+from __future__ import annotations
+
+import pytest
+import twophase_simulation as sim
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def table():
+    _, summary = sim.run(500)
+    print(f"\n{summary.round(4).to_string()}")
+    return summary
+
+
+def test_two_phase_removes_the_nonresponse_bias(table) -> None:
+    two = table.loc["two_phase"]
+    assert (two["rel_bias"].abs() <= 0.02).all()
+    # without follow-up, reweighting on the register leaves employing entities +16%
+    adjusted = table.loc["adjusted"]
+    assert adjusted.loc["employing", "rel_bias"] > 0.10
+    assert adjusted.loc["employing", "coverage"] < 0.75
+
+
+def test_two_phase_intervals_cover(table) -> None:
+    two = table.loc["two_phase"]
+    assert 0.93 <= two.loc["active", "coverage"] <= 0.97
+    # paid activity and employment: a few followed-up units per stratum carry the
+    # phase-2 variance, which is then estimated from 2-10 units (about 91-92%)
+    assert two.loc["earning", "coverage"] >= 0.90
+    assert two.loc["employing", "coverage"] >= 0.90
+    # workers: heavy-tailed counts on the follow-up's large weights (about 84%; 89%
+    # with a 50% follow-up) - documented, not hidden
+    assert two.loc["workers", "coverage"] >= 0.80

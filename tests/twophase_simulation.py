@@ -1,0 +1,141 @@
+"""Draws of the demo's survey with a follow-up of nonrespondents, for the two-phase Monte Carlo.
+
+Shared by ``tests/test_twophase_simulation.py`` (the marked Monte Carlo) and the table
+in docs/methods.md (``python tests/twophase_simulation.py``). One draw: the demo's
+stratified sample (synth.draw_sample), simulated fieldwork (synth.simulate_response:
+inactive units answer far less often), and a follow-up of 30% of each stratum's units of
+unknown status (synth.simulate_followup) whose true status — activity, paid activity,
+employment and the number of workers — the desk research establishes. Two estimators of
+the same population counts:
+
+* ``two_phase``: TwoPhaseDesign.from_frame (phase 2 = status known or followed up),
+  es.sector_funnel and es.population_totals on it;
+* ``adjusted``: the single-phase design of the demo without follow-up — response
+  propensity classes (statement_filed, krs_economic, year_registered) with
+  ``ineligible="observed"``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+import es_survey as es
+from es_survey import synth
+
+QUANTITIES = ("active", "earning", "employing", "workers")
+COVARIATES = ["statement_filed", "krs_economic", "year_registered"]
+
+
+def population() -> pd.DataFrame:
+    """The synthetic region (seed 2023) with its sampling strata."""
+    pop = synth.make_population(2023)
+    return pop.assign(stratum=synth.design_strata(pop))
+
+
+def truth(pop: pd.DataFrame) -> dict[str, float]:
+    """The population counts: active, earning and employing entities, their workers."""
+    active = pop["active"].to_numpy(dtype=bool)
+    return {
+        "active": float(active.sum()),
+        "earning": float((active & pop["earning"].to_numpy(dtype=bool)).sum()),
+        "employing": float((active & pop["employing"].to_numpy(dtype=bool)).sum()),
+        "workers": float(pop.loc[active, "workers"].sum()),
+    }
+
+
+def _observed(units: pd.DataFrame, seen: np.ndarray, eligible: np.ndarray) -> pd.DataFrame:
+    """Answers where a unit's status is seen: the truth if eligible, 'no' / 0 if not."""
+    out = units.copy()
+    for col in ("active", "earning", "employing"):
+        value = np.where(eligible, units[col].to_numpy(dtype=bool), False)
+        out[col] = pd.array(np.where(seen, value, pd.NA), dtype="boolean")
+    workers = np.where(eligible, units["workers"].to_numpy(dtype=float), 0.0)
+    out["workers"] = pd.array(np.where(seen, workers, np.nan), dtype="Float64")
+    out["eligible"] = eligible
+    return out
+
+
+def _rows(design, method: str, draw: int) -> list[dict]:
+    f = es.sector_funnel(design).to_frame().set_index("stage")
+    t = es.population_totals(design, "workers").iloc[0]
+    rows = [
+        {
+            "method": method,
+            "draw": draw,
+            "quantity": q,
+            **f.loc[q, ["estimate", "se", "lower", "upper"]],
+        }
+        for q in QUANTITIES[:3]
+    ]
+    rows.append(
+        {"method": method, "draw": draw, "quantity": "workers",
+         **t[["estimate", "se", "lower", "upper"]]}
+    )  # fmt: skip
+    return rows
+
+
+def one_draw(pop: pd.DataFrame, seed: int, share: float = 0.3) -> list[dict]:
+    """Both estimators on one sample; one row per method and quantity."""
+    rng = np.random.default_rng(seed)
+    frame = pop.drop(columns="stratum")
+    sample = synth.simulate_response(synth.draw_sample(frame, rng=rng), rng=rng)
+    sample = synth.simulate_followup(sample, share, rng=rng)
+    units = pop.assign(
+        sampled=pop.index.isin(sample.index),
+        status_known=False,
+        followed_up=False,
+        contact_outcome=pd.Series(pd.NA, index=pop.index, dtype="string"),
+    )
+    for col in ("status_known", "followed_up", "contact_outcome"):
+        units.loc[sample.index, col] = sample[col].to_numpy()
+    outcome = units["contact_outcome"]
+    responded = outcome.isin(["complete", "partial"]).fillna(False).to_numpy(dtype=bool)
+    followed = units["followed_up"].to_numpy(dtype=bool)
+    liquidation = units["in_liquidation"].to_numpy(dtype=bool)
+    known = units["status_known"].to_numpy(dtype=bool)
+    # two phases: every phase-2 unit's status is seen (desk research for the followed up)
+    seen = known | followed
+    eligible = (responded | followed) & ~liquidation
+    two = _observed(units, seen, eligible).assign(responded=responded | followed)
+    d2 = es.TwoPhaseDesign.from_frame(two, lonely_psu="remove")
+    # one phase, no follow-up: respondents answer, units found ineligible are observed
+    fieldwork_eligible = outcome.isin(es.funnel.ELIGIBLE_OUTCOMES).fillna(False)
+    one = _observed(units, responded, responded).assign(
+        responded=responded, eligible=fieldwork_eligible.to_numpy(dtype=bool)
+    )
+    d1 = es.SurveyDesign.from_frame(one, "sampled", strata="stratum", lonely_psu="certainty")
+    d1 = d1.adjust_nonresponse(
+        "responded", model="logit", covariates=COVARIATES, ineligible="observed"
+    )
+    return _rows(d2, "two_phase", seed) + _rows(d1, "adjusted", seed)
+
+
+def run(draws: int = 500, share: float = 0.3) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All draws (seeds 5000, 5001, ...) and the summary by method and quantity."""
+    pop = population()
+    out = pd.DataFrame([r for i in range(draws) for r in one_draw(pop, 5000 + i, share)])
+    true = truth(pop)
+    out["truth"] = out["quantity"].map(true)
+    out["covered"] = (out["lower"] <= out["truth"]) & (out["truth"] <= out["upper"])
+    g = out.groupby(["method", "quantity"], sort=False)
+    summary = pd.DataFrame(
+        {
+            "truth": g["truth"].first(),
+            "mean": g["estimate"].mean(),
+            "rel_bias": (g["estimate"].mean() - g["truth"].first()) / g["truth"].first(),
+            "sd": g["estimate"].std(),
+            "mean_se": g["se"].mean(),
+            "coverage": g["covered"].mean(),
+        }
+    )
+    return out, summary
+
+
+if __name__ == "__main__":  # python tests/twophase_simulation.py [draws]
+    import sys
+
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 500
+    _, table = run(n)
+    pd.set_option("display.width", 200)
+    print(table.round(4).to_string())
