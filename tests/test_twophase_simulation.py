@@ -40,3 +40,10 @@ def test_two_phase_intervals_cover(table) -> None:
     # workers: heavy-tailed counts on the follow-up's large weights (about 84%; 89%
     # with a 50% follow-up) - documented, not hidden
     assert two.loc["workers", "coverage"] >= 0.80
+
+
+def test_without_followup_the_sensitivity_range_contains_the_truth(table) -> None:
+    # nonrespondents 0.5 to 1 times as likely to be active / earning / employing (and
+    # their workers scaled alike) as similar respondents: the range of the intervals
+    sens = table.loc["sensitivity"]
+    assert (sens["coverage"] >= 0.90).all()

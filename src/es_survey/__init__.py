@@ -41,6 +41,7 @@ from es_survey.replicate import ReplicateDesign
 from es_survey.report import headline_text, write_report
 from es_survey.rules import RuleSet, evaluate, load_rules
 from es_survey.sae import FayHerriot, fay_herriot, small_area
+from es_survey.sensitivity import delta_sensitivity, r_indicator
 from es_survey.tables import (
     format_interval,
     format_number,
@@ -73,6 +74,7 @@ __all__ = [
     "check_responses",
     "classify",
     "consistency_report",
+    "delta_sensitivity",
     "eligibility_rate",
     "evaluate",
     "fay_herriot",
@@ -93,6 +95,7 @@ __all__ = [
     "plot_weights",
     "population_totals",
     "publication_table",
+    "r_indicator",
     "read_frame",
     "read_responses",
     "reconcile",
