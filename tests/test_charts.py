@@ -750,3 +750,21 @@ def test_direct_vs_model_points_are_shares_of_the_register() -> None:
     close(ax)
     with pytest.raises(DataError, match="plot_direct_vs_model: the frame has no column 'n'"):
         charts.plot_direct_vs_model(f.drop(columns="n"), **KW)
+
+
+def test_sensitivity_chart_points_ticks_and_main_line() -> None:
+    f = pd.DataFrame(
+        {"delta": [1.0, 0.5, 0.75], "estimate": [289.3, 223.2, 256.3],
+         "lower": [256.2, 197.9, 227.0], "upper": [322.5, 248.5, 285.5]}
+    )  # fmt: skip
+    ax = charts.plot_sensitivity(f, **KW)
+    dots = next(line for line in ax.lines if line.get_gid() == "estimates")
+    np.testing.assert_allclose(dots.get_xdata(), [0.5, 0.75, 1.0])  # sorted by delta
+    np.testing.assert_allclose(dots.get_ydata(), [223.2, 256.3, 289.3])
+    main = next(line for line in ax.lines if line.get_gid() == "main")
+    assert list(main.get_ydata()) == [289.3, 289.3]  # the estimate at delta = 1
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0,5", "0,75", "1"]
+    assert ax.get_ylim()[0] == 0
+    close(ax)
+    with pytest.raises(DataError, match="plot_sensitivity: the frame has no column 'upper'"):
+        charts.plot_sensitivity(f.drop(columns="upper"), **KW)

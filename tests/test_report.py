@@ -49,6 +49,7 @@ FIGURES = {
     "powiat_tiles_active",
     "powiat_intervals_active",
     "powiat_model_active",
+    "sensitivity",
     "weights",
     "response_rates",
 }
@@ -64,6 +65,7 @@ SHEETS = [
     "small_area",
     "small_area_workers",
     "response_rates",
+    "sensitivity",
     "dispositions",
     "weights",
     "problems",
@@ -339,7 +341,7 @@ def test_html_has_methodology_validation_and_metadata(report, results):
     # Polish number agreement (issue 12): 632 podmioty, 376 podmiotów, 8 warstwach
     assert "liczy 632 podmioty w 8 warstwach" in method and "Wylosowano 376 podmiotów" in method
     assert "RR1 = 40,4%" in method and "RR3 = 41,4%" in method  # 127/314 and 127/(275+0.816*39)
-    assert "N_h/n_h" in method and "logit" in method and "= 368" in method
+    assert "N_h/n_h" in method and "regresją logistyczną" in method and "= 368" in method
     rates = page.tables["table-response_rates"]
     assert len(rates) == 1 + len(results.response_rates) + 1  # header, strata, total
     problems = {r[0][1]: r[2][1] for r in page.tables["table-problems"][1:]}
@@ -655,3 +657,29 @@ def test_headings_take_the_genitive_after_wedlug(report):
         assert heading in html, heading
     # the only colon left is the calibration sentence's list of margins
     assert html.count("według:") == html.count("w operacie według:")
+
+
+def test_sensitivity_section_and_headline(report, results):
+    # issue 13, section 3: the delta range in one sentence, a table and a figure; the
+    # headline says that the active count depends on the nonrespondents, because the
+    # estimate at delta = 0.5 lies outside the main interval
+    out, _, _ = report
+    page = _parse(out / "index.html")
+    sens = results.sensitivity.set_index(["quantity", "delta"])
+    low, main = sens.loc[("active", 0.5)], sens.loc[("active", 1.0)]
+    assert main["estimate"] == pytest.approx(
+        results.headline().set_index("quantity").loc["active", "estimate"], rel=1e-12
+    )
+    assert not main["lower"] <= low["estimate"] <= main["upper"]
+    head = page.texts["summary"]
+    assert "Wynik zależy od założenia o podmiotach, które nie odpowiedziały" in head
+    assert f"aktywnych byłoby {format_number(low['estimate'], decimals=0)}" in head
+    funnel = page.texts["funnel"]
+    assert "były aktywne δ razy tak często jak podobne podmioty, które odpowiedziały" in funnel
+    rows = page.tables["table-sensitivity"]
+    assert [r[0][1] for r in rows[1:]] == ["0,5", "0,625", "0,75", "0,875", "1"]
+    method = page.texts["methodology"]
+    assert "wskaźnik R = 0,67" in method and "rok rejestracji" in method
+    # no code words in the weighting steps (issue 12)
+    for word in ("statement_filed", "year_registered", "es_category", "ineligible", "raking"):
+        assert word not in method

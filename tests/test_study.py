@@ -173,3 +173,15 @@ def test_small_area_from_the_config(results):
     assert results.small_area["active"].replicates == 500
     none = run_study(load_config(RAW / "study.toml", small_area=()))
     assert dict(none.small_area) == {}
+
+
+def test_sensitivity_section_of_the_config(tmp_path):
+    base = '[study]\nyear = 2023\n[inputs]\nframe = "a"\nresponses = "b"\n'
+    path = tmp_path / "study.toml"
+    path.write_text(base + "[sensitivity]\ndeltas = [0.5, 0.8]\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"\[sensitivity\] deltas = \[0\.5, 0\.8\]: expected "
+                       r"increasing positive numbers ending with 1"):  # fmt: skip
+        load_config(path)
+    path.write_text(base + "[sensitivity]\ndeltas = [0.6, 1.0]\nquantities = []\n")
+    cfg = load_config(path)
+    assert cfg.sensitivity_deltas == (0.6, 1.0) and cfg.sensitivity == ()

@@ -69,6 +69,7 @@ __all__ = [
     "plot_powiat_intervals",
     "plot_powiat_tiles",
     "plot_response_rates",
+    "plot_sensitivity",
     "plot_weights",
     "save_figure",
 ]
@@ -1505,6 +1506,94 @@ def plot_direct_vs_model(
     _style(ax, "y")
     _caption(ax, source, year, lang, offset=34)
     return ax
+
+
+# ------------------------------------------------------------ sensitivity
+def plot_sensitivity(
+    frame: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    lang: Lang = "pl",
+    source: str,
+    year: int,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Draw an estimate and its interval at each value of a sensitivity parameter.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per value: ``delta``, ``estimate``, ``lower``, ``upper`` (e.g. one
+        quantity of :func:`es_survey.delta_sensitivity`).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when None.
+    lang : {"pl", "en"}, default "pl"
+        Language of labels and number style.
+    source : str
+        Data source, shown in the caption.
+    year : int
+        Survey year, shown in the caption.
+    xlabel, ylabel, title : str, optional
+        Axis labels and title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The dots are the line with gid ``estimates``, the intervals
+        ``ax.containers[0]``; the dashed line (gid ``main``) marks the estimate at
+        the largest value (the main estimate, ``δ = 1``).
+
+    Raises
+    ------
+    DataError
+        For missing columns or values that are not numbers.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"delta": [0.5, 1.0], "estimate": [223.0, 289.0],
+    ...                   "lower": [198.0, 256.0], "upper": [249.0, 323.0]})
+    >>> ax = plot_sensitivity(f, source="ROPS Kielce", year=2023)
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['0,5', '1']
+    """
+    lang = _check_lang(lang)
+    _check_caption(source, year)
+    for col in ("delta", "estimate", "lower", "upper"):
+        if col not in frame.columns:
+            raise DataError(f"plot_sensitivity: the frame has no column {col!r}")
+    values = _numbers(frame, ["delta", "estimate", "lower", "upper"], "plot_sensitivity")
+    values = values.sort_values("delta")
+    x = values["delta"].to_numpy(dtype=float)
+    est = values["estimate"].to_numpy(dtype=float)
+    lo, hi = values["lower"].to_numpy(dtype=float), values["upper"].to_numpy(dtype=float)
+    ax = _axes(ax, (6.0, 3.6))
+    ax.axhline(est[-1], color="#888888", linewidth=0.8, linestyle="--", gid="main")
+    ax.errorbar(x, est, yerr=np.vstack([est - lo, hi - est]), fmt="none", ecolor=PALETTE[0],
+                elinewidth=1.4, capsize=3)  # fmt: skip
+    ax.plot(x, est, "o", color=PALETTE[0], markersize=5, gid="estimates")
+    ax.set_xticks(x, [format_number(v, decimals=_decimals_of(v), lang=lang) for v in x])
+    ax.yaxis.set_major_formatter(_NumberFormatter(lang))
+    ax.set_ylim(bottom=0)
+    if xlabel:
+        ax.set_xlabel(xlabel, fontsize=_TEXT_SIZE)
+    if ylabel:
+        ax.set_ylabel(ylabel, fontsize=_TEXT_SIZE)
+    if title:
+        ax.set_title(title, fontsize=_TEXT_SIZE + 2, loc="left")
+    _style(ax, "y")
+    _caption(ax, source, year, lang, offset=34)
+    return ax
+
+
+def _decimals_of(value: float) -> int:
+    """Fewest decimals (0-3) that show ``value`` exactly."""
+    for d in range(4):
+        if abs(round(value, d) - value) < 1e-9:
+            return d
+    return 3
 
 
 # ------------------------------------------------------------------ saving

@@ -43,6 +43,7 @@ from es_survey.charts import (
     plot_powiat_intervals,
     plot_powiat_tiles,
     plot_response_rates,
+    plot_sensitivity,
     plot_weights,
     save_figure,
 )
@@ -109,15 +110,41 @@ _TEXT: dict[str, dict[str, str]] = {
         ),
         "w_nr_model": (
             "Korekta braku odpowiedzi w {k} klasach skłonności do odpowiedzi, oszacowanej "
-            "ważoną regresją logistyczną ({model}) ze zmiennymi: {covariates}; w każdej "
+            "ważoną regresją logistyczną ze zmiennymi z rejestru: {covariates}; w każdej "
             "klasie wagi respondentów przejmują udział nierespondentów."
         ),
+        "representativity": (
+            "Reprezentatywność odpowiedzi względem rejestru: wskaźnik R = {r} (1 oznacza "
+            "odpowiedzi niezależne od cech z rejestru), współczynnik zmienności skłonności "
+            "do odpowiedzi CV = {cv}, przy średniej skłonności {mean} (model logistyczny na "
+            "zmiennych: {covariates}). Wskaźniki te nie widzą zależności odpowiedzi od samej "
+            "odpowiedzi — stąd analiza wrażliwości w części „Lejek sektora”."
+        ),
+        "sensitivity": "Wrażliwość na brak odpowiedzi",
+        "ineligible_col": "Nieuprawnione",
+        "sens_text": (
+            "Gdyby podmioty, które nie odpowiedziały, były aktywne δ razy tak często jak "
+            "podobne podmioty, które odpowiedziały, aktywnych byłoby od {est0} (δ = {d0}; "
+            "przedział ufności {lo0}–{hi0}) do {est1} (δ = 1, szacunek główny; {lo1}–{hi1})."
+        ),
+        "sens_table": "Szacunki przy różnych założeniach o podmiotach, które nie odpowiedziały",
+        "sens_delta": "δ",
+        "fig_sensitivity": "Aktywne podmioty przy różnych założeniach o nierespondentach",
+        "sens_axis": "δ: częstość wśród nierespondentów względem podobnych respondentów",
+        "sens_depends": (
+            "Wynik zależy od założenia o podmiotach, które nie odpowiedziały: gdyby były "
+            "aktywne {how} niż podobne podmioty, które odpowiedziały, aktywnych byłoby "
+            "{est} ({lo}–{hi})."
+        ),
+        "sens_half": "dwa razy rzadziej",
+        "sens_less": "rzadziej (δ = {d})",
         "w_nr_other": "Korekta braku odpowiedzi: {args}.",
         "w_cal": (
             "Kalibracja wag do liczebności podmiotów w operacie według: {margins} "
             "(metoda: {method}); błędy standardowe uwzględniają kalibrację (reszty "
             "regresji, jak w pakiecie R survey)."
         ),
+        "cal_methods": "iteracyjne dopasowanie do rozkładów brzegowych|liniowa|logitowa",
         "w_register": (
             "Liczby podmiotów w rejestrze pochodzą z operatu losowania i są dokładne (w "
             "tabelach: „z rejestru”, bez przedziału ufności). Szacunki w przekrojach to "
@@ -127,8 +154,11 @@ _TEXT: dict[str, dict[str, str]] = {
         ),
         "w_inel": (
             "Podmioty nieuprawnione ustalone w badaniu terenowym traktowane są "
-            "jak jednostki o znanym statusie (ineligible = \u201e{value}\u201d)."
+            "jak jednostki o znanym statusie: {value}."
         ),
+        "inel_observed": "liczą się jako podmioty nieaktywne, nie jak brak odpowiedzi",
+        "inel_keep": "zachowują wagi, a klasy korekty obejmują tylko podmioty uprawnione",
+        "inel_drop": "wypadają z korekty",
         "w_summary": (
             "Rozkład wag respondentów przed korektą i po niej; efekt schematu Kisha "
             "deff = n\u00b7\u03a3w\u00b2/(\u03a3w)\u00b2 mierzy utratę precyzji "
@@ -276,9 +306,36 @@ _TEXT: dict[str, dict[str, str]] = {
         ),
         "w_nr_model": (
             "Nonresponse adjustment in {k} classes of the response propensity estimated "
-            "by a design-weighted logistic regression ({model}) on: {covariates}; within "
-            "each class the respondents' weights carry the nonrespondents' share."
+            "by a design-weighted logistic regression on register variables: {covariates}; "
+            "within each class the respondents' weights carry the nonrespondents' share."
         ),
+        "representativity": (
+            "Representativeness of the response on the register: R-indicator = {r} (1: "
+            "response independent of the register's variables), coefficient of variation "
+            "of the response propensities CV = {cv}, mean propensity {mean} (logistic "
+            "model on: {covariates}). These indicators cannot see a dependence of "
+            "response on the answer itself — hence the sensitivity analysis in \u201cThe "
+            "sector funnel\u201d."
+        ),
+        "sensitivity": "Sensitivity to nonresponse",
+        "ineligible_col": "Ineligible",
+        "sens_text": (
+            "If entities that did not answer were δ times as likely to be active as similar "
+            "entities that did, the number of active entities would range from {est0} "
+            "(δ = {d0}; confidence interval {lo0}–{hi0}) to {est1} (δ = 1, the main "
+            "estimate; {lo1}–{hi1})."
+        ),
+        "sens_table": "Estimates under different assumptions about the nonrespondents",
+        "sens_delta": "δ",
+        "fig_sensitivity": "Active entities under different assumptions about nonrespondents",
+        "sens_axis": "δ: how often among nonrespondents relative to similar respondents",
+        "sens_depends": (
+            "The result depends on an assumption about the entities that did not answer: "
+            "were they active {how} similar entities that did, there would be {est} "
+            "({lo}–{hi}) active entities."
+        ),
+        "sens_half": "half as often as",
+        "sens_less": "less often (δ = {d}) than",
         "w_nr_other": "Nonresponse adjustment: {args}.",
         "w_cal": (
             "Calibration of the weights to the frame's counts of entities by: {margins} "
@@ -292,10 +349,11 @@ _TEXT: dict[str, dict[str, str]] = {
             "domain, times the domain's count in the register (a ratio estimator), so no "
             "estimate exceeds the register's count."
         ),
-        "w_inel": (
-            "Ineligible units found in the field count as units of known status "
-            "(ineligible = \u201c{value}\u201d)."
-        ),
+        "w_inel": ("Ineligible units found in the field count as units of known status: {value}."),
+        "inel_observed": "they count as inactive entities, not as nonresponse",
+        "inel_keep": "they keep their weights and the adjustment classes hold eligible units",
+        "inel_drop": "they are left out of the adjustment",
+        "cal_methods": "raking|linear|logit",
         "w_summary": (
             "Respondents' weights before and after the adjustment; Kish's design effect "
             "deff = n\u00b7\u03a3w\u00b2/(\u03a3w)\u00b2 measures the precision lost "
@@ -701,6 +759,42 @@ _COVARIATES: dict[str, dict[str, str]] = {
 }
 
 
+_REGISTER_VARIABLES: dict[str, dict[str, str]] = {
+    "pl": {
+        "statement_filed": "złożone sprawozdanie finansowe",
+        "krs_economic": "działalność gospodarcza w KRS",
+        "year_registered": "rok rejestracji",
+        "opp": "status organizacji pożytku publicznego",
+        "es_category": "kategoria ekonomii społecznej",
+        "subregion": "podregion",
+        "entity_type": "typ podmiotu",
+        "powiat_name": "powiat",
+        "stratum": "warstwa",
+    },
+    "en": {
+        "statement_filed": "financial statement filed",
+        "krs_economic": "economic activity in the KRS",
+        "year_registered": "year of registration",
+        "opp": "public-benefit status",
+        "es_category": "social-economy category",
+        "subregion": "subregion",
+        "entity_type": "entity type",
+        "powiat_name": "powiat",
+        "stratum": "stratum",
+    },
+}
+
+
+def _register_label(name: str, lang: Lang) -> str:
+    """Return a reader's name of a register variable (the name itself when unknown)."""
+    return _REGISTER_VARIABLES[lang].get(name, _variable_label(name, lang))
+
+
+def _register_list(names: Any, lang: Lang) -> str:
+    values = [names] if isinstance(names, str) else list(names or [])
+    return ", ".join(_register_label(str(v), lang) for v in values)
+
+
 def _covariate_label(covariate: str, lang: Lang) -> str:
     """Return a reader's name of a small-area covariate (``column`` or ``column=value``)."""
     if covariate in _COVARIATES[lang]:
@@ -764,7 +858,43 @@ def headline_text(results: StudyResults) -> str:
     sentences = []
     for rec in head.to_dict("records"):
         sentences.append(_headline_sentence(rec, lang))
+    depends = _sensitivity_clause(results)
+    if depends:
+        sentences.append(depends)
     return " ".join(sentences)
+
+
+def _sensitivity_rows(results: Any) -> pd.DataFrame | None:
+    """Rows of active entities in the sensitivity table (None without them)."""
+    sens = getattr(results, "sensitivity", None)
+    if sens is None:
+        return None
+    rows = sens[sens["quantity"] == "active"].sort_values("delta")
+    return rows if len(rows) >= 2 else None
+
+
+def _sensitivity_clause(results: Any) -> str:
+    """Say in the headline when the active count depends on the nonrespondents.
+
+    It does when the estimate at the smallest ``δ`` falls outside the main
+    estimate's confidence interval.
+    """
+    rows = _sensitivity_rows(results)
+    if rows is None:
+        return ""
+    lang = results.config.language
+    t = _TEXT[lang]
+    low, main = rows.iloc[0], rows.iloc[-1]
+    if main["lower"] <= low["estimate"] <= main["upper"]:
+        return ""
+    d = float(low["delta"])
+    how = t["sens_half"] if d == 0.5 else t["sens_less"].format(d=_fmt(d, lang, 3).rstrip("0"))
+    return t["sens_depends"].format(
+        how=how,
+        est=_fmt(low["estimate"], lang),
+        lo=_fmt(low["lower"], lang),
+        hi=_fmt(low["upper"], lang),
+    )
 
 
 def _headline_sentence(rec: Mapping[Hashable, Any], lang: Lang) -> str:
@@ -1238,6 +1368,22 @@ def _figure_specs(results: StudyResults) -> list[tuple[str, str, Callable[[], An
                     ),
                 )
             )
+    sens = results.sensitivity
+    if sens is not None and (sens["quantity"] == "active").any():
+        specs.append(
+            (
+                "sensitivity",
+                t["fig_sensitivity"],
+                _bind(
+                    plot_sensitivity,
+                    sens[sens["quantity"] == "active"],
+                    xlabel=t["sens_axis"],
+                    ylabel=t["active_axis"],
+                    title=t["fig_sensitivity"],
+                    **common,
+                ),
+            )
+        )
     specs.append(
         (
             "weights",
@@ -1353,35 +1499,99 @@ def _after_label(results: StudyResults, t: Mapping[str, str]) -> str:
 
 
 def _nonresponse_text(cfg: Any, t: Mapping[str, str]) -> list[str]:
+    lang = cfg.language
     nr = dict(cfg.nonresponse)
     items = []
     if "model" in nr:
         items.append(
             t["w_nr_model"].format(
-                model=nr["model"],
                 k=nr.get("n_classes", 5),
-                covariates=", ".join(map(str, nr.get("covariates", []))),
+                covariates=_register_list(nr.get("covariates", []), lang),
             )
         )
     elif "by" in nr:
         by = nr["by"]
-        items.append(
-            t["w_nr_by"].format(by=", ".join(map(str, [by] if isinstance(by, str) else by)))
-        )
+        items.append(t["w_nr_by"].format(by=_register_list(by, lang)))
     else:
         items.append(t["w_nr_other"].format(args=", ".join(f"{k}={v}" for k, v in nr.items())))
     if "ineligible" in nr:
-        items.append(t["w_inel"].format(value=nr["ineligible"]))
+        value = str(nr["ineligible"])
+        items.append(t["w_inel"].format(value=t.get(f"inel_{value}", value)))
     cal = dict(getattr(cfg, "calibration", {}) or {})
     if cal:
         items.append(
             t["w_cal"].format(
-                margins=", ".join(map(str, cal["frame_margins"])),
-                method=cal.get("method", "raking"),
+                margins=_register_list(cal["frame_margins"], lang),
+                method=dict(
+                    zip(("raking", "linear", "logit"), t["cal_methods"].split("|"), strict=True)
+                ).get(str(cal.get("method", "raking")), str(cal.get("method", "raking"))),
             )
         )
     items.append(t["w_register"])
     return items
+
+
+def _delta_text(value: float, lang: Lang) -> str:
+    for d in range(4):
+        if abs(round(value, d) - value) < 1e-9:
+            return format_number(value, decimals=d, lang=lang)
+    return format_number(value, decimals=3, lang=lang)
+
+
+def _sensitivity_html(results: StudyResults) -> str:
+    """Write the sensitivity subsection: one sentence and a table (δ × quantity)."""
+    sens = results.sensitivity
+    rows = _sensitivity_rows(results)
+    if sens is None or rows is None:
+        return ""
+    lang = results.config.language
+    t = _TEXT[lang]
+    low, main = rows.iloc[0], rows.iloc[-1]
+    text = t["sens_text"].format(
+        est0=_fmt(low["estimate"], lang),
+        d0=_delta_text(float(low["delta"]), lang),
+        lo0=_fmt(low["lower"], lang),
+        hi0=_fmt(low["upper"], lang),
+        est1=_fmt(main["estimate"], lang),
+        lo1=_fmt(main["lower"], lang),
+        hi1=_fmt(main["upper"], lang),
+    )
+    wide = pd.DataFrame(
+        {"delta": [_delta_text(float(d), lang) for d in sorted(sens["delta"].unique())]}
+    )
+    heads = {"delta": t["sens_delta"]}
+    for q in dict.fromkeys(sens["quantity"]):
+        part = sens[sens["quantity"] == q].sort_values("delta")
+        wide[q] = [
+            f"{_fmt(e, lang)} ({_fmt(lo, lang)}–{_fmt(hi, lang)})"
+            for e, lo, hi in zip(part["estimate"], part["lower"], part["upper"], strict=True)
+        ]
+        heads[q] = (
+            t["active_entities"]
+            if q == "active"
+            else (_STAGES[lang].get(q, "").capitalize() or _variable_label(q, lang))
+        )
+    table = _html_table(
+        wide, heads, caption=t["sens_table"], numeric=list(wide.columns[1:]),
+        table_id="table-sensitivity",
+    )  # fmt: skip
+    return f"<h3>{_esc(t['sensitivity'])}</h3><p>{_esc(text)}</p>{table}"
+
+
+def _representativity_html(results: StudyResults) -> str:
+    rep = results.representativity
+    if rep is None:
+        return ""
+    cfg = results.config
+    lang = cfg.language
+    nr = dict(cfg.nonresponse)
+    text = _TEXT[lang]["representativity"].format(
+        r=_fmt(rep["R"], lang, 2),
+        cv=_fmt(rep["CV"], lang, 2),
+        mean=_fmt(rep["mean_propensity"], lang, 2),
+        covariates=_register_list(nr.get("covariates") or nr.get("by"), lang),
+    )
+    return f"<p>{_esc(text)}</p>"
 
 
 def _suppression_notes(results: StudyResults, domain: str) -> str:
@@ -1505,7 +1715,7 @@ def _render_html(
         shown[c] = [_fmt_pct(v, lang) for v in rates[c]]
     rates_html = _html_table(
         shown,
-        {cfg.strata: t["stratum"]},
+        {cfg.strata: t["stratum"], "ineligible": t["ineligible_col"]},
         caption=t["rates_table"],
         numeric=[c for c in shown.columns if c != cfg.strata],
         table_id="table-response_rates",
@@ -1534,6 +1744,7 @@ def _render_html(
     steps = [t["w_design"], *_nonresponse_text(cfg, t)]
     method = (
         f"<p>{_esc(frame_text)}</p>{disp_html}<p>{_esc(rates_text)}</p>{rates_html}"
+        + _representativity_html(results)
         + fig("response_rates")
         + f"<h3>{_esc(t['weighting'])}</h3><ol>"
         + "".join(f"<li>{_esc(x)}</li>" for x in steps)
@@ -1554,6 +1765,8 @@ def _render_html(
         + _estimates_html(by_name["funnel"], lang, thresholds)
         + fig("funnel")
         + _estimates_html(by_name["totals"], lang, thresholds)
+        + _sensitivity_html(results)
+        + fig("sensitivity")
     )
     sections.append(("funnel", t["funnel"], funnel))
 
@@ -1749,7 +1962,23 @@ def _write_workbook(
     rates = _rates_frame(results)
     rate_formats = {c: _NUMBER_FORMATS["count"] for c in _RATE_COUNTS}
     rate_formats |= {"e": _NUMBER_FORMATS["e"]} | {c: _NUMBER_FORMATS["rate"] for c in _RATES}
-    _sheet(book, "response_rates", rates, [t["stratum"], *rates.columns[1:]], rate_formats)
+    rate_heads = [t["ineligible_col"] if c == "ineligible" else c for c in rates.columns[1:]]
+    _sheet(book, "response_rates", rates, [t["stratum"], *rate_heads], rate_formats)
+    if results.sensitivity is not None:
+        say("table sensitivity")
+        sens = results.sensitivity.copy()
+        sens["quantity"] = [
+            t["active_entities"]
+            if q == "active"
+            else _STAGES[lang].get(q) or _variable_label(q, lang)
+            for q in sens["quantity"]
+        ]
+        heads = [
+            t["quantity"],
+            t["sens_delta"],
+            *(_XLSX_HEADERS[lang][c] for c in ("estimate", "se", "lower", "upper")),
+        ]
+        _sheet(book, "sensitivity", sens, heads, {"delta": "0.000", **_NUMBER_FORMATS})
     say("table dispositions")
     disp = _dispositions_frame(results)
     _sheet(

@@ -85,6 +85,7 @@ def delta_sensitivity(
     stage: str = "active",
     deltas: Sequence[float] = DEFAULT_DELTAS,
     *,
+    design: Any | None = None,
     register: pd.DataFrame | pd.Series | int | None = None,
     level: float = 0.95,
 ) -> pd.DataFrame:
@@ -103,6 +104,11 @@ def delta_sensitivity(
         values scaled by ``δ``).
     deltas : sequence of float
         Values of ``δ`` (> 0); ``1`` is the adjusted estimate.
+    design : SurveyDesign, optional
+        The design to estimate on, when it differs from ``after`` by a later step
+        (e.g. ``after`` calibrated to the frame: ``δ = 1`` is then the published
+        estimate, and ``φ`` still comes from the nonresponse adjustment alone).
+        Same rows as ``after``.
     register : pandas.DataFrame, pandas.Series or int, optional
         The register's counts, as in :func:`~es_survey.sector_funnel`.
     level : float
@@ -134,11 +140,14 @@ def delta_sensitivity(
     grid = [float(x) for x in deltas]
     if not grid or not all(np.isfinite(x) and x > 0 for x in grid):
         raise DesignError(f"deltas={list(deltas)!r}: give positive numbers, e.g. [0.5, 1.0]")
-    data = after.data
-    if len(data) != len(before.data) or not data.index.equals(before.data.index):
-        raise DesignError(
-            "before and after must be the same design's rows (before and after adjust_nonresponse)"
-        )
+    target = after if design is None else design
+    data = target.data
+    for other in (before, after):
+        if len(other.data) != len(data) or not other.data.index.equals(data.index):
+            raise DesignError(
+                "before, after (and design) must be the same design's rows (before and "
+                "after adjust_nonresponse)"
+            )
     d = np.asarray(before.weights, dtype=float)
     w = np.asarray(after.weights, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -147,9 +156,12 @@ def delta_sensitivity(
     rows = []
     for delta in grid:
         scaled = y * (delta + (1.0 - delta) * phi)
-        design = after.assign(_delta_stage=scaled)
         est = population_totals(
-            design, "_delta_stage", among=None, level=level, register=register
+            target.assign(_delta_stage=scaled),
+            "_delta_stage",
+            among=None,
+            level=level,
+            register=register,
         ).iloc[0]
         rows.append(
             {

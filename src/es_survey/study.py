@@ -54,6 +54,10 @@ Config format (TOML; paths relative to the config file)::
     active = ["statement_filed"]          # frame columns, or "column=value" (a share)
     workers = ["es_category=NGO"]
 
+    [sensitivity]                         # optional: nonresponse sensitivity (pattern mixture)
+    deltas = [0.5, 0.625, 0.75, 0.875, 1.0]   # nonrespondents delta times as likely
+    quantities = ["active", "employing", "workers"]   # default: these, [] for none
+
     [outputs]
     directory = "reports/swietokrzyskie-2023"
 
@@ -84,6 +88,7 @@ from es_survey.errors import DataError
 from es_survey.funnel import population_totals, sector_funnel, survey_frame
 from es_survey.sae import FayHerriot, small_area
 from es_survey.safety import slug
+from es_survey.sensitivity import DEFAULT_DELTAS, delta_sensitivity, r_indicator
 from es_survey.tables import Lang
 from es_survey.validate import SurveyData, load_study
 
@@ -105,6 +110,7 @@ _KNOWN = {
     "estimates": {"totals", "domains", "level"},
     "reliability": {"thresholds", "min_n"},
     "small_area": {"quantities", "replicates", "covariates"},
+    "sensitivity": {"deltas", "quantities"},
     "outputs": {"directory"},
 }
 _SAE_STAGES = ("active", "earning", "employing")
@@ -149,6 +155,13 @@ def _check_value(section: str, key: str, value: object) -> str | None:
         ("reliability", "min_n"): (isinstance(value, int) and not isinstance(value, bool)
                                    and int(value) >= 0, "a whole number >= 0"),
         ("outputs", "directory"): (text and bool(str(value).strip()), "a folder path"),
+        ("sensitivity", "quantities"): (names, _TEXT_LIST),
+        ("sensitivity", "deltas"): (
+            isinstance(value, list) and len(value) >= 2
+            and all(_is_number(v) and 0 < float(v) for v in value)
+            and value == sorted(value) and float(value[-1]) == 1.0,
+            "increasing positive numbers ending with 1, e.g. [0.5, 0.75, 1.0]",
+        ),
         ("small_area", "quantities"): (names, _TEXT_LIST),
         ("small_area", "replicates"): (isinstance(value, int) and not isinstance(value, bool)
                                        and int(value) >= 10, "a whole number >= 10"),
@@ -284,6 +297,10 @@ class StudyConfig:
     small_area_covariates : dict of str to tuple of str
         Register covariates per quantity (missing: :func:`~es_survey.small_area`'s
         defaults).
+    sensitivity_deltas : tuple of float
+        The ``δ`` grid of :func:`~es_survey.delta_sensitivity` (``[sensitivity]``).
+    sensitivity : tuple of str or None
+        Its quantities; None for ``active``, ``employing`` and the first total.
     """
 
     path: Path | None
@@ -311,6 +328,8 @@ class StudyConfig:
     small_area: tuple[str, ...] | None = None
     small_area_replicates: int = 500
     small_area_covariates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    sensitivity_deltas: tuple[float, ...] = DEFAULT_DELTAS
+    sensitivity: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -351,6 +370,13 @@ class StudyResults:
         entities and of the first configured total (e.g. ``workers``), keyed by
         ``"active"`` and that total's name, when the study has powiat domains
         (empty otherwise).
+    sensitivity : pandas.DataFrame or None
+        :func:`~es_survey.delta_sensitivity` of the configured quantities
+        (``quantity``, ``delta``, ``estimate``, ``se``, ``lower``, ``upper``); the
+        row ``δ = 1`` is the published estimate. None when none is configured.
+    representativity : pandas.Series or None
+        :func:`~es_survey.r_indicator` of the response on the nonresponse model's
+        register covariates (or weighting-class columns); None without either.
     """
 
     config: StudyConfig
@@ -368,6 +394,8 @@ class StudyResults:
     consistency: pd.DataFrame
     metadata: Mapping[str, str] = field(default_factory=dict)
     small_area: Mapping[str, FayHerriot] = field(default_factory=dict)
+    sensitivity: pd.DataFrame | None = None
+    representativity: pd.Series | None = None
 
     def headline(self) -> pd.DataFrame:
         """Return the two headline figures: active entities and the people working in them.
@@ -472,6 +500,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> StudyConfig
     design = raw.get("design", {})
     est = raw.get("estimates", {})
     sae = raw.get("small_area", {})
+    sens = raw.get("sensitivity", {})
     for key in ("frame", "responses"):
         if key not in inputs:
             raise DataError(f"{_where(p, 'inputs', key)} is required")
@@ -536,6 +565,8 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> StudyConfig
         small_area=tuple(sae["quantities"]) if "quantities" in sae else None,
         small_area_replicates=int(sae.get("replicates", 500)),
         small_area_covariates={str(k): tuple(v) for k, v in sae.get("covariates", {}).items()},
+        sensitivity_deltas=tuple(float(x) for x in sens.get("deltas", DEFAULT_DELTAS)),
+        sensitivity=tuple(sens["quantities"]) if "quantities" in sens else None,
     )
     return _replace(config, overrides)
 
@@ -632,6 +663,7 @@ def run_study(
     say("weighting: design weights and nonresponse adjustment")
     design0 = SurveyDesign.from_frame(units, config.sample, strata=config.strata)
     design = design0.adjust_nonresponse("responded", **dict(config.nonresponse))
+    adjusted = design
     if config.calibration:
         design = _calibrate_to_frame(design, units, config.calibration, say)
     responded = design.data["responded"].to_numpy(dtype=bool)
@@ -687,7 +719,29 @@ def run_study(
                 B=config.small_area_replicates,
                 rng=config.seed,
             )
+    sensitivity = None
+    wanted = config.sensitivity
+    quantities = ("active", "employing", *config.totals[:1]) if wanted is None else wanted
+    if quantities:
+        say("sensitivity to nonresponse (pattern mixture)")
+        parts = [
+            delta_sensitivity(
+                design0, adjusted, q, config.sensitivity_deltas, design=design,
+                level=config.level, register=units,
+            ).assign(quantity=q)
+            for q in quantities
+        ]  # fmt: skip
+        sensitivity = pd.concat(parts, ignore_index=True)[
+            ["quantity", "delta", "estimate", "se", "lower", "upper"]
+        ]
+    aux = config.nonresponse.get("covariates") or config.nonresponse.get("by")
+    representativity = None
+    if aux:
+        aux_columns = [aux] if isinstance(aux, str) else [str(a) for a in aux]
+        representativity = r_indicator(design0, "responded", aux_columns)
     return StudyResults(
+        sensitivity=sensitivity,
+        representativity=representativity,
         small_area=sae,
         config=config,
         data=data,
