@@ -67,8 +67,10 @@ def test_errors_name_the_problem(small):
     with pytest.raises(DesignError, match="no column 'elig'"):
         sector_funnel(design, eligible="elig")
     undecided = small.assign(active=pd.array([pd.NA] * len(small), dtype="boolean"))
-    with pytest.raises(DesignError, match="'active': 1 domain"):
-        sector_funnel(es.SurveyDesign(undecided, strata="h", fpc="N"), stages=["active"])
+    # eligible units but no decided answer: no estimate (NaN, "not available"), never 0
+    none = sector_funnel(es.SurveyDesign(undecided, strata="h", fpc="N"), stages=["active"])
+    row = none.to_frame().set_index("stage").loc["active"]
+    assert np.isnan(row["estimate"]) and np.isnan(row["se"])
 
 
 @pytest.fixture(scope="module")
@@ -240,3 +242,42 @@ def test_demo_register_counts_and_no_estimate_above_them(demo):
                 continue
             assert v["eligible"] <= v["registered"] and v["active"] <= v["eligible"] + 1e-9
             assert v["earning"] <= v["active"] + 1e-9 and v["employing"] <= v["active"] + 1e-9
+
+
+def test_followed_up_units_carry_what_the_follow_up_found():
+    # issue 13: the demo's frame records a 30% follow-up of the units of unknown status;
+    # survey_frame takes their flags from it, and they match the generator's truth
+    from pathlib import Path
+
+    raw = Path(__file__).resolve().parents[1] / "data" / "raw"
+    units = es.survey_frame(es.load_study(raw / "frame.xlsx", raw / "responses.xlsx"))
+    truth = pd.read_csv(raw / "truth.csv", dtype={"regon": str}).set_index("regon")
+    followed = units[units["followed_up"].astype("boolean").fillna(False)]
+    assert len(followed) == int(truth["followed_up"].sum()) == 56
+    assert not followed["status_known"].any() and not followed["responded"].any()
+    t = truth.loc[followed["regon"]]
+    np.testing.assert_array_equal(followed["active"].to_numpy(bool), t["active"].to_numpy(bool))
+    active = t["active"].to_numpy(bool)
+    np.testing.assert_array_equal(
+        followed["employing"].to_numpy(bool), (t["employing"] & t["active"]).to_numpy(bool)
+    )
+    # in liquidation or ceased: not eligible; the others are
+    gone = t["in_liquidation"].to_numpy(bool) | (
+        ~active & (t["inactive_reason"] == "ceased").to_numpy(bool)
+    )
+    np.testing.assert_array_equal(followed["eligible"].to_numpy(bool), ~gone)
+    assert (followed["active_reason"] == "followup").all()
+
+
+def test_a_followed_up_respondent_is_an_error():
+    import dataclasses
+    from pathlib import Path
+
+    raw = Path(__file__).resolve().parents[1] / "data" / "raw"
+    data = es.load_study(raw / "frame.xlsx", raw / "responses.xlsx")
+    frame = data.frame.copy()
+    first = frame.index[frame["contact_outcome"].eq("complete").fillna(False)][0]
+    frame.loc[first, "followed_up"] = True
+    bad = dataclasses.replace(data, frame=frame)
+    with pytest.raises(DesignError, match="is marked followed_up but has a known status"):
+        es.survey_frame(bad)

@@ -49,7 +49,6 @@ FIGURES = {
     "powiat_tiles_active",
     "powiat_intervals_active",
     "powiat_model_active",
-    "sensitivity",
     "weights",
     "response_rates",
 }
@@ -65,7 +64,7 @@ SHEETS = [
     "small_area",
     "small_area_workers",
     "response_rates",
-    "sensitivity",
+    "followup",
     "dispositions",
     "weights",
     "problems",
@@ -250,7 +249,7 @@ def test_headline_states_estimates_and_intervals_covering_the_truth(report, resu
     page = _parse(out / "index.html")
     headline = page.texts["headline"]
     assert headline == headline_text(results)
-    assert headline.startswith("Szacujemy, że w województwie działa ")
+    assert headline.startswith("Szacujemy, że w województwie działają ")
     head = results.headline().set_index("quantity")
     for quantity in ("active", "workers"):
         row = head.loc[quantity]
@@ -258,9 +257,12 @@ def test_headline_states_estimates_and_intervals_covering_the_truth(report, resu
         assert f"{est} " in headline
         assert f"95% przedział ufności: {lo}–{hi})" in headline
         assert row["lower"] <= truth[quantity] <= row["upper"]
-    # Polish numerals: 289 -> "aktywnych podmiotów"; 3132 -> "Pracują ... osoby"
-    assert "289 aktywnych podmiotów" in headline
-    assert re.search(r"Pracują w nich 3\u202f132 osoby", headline)
+    # Polish numerals: 294 -> "działają 294 aktywne podmioty"; 3600 -> "Pracuje ... osób"
+    assert "działają 294 aktywne podmioty" in headline
+    assert re.search(r"Pracuje w nich 3\u202f600 osób", headline)
+    # the follow-up of nonrespondents is said (issue 13)
+    assert headline.endswith("dobadanie losowej części podmiotów, które nie odpowiedziały "
+                             "(schemat dwufazowy).")  # fmt: skip
 
 
 def test_polish_plural_forms():
@@ -341,7 +343,12 @@ def test_html_has_methodology_validation_and_metadata(report, results):
     # Polish number agreement (issue 12): 632 podmioty, 376 podmiotów, 8 warstwach
     assert "liczy 632 podmioty w 8 warstwach" in method and "Wylosowano 376 podmiotów" in method
     assert "RR1 = 40,4%" in method and "RR3 = 41,4%" in method  # 127/314 and 127/(275+0.816*39)
-    assert "N_h/n_h" in method and "regresją logistyczną" in method and "= 368" in method
+    # the follow-up of nonrespondents and the two-phase weights (issue 13)
+    assert "N_h/n_h · n_g/m_g" in method and "spośród 178 wylosowanych podmiotów" in method
+    assert "wylosowano — w każdej warstwie osobno — 56 (31,5%)" in method
+    followup = page.tables["table-followup"]
+    assert [r[0][1] for r in followup[1:]][:2] == ["NGO-PL721", "NGO-PL722"]
+    assert sum(int(r[2][1]) for r in followup[1:]) == 56
     rates = page.tables["table-response_rates"]
     assert len(rates) == 1 + len(results.response_rates) + 1  # header, strata, total
     problems = {r[0][1]: r[2][1] for r in page.tables["table-problems"][1:]}
@@ -383,7 +390,9 @@ def test_workbook_sheets_numbers_and_suppression(report, results):
     assert isinstance(est.value, float) and est.value == pytest.approx(truth_est, rel=1e-15)
     assert est.number_format == "#,##0.0"
     assert active[header.index("CV")].number_format == "0.0%"
-    assert active[header.index("n")].value == 137 and isinstance(
+    # n: 137 respondents with a decided answer + 33 followed-up eligible units (27 active,
+    # 6 inactive; the follow-up table of the methodology)
+    assert active[header.index("n")].value == 170 and isinstance(
         active[header.index("n")].value, int
     )
     ws = book["funnel_by_powiat_name"]
@@ -602,19 +611,13 @@ def test_no_map_of_mostly_suppressed_powiats(report, results):
     # values is not drawn, the note says why (and counts the powiats in Polish)
     out, files, _ = report
     w = results.small_area["workers"].to_frame()
-    assert int((w["cv"] > 0.30).sum()) == 13
+    assert int((w["cv"] > 0.30).sum()) == 12
     assert not any(k.startswith("figures/powiat_tiles_workers") for k in files)
     assert not any(k.startswith("figures/powiat_model_workers") for k in files)
     text = _parse(out / "index.html").texts["by-powiat_name"]
-    assert "w 13 z 14 powiatów szacunek jest zbyt mało precyzyjny" in text
+    assert "w 12 z 14 powiatów szacunek jest zbyt mało precyzyjny" in text
     assert "a mapy ani wykresu z tak nielicznymi wartościami nie rysujemy" in text
     assert "domen" not in text
-    # kazimierski: two respondents, no worker among them: the direct estimate is a true
-    # zero ("–"), which the log-scale model cannot take (the note says so)
-    assert "Powiaty z zerowym szacunkiem bezpośrednim (kazimierski) mają szacunek z" in text
-    rows = _parse(out / "index.html").tables["table-small_area_workers"]
-    kaz = next(r for r in rows[1:] if r[0][1] == "kazimierski")
-    assert kaz[1][1] == "–"
 
 
 def test_polish_counted_nouns_agree_with_the_number():
@@ -659,17 +662,35 @@ def test_headings_take_the_genitive_after_wedlug(report):
     assert html.count("według:") == html.count("w operacie według:")
 
 
-def test_sensitivity_section_and_headline(report, results):
-    # issue 13, section 3: the delta range in one sentence, a table and a figure; the
-    # headline says that the active count depends on the nonrespondents, because the
-    # estimate at delta = 0.5 lies outside the main interval
-    out, _, _ = report
+@pytest.fixture(scope="module")
+def without_followup(tmp_path_factory):
+    """The demo survey without its follow-up: the single-phase adjustment and the delta
+    sensitivity (issue 13, section 3)."""
+    from es_survey.synth import write_demo
+
+    d = tmp_path_factory.mktemp("no_followup")
+    write_demo(d, followup=0.0)
+    for name in ("study.toml", "codebook.toml", "rules.toml"):
+        (d / name).write_bytes((ROOT / "data" / "raw" / name).read_bytes())
+    res = run_study(load_config(d / "study.toml", output_dir=d / "out"))
+    out = d / "out"
+    write_report(res, out)
+    return res, out
+
+
+def test_sensitivity_section_and_headline(without_followup):
+    # the delta range in one sentence, a table and a figure; the headline says that the
+    # active count depends on the nonrespondents, because the estimate at delta = 0.5
+    # lies outside the main interval
+    results, out = without_followup
+    assert results.followup is None
     page = _parse(out / "index.html")
     sens = results.sensitivity.set_index(["quantity", "delta"])
     low, main = sens.loc[("active", 0.5)], sens.loc[("active", 1.0)]
     assert main["estimate"] == pytest.approx(
         results.headline().set_index("quantity").loc["active", "estimate"], rel=1e-12
     )
+    assert round(main["estimate"]) == 289 and round(low["estimate"]) == 223
     assert not main["lower"] <= low["estimate"] <= main["upper"]
     head = page.texts["summary"]
     assert "Wynik zależy od założenia o podmiotach, które nie odpowiedziały" in head
@@ -678,8 +699,16 @@ def test_sensitivity_section_and_headline(report, results):
     assert "były aktywne δ razy tak często jak podobne podmioty, które odpowiedziały" in funnel
     rows = page.tables["table-sensitivity"]
     assert [r[0][1] for r in rows[1:]] == ["0,5", "0,625", "0,75", "0,875", "1"]
+    assert (out / "figures" / "sensitivity.svg").is_file()
     method = page.texts["methodology"]
     assert "wskaźnik R = 0,67" in method and "rok rejestracji" in method
+    assert "regresją logistyczną" in method
+    # kazimierski: two respondents, no worker among them: the direct estimate is a true
+    # zero ("–"), which the log-scale model cannot take (the note says so)
+    text = page.texts["by-powiat_name"]
+    assert "Powiaty z zerowym szacunkiem bezpośrednim (kazimierski) mają szacunek z" in text
+    kaz = next(r for r in page.tables["table-small_area_workers"][1:] if r[0][1] == "kazimierski")
+    assert kaz[1][1] == "–"
     # no code words in the weighting steps (issue 12)
     for word in ("statement_filed", "year_registered", "es_category", "ineligible", "raking"):
         assert word not in method

@@ -41,7 +41,14 @@ import pandas as pd
 
 from es_survey.errors import DataError, DesignError
 
-__all__ = ["assign_dispositions", "eligibility_rate", "reconcile", "response_rates"]
+__all__ = [
+    "FOLLOWUP_STATUSES",
+    "STATUS_KNOWN_OUTCOMES",
+    "assign_dispositions",
+    "eligibility_rate",
+    "reconcile",
+    "response_rates",
+]
 
 DISPOSITIONS = (
     "complete",
@@ -53,6 +60,20 @@ DISPOSITIONS = (
     "not_sampled",
 )
 _SAMPLE_DISPOSITIONS = DISPOSITIONS[:-1]
+
+#: Fieldwork outcomes that establish a unit's status: it answered, or it was found in
+#: liquidation or ceased. The others (refusal, non-contact, unknown eligibility, and
+#: "not ES" — a field judgement a desk follow-up checks) leave it unknown; in a
+#: two-phase design (:class:`~es_survey.TwoPhaseDesign`) a follow-up subsamples them.
+STATUS_KNOWN_OUTCOMES: tuple[str, ...] = (
+    "complete",
+    "partial",
+    "ineligible_liquidated",
+    "ineligible_ceased",
+)
+
+#: Statuses a follow-up (desk research, a phone call) can establish.
+FOLLOWUP_STATUSES: tuple[str, ...] = ("active", "inactive", "ceased", "liquidation")
 _INELIGIBLE_REASONS = ("liquidation", "ceased", "not_es")
 _OUTCOMES = {
     "complete": ("complete", None),

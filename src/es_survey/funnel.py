@@ -52,6 +52,7 @@ import pandas as pd
 from es_survey import domains as _domains
 from es_survey.classify import classify
 from es_survey.design import SurveyDesign
+from es_survey.dispositions import STATUS_KNOWN_OUTCOMES
 from es_survey.domains import Domains
 from es_survey.errors import DesignError
 from es_survey.estimate import Evaluated, Statistic, _result, evaluate
@@ -59,6 +60,7 @@ from es_survey.regions import available_regions, powiats
 from es_survey.result import FUNNEL_COLUMNS as _FUNNEL_COLUMNS
 from es_survey.result import Estimate
 from es_survey.rules import RuleSet
+from es_survey.twophase import TwoPhaseDesign
 from es_survey.validate import SurveyData
 
 __all__ = [
@@ -151,7 +153,69 @@ def survey_frame(
     )
     merged = out.merge(answers, on=key, how="left", validate="many_to_one")
     merged.index = frame.index
+    merged["status_known"] = outcome.isin(STATUS_KNOWN_OUTCOMES).fillna(False).to_numpy(bool)
+    if "followed_up" in merged.columns:
+        merged = _with_followup(merged, key)
     return _add_subregion(merged)
+
+
+def _with_followup(frame: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Fill the flags of followed-up units from what the follow-up established.
+
+    A followed-up unit (``followed_up``; one of unknown status after the fieldwork)
+    gets ``active`` from ``followup_status`` (``active``; ``inactive``, ``ceased`` or
+    ``liquidation`` are a decided no), ``earning`` and ``employing`` from
+    ``followup_paid`` and ``followup_employs`` (for an active unit), and
+    ``eligible`` unless it ceased or is in liquidation. A status the follow-up could
+    not establish leaves the flags undecided (item nonresponse) and the unit
+    eligible. Its reason columns say ``followup``.
+    """
+    flag = frame["followed_up"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    sampled = frame["sampled"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    known = frame["status_known"].to_numpy(dtype=bool)
+    clash = np.flatnonzero(flag & (known | ~sampled))
+    if clash.size:
+        row = frame.iloc[clash[0]]
+        why = "is not in the sample" if not sampled[clash[0]] else "has a known status"
+        raise DesignError(
+            f"unit {key}={row[key]!r} is marked followed_up but {why} (contact outcome "
+            f"{row.get('contact_outcome')!r}); the follow-up subsamples sampled units of "
+            "unknown status (refusal, non-contact, unknown eligibility, not ES)"
+        )
+    out = frame.copy()
+    if not flag.any():
+        return out
+    status = (
+        out["followup_status"].astype("string")
+        if "followup_status" in out.columns
+        else pd.Series(pd.NA, index=out.index, dtype="string")
+    )
+    active = (status == "active").astype("boolean")
+
+    def answer(column: str) -> pd.Series:
+        if column not in out.columns:
+            return pd.Series(pd.NA, index=out.index, dtype="boolean")
+        return out[column].astype("boolean")
+
+    rows = pd.Series(flag, index=out.index)
+    empty = pd.Series(pd.NA, index=out.index, dtype="boolean")
+    for name, value in (
+        ("active", active),
+        ("earning", active & answer("followup_paid")),
+        ("employing", active & answer("followup_employs")),
+    ):
+        current = out[name].astype("boolean") if name in out.columns else empty
+        out[name] = value.where(rows, current)
+        reason = f"{name}_reason"
+        before = (
+            out[reason].astype("string")
+            if reason in out.columns
+            else pd.Series(pd.NA, index=out.index, dtype="string")
+        )
+        out[reason] = before.mask(rows, "followup")
+    ineligible = status.isin(["ceased", "liquidation"]).fillna(False).to_numpy(dtype=bool)
+    out["eligible"] = np.where(flag, ~ineligible, out["eligible"].to_numpy(dtype=bool))
+    return out
 
 
 def _add_subregion(frame: pd.DataFrame) -> pd.DataFrame:
@@ -337,7 +401,7 @@ def _exact(ev: Evaluated, column: int, values: np.ndarray) -> Evaluated:
 
 
 def _item_adjusted(
-    design: SurveyDesign,
+    design: SurveyDesign | TwoPhaseDesign,
     values: dict[str, np.ndarray],
     *,
     by_cols: list[str],
@@ -375,15 +439,8 @@ def _item_adjusted(
         if ys
         else (np.zeros((len(e), 0)))
     )
-    t_e = dom.sums((dom.w * e)[:, None])[:, 0]
-    for j, name in enumerate(names):
-        t_d = dom.sums((dom.w * dd[:, j])[:, None])[:, 0]
-        bad = (t_d <= 0) & (t_e > 0)
-        if bad.any():
-            raise DesignError(
-                f"{name!r}: {int(bad.sum())} domain(s) have eligible units but no "
-                "respondent with a decided answer; merge domains or report them as missing"
-            )
+    # a domain with eligible units but no decided answer gets no estimate (NaN, shown
+    # as not available), never a zero
     n_reg = None if register is None else _register_counts(register, dom, by_cols)
     if n_reg is not None and "registered" not in fixed:
         fx = np.column_stack([member, fx])  # T_1, the denominator of the ratios
@@ -414,7 +471,7 @@ def _item_adjusted(
 
 
 def sector_funnel(
-    design: SurveyDesign,
+    design: SurveyDesign | TwoPhaseDesign,
     *,
     by: str | Sequence[str] | None = None,
     stages: Sequence[str] = ("active", "earning", "employing"),
@@ -511,7 +568,7 @@ def sector_funnel(
 
 
 def population_totals(
-    design: SurveyDesign,
+    design: SurveyDesign | TwoPhaseDesign,
     variables: str | Sequence[str],
     *,
     by: str | Sequence[str] | None = None,

@@ -104,6 +104,34 @@ _TEXT: dict[str, dict[str, str]] = {
             "Wagi schematu: w warstwie h każdy wylosowany podmiot reprezentuje "
             "N_h/n_h podmiotów operatu."
         ),
+        "w_twophase": (
+            "Dobadanie: spośród {unknown} wylosowanych podmiotów, których status po "
+            "badaniu terenowym pozostał nieznany (odmowa, brak kontaktu, nieustalona "
+            "kwalifikowalność), wylosowano — w każdej warstwie osobno — {followed} ({share}) "
+            "i ustalono "
+            "ich status kwerendą w rejestrach KRS i REGON, sprawozdaniach i stronach "
+            "internetowych. Szacunki pochodzą ze schematu dwufazowego: w warstwie h i grupie "
+            "g (status znany lub nieznany) waga wynosi N_h/n_h · n_g/m_g, gdzie m_g to "
+            "podmioty grupy o ustalonym statusie; wariancja ma składnik obu faz (jak funkcja "
+            "twophase pakietu R survey). Dobadanie zastępuje korektę braku odpowiedzi: nie "
+            "zakłada, że podmioty, które nie odpowiedziały, są podobne do tych, które "
+            "odpowiedziały."
+        ),
+        "w_twophase_cal": (
+            "Kalibracji do liczebności operatu nie stosuje się w schemacie dwufazowym (ta "
+            "możliwość nie jest jeszcze dostępna); liczby podmiotów w rejestrze i tak "
+            "pochodzą z operatu."
+        ),
+        "followup_table": "Dobadanie podmiotów o nieznanym statusie, według warstw",
+        "followup_cols": (
+            "Warstwa|Status nieznany|Dobadane|Aktywne|Nieaktywne|Zaprzestały działalności"
+            "|W likwidacji|Nie ustalono"
+        ),
+        "headline_twophase": (
+            "Szacunki uwzględniają dobadanie losowej części podmiotów, które nie "
+            "odpowiedziały (schemat dwufazowy)."
+        ),
+        "weights_twophase": "wagi dwufazowe (z dobadaniem)",
         "w_nr_by": (
             "Korekta braku odpowiedzi w klasach: {by} (wagi respondentów w klasie "
             "powiększone o udział nierespondentów)."
@@ -300,6 +328,31 @@ _TEXT: dict[str, dict[str, str]] = {
             "Design weights: in stratum h each sampled entity represents N_h/n_h "
             "entities of the frame."
         ),
+        "w_twophase": (
+            "Follow-up: of the {unknown} sampled entities whose status the fieldwork left "
+            "unknown (refusal, non-contact, unknown eligibility), {followed} ({share}) were "
+            "drawn, stratum by stratum, and their status established by desk research in the "
+            "KRS and REGON registers, filings and websites. The estimates come from the "
+            "two-phase design: in stratum h and group g (status known or unknown) the "
+            "weight is N_h/n_h · n_g/m_g, with m_g the group's entities of established "
+            "status; the variance has a term for each phase (as R survey's twophase). The "
+            "follow-up replaces the nonresponse adjustment: it does not assume that the "
+            "entities that did not answer are like those that did."
+        ),
+        "w_twophase_cal": (
+            "Calibration to the frame's counts is not applied to the two-phase design (not "
+            "available yet); the register's counts come from the frame anyway."
+        ),
+        "followup_table": "Follow-up of the entities of unknown status, by stratum",
+        "followup_cols": (
+            "Stratum|Status unknown|Followed up|Active|Inactive|Ceased|In liquidation"
+            "|Not established"
+        ),
+        "headline_twophase": (
+            "The estimates include a follow-up of a random part of the entities that did "
+            "not answer (a two-phase design)."
+        ),
+        "weights_twophase": "two-phase weights (with the follow-up)",
         "w_nr_by": (
             "Nonresponse adjustment in weighting classes: {by} (respondents' weights "
             "in a class carry the nonrespondents' share)."
@@ -861,6 +914,8 @@ def headline_text(results: StudyResults) -> str:
     depends = _sensitivity_clause(results)
     if depends:
         sentences.append(depends)
+    if getattr(results, "followup", None) is not None:
+        sentences.append(_TEXT[lang]["headline_twophase"])
     return " ".join(sentences)
 
 
@@ -1494,8 +1549,47 @@ def _fmt_pct(x: Any, lang: Lang, decimals: int = 1) -> str:
 
 def _after_label(results: StudyResults, t: Mapping[str, str]) -> str:
     """Label of the final weights: after the nonresponse adjustment (and calibration)."""
+    if getattr(results, "followup", None) is not None:
+        return t["weights_twophase"]
     calibrated = bool(getattr(results.config, "calibration", None))
     return t["weights_after_cal"] if calibrated else t["weights_after"]
+
+
+def _twophase_text(results: StudyResults) -> list[str]:
+    """Weighting steps of a study with a follow-up of nonrespondents (two phases)."""
+    cfg = results.config
+    lang = cfg.language
+    t = _TEXT[lang]
+    f = results.followup
+    assert f is not None
+    unknown, followed = int(f["unknown"].sum()), int(f["followed_up"].sum())
+    items = [
+        t["w_twophase"].format(
+            unknown=_fmt(unknown, lang),
+            followed=_fmt(followed, lang),
+            share=_fmt_pct(followed / unknown if unknown else 0.0, lang),
+        )
+    ]
+    if getattr(cfg, "calibration", None):
+        items.append(t["w_twophase_cal"])
+    items.append(t["w_register"])
+    return items
+
+
+def _followup_html(results: StudyResults) -> str:
+    f = results.followup
+    if f is None:
+        return ""
+    lang = results.config.language
+    t = _TEXT[lang]
+    shown = f.copy().astype(object)
+    for c in f.columns[1:]:
+        shown[c] = [_fmt(v, lang) for v in f[c]]
+    heads = dict(zip(f.columns, t["followup_cols"].split("|"), strict=True))
+    return _html_table(
+        shown, heads, caption=t["followup_table"], numeric=list(f.columns[1:]),
+        table_id="table-followup",
+    )  # fmt: skip
 
 
 def _nonresponse_text(cfg: Any, t: Mapping[str, str]) -> list[str]:
@@ -1741,14 +1835,18 @@ def _render_html(
     )
     df_values = pd.to_numeric(results.funnel["df"], errors="coerce").dropna().unique()
     df_text = _fmt(df_values[0], lang) if len(df_values) == 1 else "\u2014"
-    steps = [t["w_design"], *_nonresponse_text(cfg, t)]
+    steps = [t["w_design"], *(
+        _twophase_text(results) if results.followup is not None else _nonresponse_text(cfg, t)
+    )]  # fmt: skip
     method = (
         f"<p>{_esc(frame_text)}</p>{disp_html}<p>{_esc(rates_text)}</p>{rates_html}"
         + _representativity_html(results)
         + fig("response_rates")
         + f"<h3>{_esc(t['weighting'])}</h3><ol>"
         + "".join(f"<li>{_esc(x)}</li>" for x in steps)
-        + f"</ol><p>{_esc(t['w_summary'])}</p>{weights_html}"
+        + "</ol>"
+        + _followup_html(results)
+        + f"<p>{_esc(t['w_summary'])}</p>{weights_html}"
         + fig("weights")
         + f"<h3>{_esc(t['variance'])}</h3><p>{_esc(t['variance_text'].format(df=df_text))}</p>"
         + f"<h3>{_esc(t['reliability'])}</h3><p>"
@@ -1964,6 +2062,13 @@ def _write_workbook(
     rate_formats |= {"e": _NUMBER_FORMATS["e"]} | {c: _NUMBER_FORMATS["rate"] for c in _RATES}
     rate_heads = [t["ineligible_col"] if c == "ineligible" else c for c in rates.columns[1:]]
     _sheet(book, "response_rates", rates, [t["stratum"], *rate_heads], rate_formats)
+    if results.followup is not None:
+        say("table followup")
+        fu = results.followup
+        _sheet(
+            book, "followup", fu, t["followup_cols"].split("|"),
+            {c: _NUMBER_FORMATS["count"] for c in fu.columns[1:]},
+        )  # fmt: skip
     if results.sensitivity is not None:
         say("table sensitivity")
         sens = results.sensitivity.copy()

@@ -83,13 +83,14 @@ import pandas as pd
 from es_survey._version import __version__
 from es_survey.classify import consistency_report
 from es_survey.design import SurveyDesign
-from es_survey.dispositions import assign_dispositions, response_rates
+from es_survey.dispositions import FOLLOWUP_STATUSES, assign_dispositions, response_rates
 from es_survey.errors import DataError
 from es_survey.funnel import population_totals, sector_funnel, survey_frame
 from es_survey.sae import FayHerriot, small_area
 from es_survey.safety import slug
 from es_survey.sensitivity import DEFAULT_DELTAS, delta_sensitivity, r_indicator
 from es_survey.tables import Lang
+from es_survey.twophase import TwoPhaseDesign
 from es_survey.validate import SurveyData, load_study
 
 __all__ = ["StudyConfig", "StudyResults", "load_config", "run_study"]
@@ -345,10 +346,12 @@ class StudyResults:
     units : pandas.DataFrame
         One row per frame unit: frame columns, fieldwork outcome, answers, flags
         (:func:`~es_survey.survey_frame`).
-    design : SurveyDesign
-        The sampled units after the nonresponse adjustment.
+    design : SurveyDesign or TwoPhaseDesign
+        The sampled units after the nonresponse adjustment (and calibration); the
+        two-phase design when the frame records a follow-up of nonrespondents.
     weights_before, weights_after : numpy.ndarray
-        Design weights and final weights of the responding units.
+        Design weights and final weights of the responding units (of the phase-2
+        units, with a follow-up).
     funnel : pandas.DataFrame
         :func:`~es_survey.sector_funnel` for the whole region.
     funnel_by : dict of str to pandas.DataFrame
@@ -377,12 +380,18 @@ class StudyResults:
     representativity : pandas.Series or None
         :func:`~es_survey.r_indicator` of the response on the nonresponse model's
         register covariates (or weighting-class columns); None without either.
+    followup : pandas.DataFrame or None
+        With a follow-up of nonrespondents (frame column ``followed_up``): per
+        stratum the sampled units of unknown status, those followed up and the
+        statuses found (``active``, ``inactive``, ``ceased``, ``liquidation``,
+        ``not_established``). None without one. The sensitivity analysis is then
+        not made (the follow-up replaces the assumption it explores).
     """
 
     config: StudyConfig
     data: SurveyData
     units: pd.DataFrame
-    design: SurveyDesign
+    design: SurveyDesign | TwoPhaseDesign
     weights_before: np.ndarray
     weights_after: np.ndarray
     funnel: pd.DataFrame
@@ -396,6 +405,7 @@ class StudyResults:
     small_area: Mapping[str, FayHerriot] = field(default_factory=dict)
     sensitivity: pd.DataFrame | None = None
     representativity: pd.Series | None = None
+    followup: pd.DataFrame | None = None
 
     def headline(self) -> pd.DataFrame:
         """Return the two headline figures: active entities and the people working in them.
@@ -587,11 +597,36 @@ def _sha256(path: Path) -> str:
 
 
 def _with_workers(units: pd.DataFrame) -> pd.DataFrame:
+    """Add ``workers`` (``emp_uop + emp_civil``; a followed-up unit's from the follow-up)."""
     if "workers" in units.columns or not {"emp_uop", "emp_civil"} <= set(units.columns):
         return units
-    return units.assign(
-        workers=units["emp_uop"].astype("Float64") + units["emp_civil"].astype("Float64")
+    workers = units["emp_uop"].astype("Float64") + units["emp_civil"].astype("Float64")
+    if "followup_workers" in units.columns and "followed_up" in units.columns:
+        followed = units["followed_up"].astype("boolean").fillna(False)
+        active = units["active"].astype("boolean")
+        found = units["followup_workers"].astype("Float64").mask(active.eq(False), 0.0)
+        workers = workers.mask(followed, found)
+    return units.assign(workers=workers)
+
+
+def _followup_summary(units: pd.DataFrame, strata: str) -> pd.DataFrame | None:
+    """Per stratum: units of unknown status, followed up, and what was found (or None)."""
+    if "followed_up" not in units.columns:
+        return None
+    followed = units["followed_up"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    if not followed.any():
+        return None
+    sampled = units[units["sampled"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
+    unknown = ~sampled["status_known"].to_numpy(dtype=bool)
+    chosen = sampled["followed_up"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    status = sampled["followup_status"].astype("string").where(chosen)
+    out = pd.DataFrame(
+        {strata: sampled[strata].astype(str), "unknown": unknown, "followed_up": chosen}
     )
+    for value in FOLLOWUP_STATUSES:
+        out[value] = (status == value).fillna(False).to_numpy(dtype=bool)
+    out["not_established"] = chosen & status.isna().to_numpy()
+    return out.groupby(strata, sort=True).sum().reset_index()
 
 
 def _calibrate_to_frame(
@@ -660,13 +695,27 @@ def run_study(
     data = load_study(config.frame, config.responses, config.codebook)
     say("classifying the answers")
     units = _with_workers(survey_frame(data, None if config.rules is None else str(config.rules)))
-    say("weighting: design weights and nonresponse adjustment")
     design0 = SurveyDesign.from_frame(units, config.sample, strata=config.strata)
-    design = design0.adjust_nonresponse("responded", **dict(config.nonresponse))
-    adjusted = design
-    if config.calibration:
-        design = _calibrate_to_frame(design, units, config.calibration, say)
-    responded = design.data["responded"].to_numpy(dtype=bool)
+    followup = _followup_summary(units, config.strata)
+    design: SurveyDesign | TwoPhaseDesign
+    adjusted: SurveyDesign | None = None
+    if followup is not None:
+        # a follow-up of nonrespondents: the two-phase design replaces the nonresponse
+        # adjustment (and calibration, not available for it yet; the report says so)
+        say("weighting: two phases (respondents and the followed-up nonrespondents)")
+        design = TwoPhaseDesign.from_frame(units, config.sample, strata=config.strata)
+        in_phase2 = design0.data.index.isin(design.data.index)
+        weights_before = design0.weights[in_phase2]
+        weights_after = np.asarray(design.weights)
+    else:
+        say("weighting: design weights and nonresponse adjustment")
+        adjusted = design0.adjust_nonresponse("responded", **dict(config.nonresponse))
+        design = adjusted
+        if config.calibration:
+            design = _calibrate_to_frame(adjusted, units, config.calibration, say)
+        responded = design.data["responded"].to_numpy(dtype=bool)
+        weights_before = design0.weights[responded]
+        weights_after = design.weights[responded]
     say("estimating the funnel and totals")
     domains = [c for c in config.domains if c in units.columns]
     missing = sorted(set(config.domains) - set(domains))
@@ -722,7 +771,7 @@ def run_study(
     sensitivity = None
     wanted = config.sensitivity
     quantities = ("active", "employing", *config.totals[:1]) if wanted is None else wanted
-    if quantities:
+    if quantities and adjusted is not None:  # with a follow-up there is nothing to assume
         say("sensitivity to nonresponse (pattern mixture)")
         parts = [
             delta_sensitivity(
@@ -747,8 +796,9 @@ def run_study(
         data=data,
         units=units,
         design=design,
-        weights_before=design0.weights[responded],
-        weights_after=design.weights[responded],
+        weights_before=weights_before,
+        weights_after=weights_after,
+        followup=followup,
         funnel=funnel,
         funnel_by=funnel_by,
         totals=totals,

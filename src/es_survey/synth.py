@@ -61,6 +61,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from es_survey.dispositions import STATUS_KNOWN_OUTCOMES
 from es_survey.errors import DesignError
 from es_survey.io import save_workbook
 from es_survey.regions import gminas, powiats
@@ -69,7 +70,6 @@ __all__ = [
     "ACTIVE_TARGETS",
     "CONTACT_OUTCOMES",
     "FRAME_PLAN",
-    "STATUS_KNOWN_OUTCOMES",
     "design_strata",
     "draw_sample",
     "make_demo",
@@ -1119,17 +1119,6 @@ def simulate_response(
     return out
 
 
-#: Fieldwork outcomes that establish a unit's status: it answered, or it was found in
-#: liquidation or ceased. The others (refusal, non-contact, unknown eligibility, and
-#: "not ES" — a field judgement the desk research checks) leave it unknown.
-STATUS_KNOWN_OUTCOMES: tuple[str, ...] = (
-    "complete",
-    "partial",
-    "ineligible_liquidated",
-    "ineligible_ceased",
-)
-
-
 def simulate_followup(
     sample: pd.DataFrame,
     share: float = 0.3,
@@ -1394,14 +1383,18 @@ def _response_rows(
     return rows, corrupt, owners
 
 
-def make_demo(seed: int = 2023) -> dict[str, pd.DataFrame]:
+def make_demo(seed: int = 2023, followup: float = 0.3) -> dict[str, pd.DataFrame]:
     """Build the whole demo study in memory: population, sample, fieldwork and files.
 
     Parameters
     ----------
     seed : int, default 2023
         One seed drives every stage (independent streams for population, sample,
-        fieldwork and the messy answers).
+        fieldwork, the messy answers and the follow-up).
+    followup : float, default 0.3
+        Share of each stratum's units of unknown status followed up by desk research
+        (:func:`simulate_followup`), whose true status, paid activity, employment and
+        number of workers go into the frame's follow-up columns; 0 for none.
 
     Returns
     -------
@@ -1412,8 +1405,8 @@ def make_demo(seed: int = 2023) -> dict[str, pd.DataFrame]:
         written, with the codebook's Polish headers) and ``"truth"`` (population
         truth with ``stratum``, ``sampled``, ``contact_outcome``, ``responded``,
         ``response_rows`` — sheet rows of ``responses.xlsx``, header = row 1,
-        ``;``-separated — and ``corruption``, the ``;``-separated deliberate faults
-        written into that unit's response rows).
+        ``;``-separated — ``corruption``, the ``;``-separated deliberate faults
+        written into that unit's response rows, and ``followed_up``).
 
     Examples
     --------
@@ -1423,10 +1416,16 @@ def make_demo(seed: int = 2023) -> dict[str, pd.DataFrame]:
     >>> int(demo["truth"]["corruption"].str.contains("regon_mistyped").sum())
     3
     """
-    _, sample_rng, response_rng, mess_rng = _streams(seed, 4)
+    if not 0 <= followup <= 1:
+        raise DesignError(f"followup={followup!r} must be a share between 0 and 1")
+    _, sample_rng, response_rng, mess_rng, followup_rng = _streams(seed, 5)
     book = _codebook()
     population = make_population(seed)
     sample = simulate_response(draw_sample(population, sample_rng), response_rng)
+    if followup > 0:
+        sample = simulate_followup(sample, followup, followup_rng)
+    else:
+        sample = sample.assign(followed_up=False)
     variables = {v["name"]: v for v in book["variables"]}
     header = {name: v["headers"][0] for name, v in variables.items()}
 
@@ -1457,6 +1456,7 @@ def make_demo(seed: int = 2023) -> dict[str, pd.DataFrame]:
     sampled = population.index.isin(sample.index)
     frame["sampled"] = np.where(sampled, "tak", "nie")
     frame["contact_outcome"] = sample["contact_outcome"].map(outcome_text).reindex(frame.index)
+    frame = pd.concat([frame, _followup_columns(population, sample, book)], axis=1)
     frame = frame.rename(columns=header)
 
     # responses sheet
@@ -1471,6 +1471,7 @@ def make_demo(seed: int = 2023) -> dict[str, pd.DataFrame]:
     truth["sampled"] = sampled
     truth["contact_outcome"] = sample["contact_outcome"].reindex(truth.index)
     truth["responded"] = sample["responded"].reindex(truth.index).fillna(False).astype(bool)
+    truth["followed_up"] = sample["followed_up"].reindex(truth.index).fillna(False).astype(bool)
     sheet_rows: dict[str, list[str]] = {}
     for i, regon in enumerate(owners):
         sheet_rows.setdefault(regon, []).append(str(i + 2))
@@ -1483,6 +1484,48 @@ def make_demo(seed: int = 2023) -> dict[str, pd.DataFrame]:
         "responses": responses,
         "truth": truth,
     }
+
+
+def _followup_columns(
+    population: pd.DataFrame, sample: pd.DataFrame, book: dict[str, Any]
+) -> pd.DataFrame:
+    """Return the frame's follow-up columns: what desk research found (followed-up units).
+
+    ``followed_up`` is "tak"/"nie" for sampled units (blank otherwise); for a
+    followed-up unit the true status (in liquidation, active, ceased — an inactive
+    unit whose reason is ``ceased`` — or inactive), and for an active one its paid
+    activity, employment and number of workers.
+    """
+    status_text = _texts(book, "followup_status")
+    yes_no = {True: "tak", False: "nie"}
+    followed = pd.Series(False, index=population.index)
+    followed[sample.index] = sample["followed_up"].to_numpy(dtype=bool)
+    sampled = population.index.isin(sample.index)
+    active = population["active"].to_numpy(dtype=bool)
+    status = np.where(
+        population["in_liquidation"].to_numpy(dtype=bool),
+        "liquidation",
+        np.where(
+            active,
+            "active",
+            np.where(population["inactive_reason"].to_numpy() == "ceased", "ceased", "inactive"),
+        ),
+    )
+    f = followed.to_numpy(dtype=bool)
+    on = pd.Series(f & active, index=population.index)
+    flagged = pd.Series(f, index=population.index)
+    return pd.DataFrame(
+        {
+            "followed_up": followed.map(yes_no).where(pd.Series(sampled, index=population.index)),
+            "followup_status": pd.Series(status, index=population.index)
+            .map(status_text)
+            .where(flagged),
+            "followup_paid": population["earning"].map(yes_no).where(on),
+            "followup_employs": population["employing"].map(yes_no).where(on),
+            "followup_workers": population["workers"].astype("Int64").where(on),
+        },
+        index=population.index,
+    )
 
 
 def _write_xlsx(table: pd.DataFrame, path: Path, sheet: str, text_columns: Sequence[str]) -> None:
@@ -1500,7 +1543,7 @@ def _write_xlsx(table: pd.DataFrame, path: Path, sheet: str, text_columns: Seque
     for values in table.itertuples(index=False, name=None):
         row: list[Any] = []
         for j, value in enumerate(values):
-            if value is None or (isinstance(value, float) and np.isnan(value)):
+            if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
                 row.append(None)
             elif j in text_idx:
                 row.append(str(value))
@@ -1520,7 +1563,7 @@ def _write_xlsx(table: pd.DataFrame, path: Path, sheet: str, text_columns: Seque
     save_workbook(book, path, time=dt.datetime(*_FIXED_TIME))
 
 
-def write_demo(directory: str | Path, seed: int = 2023) -> dict[str, Path]:
+def write_demo(directory: str | Path, seed: int = 2023, followup: float = 0.3) -> dict[str, Path]:
     """Generate the demo study and write ``frame.xlsx``, ``responses.xlsx``, ``truth.csv``.
 
     The same seed gives byte-identical files (fixed workbook and zip timestamps).
@@ -1535,6 +1578,9 @@ def write_demo(directory: str | Path, seed: int = 2023) -> dict[str, Path]:
         overwritten; nothing else in the folder is touched.
     seed : int, default 2023
         Seed passed to :func:`make_demo`.
+    followup : float, default 0.3
+        Share of the units of unknown status followed up (:func:`make_demo`); 0 for
+        a survey without follow-up.
 
     Returns
     -------
@@ -1549,7 +1595,7 @@ def write_demo(directory: str | Path, seed: int = 2023) -> dict[str, Path]:
     ...     sorted(p.name for p in paths.values())
     ['frame.xlsx', 'responses.xlsx', 'truth.csv']
     """
-    demo = make_demo(seed)
+    demo = make_demo(seed, followup)
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
     book = _codebook()
