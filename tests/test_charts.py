@@ -766,5 +766,11 @@ def test_sensitivity_chart_points_ticks_and_main_line() -> None:
     assert [t.get_text() for t in ax.get_xticklabels()] == ["0,5", "0,75", "1"]
     assert ax.get_ylim()[0] == 0
     close(ax)
+    ref = charts.plot_sensitivity(f, reference=(294.0, 253.0, 334.0), reference_label="x", **KW)
+    band = next(p for p in ref.patches if p.get_gid() == "reference")
+    assert band.get_extents().height > 0
+    assert not any(line.get_gid() == "main" for line in ref.lines)
+    assert [t.get_text() for t in ref.get_legend().get_texts()] == ["x"]
+    close(ref)
     with pytest.raises(DataError, match="plot_sensitivity: the frame has no column 'upper'"):
         charts.plot_sensitivity(f.drop(columns="upper"), **KW)

@@ -49,6 +49,7 @@ FIGURES = {
     "powiat_tiles_active",
     "powiat_intervals_active",
     "powiat_model_active",
+    "sensitivity",
     "weights",
     "response_rates",
 }
@@ -65,6 +66,7 @@ SHEETS = [
     "small_area_workers",
     "response_rates",
     "followup",
+    "sensitivity",
     "dispositions",
     "weights",
     "problems",
@@ -349,6 +351,13 @@ def test_html_has_methodology_validation_and_metadata(report, results):
     followup = page.tables["table-followup"]
     assert [r[0][1] for r in followup[1:]][:2] == ["NGO-PL721", "NGO-PL722"]
     assert sum(int(r[2][1]) for r in followup[1:]) == 56
+    # the sensitivity of the single-phase analysis against the follow-up's estimate: the
+    # delta range is 223-289 and the two-phase 294 corresponds to delta = 1 + (294 - 289)
+    # / ((289 - 223) / 0.5), about 1.03 (hand calculation from the report's numbers)
+    funnel = page.texts["funnel"]
+    assert "aktywnych byłoby od 223 (δ = 0,5) do 289 (δ = 1)" in funnel
+    assert "Dobadanie losowej części z nich daje 294 (253–334), co odpowiada δ ≈ 1,03" in funnel
+    assert "Wynik zależy" not in page.texts["summary"]
     rates = page.tables["table-response_rates"]
     assert len(rates) == 1 + len(results.response_rates) + 1  # header, strata, total
     problems = {r[0][1]: r[2][1] for r in page.tables["table-problems"][1:]}

@@ -1516,6 +1516,8 @@ def plot_sensitivity(
     lang: Lang = "pl",
     source: str,
     year: int,
+    reference: tuple[float, float, float] | None = None,
+    reference_label: str | None = None,
     xlabel: str | None = None,
     ylabel: str | None = None,
     title: str | None = None,
@@ -1535,6 +1537,11 @@ def plot_sensitivity(
         Data source, shown in the caption.
     year : int
         Survey year, shown in the caption.
+    reference : (float, float, float), optional
+        An estimate and its interval to compare with (e.g. the two-phase estimate
+        of a survey with a follow-up): a shaded band (gid ``reference``).
+    reference_label : str, optional
+        Its legend entry.
     xlabel, ylabel, title : str, optional
         Axis labels and title.
 
@@ -1542,8 +1549,8 @@ def plot_sensitivity(
     -------
     matplotlib.axes.Axes
         The dots are the line with gid ``estimates``, the intervals
-        ``ax.containers[0]``; the dashed line (gid ``main``) marks the estimate at
-        the largest value (the main estimate, ``δ = 1``).
+        ``ax.containers[0]``; without a reference, the dashed line (gid ``main``)
+        marks the estimate at the largest value (the main estimate, ``δ = 1``).
 
     Raises
     ------
@@ -1570,10 +1577,18 @@ def plot_sensitivity(
     est = values["estimate"].to_numpy(dtype=float)
     lo, hi = values["lower"].to_numpy(dtype=float), values["upper"].to_numpy(dtype=float)
     ax = _axes(ax, (6.0, 3.6))
-    ax.axhline(est[-1], color="#888888", linewidth=0.8, linestyle="--", gid="main")
+    if reference is None:  # the main estimate; with a reference, that is the main one
+        ax.axhline(est[-1], color="#888888", linewidth=0.8, linestyle="--", gid="main")
     ax.errorbar(x, est, yerr=np.vstack([est - lo, hi - est]), fmt="none", ecolor=PALETTE[0],
                 elinewidth=1.4, capsize=3)  # fmt: skip
     ax.plot(x, est, "o", color=PALETTE[0], markersize=5, gid="estimates")
+    if reference is not None:
+        r_est, r_lo, r_hi = (float(v) for v in reference)
+        band = ax.axhspan(r_lo, r_hi, color=PALETTE[1], alpha=0.18, linewidth=0)
+        band.set_gid("reference")
+        ax.axhline(r_est, color=PALETTE[1], linewidth=1.2, label=reference_label)
+        if reference_label:
+            ax.legend(loc="lower right", fontsize=_TEXT_SIZE - 1, frameon=False)
     ax.set_xticks(x, [format_number(v, decimals=_decimals_of(v), lang=lang) for v in x])
     ax.yaxis.set_major_formatter(_NumberFormatter(lang))
     ax.set_ylim(bottom=0)

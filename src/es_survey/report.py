@@ -156,6 +156,14 @@ _TEXT: dict[str, dict[str, str]] = {
             "przedział ufności {lo0}–{hi0}) do {est1} (δ = 1, szacunek główny; {lo1}–{hi1})."
         ),
         "sens_table": "Szacunki przy różnych założeniach o podmiotach, które nie odpowiedziały",
+        "sens_text_followup": (
+            "Bez dobadania szacunek zależałby od założenia o podmiotach, które nie "
+            "odpowiedziały: gdyby były aktywne δ razy tak często jak podobne podmioty, "
+            "które odpowiedziały, aktywnych byłoby od {est0} (δ = {d0}) do {est1} (δ = 1). "
+            "Dobadanie losowej części z nich daje {est2} ({lo2}–{hi2}), co odpowiada "
+            "δ ≈ {dstar}."
+        ),
+        "sens_reference": "z dobadaniem (schemat dwufazowy)",
         "sens_delta": "δ",
         "fig_sensitivity": "Aktywne podmioty przy różnych założeniach o nierespondentach",
         "sens_axis": "δ: częstość wśród nierespondentów względem podobnych respondentów",
@@ -379,6 +387,14 @@ _TEXT: dict[str, dict[str, str]] = {
             "estimate; {lo1}–{hi1})."
         ),
         "sens_table": "Estimates under different assumptions about the nonrespondents",
+        "sens_text_followup": (
+            "Without the follow-up the estimate would depend on an assumption about the "
+            "entities that did not answer: were they δ times as likely to be active as "
+            "similar entities that did, there would be from {est0} (δ = {d0}) to {est1} "
+            "(δ = 1) active entities. The follow-up of a random part of them gives {est2} "
+            "({lo2}–{hi2}), which corresponds to δ ≈ {dstar}."
+        ),
+        "sens_reference": "with the follow-up (two-phase design)",
         "sens_delta": "δ",
         "fig_sensitivity": "Active entities under different assumptions about nonrespondents",
         "sens_axis": "δ: how often among nonrespondents relative to similar respondents",
@@ -935,8 +951,8 @@ def _sensitivity_clause(results: Any) -> str:
     estimate's confidence interval.
     """
     rows = _sensitivity_rows(results)
-    if rows is None:
-        return ""
+    if rows is None or getattr(results, "followup", None) is not None:
+        return ""  # with a follow-up the headline assumes nothing about nonrespondents
     lang = results.config.language
     t = _TEXT[lang]
     low, main = rows.iloc[0], rows.iloc[-1]
@@ -1432,6 +1448,8 @@ def _figure_specs(results: StudyResults) -> list[tuple[str, str, Callable[[], An
                 _bind(
                     plot_sensitivity,
                     sens[sens["quantity"] == "active"],
+                    reference=None if results.followup is None else _two_phase_active(results),
+                    reference_label=t["sens_reference"],
                     xlabel=t["sens_axis"],
                     ylabel=t["active_axis"],
                     title=t["fig_sensitivity"],
@@ -1632,6 +1650,13 @@ def _delta_text(value: float, lang: Lang) -> str:
     return format_number(value, decimals=3, lang=lang)
 
 
+def _two_phase_active(results: StudyResults) -> tuple[float, float, float]:
+    """Return the published (two-phase) estimate of active entities and its interval."""
+    row = results.funnel.set_index("stage").loc["active", ["estimate", "lower", "upper"]]
+    est, lo, hi = (float(v) for v in row.to_numpy(dtype=float))
+    return est, lo, hi
+
+
 def _sensitivity_html(results: StudyResults) -> str:
     """Write the sensitivity subsection: one sentence and a table (δ × quantity)."""
     sens = results.sensitivity
@@ -1641,15 +1666,29 @@ def _sensitivity_html(results: StudyResults) -> str:
     lang = results.config.language
     t = _TEXT[lang]
     low, main = rows.iloc[0], rows.iloc[-1]
-    text = t["sens_text"].format(
-        est0=_fmt(low["estimate"], lang),
-        d0=_delta_text(float(low["delta"]), lang),
-        lo0=_fmt(low["lower"], lang),
-        hi0=_fmt(low["upper"], lang),
-        est1=_fmt(main["estimate"], lang),
-        lo1=_fmt(main["lower"], lang),
-        hi1=_fmt(main["upper"], lang),
-    )
+    if results.followup is not None:  # the single-phase range against the two-phase one
+        two = results.funnel.set_index("stage").loc["active"]
+        slope = (main["estimate"] - low["estimate"]) / (1.0 - float(low["delta"]))
+        dstar = 1.0 + (two["estimate"] - main["estimate"]) / slope if slope else float("nan")
+        text = t["sens_text_followup"].format(
+            est0=_fmt(low["estimate"], lang),
+            d0=_delta_text(float(low["delta"]), lang),
+            est1=_fmt(main["estimate"], lang),
+            est2=_fmt(two["estimate"], lang),
+            lo2=_fmt(two["lower"], lang),
+            hi2=_fmt(two["upper"], lang),
+            dstar=_fmt(dstar, lang, 2),
+        )
+    else:
+        text = t["sens_text"].format(
+            est0=_fmt(low["estimate"], lang),
+            d0=_delta_text(float(low["delta"]), lang),
+            lo0=_fmt(low["lower"], lang),
+            hi0=_fmt(low["upper"], lang),
+            est1=_fmt(main["estimate"], lang),
+            lo1=_fmt(main["lower"], lang),
+            hi1=_fmt(main["upper"], lang),
+        )
     wide = pd.DataFrame(
         {"delta": [_delta_text(float(d), lang) for d in sorted(sens["delta"].unique())]}
     )

@@ -375,8 +375,11 @@ class StudyResults:
         (empty otherwise).
     sensitivity : pandas.DataFrame or None
         :func:`~es_survey.delta_sensitivity` of the configured quantities
-        (``quantity``, ``delta``, ``estimate``, ``se``, ``lower``, ``upper``); the
-        row ``δ = 1`` is the published estimate. None when none is configured.
+        (``quantity``, ``delta``, ``estimate``, ``se``, ``lower``, ``upper``) for
+        the single-phase analysis (nonresponse adjustment and calibration): without
+        a follow-up the row ``δ = 1`` is the published estimate; with one it is the
+        estimate that ignores the follow-up, for comparison. None when none is
+        configured.
     representativity : pandas.Series or None
         :func:`~es_survey.r_indicator` of the response on the nonresponse model's
         register covariates (or weighting-class columns); None without either.
@@ -384,8 +387,7 @@ class StudyResults:
         With a follow-up of nonrespondents (frame column ``followed_up``): per
         stratum the sampled units of unknown status, those followed up and the
         statuses found (``active``, ``inactive``, ``ceased``, ``liquidation``,
-        ``not_established``). None without one. The sensitivity analysis is then
-        not made (the follow-up replaces the assumption it explores).
+        ``not_established``). None without one.
     """
 
     config: StudyConfig
@@ -704,6 +706,14 @@ def run_study(
         # adjustment (and calibration, not available for it yet; the report says so)
         say("weighting: two phases (respondents and the followed-up nonrespondents)")
         design = TwoPhaseDesign.from_frame(units, config.sample, strata=config.strata)
+        # the single-phase analysis that ignores the follow-up, for the sensitivity
+        # comparison (followed-up units count as the nonrespondents they were)
+        adjusted = design0.adjust_nonresponse("responded", **dict(config.nonresponse))
+        single = (
+            _calibrate_to_frame(adjusted, units, config.calibration, say)
+            if config.calibration
+            else adjusted
+        )
         in_phase2 = design0.data.index.isin(design.data.index)
         weights_before = design0.weights[in_phase2]
         weights_after = np.asarray(design.weights)
@@ -713,6 +723,7 @@ def run_study(
         design = adjusted
         if config.calibration:
             design = _calibrate_to_frame(adjusted, units, config.calibration, say)
+        single = design
         responded = design.data["responded"].to_numpy(dtype=bool)
         weights_before = design0.weights[responded]
         weights_after = design.weights[responded]
@@ -771,11 +782,11 @@ def run_study(
     sensitivity = None
     wanted = config.sensitivity
     quantities = ("active", "employing", *config.totals[:1]) if wanted is None else wanted
-    if quantities and adjusted is not None:  # with a follow-up there is nothing to assume
+    if quantities and adjusted is not None:
         say("sensitivity to nonresponse (pattern mixture)")
         parts = [
             delta_sensitivity(
-                design0, adjusted, q, config.sensitivity_deltas, design=design,
+                design0, adjusted, q, config.sensitivity_deltas, design=single,
                 level=config.level, register=units,
             ).assign(quantity=q)
             for q in quantities
