@@ -1666,29 +1666,28 @@ def _sensitivity_html(results: StudyResults) -> str:
     lang = results.config.language
     t = _TEXT[lang]
     low, main = rows.iloc[0], rows.iloc[-1]
+    numbers = {
+        "est0": _fmt(low["estimate"], lang),
+        "d0": _delta_text(float(low["delta"]), lang),
+        "lo0": _fmt(low["lower"], lang),
+        "hi0": _fmt(low["upper"], lang),
+        "est1": _fmt(main["estimate"], lang),
+        "lo1": _fmt(main["lower"], lang),
+        "hi1": _fmt(main["upper"], lang),
+    }
+    key = "sens_text"
     if results.followup is not None:  # the single-phase range against the two-phase one
         two = results.funnel.set_index("stage").loc["active"]
         slope = (main["estimate"] - low["estimate"]) / (1.0 - float(low["delta"]))
         dstar = 1.0 + (two["estimate"] - main["estimate"]) / slope if slope else float("nan")
-        text = t["sens_text_followup"].format(
-            est0=_fmt(low["estimate"], lang),
-            d0=_delta_text(float(low["delta"]), lang),
-            est1=_fmt(main["estimate"], lang),
-            est2=_fmt(two["estimate"], lang),
-            lo2=_fmt(two["lower"], lang),
-            hi2=_fmt(two["upper"], lang),
-            dstar=_fmt(dstar, lang, 2),
-        )
-    else:
-        text = t["sens_text"].format(
-            est0=_fmt(low["estimate"], lang),
-            d0=_delta_text(float(low["delta"]), lang),
-            lo0=_fmt(low["lower"], lang),
-            hi0=_fmt(low["upper"], lang),
-            est1=_fmt(main["estimate"], lang),
-            lo1=_fmt(main["lower"], lang),
-            hi1=_fmt(main["upper"], lang),
-        )
+        numbers |= {
+            "est2": _fmt(two["estimate"], lang),
+            "lo2": _fmt(two["lower"], lang),
+            "hi2": _fmt(two["upper"], lang),
+            "dstar": _fmt(dstar, lang, 2),
+        }
+        key = "sens_text_followup"
+    text = t[key].format(**numbers)
     wide = pd.DataFrame(
         {"delta": [_delta_text(float(d), lang) for d in sorted(sens["delta"].unique())]}
     )

@@ -296,33 +296,33 @@ def _forward(
     """Return the direct estimates and their variances on the model's scale."""
     if transform is None:
         return y, psi
-    if transform == "log":
-        bad = ~(y > 0)
+
+    def refuse(bad: np.ndarray, what: str) -> None:
+        """Raise for the first area flagged ``bad``; ``what`` has ``{value}``."""
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                f"{where}: area {_plain(names[i])!r} has direct estimate {_plain(y[i])!r}, "
-                "which has no logarithm; transform='log' needs positive estimates (give NaN "
-                "for the area to get the synthetic estimate, or use transform=None)"
-            )
-        return np.log(y), psi / y**2  # delta method: Var(log Y) ~ Var(Y) / Y^2
-    bad = ~((y >= 0) & (y <= 1))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataError(
-            f"{where}: area {_plain(names[i])!r} has direct estimate {_plain(y[i])!r}; "
-            "transform='arcsin' models shares, between 0 and 1"
+            detail = what.format(value=repr(_plain(y[i])))
+            raise DataError(f"{where}: area {_plain(names[i])!r} has {detail}")
+
+    if transform == "log":
+        refuse(
+            ~(y > 0),
+            "direct estimate {value}, which has no logarithm; transform='log' needs positive "
+            "estimates (give NaN for the area to get the synthetic estimate, or use "
+            "transform=None)",
         )
+        return np.log(y), psi / y**2  # delta method: Var(log Y) ~ Var(Y) / Y^2
+    refuse(
+        ~((y >= 0) & (y <= 1)),
+        "direct estimate {value}; transform='arcsin' models shares, between 0 and 1",
+    )
     if n_eff is not None:
         return np.arcsin(np.sqrt(y)), 1.0 / (4.0 * n_eff)
-    edge = (y == 0) | (y == 1)
-    if edge.any():
-        i = int(np.flatnonzero(edge)[0])
-        raise DataError(
-            f"{where}: area {_plain(names[i])!r} has a direct share of {_plain(y[i])!r}, "
-            "whose arcsin variance the delta method cannot give; pass effective_n= (the "
-            "variance is then 1 / (4 n_eff))"
-        )
+    refuse(
+        (y == 0) | (y == 1),
+        "a direct share of {value}, whose arcsin variance the delta method cannot give; "
+        "pass effective_n= (the variance is then 1 / (4 n_eff))",
+    )
     return np.arcsin(np.sqrt(y)), psi / (4.0 * y * (1.0 - y))
 
 
