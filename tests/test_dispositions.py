@@ -374,3 +374,26 @@ def test_rates_by_two_columns():
     # A/X: complete + refusal → 1/2; A/Y: complete + refusal → 1/2; B/X: 1/1
     assert got[("A", "X")] == 0.5 and got[("A", "Y")] == 0.5 and got[("B", "X")] == 1.0
     assert np.isnan(got[("B", "Y")])  # an empty cell is kept, its rate undefined
+
+
+def test_followup_outcomes_beside_the_fieldwork_disposition():
+    # issue 13: the demo follows up 56 units of unknown status; the disposition stays the
+    # fieldwork's (refusal, non-contact, ...), the follow-up's finding is beside it
+    from pathlib import Path
+
+    import es_survey as es
+
+    raw = Path(__file__).resolve().parents[1] / "data" / "raw"
+    data = es.load_study(raw / "frame.xlsx", raw / "responses.xlsx")
+    d = es.assign_dispositions(data.frame)
+    followed = d[d["followup"].notna()]
+    assert len(followed) == 56
+    assert set(followed["disposition"].astype(str)) <= {
+        "refusal", "non_contact", "unknown_eligibility", "ineligible"
+    }  # fmt: skip
+    counts = followed["followup"].value_counts()
+    # the methodology's follow-up table: 27 active, 6 inactive, 21 ceased, 2 in liquidation
+    assert (counts["active"], counts["inactive"], counts["ceased"], counts["liquidation"]) == (
+        27, 6, 21, 2,
+    )  # fmt: skip
+    assert d.loc[d["followup"].isna(), "followup"].shape[0] == len(d) - 56

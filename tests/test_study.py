@@ -185,3 +185,16 @@ def test_sensitivity_section_of_the_config(tmp_path):
     path.write_text(base + "[sensitivity]\ndeltas = [0.6, 1.0]\nquantities = []\n")
     cfg = load_config(path)
     assert cfg.sensitivity_deltas == (0.6, 1.0) and cfg.sensitivity == ()
+
+
+def test_followup_switch_in_the_config(tmp_path):
+    # [design] followup = false: the demo is estimated as if there were no follow-up
+    single = run_study(load_config(RAW / "study.toml", followup=False))
+    assert single.followup is None and type(single.design).__name__ == "SurveyDesign"
+    active = single.funnel.set_index("stage").loc["active", "estimate"]
+    assert round(active) == 289  # the single-phase adjustment (two phases: 294)
+    base = '[study]\nyear = 2023\n[inputs]\nframe = "a"\nresponses = "b"\n'
+    path = tmp_path / "study.toml"
+    path.write_text(base + '[design]\nfollowup = "yes"\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"\[design\] followup = 'yes': expected true or false"):
+        load_config(path)

@@ -135,7 +135,11 @@ def assign_dispositions(
         (liquidation / ceased / not_es, else ``<NA>``), ``eligibility``
         (eligible / ineligible / unknown; ``<NA>`` when not sampled),
         ``respondent`` (complete or partial), ``has_response`` (``<NA>`` when no
-        responses are given) and ``problem`` (text, ``<NA>`` when none).
+        responses are given) and ``problem`` (text, ``<NA>`` when none); with a
+        ``followed_up`` column (a follow-up of the units of unknown status, see
+        :class:`~es_survey.TwoPhaseDesign`) also ``followup``: what the follow-up
+        established (:data:`FOLLOWUP_STATUSES` or ``not_established``; ``<NA>`` for
+        units not followed up). The disposition itself stays the fieldwork's.
 
     Raises
     ------
@@ -237,6 +241,17 @@ def assign_dispositions(
         pd.array(np.where(problem == "", no_problem, problem), dtype="string"),
         index=frame.index,
     )
+    if "followed_up" in frame.columns:  # a follow-up of the units of unknown status
+        followed = frame["followed_up"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        found = (
+            frame["followup_status"].astype("string")
+            if "followup_status" in frame.columns
+            else pd.Series(pd.NA, index=frame.index, dtype="string")
+        )
+        finding = found.fillna("not_established").where(pd.Series(followed, index=frame.index))
+        out["followup"] = pd.Categorical(
+            finding, categories=[*FOLLOWUP_STATUSES, "not_established"]
+        )
     return out
 
 

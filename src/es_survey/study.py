@@ -28,6 +28,10 @@ Config format (TOML; paths relative to the config file)::
     [design]
     strata = "stratum"                    # frame column
     sample = "sampled"                    # boolean frame column
+    followup = true                       # optional: with a follow-up of nonrespondents in
+                                          # the frame (codebook variable followed_up), use
+                                          # the two-phase design (default: when present);
+                                          # false: ignore it
     [design.nonresponse]                  # SurveyDesign.adjust_nonresponse arguments
     by = ["stratum"]                      # weighting classes, or:
     # model = "logit"
@@ -107,7 +111,7 @@ are exact, are always published)."""
 _KNOWN = {
     "study": {"name", "title", "year", "source", "language", "seed", "date"},
     "inputs": {"frame", "responses", "codebook", "rules"},
-    "design": {"strata", "sample", "nonresponse", "calibration"},
+    "design": {"strata", "sample", "nonresponse", "calibration", "followup"},
     "estimates": {"totals", "domains", "level"},
     "reliability": {"thresholds", "min_n"},
     "small_area": {"quantities", "replicates", "covariates"},
@@ -143,6 +147,7 @@ def _check_value(section: str, key: str, value: object) -> str | None:
         ("design", "strata"): (text, "a column name"),
         ("design", "sample"): (text, "a column name"),
         ("design", "nonresponse"): (isinstance(value, dict), "a table of keys"),
+        ("design", "followup"): (isinstance(value, bool), "true or false"),
         ("design", "calibration"): (isinstance(value, dict), "a table of keys"),
         ("estimates", "totals"): (names, _TEXT_LIST),
         ("estimates", "domains"): (names, _TEXT_LIST),
@@ -302,6 +307,9 @@ class StudyConfig:
         The ``δ`` grid of :func:`~es_survey.delta_sensitivity` (``[sensitivity]``).
     sensitivity : tuple of str or None
         Its quantities; None for ``active``, ``employing`` and the first total.
+    followup : bool or None
+        ``[design] followup``: use the frame's follow-up of nonrespondents (True:
+        required, False: ignored, None: when present).
     """
 
     path: Path | None
@@ -331,6 +339,7 @@ class StudyConfig:
     small_area_covariates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     sensitivity_deltas: tuple[float, ...] = DEFAULT_DELTAS
     sensitivity: tuple[str, ...] | None = None
+    followup: bool | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -579,6 +588,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> StudyConfig
         small_area_covariates={str(k): tuple(v) for k, v in sae.get("covariates", {}).items()},
         sensitivity_deltas=tuple(float(x) for x in sens.get("deltas", DEFAULT_DELTAS)),
         sensitivity=tuple(sens["quantities"]) if "quantities" in sens else None,
+        followup=design.get("followup"),
     )
     return _replace(config, overrides)
 
@@ -698,7 +708,13 @@ def run_study(
     say("classifying the answers")
     units = _with_workers(survey_frame(data, None if config.rules is None else str(config.rules)))
     design0 = SurveyDesign.from_frame(units, config.sample, strata=config.strata)
-    followup = _followup_summary(units, config.strata)
+    followup = None if config.followup is False else _followup_summary(units, config.strata)
+    if config.followup and followup is None:
+        raise DataError(
+            f"{config.path or 'study config'}: [design] followup = true, but the frame marks "
+            "no unit followed up (codebook variable followed_up); set it to false or add "
+            "the follow-up results to the frame"
+        )
     design: SurveyDesign | TwoPhaseDesign
     adjusted: SurveyDesign | None = None
     if followup is not None:
