@@ -283,7 +283,11 @@ def test_minimal_codebook_loads(tmp_path):
         ),
         (
             '\n[[variables]]\nname = "x"\nsource = "frame"\ntype = "integer"\nhedaers = ["X"]\n',
-            r"variable 'x': unknown field\(s\) \['hedaers'\]",
+            r"variable 'x': unknown field 'hedaers'; did you mean 'headers'\?",
+        ),
+        (
+            '\n[[variables]]\nname = "source_row"\nsource = "frame"\ntype = "integer"\n',
+            r"is named 'source_row', a name es_survey gives to a column it adds",
         ),
         (
             '\n[[variables]]\nname = "x"\nsource = "frame"\ntype = "category"\n',
@@ -343,3 +347,25 @@ def test_codebook_is_frozen_and_hashable(cb):
         cb.variable("regon").required = False  # type: ignore[misc]
     assert hash(cb) == hash(load_codebook())
     assert cb == load_codebook()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[meta]\nkye = "nip"\n', r"\[meta\] unknown key 'kye'; did you mean 'key'\?"),
+        (
+            '[answer.tak_nie]\n"tak" = true\n',
+            r"unknown section \[answer\]; did you mean "
+            r"'answers'\?",
+        ),
+    ],
+)
+def test_unknown_codebook_keys_name_the_nearest(tmp_path, text, message) -> None:
+    # issue 15: a typo in a TOML key is an error naming the key and the nearest valid one
+    path = tmp_path / "codebook.toml"
+    path.write_text(
+        text + '\n[[variables]]\nname = "regon"\nsource = "frame"\ntype = "id"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError, match=message):
+        load_codebook(path)

@@ -241,3 +241,16 @@ def test_assign_adds_analysis_columns_and_keeps_the_design() -> None:
         d.assign(N=[1, 1, 1, 1])
     with pytest.raises(DesignError, match=r"column 'z' has shape \(2,\) but the design has 4 rows"):
         d.assign(z=[1.0, 2.0])
+
+
+@pytest.mark.parametrize("kind", ["SurveyDesign", "TwoPhaseDesign"])
+def test_two_columns_with_one_name_are_refused(kind):
+    # issue 15: a duplicated column name was an AttributeError deep in the estimator
+    import es_survey as es
+
+    df = pd.DataFrame([[1.0, 2.0, 3.0]] * 3, columns=["w", "y", "y"])
+    with pytest.raises(DesignError, match=r"data has 2 columns named 'y'; give every column"):
+        if kind == "SurveyDesign":
+            es.SurveyDesign(df, weights="w")
+        else:
+            es.TwoPhaseDesign(df, strata=(None, None), fpc=("w", None), subset="y")

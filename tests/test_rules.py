@@ -467,3 +467,19 @@ def test_codebook_errors(tmp_path):
 def test_evaluate_rejects_a_non_string_expression():
     with pytest.raises(DataError, match=r"expected the condition as a string, found 3"):
         evaluate(blank_data(1), 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[parameters]\nx = nan\n", r"parameter 'x': value nan; a threshold must be a finite"),
+        ("[parameters]\nx = [1.0, inf]\n", r"parameter 'x': value \[1\.0, inf\]"),
+        ("[parameter]\nx = 1\n", r"unknown field\(s\) 'parameter' \(did you mean 'parameters'\?\)"),
+    ],
+)
+def test_rule_file_typos_and_non_finite_parameters(tmp_path, text, message):
+    # issue 15: `nan` thresholds and misspelled tables are errors naming the key
+    path = tmp_path / "rules.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError, match=message):
+        load_rules(path)

@@ -482,6 +482,21 @@ class _FrozenDesign:
         return new_mask
 
 
+def _check_data(data: Any, what: str = "data") -> None:
+    """Refuse what is not a DataFrame with unique column names (DesignError)."""
+    if not isinstance(data, pd.DataFrame):
+        raise DesignError(
+            f"{what} must be a pandas DataFrame, got {type(data).__name__}; "
+            "wrap it with pd.DataFrame(...)"
+        )
+    dup = data.columns[data.columns.duplicated()]
+    if len(dup):
+        raise DesignError(
+            f"{what} has {len(dup) + 1} columns named {dup[0]!r}; give every column its own "
+            "name (e.g. df.columns = [...]) before building a design"
+        )
+
+
 def _read_only(array: np.ndarray) -> np.ndarray:
     """Return a read-only view of ``array``."""
     view = array.view()

@@ -19,6 +19,7 @@ stripped, inner runs of blanks collapsed, and case folded — so ``"TAK "``,
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 import tomllib
@@ -615,13 +616,45 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
     return _build(data, where)
 
 
+#: Sections of a codebook file and keys of its ``[meta]`` table.
+_SECTIONS = frozenset({"meta", "missing", "answers", "variables"})
+_META_KEYS = frozenset({"name", "version", "reference_year", "key"})
+#: Columns the library adds to the data it reads: a variable may not take their names.
+RESERVED_NAMES = frozenset(
+    {
+        "source_row",
+        "problems",
+        "problems_frame",
+        "in_frame",
+        "responded",
+        "eligible",
+        "has_answers",
+        "status_known",
+        "frame_N_h",
+        "in_phase2",
+        "design_weight",
+    }
+)
+
+
+def _nearest(key: str, allowed: frozenset[str]) -> str:
+    near = difflib.get_close_matches(key, sorted(allowed), n=1)
+    return f"; did you mean {near[0]!r}?" if near else f"; allowed: {sorted(allowed)}"
+
+
 def _build(data: dict[str, Any], where: str) -> Codebook:
+    for section in data:
+        if section not in _SECTIONS:
+            raise DataError(f"{where}: unknown section [{section}]{_nearest(section, _SECTIONS)}")
     meta = data.get("meta", {})
     missing = data.get("missing", {})
     answer_sets = data.get("answers", {})
     raw_vars = data.get("variables")
     if not isinstance(meta, dict) or not isinstance(missing, dict):
         raise DataError(f"{where}: [meta] and [missing] must be tables")
+    for key in meta:
+        if key not in _META_KEYS:
+            raise DataError(f"{where}: [meta] unknown key {key!r}{_nearest(key, _META_KEYS)}")
     if not isinstance(answer_sets, dict) or not all(
         isinstance(s, dict) for s in answer_sets.values()
     ):
@@ -652,6 +685,12 @@ def _build(data: dict[str, Any], where: str) -> Codebook:
     header_owner: dict[str, str] = {}
     for i, spec in enumerate(raw_vars, start=1):
         var = _variable(spec, i, where, answer_sets)
+        if var.name in RESERVED_NAMES:
+            raise DataError(
+                f"{where}: variable {i} is named {var.name!r}, a name es_survey gives to a "
+                "column it adds (row numbers, problems, links, fieldwork flags, weights); "
+                "rename the variable"
+            )
         if var.name in names:
             raise DataError(f"{where}: variable {var.name!r} is defined twice; rename one")
         names.add(var.name)
@@ -688,7 +727,9 @@ def _variable(
     here = f"{where}: variable {name!r}"
     unknown = sorted(set(spec) - _VARIABLE_KEYS)
     if unknown:
-        raise DataError(f"{here}: unknown field(s) {unknown}; allowed: {sorted(_VARIABLE_KEYS)}")
+        raise DataError(
+            f"{here}: unknown field {unknown[0]!r}{_nearest(unknown[0], _VARIABLE_KEYS)}"
+        )
     vtype = spec.get("type")
     if vtype not in TYPES:
         raise DataError(f"{here}: unknown type {vtype!r}; use one of {', '.join(TYPES)}")

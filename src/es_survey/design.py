@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from es_survey._frozen import _FrozenDesign
+from es_survey._frozen import _check_data, _FrozenDesign
 from es_survey.errors import DataError, DesignError
 from es_survey.replicate import ReplicateDesign, _from_design
 from es_survey.variance import LONELY_PSU_RULES, LonelyPsu, TaylorVariance, _codes, _Stage
@@ -146,11 +146,7 @@ class SurveyDesign(_FrozenDesign):
         lonely_psu: LonelyPsu = "fail",
         nest: bool = False,
     ) -> None:
-        if not isinstance(data, pd.DataFrame):
-            raise DesignError(
-                f"data must be a pandas DataFrame, got {type(data).__name__}; "
-                "wrap it with pd.DataFrame(...)"
-            )
+        _check_data(data)
         if lonely_psu not in LONELY_PSU_RULES:
             raise DesignError(
                 f"lonely_psu={lonely_psu!r} is not a rule; use one of {list(LONELY_PSU_RULES)}"

@@ -74,7 +74,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from es_survey._frozen import _FrozenDesign
+from es_survey._frozen import _check_data, _FrozenDesign
 from es_survey.errors import DataError, DesignError
 from es_survey.variance import TaylorVariance, _codes, _DomainKeys
 
@@ -960,11 +960,7 @@ class ReplicateDesign(_FrozenDesign):
         rho: float | None = None,
         mse: bool = False,
     ) -> None:
-        if not isinstance(data, pd.DataFrame):
-            raise DesignError(
-                f"data must be a pandas DataFrame, got {type(data).__name__}; "
-                "wrap it with pd.DataFrame(...)"
-            )
+        _check_data(data)
         if method not in METHODS:
             raise DesignError(
                 f"method={method!r} is not a replicate method; use one of {list(METHODS)}"

@@ -65,6 +65,8 @@ Rule file format (TOML)::
 
 from __future__ import annotations
 
+import difflib
+import math
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -854,8 +856,10 @@ def _require(table: Mapping[str, Any], key: str, types: type | tuple[type, ...],
 def _unknown_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
     extra = sorted(set(table) - allowed)
     if extra:
+        near = difflib.get_close_matches(extra[0], sorted(allowed), n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
         raise DataError(
-            f"{where}: unknown field(s) {', '.join(map(repr, extra))}; expected only "
+            f"{where}: unknown field(s) {', '.join(map(repr, extra))}{hint}; expected only "
             + ", ".join(sorted(allowed))
         )
 
@@ -957,6 +961,8 @@ def _read_parameters(table: Any, scope: dict[str, _Symbol], name: str) -> dict[s
         if isinstance(value, bool):
             kind = "bool"
         elif isinstance(value, int | float):
+            if not math.isfinite(value):
+                raise DataError(f"{where}: value {value!r}; a threshold must be a finite number")
             kind = "num"
             value = float(value) if isinstance(value, float) else value
         elif isinstance(value, str):
@@ -966,7 +972,10 @@ def _read_parameters(table: Any, scope: dict[str, _Symbol], name: str) -> dict[s
             and value
             and (
                 all(isinstance(v, str) for v in value)
-                or all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+                or all(
+                    isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+                    for v in value
+                )
             )
         ):
             kind = "list"

@@ -43,7 +43,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from es_survey._frozen import _FrozenDesign
+from es_survey._frozen import _check_data, _FrozenDesign
 from es_survey.errors import DesignError
 
 __all__ = ["TwoPhaseDesign", "TwoPhaseVariance"]
@@ -271,8 +271,7 @@ class TwoPhaseDesign(_FrozenDesign):
         psu: tuple[None, None] = (None, None),
         lonely_psu: TwoPhaseLonely = "fail",
     ) -> None:
-        if not isinstance(data, pd.DataFrame):
-            raise DesignError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+        _check_data(data)
         s1, s2 = _pair(strata, "strata")
         f1, f2 = _pair(fpc, "fpc")
         p1, p2 = _pair(psu, "psu")
