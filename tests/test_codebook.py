@@ -199,7 +199,26 @@ def test_decode_numbers(cb):
 def test_decode_out_of_range(cb):
     value, issue = cb.decode("emp_uop", "-3")
     assert value is None
-    assert issue == ("out_of_range", "error", "-3 is outside the allowed range [0, inf] of emp_uop")
+    # the default plausibility limit of a count of people is 100 000 (codebook.PLAUSIBLE_MAX)
+    msg = "-3 is outside the allowed range [0, 100000] of emp_uop"
+    assert issue == ("out_of_range", "error", msg)
+    # issue 15: 10^12 employees and 1.2e21 zl of revenue are keying errors
+    assert cb.decode("emp_uop", 10**12)[1].rule == "out_of_range"
+    assert (
+        cb.decode("revenue_total", 1.2e21)[1].message.endswith(
+            "outside the allowed range [0, 100000000000] of revenue_total"
+        )
+        or cb.decode("revenue_total", 1.2e21)[1].rule == "out_of_range"
+    )
+    # "12.000" / "12,000" people: 12 or 12 000? an error that says how to write it
+    value, issue = cb.decode("emp_uop", "12.000")
+    assert value is None and issue.rule == "ambiguous_number"
+    assert issue.message == (
+        "'12.000' is ambiguous for a count of osoby: 12 or 12000? Write the number "
+        "without a separator (12000) or with a space (12 000)"
+    )
+    assert cb.decode("emp_uop", "12 000") == (12000, None)
+    assert cb.decode("emp_uop_fte", "0,125") == (0.125, None)  # not a count: a decimal
     _, issue = cb.decode("year_registered", 1899)
     assert issue.message == "1899 is outside the allowed range [1900, 2024] of year_registered"
 

@@ -253,7 +253,7 @@ def test_undecodable_cells_become_missing_and_are_recorded(tmp_path):
     assert p.loc[col, "rule"] == "out_of_range"
     assert p.loc[col, "value"] == "-2"
     assert p.loc[col, "row"] == 2
-    assert p.loc[col, "message"] == "-2 is outside the allowed range [0, inf] of emp_uop"
+    assert p.loc[col, "message"] == "-2 is outside the allowed range [0, 100000] of emp_uop"
     assert p.loc["Etaty przeliczeniowe (31.12)", "rule"] == "not_a_number"
     assert p.loc["Przychody ogółem (zł)", "value"] == "12 34"
     assert p.loc["Czy podmiot korzystał z dotacji bezzwrotnych?", "message"].startswith(

@@ -290,7 +290,7 @@ def test_response_rules(study_files):
         "answer 'może' is not in answer set 'tak_nie' (allowed: 'tak', 'nie', 't', 'n', '1', '0')"
     )
     assert _message(problems, "out_of_range", 4) == (
-        "-1 is outside the allowed range [0, inf] of emp_uop"
+        "-1 is outside the allowed range [0, 100000] of emp_uop"
     )
     assert _message(problems, "not_a_number", 4).startswith("'abc' is not a number")
     assert _message(problems, "missing_answer", 4) == (
@@ -326,7 +326,7 @@ def test_in_memory_value_checks():
     )
     problems = check_responses(responses)
     assert _message(problems, "out_of_range", 2) == (
-        "-2 is outside the allowed range [0, inf] of emp_uop"
+        "-2 is outside the allowed range [0, 100000] of emp_uop"
     )
     answers = _find(problems, "answer_not_in_codebook", 3)
     assert answers["column"].tolist() == ["market_range", "grants"]
@@ -580,7 +580,7 @@ def test_in_memory_numeric_columns():
     ]
     assert problems["message"].tolist()[1:] == [
         "'2.5' is not a whole number; emp_civil counts osoby in whole numbers",
-        "-0.5 is outside the allowed range [0, inf] of revenue_total",
+        "-0.5 is outside the allowed range [0, 100000000000] of revenue_total",
     ]
 
 

@@ -175,6 +175,17 @@ def parse_number(text: object) -> float | None:
     return None
 
 
+#: Default upper limits of counts and amounts by unit, when the codebook gives no
+#: ``max``: no social-economy entity employs 100,000 people or turns over 100 billion zł,
+#: so a larger value is a keying error (``out_of_range``), not a record.
+PLAUSIBLE_MAX: Mapping[str, float] = MappingProxyType(
+    {"osoby": 100_000.0, "etaty": 100_000.0, "zł": 1e11}
+)
+
+# "12.000" or "12,000": 12 with three decimals, or twelve thousand with a separator?
+_RE_AMBIGUOUS_THOUSANDS = re.compile(r"^[1-9]\d{0,2}[.,]\d{3}$")
+
+
 def _number_text(value: float) -> str:
     """Write a number without a spurious ``.0`` (for messages and ids)."""
     return str(int(value)) if float(value).is_integer() else repr(float(value))
@@ -538,6 +549,18 @@ class Codebook:
                 f"{shown!r} is not a number; write digits with a decimal comma or "
                 f"point, e.g. 1234,5 or 1 234,5",
             )
+        if var.type == "integer" and not _is_number(raw):
+            text = unicodedata.normalize("NFC", str(raw)).strip()
+            if _RE_AMBIGUOUS_THOUSANDS.match(text):
+                whole = int(text.replace(".", "").replace(",", ""))
+                spaced = f"{whole:,}".replace(",", " ")
+                return None, Issue(
+                    "ambiguous_number",
+                    "error",
+                    f"{text!r} is ambiguous for a count of {var.unit or 'units'}: "
+                    f"{_number_text(value)} or {whole}? Write the number without a "
+                    f"separator ({whole}) or with a space ({spaced})",
+                )
         if var.type in ("integer", "year") and not value.is_integer():
             return None, Issue(
                 "not_a_number",
@@ -770,6 +793,9 @@ def _variable(
     required = spec.get("required", False)
     if not isinstance(required, bool):
         raise DataError(f"{here}: required must be true or false, not {required!r}")
+    unit = spec.get("unit")
+    if hi is None and vtype in ("integer", "number") and str(unit) in PLAUSIBLE_MAX:
+        hi = PLAUSIBLE_MAX[str(unit)]  # a default plausibility limit; a codebook max overrides it
     return Variable(
         name=name,
         source=source,
@@ -778,7 +804,7 @@ def _variable(
         label_pl=str(spec.get("label_pl", "")),
         label_en=str(spec.get("label_en", "")),
         answers=answers,
-        unit=spec.get("unit"),
+        unit=unit,
         check=check,
         required=required,
         min=None if lo is None else float(lo),

@@ -21,7 +21,9 @@ Each rule has a stable name (see :data:`RULES` for the severities):
 ``gmina_not_in_powiat``        the gmina lies in another powiat
 ``answer_not_in_codebook``     answer text not in the variable's answer set
 ``not_a_number``               a number (or whole number) cannot be read
-``out_of_range``               value outside the codebook's min/max
+``ambiguous_number``           a count written "12.000" / "12,000" (12 or 12 000?)
+``out_of_range``               value outside the codebook's min/max (or the default
+                               plausibility limit of its unit, see ``PLAUSIBLE_MAX``)
 ``fte_above_headcount``        ``emp_uop_fte`` > ``emp_uop``
 ``subgroup_above_total``       a "w tym" count above its total
 ``revenue_sources_exceed_total``  revenue by source adds up to > total
@@ -81,6 +83,7 @@ RULES: Mapping[str, str] = MappingProxyType(
         "gmina_not_in_powiat": "error",
         "answer_not_in_codebook": "error",
         "not_a_number": "error",
+        "ambiguous_number": "error",
         "out_of_range": "error",
         "fte_above_headcount": "error",
         "subgroup_above_total": "error",
