@@ -47,6 +47,7 @@ from es_survey.tables import (
     _DEFAULT_DECIMALS,
     DEFAULT_THRESHOLDS,
     RELIABILITY_CODES,
+    STAGE_LABELS,
     _as_frame,
     _by_columns,
     _check_decimals,
@@ -54,6 +55,7 @@ from es_survey.tables import (
     _check_min_n,
     _check_thresholds,
     _reliability_codes,
+    exact_decimals,
     format_number,
     format_percent,
     reliability_frame,
@@ -161,22 +163,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "shrinkage": "point size: number of respondents",
     },
 }
-_STAGES: dict[str, dict[str, str]] = {
-    "pl": {
-        "registered": "w rejestrze",
-        "eligible": "kwalifikujące się",
-        "active": "aktywne",
-        "earning": "prowadzące działalność zarobkową",
-        "employing": "zatrudniające na umowę o pracę",
-    },
-    "en": {
-        "registered": "registered",
-        "eligible": "eligible",
-        "active": "active",
-        "earning": "earning",
-        "employing": "employing (employment contract)",
-    },
-}
+_STAGES = STAGE_LABELS
 
 
 # ------------------------------------------------------------------- helpers
@@ -1589,7 +1576,7 @@ def plot_sensitivity(
         ax.axhline(r_est, color=PALETTE[1], linewidth=1.2, label=reference_label)
         if reference_label:
             ax.legend(loc="lower right", fontsize=_TEXT_SIZE - 1, frameon=False)
-    ax.set_xticks(x, [format_number(v, decimals=_decimals_of(v), lang=lang) for v in x])
+    ax.set_xticks(x, [format_number(v, decimals=exact_decimals(v), lang=lang) for v in x])
     ax.yaxis.set_major_formatter(_NumberFormatter(lang))
     ax.set_ylim(bottom=0)
     if xlabel:
@@ -1601,14 +1588,6 @@ def plot_sensitivity(
     _style(ax, "y")
     _caption(ax, source, year, lang, offset=34)
     return ax
-
-
-def _decimals_of(value: float) -> int:
-    """Fewest decimals (0-3) that show ``value`` exactly."""
-    for d in range(4):
-        if abs(round(value, d) - value) < 1e-9:
-            return d
-    return 3
 
 
 # ------------------------------------------------------------------ saving

@@ -64,6 +64,7 @@ from es_survey.twophase import TwoPhaseDesign
 from es_survey.validate import SurveyData
 
 __all__ = [
+    "ANSWER_STAGES",
     "ELIGIBLE_OUTCOMES",
     "FUNNEL_COLUMNS",
     "population_totals",
@@ -85,6 +86,8 @@ _STAGES = {
     "earning": ("active", "earning"),
     "employing": ("active", "employing"),
 }
+#: The funnel stages estimated from the answers (after registered and eligible).
+ANSWER_STAGES: tuple[str, ...] = tuple(_STAGES)
 
 
 def survey_frame(

@@ -54,7 +54,9 @@ from es_survey.regions import available_regions
 from es_survey.safety import inside, slug, write_csv
 from es_survey.study import StudyResults
 from es_survey.tables import (
+    STAGE_LABELS,
     Lang,
+    exact_decimals,
     format_number,
     format_percent,
     publication_table,
@@ -595,22 +597,7 @@ def _by_phrase(domain: str, lang: Lang) -> str:
     return _domain_label(domain, lang)
 
 
-_STAGES = {
-    "pl": {
-        "registered": "w rejestrze",
-        "eligible": "kwalifikujące się",
-        "active": "aktywne",
-        "earning": "prowadzące działalność zarobkową",
-        "employing": "zatrudniające na umowę o pracę",
-    },
-    "en": {
-        "registered": "registered",
-        "eligible": "eligible",
-        "active": "active",
-        "earning": "earning",
-        "employing": "employing (employment contract)",
-    },
-}
+_STAGES = STAGE_LABELS
 _VARIABLES = {
     "pl": {
         "workers": "Osoby pracujące (umowa o pracę lub cywilnoprawna)",
@@ -1644,10 +1631,7 @@ def _nonresponse_text(cfg: Any, t: Mapping[str, str]) -> list[str]:
 
 
 def _delta_text(value: float, lang: Lang) -> str:
-    for d in range(4):
-        if abs(round(value, d) - value) < 1e-9:
-            return format_number(value, decimals=d, lang=lang)
-    return format_number(value, decimals=3, lang=lang)
+    return format_number(value, decimals=exact_decimals(value), lang=lang)
 
 
 def _two_phase_active(results: StudyResults) -> tuple[float, float, float]:

@@ -55,7 +55,7 @@ import pandas as pd
 from scipy import special, stats
 
 from es_survey.errors import DataError, DesignError
-from es_survey.funnel import population_totals, sector_funnel
+from es_survey.funnel import ANSWER_STAGES, population_totals, sector_funnel
 
 __all__ = ["FayHerriot", "fay_herriot", "small_area"]
 
@@ -64,7 +64,7 @@ __all__ = ["FayHerriot", "fay_herriot", "small_area"]
 #: of workers (cooperatives and reintegration units employ most); see docs/methods.md.
 _SHARE_COVARIATES = ("statement_filed",)
 _MEAN_COVARIATES = ("es_category=NGO",)
-_SHARES = ("active", "earning", "employing")
+_SHARES = ANSWER_STAGES
 
 _MAX_ITER = 100
 _TOL = 1e-10

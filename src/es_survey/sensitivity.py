@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from es_survey.errors import DataError, DesignError
-from es_survey.funnel import population_totals
+from es_survey.funnel import ANSWER_STAGES, population_totals
 from es_survey.weighting import logistic_propensity
 
 __all__ = ["DEFAULT_DELTAS", "delta_sensitivity", "r_indicator"]
@@ -52,7 +52,7 @@ __all__ = ["DEFAULT_DELTAS", "delta_sensitivity", "r_indicator"]
 #: The default δ grid: nonrespondents from half as likely to as likely as respondents.
 DEFAULT_DELTAS: tuple[float, ...] = (0.5, 0.625, 0.75, 0.875, 1.0)
 
-_STAGES = ("active", "earning", "employing")
+_STAGES = ANSWER_STAGES
 
 
 def _stage_values(data: pd.DataFrame, stage: str) -> np.ndarray:

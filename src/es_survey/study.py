@@ -89,7 +89,7 @@ from es_survey.classify import consistency_report
 from es_survey.design import SurveyDesign
 from es_survey.dispositions import FOLLOWUP_STATUSES, assign_dispositions, response_rates
 from es_survey.errors import DataError
-from es_survey.funnel import population_totals, sector_funnel, survey_frame
+from es_survey.funnel import ANSWER_STAGES, population_totals, sector_funnel, survey_frame
 from es_survey.sae import FayHerriot, small_area
 from es_survey.safety import slug
 from es_survey.sensitivity import DEFAULT_DELTAS, delta_sensitivity, r_indicator
@@ -118,7 +118,7 @@ _KNOWN = {
     "sensitivity": {"deltas", "quantities"},
     "outputs": {"directory"},
 }
-_SAE_STAGES = ("active", "earning", "employing")
+_SAE_STAGES = ANSWER_STAGES
 
 
 _DEFAULT_TOTALS = ("workers", "emp_uop", "emp_civil")

@@ -85,7 +85,9 @@ __all__ = [
     "REGISTER_LABEL",
     "RELIABILITY_CODES",
     "RELIABILITY_LABELS",
+    "STAGE_LABELS",
     "THIN_SPACE",
+    "exact_decimals",
     "format_interval",
     "format_number",
     "format_percent",
@@ -581,12 +583,42 @@ def reliability_footnote(
     return text + "."
 
 
+def exact_decimals(value: float, most: int = 3) -> int:
+    """Fewest decimals (at most ``most``) that show ``value`` exactly.
+
+    Examples
+    --------
+    >>> exact_decimals(0.625), exact_decimals(1.0), exact_decimals(1 / 3)
+    (3, 0, 3)
+    """
+    for d in range(most + 1):
+        if abs(round(value, d) - value) < 1e-9:
+            return d
+    return most
+
+
 def _pct_decimals(t: float) -> int:
     """Fewest decimals (0-2) that show ``100 * t`` exactly."""
-    for d in (0, 1, 2):
-        if abs(round(100 * t, d) - 100 * t) < 1e-9:
-            return d
-    return 2
+    return exact_decimals(100 * t, 2)
+
+
+#: Reader's names of the funnel stages (tables, charts and the report).
+STAGE_LABELS: dict[str, dict[str, str]] = {
+    "pl": {
+        "registered": "w rejestrze",
+        "eligible": "kwalifikujące się",
+        "active": "aktywne",
+        "earning": "prowadzące działalność zarobkową",
+        "employing": "zatrudniające na umowę o pracę",
+    },
+    "en": {
+        "registered": "registered",
+        "eligible": "eligible",
+        "active": "active",
+        "earning": "earning",
+        "employing": "employing (employment contract)",
+    },
+}
 
 
 # ------------------------------------------------------------------- frames
