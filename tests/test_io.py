@@ -181,13 +181,13 @@ def test_csv_stray_quote_is_an_error_naming_the_line(tmp_path):
 def test_csv_quoted_line_break_in_one_field_is_kept(tmp_path):
     # a legitimate line break inside a quoted text (an address; no delimiter in it) is
     # one record, and the next record is numbered by its own physical line
-    from es_survey.io import _read_csv
+    from es_survey.rawread import read_raw
 
     path = tmp_path / "f.csv"
     path.write_text(
         'regon;adres\n000331501;"ul. Długa 1\nKielce"\n291010180;Rynek 2\n', encoding="utf-8"
     )
-    raw = _read_csv(path)
+    raw = read_raw(path)
     assert [r[1] for r in raw.rows] == ["ul. Długa 1\nKielce", "Rynek 2"]
     assert raw.row_numbers == [2, 4]
 
@@ -369,7 +369,9 @@ def test_unreadable_sav(tmp_path):
 def test_csv_neither_utf8_nor_cp1250(tmp_path):
     path = tmp_path / "odd.csv"
     path.write_bytes(b"REGON\n\x81\x98\n")
-    with pytest.raises(DataError, match=r"odd\.csv: the text is neither UTF-8 nor Windows-1250"):
+    with pytest.raises(
+        DataError, match=r"odd\.csv, line 2, byte 1: byte 0x81 is neither UTF-8 nor Windows-1250"
+    ):
         read_responses(path)
 
 
@@ -394,8 +396,9 @@ def test_frame_requires_its_own_columns(tmp_path):
     path = _write_csv(tmp_path / "f.csv", ["REGON", "000331501"])
     with pytest.raises(
         DataError,
-        match=r"f\.csv: 2 structural faults:\n  required column for "
-        r"'entity_type'.*\n  required column for 'teryt_powiat'",
+        match=r"f\.csv: 2 structural faults \[read: UTF-8, ';'-separated\]; the first row "
+        r"holds 'REGON':\n  required column for 'entity_type'.*\n  required column for "
+        r"'teryt_powiat'",
     ):
         read_frame(path)
 

@@ -483,3 +483,28 @@ def test_rule_file_typos_and_non_finite_parameters(tmp_path, text, message):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(DataError, match=message):
         load_rules(path)
+
+
+@pytest.mark.parametrize(
+    ("when", "match"),
+    [
+        # 150 nested parentheses: Python's own recursion limit would be hit near 120
+        ("(" * 150 + "revenue_total > 0" + ")" * 150, "nests parentheses"),
+        ("not " * 150 + "revenue_total > 0", "nests parentheses"),
+        (" or ".join(["revenue_total > 0"] * 300), "chains more than 200 operators"),
+        ("revenue_total > 0 or " + "x" * 20_000, "at most 10,000 are accepted"),
+    ],
+)
+def test_deep_or_long_conditions_are_syntax_errors_not_recursion(tmp_path, when, match):
+    with pytest.raises(DataError, match=match):
+        load_rules(flag_file(tmp_path, f'"{when}"'))
+
+
+def test_a_chain_within_the_limit_is_evaluated(tmp_path):
+    # 150 'or' terms: within MAX_DEPTH = 200, evaluated without a RecursionError;
+    # the hand result: true where any term holds (revenue 7 > 6), false for 0, unknown for NA
+    terms = " or ".join(f"revenue_total > {k}" for k in range(6, 156))
+    load_rules(flag_file(tmp_path, f'"{terms}"'))  # accepted by the file loader
+    data = pd.DataFrame({"revenue_total": pd.array([7.0, 0.0, None], dtype="Float64")})
+    out = evaluate(data, terms)
+    assert out.tolist() == [True, False, pd.NA]

@@ -14,7 +14,9 @@ Commands
 ``es-survey run STUDY.toml [--out DIR]``
     Regenerate a study's report (HTML, XLSX, CSV, figures) from its config.
 ``es-survey validate FRAME RESPONSES [--codebook F] [--out DIR] [--strict]``
-    Load, validate and link any pair of files.
+``[--frame-sheet S] [--responses-sheet S]``
+    Load, validate and link any pair of files (``--*-sheet``: the worksheet of an
+    ``.xlsx`` input, by name or 0-based number).
 """
 
 from __future__ import annotations
@@ -80,11 +82,19 @@ def _print_summary(data: SurveyData, title: str) -> None:
 
 
 def _run(
-    frame: Path, responses: Path, codebook: str | None, out: str | Path, strict: bool, title: str
+    frame: Path,
+    responses: Path,
+    codebook: str | None,
+    out: str | Path,
+    strict: bool,
+    title: str,
+    sheets: tuple[str | int | None, str | int | None] = (None, None),
 ) -> None:
     inputs = [frame, responses] + ([Path(codebook)] if codebook else [])
     check_outputs(out, _OUTPUTS, inputs)  # before any work: never over an input
-    data = load_study(frame, responses, codebook, strict=strict)
+    data = load_study(
+        frame, responses, codebook, strict=strict, frame_sheet=sheets[0], responses_sheet=sheets[1]
+    )
     _print_summary(data, title)
     for path in _write_outputs(data, Path(out)):
         print(f"wrote {path}")
@@ -164,7 +174,13 @@ def _validate(args: argparse.Namespace) -> None:
         args.out,  # as given: "" is refused, not read as the current folder
         args.strict,
         f"Study {args.frame} + {args.responses}",
+        (_sheet(args.frame_sheet), _sheet(args.responses_sheet)),
     )
+
+
+def _sheet(value: str | None) -> str | int | None:
+    """Read a --*-sheet value: a 0-based number when all digits, else a sheet name."""
+    return int(value) if value is not None and value.isdigit() else value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -209,6 +225,13 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument(
         "--strict", action="store_true", help="fail if any error-severity problem is found"
     )
+    for which in ("frame", "responses"):
+        val.add_argument(
+            f"--{which}-sheet",
+            default=None,
+            metavar="SHEET",
+            help=f"worksheet of an .xlsx {which} file: name or 0-based number (default: first)",
+        )
     val.set_defaults(func=_validate)
     return parser
 

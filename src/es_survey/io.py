@@ -46,12 +46,11 @@ for free; :func:`problems_of` (or ``.to_frame()``) gives the table.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io as _stdio
 import re
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -59,10 +58,13 @@ import pandas as pd
 
 from es_survey.codebook import Codebook, Variable, load_codebook
 from es_survey.errors import DataError, DesignError
+from es_survey.rawread import DEFAULT_LIMITS, Limits, Raw, UserMissing, read_raw
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "PROBLEM_COLUMNS",
     "HeaderMap",
+    "Limits",
     "Problem",
     "ProblemLog",
     "problems_frame",
@@ -280,6 +282,7 @@ def read_frame(
     codebook: Codebook | str | Path | None = None,
     *,
     sheet: str | int | None = None,
+    limits: Limits | None = None,
 ) -> pd.DataFrame:
     r"""Read a sampling frame (register extract) into canonical columns.
 
@@ -291,6 +294,9 @@ def read_frame(
         The codebook, or a path to one; ``None`` uses the bundled codebook.
     sheet : str, int or None
         Worksheet name or 0-based index for ``.xlsx`` (default: the first sheet).
+    limits : Limits, optional
+        Caps on file size, cells, rows and columns (default :data:`DEFAULT_LIMITS`;
+        see :class:`es_survey.rawread.Limits`).
 
     Returns
     -------
@@ -316,7 +322,7 @@ def read_frame(
     >>> f[["source_row", "regon", "entity_type", "teryt_powiat"]].to_dict("records")
     [{'source_row': 2, 'regon': '291010180', 'entity_type': 'FUND', 'teryt_powiat': '2604'}]
     """
-    return _read(path, codebook, "frame", sheet)
+    return _read(path, codebook, "frame", sheet, limits)
 
 
 def read_responses(
@@ -324,6 +330,7 @@ def read_responses(
     codebook: Codebook | str | Path | None = None,
     *,
     sheet: str | int | None = None,
+    limits: Limits | None = None,
 ) -> pd.DataFrame:
     r"""Read questionnaire responses into canonical columns.
 
@@ -335,6 +342,9 @@ def read_responses(
         The codebook, or a path to one; ``None`` uses the bundled codebook.
     sheet : str, int or None
         Worksheet name or 0-based index for ``.xlsx`` (default: the first sheet).
+    limits : Limits, optional
+        Caps on file size, cells, rows and columns (default :data:`DEFAULT_LIMITS`;
+        see :class:`es_survey.rawread.Limits`).
 
     Returns
     -------
@@ -360,219 +370,7 @@ def read_responses(
     >>> problems_of(r)[["row", "rule", "severity"]].to_dict("records")
     [{'row': 2, 'rule': 'missing_answer', 'severity': 'info'}]
     """
-    return _read(path, codebook, "responses", sheet)
-
-
-# ---------------------------------------------------------------------- raw readers
-class _Raw(NamedTuple):
-    headers: list[str]
-    alt_headers: list[str]  # SPSS variable labels ("" elsewhere)
-    rows: list[list[Any]]
-    row_numbers: list[int]
-    letters: list[str]
-
-
-def _column_letter(j: int) -> str:
-    letters = ""
-    j += 1
-    while j:
-        j, rem = divmod(j - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def _cell(value: Any) -> Any:
-    """Normalise a typed cell: dates to ISO text, blank strings kept."""
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    return value
-
-
-def _finish(headers: list[Any], body: list[list[Any]], numbers: list[int], alt=None) -> _Raw:
-    width = max([len(headers), *(len(r) for r in body)]) if body or headers else 0
-    head = [("" if h is None else str(h).strip()) for h in headers] + [""] * (width - len(headers))
-    rows, nums = [], []
-    for row, num in zip(body, numbers, strict=True):
-        cells = [_cell(v) for v in row] + [None] * (width - len(row))
-        if all(c is None or (isinstance(c, str) and not c.strip()) for c in cells):
-            continue  # an empty line is not a record; row numbers of the others are kept
-        rows.append(cells)
-        nums.append(num)
-    alt_headers = list(alt) if alt is not None else [""] * width
-    return _Raw(head, alt_headers, rows, nums, [_column_letter(j) for j in range(width)])
-
-
-def _read_xlsx(path: Path, sheet: str | int | None) -> _Raw:
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise DataError(
-            f"{path}: cannot be read as an Excel .xlsx workbook ({exc}); open it in a "
-            f"spreadsheet program and save it again as .xlsx, or export it as .csv"
-        ) from None
-    try:
-        names = wb.sheetnames
-        if sheet is None:
-            ws = wb.worksheets[0]
-        elif isinstance(sheet, int):
-            if not 0 <= sheet < len(names):
-                raise DataError(
-                    f"{path}: sheet index {sheet} does not exist; the workbook has "
-                    f"{len(names)} sheet(s): {', '.join(names)}"
-                )
-            ws = wb.worksheets[sheet]
-        else:
-            if sheet not in names:
-                raise DataError(
-                    f"{path}: no sheet named {sheet!r}; the workbook has sheets: "
-                    f"{', '.join(repr(n) for n in names)}"
-                )
-            ws = wb[sheet]
-        if hasattr(ws, "reset_dimensions"):
-            ws.reset_dimensions()  # some writers store a wrong sheet size; read all cells
-        rows = [list(r) for r in ws.iter_rows(values_only=True)]
-    finally:
-        wb.close()
-    if not rows:
-        raise DataError(f"{path}: the sheet is empty; expected a header row in row 1")
-    return _finish(rows[0], rows[1:], list(range(2, len(rows) + 1)))
-
-
-def _decode_bytes(path: Path, data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1250")
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"{path}: the text is neither UTF-8 nor Windows-1250 (cp1250) ({exc}); "
-            f"save the file as 'CSV UTF-8'"
-        ) from None
-
-
-def _sniff_delimiter(text: str) -> str:
-    """Pick ``;``, tab or ``,``: the one that splits the header and the next lines alike.
-
-    A delimiter is *consistent* when the header has more than one field and every
-    one of the first 50 records has as many fields as the header (blank lines
-    aside). Consistent delimiters win, then the one giving the header most fields;
-    ties go to ``;`` before tab before ``,`` (decimal commas make ``,`` the least
-    likely delimiter of a Polish file).
-    """
-    lines = text.splitlines()[:51]
-    best, best_score = ",", (False, 0, 0)
-    for rank, delim in enumerate((";", "\t", ",")):
-        records = [r for r in csv.reader(lines, delimiter=delim) if r]
-        if not records:
-            continue
-        width = len(records[0])
-        consistent = width > 1 and all(len(r) == width for r in records[1:])
-        score = (consistent, width, -rank)
-        if score > best_score:
-            best, best_score = delim, score
-    return best
-
-
-def _read_csv(path: Path) -> _Raw:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot be read ({exc}); check the file permissions") from None
-    text = _decode_bytes(path, data)
-    if not text.strip():
-        raise DataError(f"{path}: the file is empty; expected a header row in row 1")
-    delimiter = _sniff_delimiter(text)
-    reader = csv.reader(_stdio.StringIO(text, newline=""), delimiter=delimiter)
-    records: list[list[str]] = []
-    lines: list[int] = []  # the physical line each record starts on
-    last = 0
-    try:
-        for rec in reader:
-            records.append(rec)
-            lines.append(last + 1)
-            _check_swallowed(path, rec, delimiter, last + 1, reader.line_num)
-            last = reader.line_num
-    except csv.Error as exc:
-        raise DataError(
-            f"{path}, row {reader.line_num}: not valid CSV ({exc}); check the quotes"
-        ) from None
-    body = [[c if c != "" else None for c in rec] for rec in records[1:]]
-    return _finish(records[0], body, lines[1:])
-
-
-def _check_swallowed(path: Path, rec: list[str], delimiter: str, start: int, end: int) -> None:
-    """Refuse a record that swallowed other records: a stray quote read as a field.
-
-    A quoted field may hold a line break (an address, say), but a field spanning
-    lines that also holds the delimiter has eaten whole rows: a quote opened on
-    line ``start`` and closed (or left open) at line ``end``.
-    """
-    if end <= start:
-        return
-    for value in rec:
-        if "\n" in value and delimiter in value:
-            raise DataError(
-                f"{path}, line {start}: a quote opened on this line is closed only at line "
-                f"{end}, so {end - start} line(s) were read as one field; every row of the "
-                'file must be its own record: remove the stray quote (or double it, "")'
-            )
-
-
-class _UserMissing(NamedTuple):
-    """An SPSS user-missing code without a value label."""
-
-    code: Any
-
-
-def _in_range(value: Any, spec: object) -> bool:
-    if not isinstance(spec, Mapping):
-        return False  # a discrete missing value, not a {"lo": ..., "hi": ...} range
-    try:
-        return bool(spec["lo"] <= value <= spec["hi"])
-    except TypeError:
-        return False
-
-
-def _read_sav(path: Path) -> _Raw:
-    import pyreadstat
-
-    try:
-        # user_missing=True keeps codes such as 99 = "brak danych": their labels then
-        # map through the codebook's [missing] texts, so the reason is not lost
-        df, meta = pyreadstat.read_sav(str(path), apply_value_formats=False, user_missing=True)
-    except Exception as exc:  # pyreadstat raises its own error classes for bad files
-        raise DataError(
-            f"{path}: cannot be read as an SPSS .sav file ({type(exc).__name__}: {exc}); "
-            f"save it again from SPSS/PSPP or export it as .csv"
-        ) from None
-    labels = meta.variable_value_labels
-    ranges = meta.missing_ranges or {}
-    columns = list(df.columns)
-    body: list[list[Any]] = []
-    for values in df.itertuples(index=False, name=None):
-        row: list[Any] = []
-        for col, value in zip(columns, values, strict=True):
-            if value is None or (isinstance(value, float) and pd.isna(value)):
-                row.append(None)
-                continue
-            vl = labels.get(col)
-            if vl and value in vl:
-                row.append(vl[value])
-            elif any(_in_range(value, r) for r in ranges.get(col, ())):
-                row.append(_UserMissing(value))
-            elif isinstance(value, float) and value.is_integer():
-                row.append(int(value))
-            else:
-                row.append(value)
-        body.append(row)
-    alt = [("" if lab is None else str(lab)) for lab in meta.column_labels]
-    raw = _finish(columns, body, list(range(2, len(body) + 2)), alt=alt)
-    return raw._replace(letters=list(columns))
+    return _read(path, codebook, "responses", sheet, limits)
 
 
 # ---------------------------------------------------------------------- assembling
@@ -587,6 +385,7 @@ def _read(
     codebook: Codebook | str | Path | None,
     source: Literal["frame", "responses"],
     sheet: str | int | None,
+    limits: Limits | None = None,
 ) -> pd.DataFrame:
     cb = _resolve_codebook(codebook)
     file = Path(path)
@@ -604,22 +403,21 @@ def _read(
             f"sheet={sheet!r} applies to .xlsx workbooks only; {file} is a {suffix} file "
             f"(leave sheet unset)"
         )
-    if suffix == ".xlsx":
-        raw = _read_xlsx(file, sheet)
-    elif suffix == ".csv":
-        raw = _read_csv(file)
-    else:
-        raw = _read_sav(file)
-    return _assemble(raw, cb, source, str(file))
+    raw = read_raw(file, sheet, limits)
+    return _assemble(raw, cb, source, str(file), file)
 
 
-def _where(raw: _Raw, j: int) -> str:
+def _where(raw: Raw, j: int) -> str:
     header = raw.headers[j]
     return f"{header!r} (column {raw.letters[j]})" if raw.letters[j] != header else repr(header)
 
 
 def _assemble(
-    raw: _Raw, cb: Codebook, source: Literal["frame", "responses"], file: str
+    raw: Raw,
+    cb: Codebook,
+    source: Literal["frame", "responses"],
+    file: str,
+    path: Path | None = None,
 ) -> pd.DataFrame:
     mapped: dict[str, list[int]] = {}
     used_header: dict[int, str] = {}
@@ -655,6 +453,7 @@ def _assemble(
         )
 
     faults = []
+    missing: list[Variable] = []
     for name, cols in mapped.items():
         if len(cols) > 1:
             shown = " and ".join(_where(raw, j) for j in cols)
@@ -663,6 +462,7 @@ def _assemble(
             )
     for var in cb.for_source(source):
         if var.required and var.name not in mapped:
+            missing.append(var)
             accepted = ", ".join(repr(h) for h in dict.fromkeys((*var.headers, var.name)))
             faults.append(
                 f"required column for {var.name!r} ({var.label_en}) is missing; add a column "
@@ -670,9 +470,20 @@ def _assemble(
                 f"variable {var.name!r} in {Path(cb.path).name})"
             )
     if faults:
+        hint = _hint(raw, cb, source, path) if missing else ""
+        read = f" [read: {raw.context}]" if raw.context else ""
         if len(faults) == 1:
-            raise DataError(f"{file}: {faults[0]}")
-        raise DataError(f"{file}: {len(faults)} structural faults:\n  " + "\n  ".join(faults))
+            raise DataError(f"{file}: {faults[0]}{read}{hint}")
+        raise DataError(
+            f"{file}: {len(faults)} structural faults{read}{hint}:\n  " + "\n  ".join(faults)
+        )
+    for note in raw.notes:
+        j = note.column
+        header = raw.headers[j] if j < len(raw.headers) and raw.headers[j] else ""
+        column = header or f"column {raw.letters[j] if j < len(raw.letters) else j + 1}"
+        problems.append(
+            Problem(file, note.row, column, note.value, note.rule, note.severity, note.message)
+        )
 
     columns: dict[str, Any] = {"source_row": pd.array(raw.row_numbers, dtype="int64")}
     headers: dict[str, str] = {}
@@ -699,10 +510,68 @@ def _assemble(
     return df
 
 
+def _header_score(cells: Sequence[Any], cb: Codebook, source: Literal["frame", "responses"]) -> int:
+    """How many cells of a row are headers of ``source`` variables of the codebook."""
+    score = 0
+    for cell in cells:
+        if isinstance(cell, str) and cell.strip():
+            var = cb.match_header(cell)
+            score += var is not None and var.in_source(source)
+    return score
+
+
+def _hint(
+    raw: Raw,
+    cb: Codebook,
+    source: Literal["frame", "responses"],
+    path: Path | None,
+) -> str:
+    """Where the missing header probably is: a row below the first, or another sheet."""
+    found = _header_score(raw.headers, cb, source)
+    best = (found, 0)
+    for i, row in enumerate(raw.rows[:20]):
+        best = max(best, (_header_score(row, cb, source), raw.row_numbers[i]))
+    if best[0] > found and best[1]:
+        return (
+            f"; row {best[1]} looks like the header ({best[0]} known column names, against "
+            f"{found} in the first row): delete the title rows above it"
+        )
+    if path is not None and path.suffix.lower() == ".xlsx":
+        sheets = _sheet_scores(path, cb, source)
+        good = [name for name, score in sheets.items() if score > found]
+        if good:
+            return (
+                f"; sheet {good[0]!r} has the headers: read it with --{source}-sheet {good[0]!r} "
+                f"(study.toml [inputs] {source}_sheet = {good[0]!r}, or "
+                f"read_{source}(..., sheet={good[0]!r}))"
+            )
+    names = ", ".join(repr(h) for h in raw.headers[:8] if h)
+    return f"; the first row holds {names or 'no names'}" + (
+        ", ..." if len(raw.headers) > 8 else ""
+    )
+
+
+def _sheet_scores(
+    path: Path, cb: Codebook, source: Literal["frame", "responses"]
+) -> dict[str, int]:
+    """Known column names in the first 20 rows of each sheet of a workbook."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        scores: dict[str, int] = {}
+        for ws in wb.worksheets:
+            rows = ws.iter_rows(max_row=20, max_col=200, values_only=True)
+            scores[ws.title] = max((_header_score(r, cb, source) for r in rows), default=0)
+        return scores
+    finally:
+        wb.close()
+
+
 def _as_text(value: Any) -> str | None:
     if value is None:
         return None
-    if isinstance(value, _UserMissing):
+    if isinstance(value, UserMissing):
         return _as_text(value.code)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -710,13 +579,13 @@ def _as_text(value: Any) -> str | None:
 
 
 def _decode_column(
-    cb: Codebook, var: Variable, raw: _Raw, j: int, file: str, header: str, problems: list[Problem]
+    cb: Codebook, var: Variable, raw: Raw, j: int, file: str, header: str, problems: list[Problem]
 ) -> list[Any]:
     cache: dict[tuple[type, Any], Any] = {}
     out: list[Any] = []
     for row, num in zip(raw.rows, raw.row_numbers, strict=True):
         cell = row[j]
-        if isinstance(cell, _UserMissing):
+        if isinstance(cell, UserMissing):
             code = _as_text(cell.code) or ""
             problems.append(
                 Problem(

@@ -220,14 +220,60 @@ class _IsMissing(_Node):
     negate: bool
 
 
+MAX_CONDITION_CHARS = 10_000
+"""Longest condition accepted (characters)."""
+MAX_NESTING = 40
+"""Deepest nesting of parentheses, ``not`` and unary ``-`` accepted in a condition."""
+MAX_DEPTH = 200
+"""Deepest syntax tree accepted: a chain of ``or``/``and`` of more terms is refused
+(write ``x in [1, 2, 3]`` instead of ``x == 1 or x == 2 or x == 3``)."""
+
+
+def _tree_depth(root: _Node) -> int:
+    """Depth of a syntax tree, computed without recursion."""
+    deepest = 0
+    stack: list[tuple[_Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        for child in (getattr(node, name, None) for name in ("left", "right", "operand")):
+            if isinstance(child, _Node):
+                stack.append((child, depth + 1))
+    return deepest
+
+
 class _Parser:
-    """Recursive-descent parser of the condition language."""
+    """Recursive-descent parser of the condition language.
+
+    Its recursion is bounded: a condition longer than :data:`MAX_CONDITION_CHARS`,
+    nested deeper than :data:`MAX_NESTING` or whose tree is deeper than
+    :data:`MAX_DEPTH` is a syntax error that says so (never a ``RecursionError``).
+    """
 
     _COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
 
     def __init__(self, text: str) -> None:
+        if len(text) > MAX_CONDITION_CHARS:
+            raise _RuleSyntaxError(
+                1,
+                1,
+                f"the condition has {len(text):,} characters; at most {MAX_CONDITION_CHARS:,} "
+                f"are accepted: put long lists in [parameters] and write 'x in name'",
+            )
         self.tokens = _tokenize(text)
         self.i = 0
+        self.nesting = 0
+
+    def _nest(self) -> None:
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            tok = self.tok
+            raise _RuleSyntaxError(
+                tok.line,
+                tok.col,
+                f"the condition nests parentheses, 'not' or '-' more than {MAX_NESTING} "
+                f"levels deep; simplify it or split it into several flags",
+            )
 
     @property
     def tok(self) -> _Token:
@@ -252,6 +298,14 @@ class _Parser:
         node = self._or()
         if self.tok.kind != "eof":
             raise self._fail("'and', 'or', an operator or the end of the expression")
+        if _tree_depth(node) > MAX_DEPTH:
+            raise _RuleSyntaxError(
+                1,
+                1,
+                f"the condition chains more than {MAX_DEPTH} operators; write a list test "
+                f"('x in [1, 2, 3]') instead of many 'or' comparisons, or split it into "
+                f"several flags",
+            )
         return node
 
     def _or(self) -> _Node:
@@ -271,7 +325,10 @@ class _Parser:
     def _not(self) -> _Node:
         if self._is("kw", "not"):
             tok = self._advance()
-            return _Unary(tok.line, tok.col, "not", self._not())
+            self._nest()
+            node = _Unary(tok.line, tok.col, "not", self._not())
+            self.nesting -= 1
+            return node
         return self._comparison()
 
     def _comparison(self) -> _Node:
@@ -357,7 +414,10 @@ class _Parser:
     def _unary(self) -> _Node:
         if self._is("op", "-"):
             tok = self._advance()
-            return _Unary(tok.line, tok.col, "-", self._unary())
+            self._nest()
+            node = _Unary(tok.line, tok.col, "-", self._unary())
+            self.nesting -= 1
+            return node
         return self._primary()
 
     def _primary(self) -> _Node:
@@ -376,10 +436,12 @@ class _Parser:
             return _Name(tok.line, tok.col, tok.text)
         if self._is("op", "("):
             self._advance()
+            self._nest()
             node = self._or()
             if not self._is("op", ")"):
                 raise self._fail("')' closing the parenthesis")
             self._advance()
+            self.nesting -= 1
             return node
         raise self._fail("a name, number, string, true/false, '-', 'not' or '('")
 

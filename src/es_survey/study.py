@@ -71,6 +71,7 @@ employment or civil-law contracts) when the responses do not carry it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import hashlib
@@ -90,6 +91,7 @@ from es_survey.design import SurveyDesign
 from es_survey.dispositions import FOLLOWUP_STATUSES, assign_dispositions, response_rates
 from es_survey.errors import DataError
 from es_survey.funnel import ANSWER_STAGES, population_totals, sector_funnel, survey_frame
+from es_survey.rawread import DEFAULT_LIMITS, Limits
 from es_survey.sae import FayHerriot, small_area
 from es_survey.safety import slug
 from es_survey.sensitivity import DEFAULT_DELTAS, delta_sensitivity, r_indicator
@@ -110,7 +112,8 @@ are exact, are always published)."""
 
 _KNOWN = {
     "study": {"name", "title", "year", "source", "language", "seed", "date"},
-    "inputs": {"frame", "responses", "codebook", "rules"},
+    "inputs": {"frame", "responses", "codebook", "rules", "frame_sheet", "responses_sheet"},
+    "limits": {f.name for f in dataclasses.fields(Limits)},
     "design": {"strata", "sample", "nonresponse", "calibration", "followup"},
     "estimates": {"totals", "domains", "level"},
     "reliability": {"thresholds", "min_n"},
@@ -179,8 +182,15 @@ def _check_value(section: str, key: str, value: object) -> str | None:
             "a table: quantity = a list of register columns",
         ),
     }  # fmt: skip
-    if section == "inputs":
+    if section == "inputs" and key.endswith("_sheet"):
+        ok = (text and bool(str(value).strip())) or (
+            isinstance(value, int) and not isinstance(value, bool) and int(value) >= 0
+        )
+        expected = "a sheet name (text) or a 0-based sheet number"
+    elif section == "inputs":
         ok, expected = text and bool(str(value).strip()), "a file path (text)"
+    elif section == "limits":
+        ok, expected = _is_number(value) and float(value) > 0, "a positive number"  # type: ignore[arg-type]
     else:
         ok, expected = rules.get((section, key), (True, ""))
     if ok:
@@ -310,6 +320,11 @@ class StudyConfig:
     followup : bool or None
         ``[design] followup``: use the frame's follow-up of nonrespondents (True:
         required, False: ignored, None: when present).
+    frame_sheet, responses_sheet : str, int or None
+        ``[inputs] frame_sheet`` / ``responses_sheet``: the worksheet of an ``.xlsx``
+        input (name or 0-based number; default the first).
+    limits : es_survey.io.Limits
+        ``[limits]``: caps on input files (see ``docs/security.md``).
     """
 
     path: Path | None
@@ -340,6 +355,9 @@ class StudyConfig:
     sensitivity_deltas: tuple[float, ...] = DEFAULT_DELTAS
     sensitivity: tuple[str, ...] | None = None
     followup: bool | None = None
+    frame_sheet: str | int | None = None
+    responses_sheet: str | int | None = None
+    limits: Limits = DEFAULT_LIMITS
 
 
 @dataclass(frozen=True, eq=False)
@@ -589,6 +607,9 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> StudyConfig
         sensitivity_deltas=tuple(float(x) for x in sens.get("deltas", DEFAULT_DELTAS)),
         sensitivity=tuple(sens["quantities"]) if "quantities" in sens else None,
         followup=design.get("followup"),
+        frame_sheet=inputs.get("frame_sheet"),
+        responses_sheet=inputs.get("responses_sheet"),
+        limits=Limits(**raw.get("limits", {})),
     )
     return _replace(config, overrides)
 
@@ -704,7 +725,14 @@ def run_study(
     """
     say = progress or (lambda message: None)
     say(f"loading {config.frame.name} and {config.responses.name}")
-    data = load_study(config.frame, config.responses, config.codebook)
+    data = load_study(
+        config.frame,
+        config.responses,
+        config.codebook,
+        frame_sheet=config.frame_sheet,
+        responses_sheet=config.responses_sheet,
+        limits=config.limits,
+    )
     say("classifying the answers")
     units = _with_workers(survey_frame(data, None if config.rules is None else str(config.rules)))
     design0 = SurveyDesign.from_frame(units, config.sample, strata=config.strata)

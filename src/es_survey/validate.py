@@ -54,6 +54,7 @@ from es_survey.errors import DataError, DesignError, EsSurveyError
 from es_survey.io import (
     PROBLEM_COLUMNS,
     HeaderMap,
+    Limits,
     Problem,
     problems_frame,
     read_frame,
@@ -786,12 +787,41 @@ class SurveyData:
         }
 
 
+def _check_some_linked(
+    frame: pd.DataFrame,
+    responses: pd.DataFrame,
+    linked: pd.DataFrame,
+    key: str,
+    frame_path: str | Path,
+    responses_path: str | Path,
+) -> None:
+    """Refuse a study where no response links to the frame, showing keys of both."""
+    if len(responses) == 0 or bool(linked["in_frame"].any()):
+        return
+
+    def sample(df: pd.DataFrame) -> str:
+        if key not in df.columns:
+            return f"no column {key!r}"
+        values = [str(v) for v in df[key].dropna().head(3)]
+        return ", ".join(repr(v) for v in values) if values else "all blank"
+
+    raise DataError(
+        f"0 of {len(responses)} responses linked to the {len(frame)} units of the frame by "
+        f"{key!r}: the keys differ (frame {Path(frame_path).name}: {sample(frame)}; responses "
+        f"{Path(responses_path).name}: {sample(responses)}); check that both files hold the "
+        f"same identifier (codebook [meta] key) and that it was not stored as a rounded number"
+    )
+
+
 def load_study(
     frame_path: str | Path,
     responses_path: str | Path,
     codebook: Codebook | str | Path | None = None,
     *,
     strict: bool = False,
+    frame_sheet: str | int | None = None,
+    responses_sheet: str | int | None = None,
+    limits: Limits | None = None,
 ) -> SurveyData:
     r"""Read, validate and link a study's frame and responses in one call.
 
@@ -805,6 +835,10 @@ def load_study(
         If True, raise one :class:`~es_survey.errors.DataError` listing *all*
         error-severity problems (its ``problems`` attribute holds them as a table).
         If False, records are kept and flagged in their ``problems`` column.
+    frame_sheet, responses_sheet : str, int or None
+        Worksheet of an ``.xlsx`` input (name or 0-based number; default the first).
+    limits : es_survey.io.Limits, optional
+        Caps on the input files (default :data:`es_survey.io.DEFAULT_LIMITS`).
 
     Returns
     -------
@@ -813,7 +847,8 @@ def load_study(
     Raises
     ------
     DataError
-        On a structural fault of either file, or on any error when ``strict``.
+        On a structural fault of either file; when no response links to the frame
+        ("0 of N responses linked"); or on any error when ``strict``.
 
     Examples
     --------
@@ -821,15 +856,17 @@ def load_study(
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (d / "f.csv").write_text("REGON,Typ podmiotu,TERYT powiat\n291010180,fundacja,2604\n",
     ...                            encoding="utf-8")
-    >>> _ = (d / "r.csv").write_text("REGON,Liczba członków\n291010181,12\n", encoding="utf-8")
+    >>> _ = (d / "r.csv").write_text("REGON,Liczba członków\n291010180,3\n291010181,12\n",
+    ...                            encoding="utf-8")
     >>> study = load_study(d / "f.csv", d / "r.csv")
     >>> study.responses["problems"].tolist()
-    ['regon_checksum;response_not_in_frame']
+    ['', 'regon_checksum;response_not_in_frame']
     """
     cb = _resolve(codebook)
-    frame = read_frame(frame_path, cb)
-    responses = read_responses(responses_path, cb)
+    frame = read_frame(frame_path, cb, sheet=frame_sheet, limits=limits)
+    responses = read_responses(responses_path, cb, sheet=responses_sheet, limits=limits)
     first = link(frame, responses, key=cb.key)
+    _check_some_linked(frame, responses, first.linked, cb.key, frame_path, responses_path)
     answers = pd.concat([check_responses(responses, cb), first.problems], ignore_index=True)
     answers = answers.sort_values("row", kind="stable", na_position="first")
     problems = pd.concat([check_frame(frame, cb), answers], ignore_index=True)
