@@ -198,3 +198,28 @@ def test_followup_switch_in_the_config(tmp_path):
     path.write_text(base + '[design]\nfollowup = "yes"\n', encoding="utf-8")
     with pytest.raises(DataError, match=r"\[design\] followup = 'yes': expected true or false"):
         load_config(path)
+
+
+def test_sheets_and_limits_are_read_from_the_config(tmp_path):
+    path = tmp_path / "study.toml"
+    path.write_text(
+        '[study]\nyear = 2023\n[inputs]\nframe = "f.xlsx"\nresponses = "r.xlsx"\n'
+        'frame_sheet = 1\nresponses_sheet = "Dane"\n[limits]\nmax_file_mb = 500\n'
+        "max_rows = 2000000\n",
+        encoding="utf-8",
+    )
+    cfg = load_config(path)
+    assert (cfg.frame_sheet, cfg.responses_sheet) == (1, "Dane")
+    assert (cfg.limits.max_file_mb, cfg.limits.max_rows, cfg.limits.max_cell_chars) == (
+        500,
+        2_000_000,
+        32_767,  # not given: the default
+    )
+    path.write_text(
+        '[study]\nyear = 2023\n[inputs]\nframe = "f.xlsx"\nresponses = "r.xlsx"\n'
+        "frame_sheet = -1\n[limits]\nmax_rowz = 5\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError, match=r"(?s)frame_sheet = -1: expected a sheet name.*"
+                       r"\[limits\] unknown key 'max_rowz'; did you mean 'max_rows'"):  # fmt: skip
+        load_config(path)

@@ -2,7 +2,9 @@
 
 The CLI parses arguments and calls public functions; it holds no logic of its own.
 Expected failures (bad files, bad data under ``--strict``) print one line starting
-with ``es-survey: error:`` and exit with status 2; nothing else is caught.
+with ``es-survey: error:`` and exit with status 2. Anything else is a bug: it prints
+one line starting with ``es-survey: internal error`` and exits with status 3
+(:data:`INTERNAL_ERROR`); ``ES_SURVEY_DEBUG=1`` shows its traceback instead.
 
 Commands
 --------
@@ -22,6 +24,7 @@ Commands
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -40,7 +43,10 @@ from es_survey.synth import write_demo
 from es_survey.tables import format_number
 from es_survey.validate import SurveyData, load_study
 
-__all__ = ["main"]
+__all__ = ["INTERNAL_ERROR", "main"]
+
+INTERNAL_ERROR = 3
+"""Exit status of an unexpected failure (a bug): one line, no traceback."""
 
 _DEMO_FILES = ("frame.xlsx", "responses.xlsx")
 _DEMO_CONFIG = "demo_study.toml"
@@ -247,7 +253,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit status: 0 on success, 2 on an expected error (printed as one line).
+        Exit status: 0 on success, 2 on an expected error (printed as one line), 3 on
+        an internal error (a bug; one line, no traceback), 130 when interrupted.
 
     Examples
     --------
@@ -265,6 +272,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         if rest:
             print(rest, file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("es-survey: interrupted; no output is complete", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: said in one line, never a traceback (unless asked)
+        if os.environ.get("ES_SURVEY_DEBUG"):
+            raise
+        print(
+            f"es-survey: internal error ({type(exc).__name__}: {str(exc)[:300]}); this is a "
+            "bug in es_survey, please report it with the command you ran (set "
+            "ES_SURVEY_DEBUG=1 to see the traceback)",
+            file=sys.stderr,
+        )
+        return INTERNAL_ERROR
     return 0
 
 

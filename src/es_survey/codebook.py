@@ -484,6 +484,16 @@ class Codebook:
         'out_of_range'
         """
         var = self.variable(variable) if isinstance(variable, str) else variable
+        if (
+            isinstance(raw, str)
+            and raw.isascii()
+            and raw.isdigit()
+            and var.type in ("id", "text")
+            and raw not in self._missing_norm
+        ):
+            # fast path for identifiers and codes written as plain digits (every cell of a
+            # national frame's REGON column): normalisation changes nothing in them
+            return (raw.zfill(10) if var.check == "krs" else raw), None
         reason = self.missing_reason(raw)
         if reason is not None:
             if not isinstance(raw, str) or normalize_text(raw) == "":

@@ -150,11 +150,13 @@ def finish(
     alt: list[str] | None = None,
     notes: list[Note] | None = None,
     context: str = "",
+    typed: bool = True,
 ) -> Raw:
     """Pad records to one width; drop blank records (keeping the others' numbers).
 
     Trailing blank cells do not widen the table, so one stray cell far to the right
-    adds one column, not a million blank rows of it.
+    adds one column, not a million blank rows of it. ``typed=False`` (text cells of a
+    CSV) skips the conversion of dates to ISO text.
     """
     kept: list[list[Any]] = []
     nums: list[int] = []
@@ -164,7 +166,7 @@ def finish(
         end = len(row)
         while end and row[end - 1] is None:
             end -= 1
-        kept.append([_cell(v) for v in row[:end]])
+        kept.append([_cell(v) for v in row[:end]] if typed else row[:end])
         nums.append(num)
     head_end = len(headers)
     while head_end and _blank(headers[head_end - 1]):
@@ -334,7 +336,8 @@ def _sheet_rows(path: Path, ws: Any, limits: Limits) -> Iterator[tuple[int, tupl
             if number > limits.max_rows + 1:
                 raise DataError(
                     f"{path}: sheet {ws.title!r} has data in row {number:,}, beyond the limit "
-                    f"of {limits.max_rows:,} records; delete stray cells below the data"
+                    f"of {limits.max_rows:,} records; delete stray cells below the data, or "
+                    f"raise Limits(max_rows=...) (study.toml [limits] max_rows)"
                 )
             if len(values) > limits.max_columns:
                 raise DataError(
@@ -602,7 +605,7 @@ def _read_csv(path: Path, limits: Limits) -> Raw:
     header = records[0]
     body = [[c if c != "" else None for c in rec] for rec in records[1:]]
     notes = _width_notes(header, records[1:], lines[1:])
-    return finish(header, body, lines[1:], notes=notes, context=context)
+    return finish(header, body, lines[1:], notes=notes, context=context, typed=False)
 
 
 def _width_notes(header: list[str], records: list[list[str]], lines: list[int]) -> list[Note]:

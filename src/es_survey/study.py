@@ -24,6 +24,12 @@ Config format (TOML; paths relative to the config file)::
     responses = "responses.xlsx"
     codebook = "codebook.toml"            # optional (bundled default)
     rules = "rules.toml"                  # optional (bundled default)
+    frame_sheet = "Ramka"                 # optional: worksheet of an .xlsx input, by
+    responses_sheet = 0                   # name or 0-based number (default: the first)
+
+    [limits]                              # optional: caps on input files (docs/security.md)
+    max_file_mb = 200                     # also max_unpacked_mb, max_ratio, max_cell_chars,
+    max_rows = 1048576                    # max_columns (es_survey.io.Limits)
 
     [design]
     strata = "stratum"                    # frame column
@@ -248,6 +254,7 @@ def _schema_problems(raw: Mapping[str, Any]) -> list[str]:
     if isinstance(sae, dict) and isinstance(sae.get("quantities", []), list):
         est = raw.get("estimates", {})
         totals = est.get("totals", _DEFAULT_TOTALS) if isinstance(est, dict) else []
+        totals = totals if isinstance(totals, list | tuple) else []  # reported above
         known = [*_SAE_STAGES, *(t for t in totals if isinstance(t, str))]
         first = [t for t in totals if isinstance(t, str)][:1]
         wanted = sae.get("quantities", ["active", *first])
@@ -471,7 +478,13 @@ def _report_date(value: object, where: str) -> dt.date:
                     f"SOURCE_DATE_EPOCH = {epoch!r} is not a number of seconds since "
                     "1970-01-01; unset it or give e.g. 1764547200"
                 )
-            return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
+            seconds = int(epoch)
+            if seconds > 253402300799:  # 9999-12-31 23:59:59 UTC, the last date Python has
+                raise DataError(
+                    f"SOURCE_DATE_EPOCH = {epoch!r} is after the year 9999; unset it or give "
+                    "e.g. 1764547200"
+                )
+            return dt.datetime.fromtimestamp(seconds, tz=dt.UTC).date()
         return dt.date.today()
     if isinstance(value, dt.date):
         return value
