@@ -376,3 +376,15 @@ def test_problems_keep_the_reader_notes_with_file_and_row(tmp_path):
         "column C",
         "extra",
     )
+
+
+def test_a_report_folder_that_is_a_file_fails_before_any_work(tmp_path, capsys):
+    blocker = tmp_path / "report"
+    blocker.write_text("not a folder", encoding="utf-8")
+    code = main(["run", str(RAW / "study.toml"), "--out", str(blocker)])
+    captured = capsys.readouterr()
+    assert code == 2 and captured.out == ""  # nothing computed, nothing printed
+    assert captured.err.splitlines() == [
+        f"es-survey: error: the output folder {blocker} is a file; name a folder for the outputs"
+    ]
+    assert blocker.read_text(encoding="utf-8") == "not a folder"

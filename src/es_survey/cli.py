@@ -36,7 +36,7 @@ import pandas as pd
 
 from es_survey._version import __version__
 from es_survey.errors import EsSurveyError
-from es_survey.report import write_report
+from es_survey.report import check_report_folder, write_report
 from es_survey.safety import check_outputs, slug, write_csv
 from es_survey.study import StudyConfig, load_config, run_study
 from es_survey.synth import write_demo
@@ -112,6 +112,7 @@ def _progress(message: str) -> None:
 
 def _study(config: StudyConfig) -> None:
     """Run a study and write its report; print the headline and the files."""
+    check_report_folder(config.output_dir, config)  # before any work
     print(f"Study {config.name!r} ({config.year})")
     results = run_study(config, progress=_progress)
     lang = config.language

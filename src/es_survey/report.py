@@ -48,11 +48,11 @@ from es_survey.charts import (
     save_figure,
 )
 from es_survey.dispositions import response_rates
-from es_survey.errors import DesignError
+from es_survey.errors import DataError, DesignError
 from es_survey.io import save_workbook
 from es_survey.regions import available_regions
-from es_survey.safety import inside, slug, write_csv
-from es_survey.study import StudyResults
+from es_survey.safety import check_outputs, inside, slug, write_csv
+from es_survey.study import StudyConfig, StudyResults
 from es_survey.tables import (
     STAGE_LABELS,
     Lang,
@@ -2217,6 +2217,50 @@ def _estimates_csv(results: StudyResults) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------- main
+REPORT_FILES: tuple[str, ...] = ("index.html", "tables.xlsx", "estimates.csv", "figures")
+"""What :func:`write_report` writes into its folder (``figures`` is a folder)."""
+
+
+def check_report_folder(out: str | Path, config: StudyConfig) -> None:
+    r"""Refuse a report folder that is a file, or whose files would replace an input.
+
+    Called before any work by the command line (and again by :func:`write_report`).
+
+    Parameters
+    ----------
+    out : str or pathlib.Path
+        The report folder.
+    config : StudyConfig
+        The study (its input files are protected).
+
+    Raises
+    ------
+    DataError
+        One line naming the folder or the file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from es_survey.study import load_config
+    >>> tmp = Path(tempfile.mkdtemp())
+    >>> _ = (tmp / "study.toml").write_text(
+    ...     '[study]\nyear = 2023\n[inputs]\nframe = "f.xlsx"\nresponses = "r.xlsx"\n')
+    >>> cfg = load_config(tmp / "study.toml")
+    >>> blocker = tmp / "report"
+    >>> _ = blocker.write_text("not a folder")
+    >>> check_report_folder(blocker, cfg)
+    Traceback (most recent call last):
+    ...
+    es_survey.errors.DataError: the output folder ... is a file; name a folder for the outputs
+    """
+    inputs = [p for p in (config.path, config.frame, config.responses, config.codebook,
+                          config.rules) if p is not None]  # fmt: skip
+    check_outputs(out, REPORT_FILES, inputs)
+    figures = Path(out) / "figures"
+    if figures.exists() and not figures.is_dir():
+        raise DataError(f"{figures} is a file; the report writes its figures in that folder")
+
+
 def write_report(
     results: StudyResults,
     out_dir: str | Path | None = None,
@@ -2284,6 +2328,7 @@ def write_report(
     say = progress or (lambda message: None)
     cfg = results.config
     out = Path(cfg.output_dir if out_dir is None else out_dir)
+    check_report_folder(out, cfg)
     fig_dir = out / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
