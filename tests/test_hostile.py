@@ -31,7 +31,9 @@ NAME = "Nazwa"
 def base(tmp_path_factory) -> dict:
     """The demo's responses as text cells, and the demo frame (unchanged)."""
     folder = tmp_path_factory.mktemp("hostile")
-    responses = pd.read_excel(RAW / "responses.xlsx", dtype=str, keep_default_na=False)
+    responses = pd.read_excel(
+        RAW / "responses.xlsx", dtype=str, keep_default_na=False, engine="calamine"
+    )
     return {"folder": folder, "responses": responses, "frame": RAW / "frame.xlsx"}
 
 

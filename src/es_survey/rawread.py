@@ -205,11 +205,19 @@ def _cell_too_long(path: Path, where: str, length: int | None, limits: Limits) -
 _DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _MERGE = re.compile(rb"<(?:\w+:)?mergeCell\s+ref=\"([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?\"")
+_CELL = re.compile(rb"<(?:\w+:)?c[\s>]")
+_CELL_REF = re.compile(rb"<(?:\w+:)?c r=\"([A-Z]{1,3})\d")
+_ROW = re.compile(rb"<(?:\w+:)?row[\s>]")
+_ROW_REF = re.compile(rb"<(?:\w+:)?row r=\"(\d{1,7})\"")
+_PLAIN_REF = re.compile(rb"<c r=\"([A-Z]{1,3})\d")
+_PLAIN_ROW_REF = re.compile(rb"<row r=\"(\d{1,7})\"")
 
 
 class _SheetScan(NamedTuple):
     has_formula: bool
     merges: list[tuple[int, int, int, int]]  # first col, first row, last col, last row (1-based)
+    cells: int  # cells stored in the sheet's XML
+    dense: int  # cells from A1 to the last row and column (-1: unknown, a cell without ref)
 
 
 def _column_number(letters: bytes) -> int:
@@ -271,27 +279,65 @@ def _scan_workbook(path: Path, limits: Limits) -> dict[str, _SheetScan]:
 
 
 def _scan_part(part: Any, is_sheet: bool) -> _SheetScan | None:
-    """Stream one XML part: None if it declares a DOCTYPE; else formulas and merges."""
+    """Stream one XML part: None if it declares a DOCTYPE; else what a sheet holds.
+
+    For a sheet: whether it has formulas, its merged ranges, how many cells it stores
+    and its dense size (last row × last column, from the cell references). Each
+    chunk is cut at its last ``<``, so no tag is split between two chunks.
+    """
     head = True
     has_formula = False
     merges: list[tuple[int, int, int, int]] = []
+    cells = refs = last_row = rows = row_refs = 0
+    columns: set[bytes] = set()
     tail = b""
-    while chunk := part.read(1 << 20):
+    while True:
+        chunk = part.read(1 << 20)
         data = tail + chunk
         if head and _DOCTYPE.search(data[:65536]):
             return None
         head = False
         if not is_sheet:
+            if not chunk:
+                break
             continue  # only the prolog of other parts matters
-        has_formula = has_formula or bool(_FORMULA.search(data))
-        for m in _MERGE.finditer(data):
+        cut = data.rfind(b"<") if chunk else len(data)
+        if cut <= 0:
+            cut = len(data)
+        block, tail = data[:cut], data[cut:]
+        has_formula = (
+            has_formula
+            or any(t in block for t in (b"<f>", b"<f ", b"<f/"))
+            or (b":f" in block and bool(_FORMULA.search(block)))
+        )
+        if b":c" in block or b":row" in block:  # namespace-prefixed tags: the slow path
+            cells += len(_CELL.findall(block))
+            found = _CELL_REF.findall(block)
+            refs += len(found)
+            columns.update(c for c, _ in found)
+            numbers = _ROW_REF.findall(block)
+            rows += len(_ROW.findall(block))
+        else:
+            cells += block.count(b"<c ") + block.count(b"<c>")
+            letters = _PLAIN_REF.findall(block)
+            refs += len(letters)
+            columns.update(letters)
+            numbers = _PLAIN_ROW_REF.findall(block)
+            rows += block.count(b"<row ") + block.count(b"<row>")
+        row_refs += len(numbers)
+        if numbers:
+            last_row = max(last_row, max(map(int, numbers)))
+        for m in _MERGE.finditer(block):
             c1, r1 = _column_number(m.group(1)), int(m.group(2))
             c2 = _column_number(m.group(3)) if m.group(3) else c1
             r2 = int(m.group(4)) if m.group(4) else r1
             merges.append((c1, r1, c2, r2))
-        cut = data.rfind(b"<")
-        tail = data[cut:] if cut >= 0 and len(data) - cut < 200 else b""
-    return _SheetScan(has_formula, sorted(set(merges)))
+        if not chunk:
+            break
+    last_col = max((_column_number(c) for c in columns), default=0)
+    known = refs == cells and row_refs == rows
+    dense = last_row * last_col if known else -1
+    return _SheetScan(has_formula, sorted(set(merges)), cells, dense)
 
 
 def _open_book(path: Path, data_only: bool) -> Any:
@@ -306,23 +352,72 @@ def _open_book(path: Path, data_only: bool) -> Any:
         ) from None
 
 
-def _pick_sheet(path: Path, wb: Any, sheet: str | int | None) -> Any:
-    names = wb.sheetnames
+def _pick_name(path: Path, names: list[str], sheet: str | int | None) -> str:
+    """Return the name of the sheet asked for (default the first), or refuse in one line."""
+    if not names:
+        raise DataError(f"{path}: the workbook has no sheets")
     if sheet is None:
-        return wb.worksheets[0]
+        return names[0]
     if isinstance(sheet, int):
         if not 0 <= sheet < len(names):
             raise DataError(
                 f"{path}: sheet index {sheet} does not exist; the workbook has "
                 f"{len(names)} sheet(s): {', '.join(names)}"
             )
-        return wb.worksheets[sheet]
+        return names[sheet]
     if sheet not in names:
         raise DataError(
             f"{path}: no sheet named {sheet!r}; the workbook has sheets: "
             f"{', '.join(repr(n) for n in names)}"
         )
-    return wb[sheet]
+    return sheet
+
+
+def _check_row(path: Path, title: str, number: int, values: Any, limits: Limits) -> None:
+    """Refuse a row beyond the row limit, too wide, or with a cell too long."""
+    if number > limits.max_rows + 1:
+        raise DataError(
+            f"{path}: sheet {title!r} has data in row {number:,}, beyond the limit "
+            f"of {limits.max_rows:,} records; delete stray cells below the data, or "
+            f"raise Limits(max_rows=...) (study.toml [limits] max_rows)"
+        )
+    if len(values) > limits.max_columns:
+        raise DataError(
+            f"{path}: sheet {title!r}, row {number}: {len(values):,} columns, more "
+            f"than the limit of {limits.max_columns:,}"
+        )
+    for j, v in enumerate(values):
+        if isinstance(v, str) and len(v) > limits.max_cell_chars:
+            raise _cell_too_long(path, f"cell {column_letter(j)}{number}", len(v), limits)
+
+
+def _damaged(path: Path, title: str, exc: Exception) -> DataError:
+    return DataError(
+        f"{path}: sheet {title!r} is damaged and cannot be read "
+        f"({type(exc).__name__}: {exc}); open the file in a spreadsheet program and save "
+        f"it again as .xlsx, or export it as .csv"
+    )
+
+
+def _sheet_parts(path: Path) -> dict[str, str]:
+    """Sheet name → its XML part in the zip (from workbook.xml and its relationships)."""
+    import xml.etree.ElementTree as ET  # the parts were checked for DOCTYPEs already
+
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            book = ET.fromstring(archive.read("xl/workbook.xml"))
+            rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    except (KeyError, ET.ParseError, zipfile.BadZipFile, OSError):
+        return {}  # unusual layout: formulas and merges are then looked for in every sheet
+    targets = {r.get("Id"): str(r.get("Target", "")) for r in rels}
+    parts: dict[str, str] = {}
+    for node in book.iter(f"{main}sheet"):
+        target = targets.get(node.get(f"{rel_ns}id"), "")
+        part = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        parts[str(node.get("name"))] = part
+    return parts
 
 
 def _sheet_rows(path: Path, ws: Any, limits: Limits) -> Iterator[tuple[int, tuple[Any, ...]]]:
@@ -333,64 +428,111 @@ def _sheet_rows(path: Path, ws: Any, limits: Limits) -> Iterator[tuple[int, tupl
         for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
             if not values or all(v is None for v in values):
                 continue
-            if number > limits.max_rows + 1:
-                raise DataError(
-                    f"{path}: sheet {ws.title!r} has data in row {number:,}, beyond the limit "
-                    f"of {limits.max_rows:,} records; delete stray cells below the data, or "
-                    f"raise Limits(max_rows=...) (study.toml [limits] max_rows)"
-                )
-            if len(values) > limits.max_columns:
-                raise DataError(
-                    f"{path}: sheet {ws.title!r}, row {number}: {len(values):,} columns, more "
-                    f"than the limit of {limits.max_columns:,}"
-                )
-            for j, v in enumerate(values):
-                if isinstance(v, str) and len(v) > limits.max_cell_chars:
-                    raise _cell_too_long(path, f"cell {column_letter(j)}{number}", len(v), limits)
+            _check_row(path, ws.title, number, values, limits)
             yield number, values
     except DataError:
         raise
     except Exception as exc:  # a damaged sheet: ParseError, ValueError, KeyError, ...
-        raise DataError(
-            f"{path}: sheet {ws.title!r} is damaged and cannot be read "
-            f"({type(exc).__name__}: {exc}); open the file in a spreadsheet program and save "
-            f"it again as .xlsx, or export it as .csv"
-        ) from None
+        raise _damaged(path, ws.title, exc) from None
+
+
+def _calamine_rows(
+    path: Path, book: Any, title: str, scan: _SheetScan, limits: Limits
+) -> list[tuple[int, list[Any]]] | None:
+    """Non-blank rows of a sheet read by calamine, or None for a sparse sheet.
+
+    calamine (Rust) reads a sheet about ten times faster than openpyxl, but holds it
+    dense, from A1 to the last cell, and aborts the process when that does not fit
+    in memory. So the dense size is taken from the sheet's XML first (the cell
+    references counted by :func:`_scan_part`): a sheet far larger than the cells it
+    stores (a stray cell at XFD1048576), or with cells without references, is left to
+    openpyxl's streaming reader. Blank cells become None and whole numbers int, as
+    openpyxl gives them.
+    """
+    if scan.dense < 0 or scan.dense > 4 * scan.cells + 1_000_000:
+        return None
+    try:
+        ws = book.get_sheet_by_name(title)
+        if ws.end is None:
+            return []
+        rows = ws.to_python(skip_empty_area=False)
+    except Exception as exc:  # python_calamine.CalamineError and the like
+        raise _damaged(path, title, exc) from None
+    out: list[tuple[int, list[Any]]] = []
+    cap = limits.max_cell_chars
+    dates = (dt.datetime, dt.date, dt.time)
+    for number, row in enumerate(rows, start=1):
+        values: list[Any] = []
+        filled = False
+        for j, v in enumerate(row):
+            kind = type(v)
+            if kind is str:
+                if not v:
+                    values.append(None)
+                    continue
+                if len(v) > cap:
+                    raise _cell_too_long(path, f"cell {column_letter(j)}{number}", len(v), limits)
+            elif kind is float and v.is_integer() and abs(v) < 1e300:
+                v = int(v)
+            elif kind in dates:
+                v = v.isoformat()
+            values.append(v)
+            filled = True
+        if filled:
+            _check_row(path, title, number, (), limits)  # rows and columns; cells done above
+            if len(values) > limits.max_columns:
+                _check_row(path, title, number, values, limits)
+            out.append((number, values))
+    return out
 
 
 def _read_xlsx(path: Path, sheet: str | int | None, limits: Limits) -> Raw:
+    import python_calamine
+
     scans = _scan_workbook(path, limits)
-    wb = _open_book(path, data_only=True)
+    parts = _sheet_parts(path)
     try:
-        ws = _pick_sheet(path, wb, sheet)
-        title = ws.title
-        names = list(wb.sheetnames)
-        part = str(getattr(ws, "_worksheet_path", ""))
-        numbered = list(_sheet_rows(path, ws, limits))
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # CalamineError, zip errors, ...
+        raise DataError(
+            f"{path}: cannot be read as an Excel .xlsx workbook ({type(exc).__name__}: {exc}); "
+            f"open it in a spreadsheet program and save it again as .xlsx, or export it as .csv"
+        ) from None
+    names = list(book.sheet_names)
+    title = _pick_name(path, names, sheet)
+    part = parts.get(title, "")
+    scan = scans.get(part) or _SheetScan(any(s.has_formula for s in scans.values()), [], 0, -1)
+    try:
+        numbered = _calamine_rows(path, book, title, scan, limits)
     finally:
-        wb.close()
+        book.close()
+    typed = numbered is None  # openpyxl's cells still hold dates
+    if numbered is None:
+        wb = _open_book(path, data_only=True)
+        try:
+            numbered = [(n, list(v)) for n, v in _sheet_rows(path, wb[title], limits)]
+        finally:
+            wb.close()
     others = [n for n in names if n != title]
     context = f"sheet {title!r}" + (
         f" (the workbook also has {', '.join(repr(n) for n in others)})" if others else ""
     )
     if not numbered:
         raise DataError(f"{path}: sheet {title!r} is empty; expected a header row ({context})")
-    scan = scans.get(part, _SheetScan(any(s.has_formula for s in scans.values()), []))
     header_number, header = numbered[0]
     if header_number != 1:
         context += f", header in row {header_number}"
-    body = [list(v) for _, v in numbered[1:]]
+    body = [v if isinstance(v, list) else list(v) for _, v in numbered[1:]]
     numbers = [n for n, _ in numbered[1:]]
     notes: list[Note] = []
     if scan.has_formula:
-        notes += _formulas_without_values(path, sheet, title, body, numbers, limits)
+        notes += _formulas_without_values(path, title, body, numbers, limits)
     notes += _merged_notes(scan.merges, body, numbers, header_number)
-    return finish(list(header), body, numbers, notes=notes, context=context)
+    return finish(list(header), body, numbers, notes=notes, context=context, typed=typed)
 
 
 def _formulas_without_values(
     path: Path,
-    sheet: str | int | None,
     title: str,
     body: list[list[Any]],
     numbers: list[int],
@@ -399,7 +541,7 @@ def _formulas_without_values(
     """Cells whose formula has no saved result: read as blank by a values-only reader."""
     wb = _open_book(path, data_only=False)
     try:
-        ws = _pick_sheet(path, wb, sheet if sheet is not None else title)
+        ws = wb[title]
         formulas = {n: v for n, v in _sheet_rows(path, ws, limits)}
     finally:
         wb.close()
