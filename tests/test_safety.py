@@ -115,3 +115,19 @@ def test_a_label_that_looks_like_mathtext_is_drawn_literally(tmp_path):
     ax = es.plot_by_category(frame, by="typ", source="test", year=2023)
     path = es.save_figure(ax, tmp_path / "f.svg")
     assert path.stat().st_size > 0
+
+
+def test_worksheet_titles_from_data_are_valid_and_distinct():
+    # issue "Untrusted input" section 3: a domain column named "Typ?" crashed the workbook
+    from openpyxl import Workbook
+
+    from es_survey.report import _sheet_title
+
+    book = Workbook()
+    names = ["Typ?", "a/b\\c[d]:e*", "'quoted'", "x" * 40, "x" * 40, ""]
+    titles = []
+    for name in names:
+        title = _sheet_title(name, book.sheetnames)
+        book.create_sheet(title=title)  # openpyxl refuses an invalid title
+        titles.append(title)
+    assert titles == ["Typ_", "a_b_c_d__e_", "quoted", "x" * 31, "x" * 29 + "~2", "sheet"]
