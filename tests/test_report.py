@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import html as htmllib
 import math
 import re
 import shutil
@@ -348,7 +349,9 @@ def test_html_has_methodology_validation_and_metadata(report, results):
     assert "liczy 632 podmioty w 8 warstwach" in method and "Wylosowano 376 podmiotów" in method
     assert "RR1 = 40,4%" in method and "RR3 = 41,4%" in method  # 127/314 and 127/(275+0.816*39)
     # the follow-up of nonrespondents and the two-phase weights (issue 13)
-    assert "N_h/n_h · n_g/m_g" in method and "spośród 178 wylosowanych podmiotów" in method
+    assert (
+        "Nh/nh · ng/mg" in method
+    )  # indices as subscripts and "spośród 178 wylosowanych podmiotów" in method
     assert "wylosowano — w każdej warstwie osobno — 56 (31,5%)" in method
     followup = page.tables["table-followup"]
     assert [r[0][1] for r in followup[1:]][:2] == ["NGO-PL721", "NGO-PL722"]
@@ -363,11 +366,13 @@ def test_html_has_methodology_validation_and_metadata(report, results):
     rates = page.tables["table-response_rates"]
     assert len(rates) == 1 + len(results.response_rates) + 1  # header, strata, total
     problems = {r[0][1]: r[2][1] for r in page.tables["table-problems"][1:]}
-    assert problems["regon_checksum"] == "3" and problems["missing_answer"] == "91"
+    assert problems["Błędna cyfra kontrolna REGON"] == "3"
+    assert problems["Brak odpowiedzi („nie wiem”, odmowa itp.)"] == "91"
     assert len(page.tables["table-consistency"]) == 1 + len(results.consistency)
     meta = {r[0][1]: r[1][1] for r in page.tables["table-metadata"][1:]}
-    assert meta["seed"] == "2023" and meta["date"] == "2026-11-26"
-    assert meta["sha256:frame.xlsx"] == _sha(ROOT / "data" / "raw" / "frame.xlsx")
+    assert meta["Ziarno generatora liczb losowych"] == "2023"
+    assert meta["Data raportu"] == "2026-11-26" and meta["Język"] == "polski"
+    assert meta["Skrót SHA-256 pliku frame.xlsx"] == _sha(ROOT / "data" / "raw" / "frame.xlsx")
 
 
 def test_html_escapes_data_derived_text(results):
@@ -425,7 +430,7 @@ def test_workbook_sheets_numbers_and_suppression(report, results):
     last = next(rates.iter_rows(min_row=rates.max_row))
     assert last[0].value == "ogółem" and last[1].value == 127  # I, whole sample
     meta = {r[0].value: r[1].value for r in book["metadata"].iter_rows(min_row=2)}
-    assert meta["seed"] == "2023" and "Objaśnienie" in meta
+    assert meta["Ziarno generatora liczb losowych"] == "2023" and "Objaśnienie" in meta
 
 
 # ----------------------------------------------------------------------- CSV
@@ -723,3 +728,98 @@ def test_sensitivity_section_and_headline(without_followup):
     # no code words in the weighting steps (issue 12)
     for word in ("statement_filed", "year_registered", "es_category", "ineligible", "raking"):
         assert word not in method
+
+
+# ------------------------------------------------------------------ Polish as printed
+_ENGLISH = {
+    "mean", "ineligible", "observed", "true", "false", "none", "nan", "active", "earning",
+    "employing", "workers", "total", "ratio", "estimate", "weights", "stage", "keep", "the",
+    "and", "of", "with", "without", "yes", "no", "unknown", "missing", "error",
+    "warning", "info", "check", "rule", "count", "value", "values", "decision", "variable",
+}  # fmt: skip
+# counted nouns: (one, few = 2-4, many = 5+ and 12-14, genitive singular = fractions)
+_NOUNS = [
+    ("podmiot", "podmioty", "podmiotów", "podmiotu"),
+    ("powiat", "powiaty", "powiatów", "powiatu"),
+    ("warstwa", "warstwy", "warstw", "warstwy"),
+    ("typ", "typy", "typów", "typu"),
+    ("osoba", "osoby", "osób", "osoby"),
+    ("jednostka", "jednostki", "jednostek", "jednostki"),
+]
+# words after which a count stands in the genitive ("spośród 3 podmiotów")
+_GENITIVE = {"z", "ze", "spośród", "wśród", "od", "do", "dla", "około", "u", "bez", "niż"}
+
+
+def _visible_text(html: str) -> str:
+    html = re.sub(r"(?s)<(style|script|svg)\b.*?</\1>", " ", html)
+    return htmllib.unescape(re.sub(r"<[^>]+>", "\n", html))
+
+
+def _plural_class(number: str) -> str:
+    if re.search(r"[,.]\d", number):
+        return "fraction"
+    n = int(re.sub(r"\D", "", number))
+    if n == 1:
+        return "one"
+    if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
+        return "few"
+    return "many"
+
+
+def polish_text_faults(text: str) -> list[str]:
+    """Visible snake_case names, English words and wrong plural forms in a Polish text."""
+    names = set(re.findall(r"\b[a-z]+(?:_[a-z0-9]+)+\b", text)) - {"es_survey"}  # the product
+    faults = [f"identifier {w!r}" for w in sorted(names)]
+    faults += [f"English word {w!r}" for w in sorted({
+        w for w in re.findall(r"\b[A-Za-z]+\b", text) if w.lower() in _ENGLISH})]  # fmt: skip
+    number = r"(\d{1,3}(?:[\u00a0\u202f ]\d{3})*(?:,\d+)?)"
+    for forms in _NOUNS:
+        pattern = rf"(\w+)?\s*\b{number}\s+({'|'.join(dict.fromkeys(forms))})\b"
+        for before, n, noun in re.findall(pattern, text):
+            kind = _plural_class(n)
+            one, few, many, gen = forms
+            if before.lower() in _GENITIVE:
+                ok = {"one": {one, gen}, "few": {many}, "many": {many}, "fraction": {gen}}[kind]
+            else:
+                ok = {"one": {one}, "few": {few}, "many": {many}, "fraction": {gen}}[kind]
+            if noun not in ok:
+                faults.append(f"'{before} {n} {noun}'")
+    return faults
+
+
+def test_polish_text_faults_finds_what_an_editor_would():
+    # the checker itself, on sentences whose right and wrong forms a Polish editor knows
+    assert polish_text_faults("Wylosowano 502 podmioty; liczy 632 podmioty w 8 warstwach.") == []
+    assert polish_text_faults("spośród 3 podmiotów; 1 podmiot; 2,5 podmiotu; 12 powiatów") == []
+    assert polish_text_faults("liczy 632 podmiotów") == ["'liczy 632 podmiotów'"]
+    assert polish_text_faults("Wylosowano 502 podmiotów") == ["'Wylosowano 502 podmiotów'"]
+    assert polish_text_faults("2,5 podmioty i 5 podmioty") == ["' 2,5 podmioty'", "'i 5 podmioty'"]
+    assert polish_text_faults("active_declared=False (mean)") == [
+        "identifier 'active_declared'", "English word 'False'", "English word 'mean'"]  # fmt: skip
+
+
+def test_the_polish_report_reads_as_polish(report):
+    out, _, _ = report
+    text = _visible_text((out / "index.html").read_text(encoding="utf-8"))
+    assert polish_text_faults(text) == []
+
+
+def test_the_polish_report_reads_as_polish_without_followup(without_followup):
+    # the single-phase texts: nonresponse adjustment, sensitivity bounds in the headline
+    _, out = without_followup
+    text = _visible_text((out / "index.html").read_text(encoding="utf-8"))
+    assert polish_text_faults(text) == []
+
+
+def test_the_polish_report_reads_as_polish_on_a_second_synthetic_study(tmp_path):
+    # another synthetic region (seed 11): other counts, so other plural forms
+    from es_survey.synth import write_demo
+
+    write_demo(tmp_path, seed=11)
+    for name in ("study.toml", "codebook.toml", "rules.toml"):
+        (tmp_path / name).write_bytes((ROOT / "data" / "raw" / name).read_bytes())
+    config = load_config(tmp_path / "study.toml", seed=11, small_area_replicates=50)
+    write_report(run_study(config), tmp_path / "out")
+    text = _visible_text((tmp_path / "out" / "index.html").read_text(encoding="utf-8"))
+    assert re.search(r"liczy \d+ podmiot", text)  # the frame sentence is there
+    assert polish_text_faults(text) == []

@@ -51,6 +51,7 @@ from es_survey.dispositions import response_rates
 from es_survey.errors import DataError, DesignError
 from es_survey.io import save_workbook
 from es_survey.regions import available_regions
+from es_survey.rules import load_rules
 from es_survey.safety import check_outputs, inside, slug, write_csv
 from es_survey.study import StudyConfig, StudyResults
 from es_survey.tables import (
@@ -63,9 +64,10 @@ from es_survey.tables import (
     reliability_footnote,
     reliability_frame,
 )
+from es_survey.validate import RULE_LABELS
 from es_survey.weighting import weights_summary
 
-__all__ = ["headline_text", "write_report"]
+__all__ = ["REPORT_FILES", "check_report_folder", "headline_text", "write_report"]
 
 MARKER = "."  # Statistics Poland's sign: no data or not published
 _POWIAT_DOMAINS = ("powiat_name", "teryt_powiat")
@@ -241,6 +243,16 @@ _TEXT: dict[str, dict[str, str]] = {
         "no_consistency": "Nie wykryto niespójności.",
         "key": "Klucz",
         "value": "Wartość",
+        "n_eff": "n efektywne",
+        "w_min": "min.",
+        "w_max": "maks.",
+        "w_mean": "średnia",
+        "meta_version": "Wersja es_survey",
+        "meta_config": "Plik konfiguracji",
+        "meta_seed": "Ziarno generatora liczb losowych",
+        "meta_date": "Data raportu",
+        "meta_sha": "Skrót SHA-256 pliku {file}",
+        "language_name": "polski",
         "fig_funnel": "Lejek sektora",
         "fig_active_by": "Aktywne podmioty według {domain}",
         "fig_total_by": "{variable} według {domain}",
@@ -468,6 +480,16 @@ _TEXT: dict[str, dict[str, str]] = {
         "no_consistency": "No inconsistencies found.",
         "key": "Key",
         "value": "Value",
+        "n_eff": "effective n",
+        "w_min": "min",
+        "w_max": "max",
+        "w_mean": "mean",
+        "meta_version": "es_survey version",
+        "meta_config": "Config file",
+        "meta_seed": "Random seed",
+        "meta_date": "Report date",
+        "meta_sha": "SHA-256 of {file}",
+        "language_name": "English",
         "fig_funnel": "The sector funnel",
         "fig_active_by": "Active entities by {domain}",
         "fig_total_by": "{variable} by {domain}",
@@ -751,8 +773,12 @@ p.note { border-left: 3px solid #E69F00; padding-left: .6rem; }
 
 
 # ----------------------------------------------------------------- helpers
+_SUBSCRIPT = re.compile(r"\b([A-Za-z])_([a-z])\b")
+
+
 def _esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    """Escape text for HTML; a one-letter index (N_h, m_g) is set as a subscript."""
+    return _SUBSCRIPT.sub(r"\1<sub>\2</sub>", html.escape(str(value), quote=True))
 
 
 def _pct_text(t: float, lang: Lang) -> str:
@@ -1221,13 +1247,48 @@ def _weights_frame(results: StudyResults) -> pd.DataFrame:
 
 
 def _problems_frame(results: StudyResults) -> pd.DataFrame:
+    """Problems by rule, each rule named in the report's language."""
     summary = results.data.summary()["problems"]
     if not isinstance(summary, pd.DataFrame) or len(summary) == 0:
         return pd.DataFrame({"rule": [], "severity": [], "count": []})
-    return summary[["rule", "severity", "count"]].reset_index(drop=True)
+    lang = results.config.language
+    out = summary[["rule", "severity", "count"]].reset_index(drop=True)
+    return out.assign(rule=[RULE_LABELS.get(str(r), {}).get(lang, str(r)) for r in out["rule"]])
+
+
+_FLAG_VALUE = re.compile(r"(\w+)=(True|False|<NA>) \(([^)]*)\)")
+_PAIR = re.compile(r"(\w+)=(.*?)(?=, \w+=|$)")
+
+
+def _shown_value(text: str, lang: Lang) -> str:
+    """Write a value of the consistency report ("True", "619721.55") as a reader would."""
+    words = {"pl": ("tak", "nie", "brak danych"), "en": ("yes", "no", "missing")}[lang]
+    if text in ("True", "False", "<NA>"):
+        return words[("True", "False", "<NA>").index(text)]
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return format_number(number, decimals=0 if number.is_integer() else 2, lang=lang)
 
 
 def _consistency_frames(results: StudyResults) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return counts by check and the contradictions found, labelled for the reader."""
+    lang = results.config.language
+    rules = load_rules(results.config.rules)
+    cb = results.data.codebook
+    label = "label_pl" if lang == "pl" else "label_en"
+    checks = {c.name: getattr(c, label) for c in rules.checks}
+    flags = {f.name: getattr(f, label) for f in rules.flags}
+
+    def name_of(var: str) -> str:
+        if var in flags:
+            return flags[var]
+        try:
+            return str(getattr(cb.variable(var), label))
+        except (KeyError, DesignError, DataError):
+            return var
+
     cons = results.consistency.reset_index(drop=True)
     cols = [
         c
@@ -1235,14 +1296,30 @@ def _consistency_frames(results: StudyResults) -> tuple[pd.DataFrame, pd.DataFra
         if c in cons.columns
     ]
     detail = cons[cols].astype(object).where(cons[cols].notna(), None)
+    if len(detail):
+        detail["check"] = [checks.get(str(c), str(c)) for c in detail["check"]]
+        detail["variables"] = [
+            "; ".join(name_of(v.strip()) for v in str(x).split(",") if v.strip())
+            for x in detail["variables"]
+        ]
+        detail["values"] = [
+            "; ".join(f"{name_of(k)} = {_shown_value(v, lang)}" for k, v in _PAIR.findall(str(x)))
+            for x in detail["values"]
+        ]
+        detail["decision"] = [
+            "; ".join(
+                f"{name_of(k)}: {_shown_value(v, lang)}" for k, v, _ in _FLAG_VALUE.findall(str(x))
+            )
+            for x in detail["decision"]
+        ]
     counts = (
-        cons["check"]
+        detail["check"]
         .astype(str)
         .value_counts()
         .sort_index()
         .rename_axis("check")
         .reset_index(name="count")
-        if "check" in cons.columns and len(cons)
+        if "check" in detail.columns and len(detail)
         else pd.DataFrame({"check": [], "count": []})
     )
     return counts, detail
@@ -1255,11 +1332,16 @@ def _metadata_rows(results: StudyResults) -> list[tuple[str, str]]:
         (t["title"], cfg.title),
         (t["year"], str(cfg.year)),
         (t["source"], cfg.source),
-        (t["language"], cfg.language),
+        (t["language"], t["language_name"]),
         (t["level"], _pct_text(cfg.level, cfg.language)),
         (t["thresholds"], " / ".join(_pct_text(x, cfg.language) for x in cfg.thresholds)),
     ]
-    rows += [(str(k), str(v)) for k, v in results.metadata.items()]
+    named = {"es_survey_version": t["meta_version"], "config": t["meta_config"],
+             "seed": t["meta_seed"], "date": t["meta_date"]}  # fmt: skip
+    for key, value in results.metadata.items():
+        k = str(key)
+        shown = t["meta_sha"].format(file=k[7:]) if k.startswith("sha256:") else named.get(k, k)
+        rows.append((shown, str(value)))
     return rows
 
 
@@ -1848,9 +1930,12 @@ def _render_html(
     w_heads = {
         "weights": t["weighting"],
         "deff_kish": "deff (Kish)",
-        "n_eff": "n_eff",
+        "n_eff": t["n_eff"],
         "sum": "\u03a3w",
         "cv": "CV",
+        "min": t["w_min"],
+        "max": t["w_max"],
+        "mean": t["w_mean"],
     }
     weights_html = _html_table(
         w_shown, w_heads, numeric=list(w.columns[1:]), table_id="table-weights"
@@ -2125,7 +2210,17 @@ def _write_workbook(
         book,
         "weights",
         w,
-        [t["weighting"], "n", "\u03a3w", "min", "max", "mean", "CV", "deff (Kish)", "n_eff"],
+        [
+            t["weighting"],
+            "n",
+            "\u03a3w",
+            t["w_min"],
+            t["w_max"],
+            t["w_mean"],
+            "CV",
+            "deff (Kish)",
+            t["n_eff"],
+        ],
         w_formats,
     )
     say("table problems")

@@ -64,6 +64,7 @@ from es_survey.io import (
 __all__ = [
     "PROBLEM_COLUMNS",
     "RULES",
+    "RULE_LABELS",
     "LinkResult",
     "SurveyData",
     "check_frame",
@@ -95,6 +96,70 @@ RULES: Mapping[str, str] = MappingProxyType(
         "key_missing": "error",
         "missing_answer": "info",
         "unmapped_column": "info",
+    }
+)
+
+#: What each problem rule means, in Polish and English, for the printed report.
+RULE_LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
+    {
+        "regon_checksum": {"pl": "Błędna cyfra kontrolna REGON", "en": "REGON check digit wrong"},
+        "nip_checksum": {"pl": "Błędna cyfra kontrolna NIP", "en": "NIP check digit wrong"},
+        "krs_format": {"pl": "Numer KRS w złym formacie", "en": "KRS number malformed"},
+        "teryt_unknown": {"pl": "Nieznany kod TERYT", "en": "Unknown TERYT code"},
+        "gmina_not_in_powiat": {
+            "pl": "Gmina spoza podanego powiatu",
+            "en": "Gmina outside the given powiat",
+        },
+        "answer_not_in_codebook": {
+            "pl": "Odpowiedź spoza listy odpowiedzi",
+            "en": "Answer not in the codebook",
+        },
+        "not_a_number": {"pl": "Tekst w polu liczbowym", "en": "Not a number"},
+        "ambiguous_number": {
+            "pl": "Niejednoznaczny zapis liczby (np. 12.000)",
+            "en": "Ambiguous number (e.g. 12.000)",
+        },
+        "out_of_range": {"pl": "Wartość poza dopuszczalnym zakresem", "en": "Value out of range"},
+        "fte_above_headcount": {
+            "pl": "Etaty powyżej liczby zatrudnionych",
+            "en": "FTE above headcount",
+        },
+        "subgroup_above_total": {
+            "pl": "Liczba „w tym” większa od ogółu",
+            "en": "Subgroup above its total",
+        },
+        "revenue_sources_exceed_total": {
+            "pl": "Przychody według źródeł większe od przychodów ogółem",
+            "en": "Revenue by source above the total",
+        },
+        "duplicate_in_frame": {
+            "pl": "Podmiot powtórzony w operacie",
+            "en": "Unit repeated in the frame",
+        },
+        "duplicate_in_responses": {
+            "pl": "Podmiot odpowiedział więcej niż raz",
+            "en": "Unit answered more than once",
+        },
+        "response_not_in_frame": {
+            "pl": "Odpowiedź podmiotu spoza operatu",
+            "en": "Response from a unit not in the frame",
+        },
+        "key_missing": {"pl": "Brak identyfikatora podmiotu", "en": "Unit identifier missing"},
+        "missing_answer": {
+            "pl": "Brak odpowiedzi („nie wiem”, odmowa itp.)",
+            "en": "No answer (don't know, refused, ...)",
+        },
+        "unmapped_column": {
+            "pl": "Kolumna spoza książki kodów (zachowana jako tekst)",
+            "en": "Column not in the codebook (kept as text)",
+        },
+        "extra_fields": {"pl": "Wiersz z nadmiarowymi polami", "en": "Row with extra fields"},
+        "short_row": {"pl": "Wiersz z brakującymi polami", "en": "Row with missing fields"},
+        "merged_cell": {"pl": "Komórka scalona z inną", "en": "Merged cell"},
+        "formula_without_value": {
+            "pl": "Formuła bez zapisanego wyniku",
+            "en": "Formula without a saved result",
+        },
     }
 )
 
