@@ -30,18 +30,19 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, cast
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, cast
 
 from es_survey._version import __version__
 from es_survey.errors import EsSurveyError
-from es_survey.report import check_report_folder, write_report
-from es_survey.safety import check_outputs, slug, write_csv
-from es_survey.study import StudyConfig, load_config, run_study
-from es_survey.synth import write_demo
-from es_survey.tables import format_number
-from es_survey.validate import SurveyData, load_study
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from es_survey.study import StudyConfig
+    from es_survey.validate import SurveyData
+
+# The commands import what they need when they run, so `es-survey --version` and
+# `--help` answer at once (pandas, scipy and matplotlib take seconds to import).
 
 __all__ = ["INTERNAL_ERROR", "main"]
 
@@ -61,6 +62,8 @@ def _write_outputs(data: SurveyData, out: Path) -> list[Path]:
     Text cells that a spreadsheet would run as formulas are neutralised
     (:func:`es_survey.safety.write_csv`).
     """
+    from es_survey.safety import write_csv
+
     out.mkdir(parents=True, exist_ok=True)
     tables = dict(zip(_OUTPUTS, (data.problems, data.frame, data.responses, data.linked),
                       strict=True))  # fmt: skip
@@ -96,6 +99,9 @@ def _run(
     title: str,
     sheets: tuple[str | int | None, str | int | None] = (None, None),
 ) -> None:
+    from es_survey.safety import check_outputs
+    from es_survey.validate import load_study
+
     inputs = [frame, responses] + ([Path(codebook)] if codebook else [])
     check_outputs(out, _OUTPUTS, inputs)  # before any work: never over an input
     data = load_study(
@@ -112,6 +118,10 @@ def _progress(message: str) -> None:
 
 def _study(config: StudyConfig) -> None:
     """Run a study and write its report; print the headline and the files."""
+    from es_survey.report import check_report_folder, write_report
+    from es_survey.study import run_study
+    from es_survey.tables import format_number
+
     check_report_folder(config.output_dir, config)  # before any work
     print(f"Study {config.name!r} ({config.year})")
     results = run_study(config, progress=_progress)
@@ -130,6 +140,10 @@ def _study(config: StudyConfig) -> None:
 
 
 def _demo(args: argparse.Namespace) -> None:
+    from es_survey.safety import slug
+    from es_survey.study import load_config
+    from es_survey.synth import write_demo
+
     raw = Path.cwd() / "data" / "raw"
     out = Path(args.out)
     reports = Path(args.reports)
@@ -167,6 +181,8 @@ def _demo(args: argparse.Namespace) -> None:
 
 
 def _run_config(args: argparse.Namespace) -> None:
+    from es_survey.study import load_config
+
     config = load_config(args.config)
     if args.out is not None:
         config = load_config(args.config, output_dir=Path(args.out))

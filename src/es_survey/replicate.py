@@ -72,7 +72,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from es_survey._frozen import _check_data, _FrozenDesign
 from es_survey.errors import DataError, DesignError
@@ -293,6 +292,8 @@ class ReplicateVariance:
         cols = (bins[rows, None] * k + np.arange(k)).reshape(-1)
         grp = np.repeat(self.group[rows], k)
         n_groups = self.factors.shape[0]
+        from scipy import sparse  # on first use: `import es_survey` stays light
+
         cells = sparse.csr_matrix((z, (cols, grp)), shape=(n_domains * k, n_groups))
         out = np.asarray(cells @ self.factors)  # (D k, R)
         return out.T.reshape(self.n_replicates, n_domains, k)

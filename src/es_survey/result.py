@@ -39,7 +39,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from es_survey.errors import DesignError
 
@@ -670,6 +669,8 @@ def tcrit(level: float, df: np.ndarray) -> np.ndarray:
     >>> round(float(tcrit(0.95, np.array([np.inf]))[0]), 4)
     1.96
     """
+    from scipy import stats  # imported on first use: `import es_survey` stays light
+
     a = (1.0 - level) / 2.0
     df = np.asarray(df, dtype=float)
     out = np.full(df.shape, np.nan)
@@ -703,6 +704,8 @@ def expit(x: np.ndarray) -> np.ndarray:
 
 def _beta_ppf(q: float, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Beta quantile with R's limits: a = 0 gives 0, b = 0 gives 1."""
+    from scipy import stats
+
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
     out = np.full(a.shape, np.nan)

@@ -52,7 +52,6 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
 
 from es_survey.errors import DataError, DesignError
 from es_survey.funnel import ANSWER_STAGES, population_totals, sector_funnel
@@ -245,6 +244,8 @@ _HALF_PI = np.pi / 2.0
 
 def _normal_cdf(z: np.ndarray) -> np.ndarray:
     """Return the standard normal CDF of real or complex arguments (``erfc`` takes both)."""
+    from scipy import special
+
     return 0.5 * special.erfc(-z / np.sqrt(2.0))
 
 
@@ -538,6 +539,8 @@ def fay_herriot(
     )  # fmt: skip
     fit = _eblup(y_t, psi_t, x, has, method)
     est = _back(transform, fit.theta, fit.g1)
+    from scipy import stats
+
     z = float(stats.norm.ppf(0.5 + level / 2.0))
     rmse_t = np.sqrt(fit.mse)
     if mse == "bootstrap":

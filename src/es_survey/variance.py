@@ -59,7 +59,6 @@ from typing import Literal, Protocol
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 
 from es_survey.errors import DesignError
 
@@ -188,6 +187,8 @@ class _Stage:
         """
         cache = self.__dict__.setdefault("_indicator", [])
         if not cache:
+            from scipy import sparse  # on first use: `import es_survey` stays light
+
             units = self.n_clusters
             cache.append(
                 sparse.csr_matrix(
