@@ -823,3 +823,14 @@ def test_the_polish_report_reads_as_polish_on_a_second_synthetic_study(tmp_path)
     text = _visible_text((tmp_path / "out" / "index.html").read_text(encoding="utf-8"))
     assert re.search(r"liczy \d+ podmiot", text)  # the frame sentence is there
     assert polish_text_faults(text) == []
+
+
+def test_figures_drawn_in_parallel_are_the_same_bytes_as_drawn_in_turn(report, results, tmp_path):
+    # issue 12, section 5: two processes draw the figures; the files may not depend on it
+    out, files, _ = report
+    serial = write_report(results, tmp_path, workers=1)
+    assert sorted(serial) == sorted(files)
+    differ = [k for k in files if (out / k).read_bytes() != (tmp_path / k).read_bytes()]
+    assert differ == []
+    with pytest.raises(DesignError, match="workers=0"):
+        write_report(results, tmp_path, workers=0)

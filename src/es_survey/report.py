@@ -18,7 +18,7 @@ holds ``x``), not in the workbook (the cell is empty and the flag says why), not
 in the CSV (empty fields, ``reliability = suppressed``) and not in the figures.
 
 The same results give byte-identical files: nothing depends on the clock (the
-date is the study's), figures are saved by :func:`~es_survey.charts.save_figure`
+date is the study's), figures are saved by :func:`~es_survey.charts.save_figures`
 and the workbook by :func:`~es_survey.io.save_workbook` with the study date as its
 timestamp.
 """
@@ -28,13 +28,18 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
+import multiprocessing
+import os
 import re
+import sys
 from collections.abc import Callable, Hashable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 
 from es_survey.charts import (
     plot_by_category,
@@ -45,7 +50,7 @@ from es_survey.charts import (
     plot_response_rates,
     plot_sensitivity,
     plot_weights,
-    save_figure,
+    save_figures,
 )
 from es_survey.dispositions import response_rates
 from es_survey.errors import DataError, DesignError
@@ -789,6 +794,7 @@ def _pct_text(t: float, lang: Lang) -> str:
 
 
 _Form = TypeVar("_Form")
+_T = TypeVar("_T")
 
 
 def _polish_plural(n: int, one: _Form, few: _Form, many: _Form) -> _Form:
@@ -2356,11 +2362,72 @@ def check_report_folder(out: str | Path, config: StudyConfig) -> None:
         raise DataError(f"{figures} is a file; the report writes its figures in that folder")
 
 
+_SPECS: list[tuple[str, str, Callable[[], Any]]] = []
+"""The figures being drawn, for the forked workers of :func:`_render_figures`."""
+
+
+def _draw_and_save(index: int, fig_dir: Path) -> bytes:
+    """Draw figure ``index`` of :data:`_SPECS`, save its PNG and SVG, return the SVG."""
+    stem, _, draw = _SPECS[index]
+    ax = draw()
+    _, svg = save_figures(ax, [fig_dir / f"{stem}.png", fig_dir / f"{stem}.svg"])
+    fig = ax.figure if isinstance(ax, Axes) else ax
+    fig.clear()  # free the drawing: a report has some twenty figures
+    return svg.read_bytes()
+
+
+def _render_figures(
+    specs: list[tuple[str, str, Callable[[], Any]]],
+    out: Path,
+    fig_dir: Path,
+    say: Callable[[str], None],
+    workers: int | None,
+    meanwhile: Callable[[], _T],
+) -> tuple[list[bytes], _T]:
+    """Draw every figure, in forked processes where possible, and run ``meanwhile``.
+
+    Returns the SVGs in the order of ``specs`` and what ``meanwhile`` returned (it runs
+    in this process while the workers draw).
+    """
+    for stem, _, _ in specs:
+        inside(out, fig_dir / f"{stem}.svg")  # names from data stay in the folder
+    n = workers if workers is not None else _default_workers()
+    if n < 1:
+        raise DesignError(f"workers={workers!r} must be a whole number >= 1")
+    _SPECS[:] = specs
+    try:
+        if n == 1 or len(specs) < 2:
+            svgs = []
+            for i, (stem, _, _) in enumerate(specs):
+                say(f"figure {stem}")
+                svgs.append(_draw_and_save(i, fig_dir))
+            return svgs, meanwhile()
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=n, mp_context=context) as pool:
+            futures = [pool.submit(_draw_and_save, i, fig_dir) for i in range(len(specs))]
+            other = meanwhile()
+            svgs = []
+            for (stem, _, _), future in zip(specs, futures, strict=True):
+                svgs.append(future.result())  # a worker's exception is raised here
+                say(f"figure {stem}")
+            return svgs, other
+    finally:
+        _SPECS.clear()
+
+
+def _default_workers() -> int:
+    """Two drawing processes on Linux with two cores or more, else one."""
+    if not sys.platform.startswith("linux") or (os.cpu_count() or 1) < 2:
+        return 1
+    return 2
+
+
 def write_report(
     results: StudyResults,
     out_dir: str | Path | None = None,
     *,
     progress: Callable[[str], None] | None = None,
+    workers: int | None = None,
 ) -> dict[str, Path]:
     r"""Write a study's report: ``index.html``, ``tables.xlsx``, ``estimates.csv``, figures.
 
@@ -2374,6 +2441,10 @@ def write_report(
     progress : callable, optional
         Called with a short message before each figure and table (the CLI
         prints them).
+    workers : int, optional
+        Processes that draw the figures (default: 2 where the machine has two
+        cores or more and processes can be forked, i.e. on Linux; else 1). The
+        files are the same byte for byte whatever the number.
 
     Returns
     -------
@@ -2428,19 +2499,22 @@ def write_report(
     fig_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     figures: dict[str, tuple[str, bytes]] = {}
-    for stem, title, draw in _figure_specs(results):
-        say(f"figure {stem}")
-        ax = draw()
+    specs = _figure_specs(results)
+
+    def tables_and_files() -> list[_Estimates]:
+        # done while the figures are drawn in other processes
+        tables = _estimate_tables(results)
+        say("tables.xlsx")
+        written["tables.xlsx"] = _write_workbook(results, tables, out / "tables.xlsx", say)
+        say("estimates.csv")
+        written["estimates.csv"] = write_csv(_estimates_csv(results), out / "estimates.csv")
+        return tables
+
+    svgs, tables = _render_figures(specs, out, fig_dir, say, workers, tables_and_files)
+    for (stem, title, _), svg in zip(specs, svgs, strict=True):
         for suffix in ("png", "svg"):
-            path = save_figure(ax, inside(out, fig_dir / f"{stem}.{suffix}"))
-            written[f"figures/{stem}.{suffix}"] = path
-        figures[stem] = (title, (fig_dir / f"{stem}.svg").read_bytes())
-    tables = _estimate_tables(results)
-    say("tables.xlsx")
-    written["tables.xlsx"] = _write_workbook(results, tables, out / "tables.xlsx", say)
-    say("estimates.csv")
-    csv_path = write_csv(_estimates_csv(results), out / "estimates.csv")  # no formulas
-    written["estimates.csv"] = csv_path
+            written[f"figures/{stem}.{suffix}"] = fig_dir / f"{stem}.{suffix}"
+        figures[stem] = (title, svg)
     say("index.html")
     html_path = out / "index.html"
     html_path.write_text(_render_html(results, tables, figures), encoding="utf-8", newline="\n")
