@@ -26,7 +26,7 @@ import pytest
 from openpyxl import load_workbook
 
 import es_survey.study as study_module
-from es_survey.errors import DesignError
+from es_survey.errors import DataError, DesignError
 from es_survey.report import (
     _estimate_tables,
     _polish_plural,
@@ -834,3 +834,43 @@ def test_figures_drawn_in_parallel_are_the_same_bytes_as_drawn_in_turn(report, r
     assert differ == []
     with pytest.raises(DesignError, match="workers=0"):
         write_report(results, tmp_path, workers=0)
+
+
+@pytest.mark.skipif(
+    _chromium() is None, reason="chromium is not on PATH; see docs/report.md for the manual check"
+)
+def test_pdf_is_a4_with_numbered_pages(report, tmp_path):
+    from es_survey.pdf import write_pdf
+
+    out, _, _ = report
+    pdf = write_pdf(out / "index.html", tmp_path / "report.pdf")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF-")
+    pages = len(re.findall(rb"/Type\s*/Page[^s]", data))
+    assert pages >= 10  # one section a page at least
+    boxes = {
+        tuple(float(x) for x in m.split()) for m in re.findall(rb"/MediaBox\s*\[([^\]]*)\]", data)
+    }
+    assert all(abs(b[2] - 595.28) < 1 and abs(b[3] - 841.89) < 1 for b in boxes)  # A4 in points
+    if shutil.which("pdftotext"):  # poppler, where installed: the page numbers printed
+        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                              text=True, check=True).stdout  # fmt: skip
+        assert f"1 / {pages}" in text and f"{pages} / {pages}" in text
+
+
+def test_pdf_without_a_browser_is_a_note_not_a_failure(tmp_path, monkeypatch, capsys):
+    import es_survey.cli as cli
+    import es_survey.pdf as pdf
+
+    html = tmp_path / "index.html"
+    html.write_text("<html><body>x</body></html>", encoding="utf-8")
+    with pytest.raises(DataError, match="no headless Chromium found"):
+        pdf.write_pdf(html, browser="/no/such/chromium")
+    monkeypatch.setattr(pdf, "find_browser", lambda: None)
+    cli._pdf(html)
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "es-survey: note: no PDF: no headless Chromium on PATH (Debian/Ubuntu: apt-get install "
+        "chromium); open index.html in a browser and print it to PDF (A4)"
+    ]
+    assert not (tmp_path / "report.pdf").exists()

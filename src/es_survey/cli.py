@@ -13,8 +13,10 @@ Commands
     summary, write the problems table and the cleaned, linked data to ``--out``
     (default ``data/processed``), then run the whole study and write its report to
     ``--reports``/<study> (default ``reports/swietokrzyskie-demo``).
-``es-survey run STUDY.toml [--out DIR]``
-    Regenerate a study's report (HTML, XLSX, CSV, figures) from its config.
+``es-survey run STUDY.toml [--out DIR] [--pdf]``
+    Regenerate a study's report (HTML, XLSX, CSV, figures) from its config; ``--pdf``
+    also prints it to ``report.pdf`` with headless Chromium (a note, not an error,
+    when no Chromium is installed).
 ``es-survey validate FRAME RESPONSES [--codebook F] [--out DIR] [--strict]``
 ``[--frame-sheet S] [--responses-sheet S]``
     Load, validate and link any pair of files (``--*-sheet``: the worksheet of an
@@ -52,6 +54,8 @@ INTERNAL_ERROR = 3
 _DEMO_FILES = ("frame.xlsx", "responses.xlsx")
 _DEMO_CONFIG = "demo_study.toml"
 
+
+_PDF_HELP = "also print the report to report.pdf (A4, numbered pages) with headless Chromium"
 
 _OUTPUTS = ("problems.csv", "frame.csv", "responses.csv", "linked.csv")
 
@@ -116,8 +120,8 @@ def _progress(message: str) -> None:
     print(f"  ... {message}", file=sys.stderr, flush=True)
 
 
-def _study(config: StudyConfig) -> None:
-    """Run a study and write its report; print the headline and the files."""
+def _study(config: StudyConfig, pdf: bool = False) -> None:
+    """Run a study and write its report (and its PDF); print the headline and the files."""
     from es_survey.report import check_report_folder, write_report
     from es_survey.study import run_study
     from es_survey.tables import format_number
@@ -137,6 +141,23 @@ def _study(config: StudyConfig) -> None:
         )
     paths = write_report(results, config.output_dir, progress=_progress)
     print(f"wrote {len(paths)} files to {config.output_dir} (open index.html)")
+    if pdf:
+        _pdf(config.output_dir / "index.html")
+
+
+def _pdf(html: Path) -> None:
+    """Print the report to PDF, or say in one line why not (the rest is written)."""
+    from es_survey.pdf import find_browser, write_pdf
+
+    if find_browser() is None:
+        print(
+            "es-survey: note: no PDF: no headless Chromium on PATH (Debian/Ubuntu: apt-get "
+            "install chromium); open index.html in a browser and print it to PDF (A4)",
+            file=sys.stderr,
+        )
+        return
+    _progress("report.pdf")
+    print(f"wrote {write_pdf(html)}")
 
 
 def _demo(args: argparse.Namespace) -> None:
@@ -157,7 +178,7 @@ def _demo(args: argparse.Namespace) -> None:
             f"Demo study (bundled files in {raw})",
         )
         config = load_config(raw / "study.toml")
-        _study(load_config(raw / "study.toml", output_dir=reports / slug(config.name)))
+        _study(load_config(raw / "study.toml", output_dir=reports / slug(config.name)), args.pdf)
         return
     seed = 2023 if args.seed is None else args.seed
     with tempfile.TemporaryDirectory(prefix="es_survey_demo_") as tmp:
@@ -177,7 +198,7 @@ def _demo(args: argparse.Namespace) -> None:
             source = resources.files("es_survey") / "data" / name
             (Path(tmp) / name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
         config = load_config(study, seed=seed)
-        _study(load_config(study, seed=seed, output_dir=reports / slug(config.name)))
+        _study(load_config(study, seed=seed, output_dir=reports / slug(config.name)), args.pdf)
 
 
 def _run_config(args: argparse.Namespace) -> None:
@@ -186,7 +207,7 @@ def _run_config(args: argparse.Namespace) -> None:
     config = load_config(args.config)
     if args.out is not None:
         config = load_config(args.config, output_dir=Path(args.out))
-    _study(config)
+    _study(config, args.pdf)
 
 
 def _validate(args: argparse.Namespace) -> None:
@@ -229,6 +250,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="regenerate the synthetic study from this seed instead of reading data/raw/",
     )
+    demo.add_argument("--pdf", action="store_true", help=_PDF_HELP)
     demo.set_defaults(func=_demo)
 
     run = sub.add_parser("run", help="regenerate a study's report from its study.toml")
@@ -236,6 +258,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--out", default=None, help="report folder (default: the config's [outputs] directory)"
     )
+    run.add_argument("--pdf", action="store_true", help=_PDF_HELP)
     run.set_defaults(func=_run_config)
 
     val = sub.add_parser("validate", help="load, validate and link a frame and responses")

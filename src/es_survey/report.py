@@ -763,7 +763,10 @@ figure { margin: 1rem 0 1.5rem; break-inside: avoid; page-break-inside: avoid; }
 figure img { max-width: 100%; height: auto; display: block; }
 td.hash { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: .78rem; }
 p.note { border-left: 3px solid #E69F00; padding-left: .6rem; }
-@page { size: A4; margin: 14mm; }
+@page {
+  size: A4; margin: 14mm 14mm 18mm;
+  @bottom-center { content: counter(page) " / " counter(pages); font-size: 9pt; color: #555; }
+}
 @media print {
   body { max-width: none; padding: 0; font-size: 10pt; }
   nav { display: none; }
@@ -2318,8 +2321,14 @@ def _estimates_csv(results: StudyResults) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------- main
-REPORT_FILES: tuple[str, ...] = ("index.html", "tables.xlsx", "estimates.csv", "figures")
-"""What :func:`write_report` writes into its folder (``figures`` is a folder)."""
+REPORT_FILES: tuple[str, ...] = (
+    "index.html",
+    "tables.xlsx",
+    "estimates.csv",
+    "figures",
+    "report.pdf",
+)
+"""What a report folder holds (``figures`` is a folder; ``report.pdf`` with ``--pdf``)."""
 
 
 def check_report_folder(out: str | Path, config: StudyConfig) -> None:
