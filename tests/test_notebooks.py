@@ -40,3 +40,11 @@ def test_notebook_runs(path):
         o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
     ]
     assert not errors
+    # a figure a cell returns is shown as an image (the inline backend), not as
+    # "<Figure size ...>" text: the notebooks never switch to Agg
+    shown = [o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [d for d in shown if str(d.get("text/plain", "")).startswith("<Figure size")
+                and "image/png" not in d]  # fmt: skip
+    assert "Agg" not in "".join(c.source for c in nb.cells)
+    if path.name == "quick_tour.ipynb":
+        assert sum("image/png" in d for d in shown) >= 1
