@@ -620,6 +620,13 @@ def test_no_map_is_drawn_when_every_value_is_suppressed(results, tmp_path):
     notes = page.texts.get("by-powiat_name", "") or (tmp_path / "index.html").read_text()
     assert "w żadnym z 14 powiatów szacunek nie jest dość precyzyjny" in notes
     assert "więc nie rysujemy mapy ani wykresu" in notes
+    # issue 12, section 4: nor a bar chart of categories that are all suppressed (both
+    # subregions); entity types with take-all strata (CV 0) are still drawn
+    assert not any(k.startswith("figures/subregion_") for k in files)
+    assert "figures/entity_type_active.png" in files and "figures/funnel.png" in files
+    assert "w żadnym z 2 podregionów szacunek nie jest dość precyzyjny" in (
+        tmp_path / "index.html"
+    ).read_text(encoding="utf-8")
 
 
 def test_no_map_of_mostly_suppressed_powiats(report, results):

@@ -1379,6 +1379,12 @@ def _teryt_frame(results: StudyResults, frame: pd.DataFrame, domain: str) -> pd.
     return out
 
 
+def _all_suppressed(frame: pd.DataFrame, th: Mapping[str, Any]) -> bool:
+    """Whether every estimate of a domain table is suppressed (no figure is drawn)."""
+    flags = reliability_frame(frame.reset_index(drop=True), **th)
+    return bool(len(flags)) and bool(flags["suppressed"].all())
+
+
 def _figure_specs(results: StudyResults) -> list[tuple[str, str, Callable[[], Any]]]:
     """(file stem, title, draw) of every figure, in report order."""
     cfg = results.config
@@ -1481,22 +1487,29 @@ def _figure_specs(results: StudyResults) -> list[tuple[str, str, Callable[[], An
             continue
         labels = _value_labels(domain, lang)
         title = t["fig_active_by"].format(domain=_by_phrase(domain, lang))
-        specs.append(
-            (
-                f"{slug(domain)}_active",
-                title,
-                _bind(
-                    plot_by_category,
-                    active,
-                    by=domain,
-                    labels=labels,
-                    sort=True,
-                    xlabel=t["active_axis"],
-                    title=title,
-                    **th,
-                    **common,
-                ),
-            )
+        draw_active = not _all_suppressed(active, th)  # else the section's note says so
+        if total is not None and _all_suppressed(total, th):
+            total = None
+        specs += (
+            []
+            if not draw_active
+            else [
+                (
+                    f"{slug(domain)}_active",
+                    title,
+                    _bind(
+                        plot_by_category,
+                        active,
+                        by=domain,
+                        labels=labels,
+                        sort=True,
+                        xlabel=t["active_axis"],
+                        title=title,
+                        **th,
+                        **common,
+                    ),
+                )
+            ]
         )
         if total is not None and first is not None:
             title = t["fig_total_by"].format(variable=vlabel, domain=_by_phrase(domain, lang))
