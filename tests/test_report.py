@@ -881,3 +881,63 @@ def test_pdf_without_a_browser_is_a_note_not_a_failure(tmp_path, monkeypatch, ca
         "chromium); open index.html in a browser and print it to PDF (A4)"
     ]
     assert not (tmp_path / "report.pdf").exists()
+
+
+def _covered_by_legend(ax, renderer) -> list[str]:
+    """Bars, points, line vertices and texts of an Axes inside its legend's box."""
+    from matplotlib.collections import LineCollection, PathCollection
+
+    legend = ax.get_legend()
+    if legend is None:
+        return []
+    box = legend.get_window_extent(renderer)
+    bars = [(p, p.get_window_extent(renderer)) for p in ax.patches if p.get_visible()]
+    hits = [f"bar {p.get_label()!r}" for p, b in bars if b.width > 0 and box.overlaps(b)]
+    hits += [f"text {t.get_text()!r}" for t in ax.texts if t.get_visible() and t.get_text().strip()
+             and box.overlaps(t.get_window_extent(renderer))]  # fmt: skip
+    points = [
+        line.get_transform().transform(line.get_xydata()) for line in ax.lines if line.get_visible()
+    ]
+    for c in ax.collections:
+        if isinstance(c, PathCollection) and len(c.get_offsets()):
+            points.append(c.get_offset_transform().transform(np.asarray(c.get_offsets())))
+        if isinstance(c, LineCollection):
+            points += [c.get_transform().transform(seg) for seg in c.get_segments() if len(seg)]
+    hits += [f"point ({x:.0f}, {y:.0f})" for xy in points for x, y in np.atleast_2d(xy)
+             if np.isfinite([x, y]).all() and box.contains(x, y)]  # fmt: skip
+    return hits
+
+
+def test_no_legend_covers_a_bar_a_point_or_a_label(results):
+    # issue 12, section 4: every figure of the report, drawn as saved (layout settled)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from es_survey.charts import _settle
+    from es_survey.report import _figure_specs
+
+    covered = {}
+    for stem, _, draw in _figure_specs(results):
+        fig = draw().figure
+        canvas = FigureCanvasAgg(fig)
+        _settle(fig)
+        canvas.draw()
+        for ax in fig.axes:
+            hits = _covered_by_legend(ax, canvas.get_renderer())
+            if hits:
+                covered[stem] = hits[:5]
+    assert covered == {}
+
+
+def test_the_legend_check_sees_a_covered_bar():
+    # the checker above on a figure built to fail it: a legend over the only bar
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4, 3))
+    ax = fig.add_subplot()
+    ax.barh([0], [10], label="słupek")
+    ax.set_xlim(0, 10)
+    ax.legend(loc="center")
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    assert _covered_by_legend(ax, canvas.get_renderer())[0].startswith("bar ")
