@@ -35,7 +35,7 @@ from es_survey.report import (
     write_report,
 )
 from es_survey.study import load_config, run_study
-from es_survey.tables import format_number
+from es_survey.tables import format_number, reliability_frame
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT / "data" / "raw" / "study.toml"
@@ -299,22 +299,47 @@ def test_suppressed_html_cells_show_no_digits(report, results):
         for cls, text in row
         if "suppressed" in cls
     ]
-    assert len(suppressed_cells) > 50
+    assert len(suppressed_cells) > 10
     assert all(not re.search(r"\d", text) for text in suppressed_cells)
-    # read by the row's own reliability label, not by the cell class
-    rows = page.tables["table-funnel_by_powiat_name"]
+
+
+def test_cross_tables_as_statistics_poland_prints_them(report, results):
+    # issue 12, section 2: powiats in rows, register count, stages and workers in columns;
+    # "." where the reliability rule suppresses, "*" for low precision, intervals below
+    out, _, _ = report
+    page = _parse(out / "index.html")
+    rows = page.tables["table-cross-powiat_name"]
     header = [text for _, text in rows[0]]
-    est, ci, cv = (header.index(h) for h in ("Szacunek", "Przedział ufności 95%", "CV"))
-    flagged = [r for r in rows[1:] if r[-1][1] == "zbyt niska"]
-    assert len(flagged) > 10
-    for r in flagged:
-        for j in (est, ci, cv):
-            assert r[j][1] == "."  # Statistics Poland's sign
-    # the published ones show the number of the estimate
-    kielce = next(r for r in rows[1:] if r[0][1] == "Kielce" and r[1][1] == "w rejestrze")
+    assert header == ["Powiat", "Zarejestrowane (rejestr)", "Kwalifikujące się", "Aktywne",
+                      "Prowadzące działalność zarobkową", "Zatrudniające na umowę o pracę",
+                      "Osoby pracujące w aktywnych"]  # fmt: skip
+    cells = {r[0][1]: [text for _, text in r[1:]] for r in rows[1:]}
+    assert cells["Ogółem"][:3] == ["632", "379", "294"]
     fb = results.funnel_by["powiat_name"]
-    value = fb[(fb["powiat_name"] == "Kielce") & (fb["stage"] == "registered")]["estimate"]
-    assert kielce[est][1] == format_number(value.item(), lang="pl")
+    flags = reliability_frame(fb.reset_index(drop=True), thresholds=(0.1, 0.2, 0.3), min_n=5)
+    fb = fb.reset_index(drop=True).assign(reliability=flags["reliability"])
+    for powiat, shown in cells.items():
+        if powiat == "Ogółem":
+            continue
+        registered = fb[(fb["powiat_name"] == powiat) & (fb["stage"] == "registered")]
+        assert shown[0] == format_number(registered["estimate"].item(), lang="pl")  # exact
+        active = fb[(fb["powiat_name"] == powiat) & (fb["stage"] == "active")].iloc[0]
+        expected = {
+            "suppressed": ".",
+            "caution": format_number(active["estimate"], lang="pl") + "*",
+        }.get(active["reliability"], format_number(active["estimate"], lang="pl"))
+        assert shown[2] == expected, powiat
+    assert sum(v[2] == "." for v in cells.values()) >= 3 and any(
+        "*" in v[2] for v in cells.values()
+    )
+    intervals = page.tables["table-cross-intervals-powiat_name"]
+    assert [t for _, t in intervals[0]][:2] == ["Powiat", "Kwalifikujące się"]  # no register
+    total = next(r for r in intervals[1:] if r[0][1] == "Ogółem")
+    assert total[2][1] == "253–334"  # the headline's interval of active entities
+    note = page.texts["by-powiat_name"]
+    assert "* — szacunek o niskiej precyzji (CV 20%–30%)" in note
+    assert "Znaki umowne: . — szacunek niepublikowany" in note and "skoroszyt tables.xlsx" in note
+    assert "table-funnel_by_powiat_name" not in page.tables  # the long listing: workbook only
 
 
 def test_small_area_table_of_powiats(report, results):
@@ -678,7 +703,7 @@ def test_headings_take_the_genitive_after_wedlug(report):
         "Wyniki według typu podmiotu",
         "Wyniki według podregionu",
         "Wyniki według powiatu",
-        "Lejek sektora według typu podmiotu",
+        "Podmioty ekonomii społecznej według typu podmiotu",
     ):
         assert heading in html, heading
     # the only colon left is the calibration sentence's list of margins

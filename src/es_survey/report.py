@@ -248,6 +248,22 @@ _TEXT: dict[str, dict[str, str]] = {
         "no_consistency": "Nie wykryto niespójności.",
         "key": "Klucz",
         "value": "Wartość",
+        "cross_table": (
+            "Podmioty ekonomii społecznej według {domain}: liczba w rejestrze i szacunki"
+        ),
+        "cross_intervals": "Przedziały ufności {level} szacunków z tablicy powyżej",
+        "cross_total": "Ogółem",
+        "cross_registered": "Zarejestrowane (rejestr)",
+        "cross_workers": "Osoby pracujące w aktywnych",
+        "cross_caution": (
+            "* — szacunek o niskiej precyzji (CV {lo}–{hi}), do użytku z ostrożnością."
+        ),
+        "cross_note": (
+            "Znaki umowne: . — szacunek niepublikowany (CV powyżej {hi}, próba mniejsza niż "
+            "{min_n} albo brak odpowiedzi); – — zjawisko nie wystąpiło. Liczby w rejestrze "
+            "pochodzą z operatu i są dokładne. Pełne zestawienie (przedziały, CV, liczba "
+            "podmiotów próby n, na których opiera się szacunek) zawiera skoroszyt tables.xlsx."
+        ),
         "n_eff": "n efektywne",
         "w_min": "min.",
         "w_max": "maks.",
@@ -485,6 +501,18 @@ _TEXT: dict[str, dict[str, str]] = {
         "no_consistency": "No inconsistencies found.",
         "key": "Key",
         "value": "Value",
+        "cross_table": "Social-economy entities by {domain}: register counts and estimates",
+        "cross_intervals": "{level} confidence intervals of the estimates above",
+        "cross_total": "Total",
+        "cross_registered": "Registered (register)",
+        "cross_workers": "People working in active entities",
+        "cross_caution": "* — low precision (CV {lo}–{hi}): use with caution.",
+        "cross_note": (
+            "Symbols: . — not published (CV above {hi}, sample smaller than {min_n} or no "
+            "answers); – — magnitude zero. Register counts come from the frame and are "
+            "exact. The full listing (intervals, CV, the number n of sampled units behind "
+            "each estimate) is in the workbook tables.xlsx."
+        ),
         "n_eff": "effective n",
         "w_min": "min",
         "w_max": "max",
@@ -1624,6 +1652,89 @@ def _html_table(
     return "".join(parts)
 
 
+def _cross_tables_html(results: StudyResults, domain: str) -> str:
+    """Statistics Poland's layout: domains in rows, the funnel stages and workers in columns.
+
+    The first table gives the register counts and the estimates (suppressed cells ".",
+    zero "–", low precision "*"), the second their confidence intervals; the long listing
+    with CV and n stays in the workbook.
+    """
+    cfg = results.config
+    lang = cfg.language
+    t = _TEXT[lang]
+    th: dict[str, Any] = {"thresholds": cfg.thresholds, "min_n": cfg.min_n}
+    stages = [s for s in ("registered", "eligible", "active", "earning", "employing")
+              if (results.funnel["stage"] == s).any()]  # fmt: skip
+    first = str(results.totals["variable"].iloc[0]) if len(results.totals) else None
+    columns: list[tuple[str, pd.DataFrame, pd.DataFrame]] = []  # (head, by domain, overall)
+    by = results.funnel_by[domain]
+    exact = {1} if stages[:1] == ["registered"] else set()  # register counts: no interval
+    for stage in stages:
+        head = t["cross_registered"] if stage == "registered" else STAGE_LABELS[lang][stage]
+        columns.append((head.capitalize(), by[by["stage"] == stage],
+                        results.funnel[results.funnel["stage"] == stage]))  # fmt: skip
+    if first is not None and domain in results.totals_by:
+        tb = results.totals_by[domain]
+        columns.append((t["cross_workers"] if first == "workers" else _variable_label(first, lang),
+                        tb[tb["variable"] == first],
+                        results.totals[results.totals["variable"] == first]))  # fmt: skip
+    labels = _value_labels(domain, lang) or {}
+    keys = list(dict.fromkeys(str(v) for v in by.loc[by["stage"] == stages[0], domain]))
+    rows: list[list[str]] = [[t["cross_total"]] + [""] * len(columns)]
+    rows += [[str(labels.get(k, k))] + [""] * len(columns) for k in keys]
+    intervals = [list(r) for r in rows]
+    caution_used = False
+    for j, (_, part, overall) in enumerate(columns, start=1):
+        for i, frame in enumerate([overall, *(part[part[domain].astype(str) == k] for k in keys)]):
+            if frame.empty:
+                rows[i][j] = intervals[i][j] = MARKER
+                continue
+            rec = reliability_frame(frame.reset_index(drop=True).iloc[[0]], **th).iloc[0]
+            value, lo, hi = float(rec["estimate"]), float(rec["lower"]), float(rec["upper"])
+            if j in exact:
+                rows[i][j] = "–" if value == 0 else _fmt(value, lang)
+                intervals[i][j] = ""
+            elif bool(rec["suppressed"]):
+                rows[i][j] = intervals[i][j] = MARKER
+            else:
+                star = "*" if rec["reliability"] == "caution" else ""
+                caution_used = caution_used or bool(star)
+                rows[i][j] = ("–" if value == 0 else _fmt(value, lang)) + star
+                intervals[i][j] = "–" if hi == 0 else f"{_fmt(lo, lang)}–{_fmt(hi, lang)}"
+    heads = [_domain_label(domain, lang).capitalize(), *(h for h, _, _ in columns)]
+    level = _pct_text(cfg.level, lang)
+    caption = t["cross_table"].format(domain=_by_phrase(domain, lang))
+    html_rows = "".join(
+        "<tr>" + f"<th scope=\"row\">{_esc(r[0])}</th>"
+        + "".join(f'<td class="num">{_esc(c)}</td>' for c in r[1:]) + "</tr>"
+        for r in rows
+    )  # fmt: skip
+    head_html = "".join(f'<th scope="col">{_esc(h)}</th>' for h in heads)
+    table = (
+        f'<table id="table-cross-{_esc(slug(domain))}"><caption>{_esc(caption)}</caption>'
+        f"<thead><tr>{head_html}</tr></thead><tbody>{html_rows}</tbody></table>"
+    )
+    with_interval = [
+        k for k in range(1, len(columns) + 1) if any(r[k] not in ("", MARKER) for r in intervals)
+    ]
+    iv_rows = "".join(
+        "<tr>" + f"<th scope=\"row\">{_esc(r[0])}</th>"
+        + "".join(f'<td class="num">{_esc(r[k])}</td>' for k in with_interval) + "</tr>"
+        for r in intervals
+    )  # fmt: skip
+    iv_head = "".join(f'<th scope="col">{_esc(heads[k])}</th>' for k in [0, *with_interval])
+    table += (
+        f'<table id="table-cross-intervals-{_esc(slug(domain))}"><caption>'
+        f"{_esc(t['cross_intervals'].format(level=level))}</caption>"
+        f"<thead><tr>{iv_head}</tr></thead><tbody>{iv_rows}</tbody></table>"
+    )
+    pct = [_pct_text(x, lang) for x in cfg.thresholds]
+    note = t["cross_note"].format(hi=pct[2], min_n=cfg.min_n)
+    if caution_used:
+        note = t["cross_caution"].format(lo=pct[1], hi=pct[2]) + " " + note
+    return table + f'<p class="footnote">{_esc(note)}</p>'
+
+
 def _estimates_html(table: _Estimates, lang: Lang, thresholds: Sequence[float]) -> str:
     body = _html_table(
         table.display,
@@ -1999,10 +2110,7 @@ def _render_html(
 
     # by domain
     for domain in domains:
-        body = ""
-        for key in (f"funnel_by_{domain}", f"totals_by_{domain}"):
-            if key in by_name:
-                body += _estimates_html(by_name[key], lang, thresholds)
+        body = _cross_tables_html(results, domain)  # the long listing: in the workbook
         body += _suppression_notes(results, domain)
         if domain in _POWIAT_DOMAINS:
             for stage in results.small_area:
