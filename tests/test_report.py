@@ -65,6 +65,9 @@ SHEETS = [
     "totals_by_powiat_name",
     "small_area",
     "small_area_workers",
+    "cross_entity_type",
+    "cross_subregion",
+    "cross_powiat_name",
     "response_rates",
     "followup",
     "sensitivity",
@@ -72,6 +75,7 @@ SHEETS = [
     "weights",
     "problems",
     "consistency",
+    "Metodologia",
     "metadata",
 ]
 VOID = {"meta", "img", "br", "link", "hr", "input", "source", "wbr", "col"}
@@ -418,7 +422,7 @@ def test_workbook_sheets_numbers_and_suppression(report, results):
     book = load_workbook(out / "tables.xlsx")
     assert book.sheetnames == SHEETS
     for ws in book.worksheets:
-        assert ws.freeze_panes == "A2", ws.title
+        assert ws.freeze_panes == ("B2" if ws.title.startswith("cross_") else "A2"), ws.title
         assert all(c.font.bold for c in ws[1] if c.value is not None)
     ws = book["funnel"]
     header = [c.value for c in ws[1]]
@@ -966,3 +970,42 @@ def test_the_legend_check_sees_a_covered_bar():
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
     assert _covered_by_legend(ax, canvas.get_renderer())[0].startswith("bar ")
+
+
+def test_workbook_mirrors_the_report_cross_tables_and_methodology(report):
+    # issue 12, section 2: the cross-tables as numbers (not text), "." where suppressed,
+    # "*" drawn by the number format; a "Metodologia" sheet with the report's method text
+    out, _, _ = report
+    book = load_workbook(out / "tables.xlsx")
+    ws = book["cross_powiat_name"]
+    assert ws.freeze_panes == "B2"
+    rows = {r[0].value: r for r in ws.iter_rows(min_row=2)}
+    total = rows["Ogółem"]
+    assert total[1].value == 632 and round(total[3].value) == 294  # numbers, not text
+    kielce = rows["Kielce"]
+    assert kielce[1].value == 96 and kielce[1].number_format == "#,##0"
+    assert kielce[3].number_format == '#,##0"*"'  # low precision: shown as "34*"
+    assert "." in [c.value for r in rows.values() for c in r[1:]]
+    method = [r for r in book["Metodologia"].iter_rows(values_only=True)]
+    assert method[0] == ("Część", "Opis")
+    assert method[1][1].startswith("Operat losowania (rejestr) liczy 632 podmioty w 8 warstwach")
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_workbook_opens_in_libreoffice(report, tmp_path):
+    # LibreOffice reads every sheet and shows the numbers as formatted ("34*", ".")
+    out, _, _ = report
+    csv_filter = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1"
+    run = subprocess.run(
+        ["soffice", "--headless", f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}",
+         "--convert-to", csv_filter, "--outdir", str(tmp_path), str(out / "tables.xlsx")],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    sheets = load_workbook(out / "tables.xlsx", read_only=True).sheetnames
+    assert sorted(p.name for p in tmp_path.glob("tables-*.csv")) == sorted(
+        f"tables-{s}.csv" for s in sheets
+    )
+    cross = (tmp_path / "tables-cross_powiat_name.csv").read_text(encoding="utf-8").splitlines()
+    assert cross[1].startswith("Ogółem,632,379,294,")
+    assert cross[2].startswith("Kielce,96,46,34*,")

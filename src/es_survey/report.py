@@ -265,6 +265,9 @@ _TEXT: dict[str, dict[str, str]] = {
             "podmiotów próby n, na których opiera się szacunek) zawiera skoroszyt tables.xlsx."
         ),
         "n_eff": "n efektywne",
+        "method_sheet": "Metodologia",
+        "section": "Część",
+        "text": "Opis",
         "w_min": "min.",
         "w_max": "maks.",
         "w_mean": "średnia",
@@ -514,6 +517,9 @@ _TEXT: dict[str, dict[str, str]] = {
             "each estimate) is in the workbook tables.xlsx."
         ),
         "n_eff": "effective n",
+        "method_sheet": "Methodology",
+        "section": "Part",
+        "text": "Description",
         "w_min": "min",
         "w_max": "max",
         "w_mean": "mean",
@@ -1652,13 +1658,13 @@ def _html_table(
     return "".join(parts)
 
 
-def _cross_tables_html(results: StudyResults, domain: str) -> str:
-    """Statistics Poland's layout: domains in rows, the funnel stages and workers in columns.
+_Cell = tuple[str, float, float, float]  # state (exact/ok/caution/suppressed), value, lo, hi
 
-    The first table gives the register counts and the estimates (suppressed cells ".",
-    zero "–", low precision "*"), the second their confidence intervals; the long listing
-    with CV and n stays in the workbook.
-    """
+
+def _cross_data(
+    results: StudyResults, domain: str
+) -> tuple[list[str], list[str], list[list[_Cell]]]:
+    """Headers, row labels and cells of a domain's cross-table (first row: the total)."""
     cfg = results.config
     lang = cfg.language
     t = _TEXT[lang]
@@ -1668,7 +1674,6 @@ def _cross_tables_html(results: StudyResults, domain: str) -> str:
     first = str(results.totals["variable"].iloc[0]) if len(results.totals) else None
     columns: list[tuple[str, pd.DataFrame, pd.DataFrame]] = []  # (head, by domain, overall)
     by = results.funnel_by[domain]
-    exact = {1} if stages[:1] == ["registered"] else set()  # register counts: no interval
     for stage in stages:
         head = t["cross_registered"] if stage == "registered" else STAGE_LABELS[lang][stage]
         columns.append((head.capitalize(), by[by["stage"] == stage],
@@ -1680,28 +1685,54 @@ def _cross_tables_html(results: StudyResults, domain: str) -> str:
                         results.totals[results.totals["variable"] == first]))  # fmt: skip
     labels = _value_labels(domain, lang) or {}
     keys = list(dict.fromkeys(str(v) for v in by.loc[by["stage"] == stages[0], domain]))
-    rows: list[list[str]] = [[t["cross_total"]] + [""] * len(columns)]
-    rows += [[str(labels.get(k, k))] + [""] * len(columns) for k in keys]
-    intervals = [list(r) for r in rows]
-    caution_used = False
-    for j, (_, part, overall) in enumerate(columns, start=1):
+    names = [t["cross_total"], *(str(labels.get(k, k)) for k in keys)]
+    cells: list[list[_Cell]] = [[] for _ in names]
+    nan = float("nan")
+    for j, (_, part, overall) in enumerate(columns):
         for i, frame in enumerate([overall, *(part[part[domain].astype(str) == k] for k in keys)]):
             if frame.empty:
-                rows[i][j] = intervals[i][j] = MARKER
+                cells[i].append(("suppressed", nan, nan, nan))
                 continue
             rec = reliability_frame(frame.reset_index(drop=True).iloc[[0]], **th).iloc[0]
             value, lo, hi = float(rec["estimate"]), float(rec["lower"]), float(rec["upper"])
-            if j in exact:
-                rows[i][j] = "–" if value == 0 else _fmt(value, lang)
-                intervals[i][j] = ""
+            if j == 0 and stages[:1] == ["registered"]:
+                state = "exact"  # the register's count: no interval
             elif bool(rec["suppressed"]):
-                rows[i][j] = intervals[i][j] = MARKER
+                state = "suppressed"
             else:
-                star = "*" if rec["reliability"] == "caution" else ""
-                caution_used = caution_used or bool(star)
-                rows[i][j] = ("–" if value == 0 else _fmt(value, lang)) + star
-                intervals[i][j] = "–" if hi == 0 else f"{_fmt(lo, lang)}–{_fmt(hi, lang)}"
+                state = "caution" if rec["reliability"] == "caution" else "ok"
+            cells[i].append((state, value, lo, hi))
     heads = [_domain_label(domain, lang).capitalize(), *(h for h, _, _ in columns)]
+    return heads, names, cells
+
+
+def _cross_tables_html(results: StudyResults, domain: str) -> str:
+    """Statistics Poland's layout: domains in rows, the funnel stages and workers in columns.
+
+    The first table gives the register counts and the estimates (suppressed cells ".",
+    zero "–", low precision "*"), the second their confidence intervals; the long listing
+    with CV and n stays in the workbook.
+    """
+    cfg = results.config
+    lang = cfg.language
+    t = _TEXT[lang]
+    heads, names, cells = _cross_data(results, domain)
+
+    def shown(cell: _Cell) -> tuple[str, str]:
+        state, value, lo, hi = cell
+        if state == "suppressed":
+            return MARKER, MARKER
+        number = "–" if value == 0 else _fmt(value, lang)
+        if state == "exact":
+            return number, ""
+        interval = "–" if hi == 0 else f"{_fmt(lo, lang)}–{_fmt(hi, lang)}"
+        return number + ("*" if state == "caution" else ""), interval
+
+    rows = [[name, *(shown(c)[0] for c in row)] for name, row in zip(names, cells, strict=True)]
+    intervals = [
+        [name, *(shown(c)[1] for c in row)] for name, row in zip(names, cells, strict=True)
+    ]
+    caution_used = any(c[0] == "caution" for row in cells for c in row)
     level = _pct_text(cfg.level, lang)
     caption = t["cross_table"].format(domain=_by_phrase(domain, lang))
     html_rows = "".join(
@@ -1715,7 +1746,7 @@ def _cross_tables_html(results: StudyResults, domain: str) -> str:
         f"<thead><tr>{head_html}</tr></thead><tbody>{html_rows}</tbody></table>"
     )
     with_interval = [
-        k for k in range(1, len(columns) + 1) if any(r[k] not in ("", MARKER) for r in intervals)
+        k for k in range(1, len(heads)) if any(r[k] not in ("", MARKER) for r in intervals)
     ]
     iv_rows = "".join(
         "<tr>" + f"<th scope=\"row\">{_esc(r[0])}</th>"
@@ -1964,6 +1995,53 @@ def _suppression_notes(results: StudyResults, domain: str) -> str:
     return notes
 
 
+def _method_texts(results: StudyResults) -> dict[str, Any]:
+    """Write the methodology in words, for the HTML and the workbook's "Metodologia" sheet.
+
+    Frame and sample, response rates, the weighting steps, the variance method and the
+    reliability rules.
+    """
+    cfg = results.config
+    lang = cfg.language
+    t = _TEXT[lang]
+    s = results.data.summary()
+    counted = {
+        "N": int(s.get("frame_units", len(results.units))),
+        "H": int(results.units[cfg.strata].nunique()),
+        "n": int(s.get("sampled", 0) or 0),
+        "responses": int(s.get("responses", 0)),
+    }
+    frame_text = t["frame"].format(
+        N=_fmt(counted["N"], lang),
+        H=_fmt(counted["H"], lang),
+        n=_fmt(counted["n"], lang),
+        responses=_fmt(counted["responses"], lang),
+        **{f"{k}_noun": _counted(k, v, lang) for k, v in counted.items()},
+        linked=_fmt(s.get("linked", 0), lang),
+        unmatched=_fmt(s.get("unmatched_responses", 0), lang),
+    )
+    overall = _rates_frame(results).iloc[-1]
+    rates_text = t["rates_text"].format(
+        rr1=_fmt_pct(overall["RR1"], lang),
+        rr3=_fmt_pct(overall["RR3"], lang),
+        e=_fmt(overall["e"], lang, 3),
+    )
+    df_values = pd.to_numeric(results.funnel["df"], errors="coerce").dropna().unique()
+    df_text = _fmt(df_values[0], lang) if len(df_values) == 1 else "\u2014"
+    steps = [t["w_design"], *(
+        _twophase_text(results) if results.followup is not None else _nonresponse_text(cfg, t)
+    )]  # fmt: skip
+    return {
+        "frame": frame_text,
+        "rates": rates_text,
+        "steps": steps,
+        "variance": t["variance_text"].format(df=df_text),
+        "reliability": reliability_footnote(
+            thresholds=cfg.thresholds, lang=lang, marker=MARKER, min_n=cfg.min_n
+        ),
+    }
+
+
 def _render_html(
     results: StudyResults,
     tables: list[_Estimates],
@@ -2006,22 +2084,8 @@ def _render_html(
     sections.append(("summary", t["summary"], summary))
 
     # methodology
-    s = results.data.summary()
-    counted = {
-        "N": int(s.get("frame_units", len(results.units))),
-        "H": int(results.units[cfg.strata].nunique()),
-        "n": int(s.get("sampled", 0) or 0),
-        "responses": int(s.get("responses", 0)),
-    }
-    frame_text = t["frame"].format(
-        N=_fmt(counted["N"], lang),
-        H=_fmt(counted["H"], lang),
-        n=_fmt(counted["n"], lang),
-        responses=_fmt(counted["responses"], lang),
-        **{f"{k}_noun": _counted(k, v, lang) for k, v in counted.items()},
-        linked=_fmt(s.get("linked", 0), lang),
-        unmatched=_fmt(s.get("unmatched_responses", 0), lang),
-    )
+    texts = _method_texts(results)
+    frame_text, rates_text, steps = texts["frame"], texts["rates"], texts["steps"]
     disp = _dispositions_frame(results)
     disp_html = _html_table(
         disp.assign(count=[_fmt(c, lang) for c in disp["count"]]),
@@ -2031,12 +2095,6 @@ def _render_html(
         table_id="table-dispositions",
     )
     rates = _rates_frame(results)
-    overall = rates.iloc[-1]
-    rates_text = t["rates_text"].format(
-        rr1=_fmt_pct(overall["RR1"], lang),
-        rr3=_fmt_pct(overall["RR3"], lang),
-        e=_fmt(overall["e"], lang, 3),
-    )
     shown = rates.copy().astype(object)
     for c in _RATE_COUNTS:
         if c in shown.columns:
@@ -2073,11 +2131,6 @@ def _render_html(
     weights_html = _html_table(
         w_shown, w_heads, numeric=list(w.columns[1:]), table_id="table-weights"
     )
-    df_values = pd.to_numeric(results.funnel["df"], errors="coerce").dropna().unique()
-    df_text = _fmt(df_values[0], lang) if len(df_values) == 1 else "\u2014"
-    steps = [t["w_design"], *(
-        _twophase_text(results) if results.followup is not None else _nonresponse_text(cfg, t)
-    )]  # fmt: skip
     method = (
         f"<p>{_esc(frame_text)}</p>{disp_html}<p>{_esc(rates_text)}</p>{rates_html}"
         + _representativity_html(results)
@@ -2088,12 +2141,8 @@ def _render_html(
         + _followup_html(results)
         + f"<p>{_esc(t['w_summary'])}</p>{weights_html}"
         + fig("weights")
-        + f"<h3>{_esc(t['variance'])}</h3><p>{_esc(t['variance_text'].format(df=df_text))}</p>"
-        + f"<h3>{_esc(t['reliability'])}</h3><p>"
-        + _esc(
-            reliability_footnote(thresholds=thresholds, lang=lang, marker=MARKER, min_n=cfg.min_n)
-        )
-        + "</p>"
+        + f"<h3>{_esc(t['variance'])}</h3><p>{_esc(texts['variance'])}</p>"
+        + f"<h3>{_esc(t['reliability'])}</h3><p>{_esc(texts['reliability'])}</p>"
     )
     sections.append(("methodology", t["methodology"], method))
 
@@ -2207,6 +2256,30 @@ def _sheet_title(name: str, taken: Sequence[str]) -> str:
     return title
 
 
+def _cross_sheet(book: Any, results: StudyResults, domain: str) -> None:
+    """Write a cross-table as numbers: "." for a suppressed cell, "*" by the number format."""
+    from openpyxl.styles import Alignment, Font
+
+    heads, names, cells = _cross_data(results, domain)
+    ws = book.create_sheet(title=_sheet_title(f"cross_{domain}", book.sheetnames))
+    ws.append(heads)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    count = _NUMBER_FORMATS["count"]
+    for name, row in zip(names, cells, strict=True):
+        ws.append([name, *(MARKER if c[0] == "suppressed" else c[1] for c in row)])
+        for cell, (state, value, _, _) in zip(ws[ws.max_row][1:], row, strict=True):
+            if state == "suppressed":
+                cell.alignment = Alignment(horizontal="right")
+            elif value == 0:
+                cell.number_format = '"–"'
+            else:
+                cell.number_format = count + ('"*"' if state == "caution" else "")
+    ws.freeze_panes = "B2"
+    ws.column_dimensions["A"].width = max(12, *(len(n) + 2 for n in names))
+
+
 def _sheet(
     book: Any,
     name: str,
@@ -2293,6 +2366,9 @@ def _write_workbook(
         say(f"table {table.name}")
         frame, headers = _estimate_sheet_frame(table, lang, cfg.thresholds)
         _sheet(book, table.name, frame, headers, _NUMBER_FORMATS)
+    for domain in results.funnel_by:
+        say(f"table cross_{domain}")
+        _cross_sheet(book, results, domain)
     say("table response_rates")
     rates = _rates_frame(results)
     rate_formats = {c: _NUMBER_FORMATS["count"] for c in _RATE_COUNTS}
@@ -2365,6 +2441,20 @@ def _write_workbook(
     say("table consistency")
     _, detail = _consistency_frames(results)
     _sheet(book, "consistency", detail, [t.get(c, c) for c in detail.columns], {"source_row": "0"})
+    say(f"table {t['method_sheet']}")
+    texts = _method_texts(results)
+    lines = [
+        (t["methodology"], texts["frame"]),
+        ("", texts["rates"]),
+        *(
+            (t["weighting"] if i == 0 else "", f"{i + 1}. {x}")
+            for i, x in enumerate(texts["steps"])
+        ),
+        (t["variance"], texts["variance"]),
+        (t["reliability"], texts["reliability"]),
+    ]
+    _sheet(book, t["method_sheet"], pd.DataFrame(lines, columns=["key", "value"]),
+           [t["section"], t["text"]], {})  # fmt: skip
     meta = _metadata_rows(results)
     meta.append(
         (
