@@ -68,6 +68,7 @@ SHEETS = [
     "cross_entity_type",
     "cross_subregion",
     "cross_powiat_name",
+    "indicators",
     "response_rates",
     "followup",
     "sensitivity",
@@ -242,6 +243,7 @@ def test_html_is_balanced_self_contained_and_printable(report):
         "summary",
         "methodology",
         "funnel",
+        "indicators",
         "by-entity_type",
         "by-subregion",
         "by-powiat_name",
@@ -486,6 +488,7 @@ def test_csv_is_tidy_full_precision_and_suppressed_blank(report, results):
     n_rows = len(results.funnel) + len(results.totals)
     n_rows += sum(len(f) for f in results.funnel_by.values())
     n_rows += sum(len(f) for f in results.totals_by.values())
+    n_rows += len(results.indicators)  # issue 12: the sector's indicators
     assert len(csv) == n_rows
     overall = csv[(csv["table"] == "funnel") & csv["domain"].isna()].set_index("stage")
     assert (

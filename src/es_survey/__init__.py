@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     )
     from es_survey.estimate import Estimate
     from es_survey.funnel import population_totals, sector_funnel, survey_frame
+    from es_survey.indicators import Indicator, estimate_indicators, parse_indicators
     from es_survey.io import read_frame, read_responses
     from es_survey.replicate import ReplicateDesign
     from es_survey.report import headline_text, write_report
@@ -64,6 +65,9 @@ if TYPE_CHECKING:
     from es_survey.validate import SurveyData, check_frame, check_responses, link, load_study
 
 _LAZY: dict[str, str] = {
+    "Indicator": "es_survey.indicators",
+    "estimate_indicators": "es_survey.indicators",
+    "parse_indicators": "es_survey.indicators",
     "CalibrationError": "es_survey.errors",
     "Codebook": "es_survey.codebook",
     "DataError": "es_survey.errors",
@@ -142,6 +146,7 @@ __all__ = [
     "EsSurveyError",
     "Estimate",
     "FayHerriot",
+    "Indicator",
     "PrecisionWarning",
     "ReplicateDesign",
     "RuleSet",
@@ -156,6 +161,7 @@ __all__ = [
     "consistency_report",
     "delta_sensitivity",
     "eligibility_rate",
+    "estimate_indicators",
     "evaluate",
     "fay_herriot",
     "format_interval",
@@ -166,6 +172,7 @@ __all__ = [
     "load_codebook",
     "load_rules",
     "load_study",
+    "parse_indicators",
     "plot_by_category",
     "plot_direct_vs_model",
     "plot_funnel",

@@ -60,12 +60,14 @@ from es_survey.rules import load_rules
 from es_survey.safety import check_outputs, inside, slug, write_csv
 from es_survey.study import StudyConfig, StudyResults
 from es_survey.tables import (
+    RELIABILITY_LABELS,
     STAGE_LABELS,
     Lang,
     exact_decimals,
     format_number,
     format_percent,
     publication_table,
+    reliability,
     reliability_footnote,
     reliability_frame,
 )
@@ -265,6 +267,18 @@ _TEXT: dict[str, dict[str, str]] = {
             "podmiotów próby n, na których opiera się szacunek) zawiera skoroszyt tables.xlsx."
         ),
         "n_eff": "n efektywne",
+        "indicators": "Wskaźniki sektora",
+        "ci_head": "Przedział ufności {level}",
+        "indicators_table": "Wskaźniki sektora ekonomii społecznej w województwie",
+        "indicators_by": "Wskaźniki według {domain}",
+        "indicator": "Wskaźnik",
+        "unit": "Jednostka",
+        "indicators_text": (
+            "Sumy dotyczą aktywnych podmiotów (o ile nie zaznaczono inaczej) i uwzględniają "
+            "braki odpowiedzi na pytanie tak jak lejek; udziały i średnie liczone są wśród "
+            "podmiotów, które odpowiedziały na dane pytanie, a przedziały ufności udziałów "
+            "— na skali logitowej, więc nie wychodzą poza 0–100%."
+        ),
         "method_sheet": "Metodologia",
         "section": "Część",
         "text": "Opis",
@@ -517,6 +531,18 @@ _TEXT: dict[str, dict[str, str]] = {
             "each estimate) is in the workbook tables.xlsx."
         ),
         "n_eff": "effective n",
+        "indicators": "Indicators of the sector",
+        "ci_head": "{level} confidence interval",
+        "indicators_table": "Indicators of the social-economy sector in the region",
+        "indicators_by": "Indicators by {domain}",
+        "indicator": "Indicator",
+        "unit": "Unit",
+        "indicators_text": (
+            "Totals are among active entities (unless stated) and treat a missing answer as "
+            "the funnel does; shares and means are among the entities that answered the "
+            "question, and the intervals of shares are on the logit scale, so they stay "
+            "within 0–100%."
+        ),
         "method_sheet": "Methodology",
         "section": "Part",
         "text": "Description",
@@ -1706,6 +1732,114 @@ def _cross_data(
     return heads, names, cells
 
 
+def _indicator_value(x: float, ind: Any, lang: Lang) -> str:
+    """Write an indicator's number: percent for shares, one decimal for means and ratios."""
+    if not np.isfinite(x):
+        return MARKER
+    if ind.unit(lang) == "%":
+        return _fmt_pct(x, lang)
+    if x == 0:
+        return "–"
+    return _fmt(x, lang, 0 if ind.kind == "total" else 1)
+
+
+def _indicator_rows(results: StudyResults, domain: str) -> pd.DataFrame:
+    """Return the indicators' rows of one domain ("" = overall), with reliability codes."""
+    cfg = results.config
+    table = results.indicators
+    if table is None:
+        return pd.DataFrame()
+    part = table[table["domain"] == domain].reset_index(drop=True)
+    codes = reliability(
+        part["cv"], estimate=part["estimate"], se=part["se"], n=part["n"],
+        thresholds=cfg.thresholds, min_n=cfg.min_n,
+    )  # fmt: skip
+    return part.assign(
+        reliability=codes.to_numpy(), suppressed=codes.isin(["suppressed", "no_data"]).to_numpy()
+    )
+
+
+def _indicators_html(results: StudyResults) -> str:
+    """Write the indicators' table (overall) with a note on how they are estimated."""
+    cfg = results.config
+    lang = cfg.language
+    t = _TEXT[lang]
+    rows = _indicator_rows(results, "")
+    if rows.empty:
+        return ""
+    by_name = {i.name: i for i in cfg.indicators}
+    level = _pct_text(cfg.level, lang)
+    head = [t["indicator"], t["unit"], _XLSX_HEADERS[lang]["estimate"],
+            t["ci_head"].format(level=level), "CV", "n"]  # fmt: skip
+    body = ""
+    for r in rows.to_dict("records"):
+        ind = by_name[str(r["indicator"])]
+        if r["suppressed"]:
+            cells = [MARKER, MARKER, MARKER]
+        else:
+            star = "*" if r["reliability"] == "caution" else ""
+            cells = [
+                _indicator_value(float(r["estimate"]), ind, lang) + star,
+                f"{_indicator_value(float(r['lower']), ind, lang)}–"
+                f"{_indicator_value(float(r['upper']), ind, lang)}",
+                _fmt_pct(float(r["cv"]), lang) if np.isfinite(float(r["cv"])) else MARKER,
+            ]
+        n = _fmt(float(r["n"]), lang) if np.isfinite(float(r["n"])) else MARKER
+        body += (
+            f'<tr><th scope="row">{_esc(ind.label(lang))}</th><td>{_esc(ind.unit(lang))}</td>'
+            + "".join(f'<td class="num">{_esc(c)}</td>' for c in [*cells, n])
+            + "</tr>"
+        )
+    table = (
+        f'<table id="table-indicators"><caption>{_esc(t["indicators_table"])}</caption><thead>'
+        + "<tr>" + "".join(f'<th scope="col">{_esc(h)}</th>' for h in head) + "</tr>"
+        + f"</thead><tbody>{body}</tbody></table>"
+    )  # fmt: skip
+    pct = [_pct_text(x, lang) for x in cfg.thresholds]
+    note = (
+        t["cross_caution"].format(lo=pct[1], hi=pct[2])
+        + " "
+        + reliability_footnote(thresholds=cfg.thresholds, lang=lang, marker=MARKER, min_n=cfg.min_n)
+    )
+    return f"<p>{_esc(t['indicators_text'])}</p>{table}" + f'<p class="footnote">{_esc(note)}</p>'
+
+
+def _indicators_by_html(results: StudyResults, domain: str) -> str:
+    """Write the indicators by ``domain``: domains in rows, indicators in columns."""
+    cfg = results.config
+    lang = cfg.language
+    t = _TEXT[lang]
+    rows = _indicator_rows(results, domain)
+    if rows.empty:
+        return ""
+    inds = [i for i in cfg.indicators if domain in i.domains]
+    labels = _value_labels(domain, lang) or {}
+    values = list(dict.fromkeys(rows["domain_value"].astype(str)))
+    head = [_domain_label(domain, lang).capitalize(),
+            *(f"{i.label(lang)} ({i.unit(lang)})" if i.unit(lang) else i.label(lang)
+              for i in inds)]  # fmt: skip
+    body = ""
+    for value in values:
+        cells = []
+        for ind in inds:
+            hit = rows[(rows["indicator"] == ind.name) & (rows["domain_value"] == value)]
+            if hit.empty or bool(hit["suppressed"].iloc[0]):
+                cells.append(MARKER)
+                continue
+            star = "*" if hit["reliability"].iloc[0] == "caution" else ""
+            cells.append(_indicator_value(float(hit["estimate"].iloc[0]), ind, lang) + star)
+        body += (
+            f'<tr><th scope="row">{_esc(labels.get(value, value))}</th>'
+            + "".join(f'<td class="num">{_esc(c)}</td>' for c in cells) + "</tr>"
+        )  # fmt: skip
+    caption = t["indicators_by"].format(domain=_by_phrase(domain, lang))
+    return (
+        f'<table id="table-indicators-{_esc(slug(domain))}"><caption>{_esc(caption)}</caption>'
+        + "<thead><tr>" + "".join(f'<th scope="col">{_esc(h)}</th>' for h in head)
+        + f"</tr></thead><tbody>{body}</tbody></table>"
+    )  # fmt: skip
+
+
 def _cross_tables_html(results: StudyResults, domain: str) -> str:
     """Statistics Poland's layout: domains in rows, the funnel stages and workers in columns.
 
@@ -2156,11 +2290,14 @@ def _render_html(
         + fig("sensitivity")
     )
     sections.append(("funnel", t["funnel"], funnel))
+    if results.indicators is not None:
+        sections.append(("indicators", t["indicators"], _indicators_html(results)))
 
     # by domain
     for domain in domains:
         body = _cross_tables_html(results, domain)  # the long listing: in the workbook
         body += _suppression_notes(results, domain)
+        body += _indicators_by_html(results, domain)
         if domain in _POWIAT_DOMAINS:
             for stage in results.small_area:
                 if _sae_name(stage) in by_name:
@@ -2254,6 +2391,37 @@ def _sheet_title(name: str, taken: Sequence[str]) -> str:
         title = base[: 31 - len(suffix)] + suffix
         k += 1
     return title
+
+
+def _indicators_sheet(book: Any, results: StudyResults) -> None:
+    """Every indicator, overall and by domain: numbers with formats, suppressed left empty."""
+    cfg = results.config
+    lang = cfg.language
+    t = _TEXT[lang]
+    by_name = {i.name: i for i in cfg.indicators}
+    parts = []
+    for domain in dict.fromkeys(results.indicators["domain"] if results.indicators is not None
+                                else []):  # fmt: skip
+        rows = _indicator_rows(results, str(domain))
+        labels = _value_labels(str(domain), lang) or {} if domain else {}
+        hidden = rows["suppressed"].to_numpy(dtype=bool)
+        parts.append(pd.DataFrame({
+            "indicator": [by_name[str(n)].label(lang) for n in rows["indicator"]],
+            "unit": [by_name[str(n)].unit(lang) for n in rows["indicator"]],
+            "domain": _domain_label(str(domain), lang) if domain else t["cross_total"],
+            "value": [labels.get(str(v), str(v)) for v in rows["domain_value"]] if domain else "",
+            **{c: rows[c].where(~hidden) for c in ("estimate", "lower", "upper", "cv")},
+            "n": rows["n"],
+            "reliability": [RELIABILITY_LABELS[lang][str(c)] for c in rows["reliability"]],
+        }))  # fmt: skip
+    frame = pd.concat(parts, ignore_index=True)
+    heads = [t["indicator"], t["unit"], t["domain"], t["value"],
+             *(_XLSX_HEADERS[lang][c] for c in ("estimate", "lower", "upper", "cv", "n",
+                                                  "reliability"))]  # fmt: skip
+    number = "#,##0.0##"
+    _sheet(book, "indicators", frame, heads,
+           {"estimate": number, "lower": number, "upper": number,
+            "cv": _NUMBER_FORMATS["cv"], "n": _NUMBER_FORMATS["count"]})  # fmt: skip
 
 
 def _cross_sheet(book: Any, results: StudyResults, domain: str) -> None:
@@ -2369,6 +2537,9 @@ def _write_workbook(
     for domain in results.funnel_by:
         say(f"table cross_{domain}")
         _cross_sheet(book, results, domain)
+    if results.indicators is not None:
+        say("table indicators")
+        _indicators_sheet(book, results)
     say("table response_rates")
     rates = _rates_frame(results)
     rate_formats = {c: _NUMBER_FORMATS["count"] for c in _RATE_COUNTS}
@@ -2528,6 +2699,18 @@ def _estimates_csv(results: StudyResults) -> pd.DataFrame:
             else:
                 out[col] = np.nan if col not in ("stage", "variable") else ""
         parts.append(out)
+    if results.indicators is not None:
+        for domain in dict.fromkeys(results.indicators["domain"].astype(str)):
+            rows = _indicator_rows(results, domain)
+            hidden = rows["suppressed"].to_numpy(dtype=bool)
+            out = pd.DataFrame({
+                "table": "indicators", "domain": domain, "domain_value": rows["domain_value"],
+                "stage": "", "variable": rows["indicator"], "statistic": rows["kind"],
+                **{c: rows[c].where(~hidden) for c in ("estimate", "se", "lower", "upper")},
+                **{c: rows[c] for c in ("level", "cv", "df", "n", "reliability")},
+            })  # fmt: skip
+            out["cv"] = out["cv"].where(~hidden)
+            parts.append(out)
     return pd.concat(parts, ignore_index=True)[list(_CSV_COLUMNS)]
 
 

@@ -64,6 +64,14 @@ Config format (TOML; paths relative to the config file)::
     active = ["statement_filed"]          # frame columns, or "column=value" (a share)
     workers = ["es_category=NGO"]
 
+    [[indicators]]                        # optional, repeated: the sector's indicators
+    name = "volunteers"                   # (es_survey.indicators): kind total, share,
+    kind = "total"                        # mean or ratio; variable (and denominator);
+    variable = "volunteers"               # among = "active" (default), "all" or
+    label_pl = "Wolontariusze"            # "column=value"; labels, units, domains
+    unit_pl = "osoby"
+    domains = ["entity_type"]
+
     [sensitivity]                         # optional: nonresponse sensitivity (pattern mixture)
     deltas = [0.5, 0.625, 0.75, 0.875, 1.0]   # nonrespondents delta times as likely
     quantities = ["active", "employing", "workers"]   # default: these, [] for none
@@ -97,6 +105,7 @@ from es_survey.design import SurveyDesign
 from es_survey.dispositions import FOLLOWUP_STATUSES, assign_dispositions, response_rates
 from es_survey.errors import DataError
 from es_survey.funnel import ANSWER_STAGES, population_totals, sector_funnel, survey_frame
+from es_survey.indicators import Indicator, estimate_indicators, parse_indicators
 from es_survey.rawread import DEFAULT_LIMITS, Limits
 from es_survey.sae import FayHerriot, small_area
 from es_survey.safety import slug
@@ -120,6 +129,7 @@ _KNOWN = {
     "study": {"name", "title", "year", "source", "language", "seed", "date"},
     "inputs": {"frame", "responses", "codebook", "rules", "frame_sheet", "responses_sheet"},
     "limits": {f.name for f in dataclasses.fields(Limits)},
+    "indicators": set(),  # a list of tables, checked by es_survey.indicators
     "design": {"strata", "sample", "nonresponse", "calibration", "followup"},
     "estimates": {"totals", "domains", "level"},
     "reliability": {"thresholds", "min_n"},
@@ -222,6 +232,8 @@ def _schema_problems(raw: Mapping[str, Any]) -> list[str]:
             hint = f"; did you mean [{near[0]}]?" if near else f"; known: {sorted(_KNOWN)}"
             problems.append(f"unknown section [{section}]{hint}")
             continue
+        if section == "indicators":
+            continue  # [[indicators]]: parse_indicators reports its problems
         if not isinstance(body, dict):
             problems.append(f"[{section}] must be a table of keys")
             continue
@@ -332,6 +344,8 @@ class StudyConfig:
         input (name or 0-based number; default the first).
     limits : es_survey.io.Limits
         ``[limits]``: caps on input files (see ``docs/security.md``).
+    indicators : tuple of Indicator
+        ``[[indicators]]``: the sector's indicators (:mod:`es_survey.indicators`).
     """
 
     path: Path | None
@@ -365,6 +379,7 @@ class StudyConfig:
     frame_sheet: str | int | None = None
     responses_sheet: str | int | None = None
     limits: Limits = DEFAULT_LIMITS
+    indicators: tuple[Indicator, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -422,6 +437,9 @@ class StudyResults:
         stratum the sampled units of unknown status, those followed up and the
         statuses found (``active``, ``inactive``, ``ceased``, ``liquidation``,
         ``not_established``). None without one.
+    indicators : pandas.DataFrame or None
+        :func:`~es_survey.estimate_indicators` of ``[[indicators]]``, overall and by
+        their domains; None when none is configured.
     """
 
     config: StudyConfig
@@ -442,6 +460,7 @@ class StudyResults:
     sensitivity: pd.DataFrame | None = None
     representativity: pd.Series | None = None
     followup: pd.DataFrame | None = None
+    indicators: pd.DataFrame | None = None
 
     def headline(self) -> pd.DataFrame:
         """Return the two headline figures: active entities and the people working in them.
@@ -623,8 +642,20 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> StudyConfig
         frame_sheet=inputs.get("frame_sheet"),
         responses_sheet=inputs.get("responses_sheet"),
         limits=Limits(**raw.get("limits", {})),
+        indicators=_indicators(raw.get("indicators", []), p, est),
     )
     return _replace(config, overrides)
+
+
+def _indicators(raw: object, path: Path, est: Mapping[str, Any]) -> tuple[Indicator, ...]:
+    """Parse ``[[indicators]]`` of a study.toml (variables are checked when estimated)."""
+    if raw == []:
+        return ()
+    domains = est.get("domains", ("entity_type", "subregion", "powiat_name"))
+    try:
+        return parse_indicators(raw, domains=list(domains))
+    except DataError as exc:
+        raise DataError(f"{path}: {exc}") from None
 
 
 def _replace(config: StudyConfig, overrides: Mapping[str, Any]) -> StudyConfig:
@@ -856,7 +887,14 @@ def run_study(
     if aux:
         aux_columns = [aux] if isinstance(aux, str) else [str(a) for a in aux]
         representativity = r_indicator(design0, "responded", aux_columns)
+    indicators = None
+    if config.indicators:
+        say("indicators")
+        indicators = estimate_indicators(
+            design, config.indicators, register=units, level=config.level
+        )
     return StudyResults(
+        indicators=indicators,
         sensitivity=sensitivity,
         representativity=representativity,
         small_area=sae,
