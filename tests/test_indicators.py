@@ -30,6 +30,13 @@ def results():
     return run_study(load_config(STUDY))
 
 
+@pytest.fixture(scope="module")
+def report(results, tmp_path_factory):
+    out = tmp_path_factory.mktemp("indicators_report")
+    write_report(results, out)
+    return out
+
+
 def _overall(results, name):
     table = results.indicators
     return table[(table["indicator"] == name) & (table["domain"] == "")].iloc[0]
@@ -128,13 +135,12 @@ def test_a_study_config_with_a_bad_indicator_names_the_file(tmp_path):
         load_config(tmp_path / "study.toml")
 
 
-def test_report_prints_the_indicators_in_polish_and_the_workbook_holds_them(results, tmp_path):
-    write_report(results, tmp_path, workers=1)
-    html = (tmp_path / "index.html").read_text(encoding="utf-8")
+def test_report_prints_the_indicators_in_polish_and_the_workbook_holds_them(report):
+    html = (report / "index.html").read_text(encoding="utf-8")
     assert 'id="table-indicators"' in html and 'id="table-indicators-entity_type"' in html
     assert '<td>%</td><td class="num">46,4%</td>' in html  # a share as a percentage
     assert "Wolontariusze</th><td>osoby</td>" in html
-    book = load_workbook(tmp_path / "tables.xlsx")
+    book = load_workbook(report / "tables.xlsx")
     rows = list(book["indicators"].iter_rows(values_only=True))
     assert rows[0][:4] == ("Wskaźnik", "Jednostka", "Domena", "Wartość")
     first = rows[1]
@@ -142,11 +148,10 @@ def test_report_prints_the_indicators_in_polish_and_the_workbook_holds_them(resu
     assert isinstance(first[4], float) and round(first[4], 3) == 0.464
 
 
-def test_estimates_csv_carries_the_indicators(results, tmp_path):
+def test_estimates_csv_carries_the_indicators(report):
     import pandas as pd
 
-    write_report(results, tmp_path, workers=1)
-    csv = pd.read_csv(tmp_path / "estimates.csv", dtype={"domain": str}, keep_default_na=False)
+    csv = pd.read_csv(report / "estimates.csv", dtype={"domain": str}, keep_default_na=False)
     rows = csv[csv["table"] == "indicators"]
     share = rows[(rows["variable"] == "active_share") & (rows["domain"] == "")].iloc[0]
     assert share["statistic"] == "share" and round(float(share["estimate"]), 4) == 0.4644
