@@ -18,23 +18,20 @@ from scipy import stats
 
 from es_survey.errors import DataError
 from es_survey.indicators import Indicator, estimate_indicators, parse_indicators
-from es_survey.report import write_report
-from es_survey.study import load_config, run_study
+from es_survey.study import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT / "data" / "raw" / "study.toml"
 
 
 @pytest.fixture(scope="module")
-def results():
-    return run_study(load_config(STUDY))
+def results(demo_results):
+    return demo_results
 
 
 @pytest.fixture(scope="module")
-def report(results, tmp_path_factory):
-    out = tmp_path_factory.mktemp("indicators_report")
-    write_report(results, out)
-    return out
+def report(demo_report):
+    return demo_report[0]
 
 
 def _overall(results, name):
@@ -45,7 +42,8 @@ def _overall(results, name):
 def test_demo_study_configures_the_regional_set(results):
     names = [i.name for i in results.config.indicators]
     assert names == [
-        "active_share", "paid_activity_share", "employees", "employees_fte",
+        "active_share", "registered_per_10k", "active_per_10k", "paid_activity_share",
+        "employees", "employees_fte",
         "civil_contracts", "volunteers", "at_risk_share", "disabled_share", "participants",
         "zaz_employees", "market_revenue_share", "public_revenue_share",
         "other_revenue_share", "workers_per_entity",
@@ -94,6 +92,25 @@ def test_share_ratio_and_mean_are_the_weighted_sums_written_out(results):
     assert _overall(results, "workers_per_entity")["estimate"] == pytest.approx(mean, rel=1e-12)
 
 
+def test_per_10k_inhabitants_divides_by_the_census_population(results):
+    # hand calculation from the census table: 632 registered entities of 2023's
+    # population; Kielce's 96 of its own; active entities with the funnel's se scaled
+    from es_survey import regions
+
+    pop = regions.powiats("26").set_index("teryt")["population_2023"].astype(float)
+    table = results.indicators
+    reg = table[table["indicator"] == "registered_per_10k"].set_index(["domain", "domain_value"])
+    assert reg.loc[("", ""), "estimate"] == pytest.approx(632 / pop.sum() * 1e4, rel=1e-12)
+    assert reg.loc[("", ""), "se"] == 0
+    assert reg.loc[("powiat_name", "Kielce"), "estimate"] == pytest.approx(
+        96 / pop["2661"] * 1e4, rel=1e-12
+    )
+    act = table[(table["indicator"] == "active_per_10k") & (table["domain"] == "")].iloc[0]
+    funnel = results.funnel.set_index("stage").loc["active"]
+    assert act["estimate"] == pytest.approx(funnel["estimate"] / pop.sum() * 1e4, rel=1e-12)
+    assert act["upper"] == pytest.approx(funnel["upper"] / pop.sum() * 1e4, rel=1e-12)
+
+
 def test_a_total_among_one_entity_type_counts_only_that_type(results):
     # ZAZ employees: the total of emp_uop among units of type ZAZ; with every other type
     # excluded it may not exceed the total of all employees, and it is positive
@@ -112,7 +129,7 @@ def test_indicator_config_errors_are_named_all_at_once():
         {"name": "a", "kind": "sum", "variable": "x"},
         {"name": "b", "kind": "ratio", "variable": "x"},
         {"name": "c", "kind": "total", "variable": "x", "domans": ["powiat_name"]},
-        {"name": "d", "kind": "per_10k", "variable": "x"},
+        {"name": "d", "kind": "per_10k", "variable": "active", "domains": ["entity_type"]},
         {"name": "e", "kind": "share", "variable": "active", "domains": ["gmina"]},
     ]
     with pytest.raises(DataError) as info:
@@ -122,7 +139,7 @@ def test_indicator_config_errors_are_named_all_at_once():
     assert "'a': kind = 'sum'; expected one of total, share, mean, ratio, per_10k" in text
     assert "'b': denominator is required for kind 'ratio'" in text
     assert "'c': unknown key 'domans'; did you mean 'domains'?" in text
-    assert "'d': kind 'per_10k' needs a population table" in text
+    assert "'d': per 10 000 inhabitants needs a territorial domain" in text
     assert "'e': domain 'gmina' is not one of [estimates] domains ['entity_type']" in text
 
 

@@ -84,16 +84,13 @@ VOID = {"meta", "img", "br", "link", "hr", "input", "source", "wbr", "col"}
 
 # ------------------------------------------------------------------ fixtures
 @pytest.fixture(scope="module")
-def results():
-    return run_study(load_config(STUDY))
+def results(demo_results):
+    return demo_results
 
 
 @pytest.fixture(scope="module")
-def report(results, tmp_path_factory):
-    out = tmp_path_factory.mktemp("report_pl")
-    messages: list[str] = []
-    files = write_report(results, out, progress=messages.append)
-    return out, files, messages
+def report(demo_report):
+    return demo_report
 
 
 class _LaterDate(datetime.date):

@@ -20,8 +20,10 @@ def test_packaged_demo_config_is_the_bundled_one():
 
 
 @pytest.fixture(scope="module")
-def results():
-    return run_study(load_config(RAW / "study.toml", date=pd.Timestamp("2026-11-26").date()))
+def results(demo_results):
+    # the demo study fixes its report date (2026-11-26): the run does not read the clock
+    assert demo_results.config.date == pd.Timestamp("2026-11-26").date()
+    return demo_results
 
 
 def test_headline_intervals_cover_the_synthetic_truth(results):

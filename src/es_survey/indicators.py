@@ -16,8 +16,11 @@ share      share of ``variable`` (a yes/no flag) true among ``among`` units     
 mean       mean of ``variable`` among ``among`` units that answered             t (Wald)
 ratio      total of ``variable`` / total of ``denominator`` among ``among``     t (Wald)
            (e.g. public revenue / all revenue)
-per_10k    not available yet: it needs a population table by domain (issue
-           "Every voivodeship"); a study asking for it gets an error saying so
+per_10k    ``variable`` (a funnel stage such as ``registered`` or ``active``, or  t
+           a numeric variable totalled among ``among``) per 10 000 inhabitants:
+           the count over the census population (``es_survey.regions``, the
+           latest year up to the survey's) × 10 000, overall and by territorial
+           domain (``powiat_name``, ``teryt_powiat``, ``subregion``)
 =========  ==================================================================  ==========
 
 ``among`` is a yes/no column (``"active"``, the default), ``"column=value"``
@@ -35,6 +38,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from es_survey import regions
 from es_survey.errors import DataError, DesignError
 from es_survey.funnel import population_totals, sector_funnel
 from es_survey.result import expit, tcrit
@@ -58,7 +62,7 @@ class Indicator:
     name : str
         Identifier (a column of the outputs).
     kind : str
-        ``total``, ``share``, ``mean``, ``ratio`` (``per_10k`` is refused for now).
+        ``total``, ``share``, ``mean``, ``ratio`` or ``per_10k``.
     variable : str
         The variable (a numeric column; a yes/no flag for ``share``).
     denominator : str or None
@@ -156,12 +160,6 @@ def parse_indicators(
                 f"{where}: kind = {kind!r}; expected one of {', '.join(INDICATOR_KINDS)}"
             )
             continue
-        if kind == "per_10k":
-            problems.append(
-                f"{where}: kind 'per_10k' needs a population table by domain, which "
-                "es_survey does not take yet (issue 'Every voivodeship'); use 'total'"
-            )
-            continue
         texts = {}
         for key in ("variable", "denominator", "among", "label_pl", "label_en", "unit_pl",
                     "unit_en"):  # fmt: skip
@@ -181,7 +179,10 @@ def parse_indicators(
                 + ("required for kind 'ratio'" if kind == "ratio" else "for kind 'ratio' only")
             )
         among = texts.get("among", "active")
-        for column in (variable, denominator, among.split("=")[0]):
+        checked: list[str | None] = [denominator, among.split("=")[0]]
+        if not (kind == "per_10k" and variable in ("registered", *_STAGES)):
+            checked.append(variable)
+        for column in checked:
             if known and column and column != "all" and column not in known:
                 near = difflib.get_close_matches(column, sorted(known), n=1)
                 hint = f"; did you mean {near[0]!r}?" if near else ""
@@ -191,6 +192,11 @@ def parse_indicators(
             problems.append(f"{where}: domains = {wanted!r}; expected a list of names")
             wanted = []
         for d in wanted:
+            if kind == "per_10k" and d not in _TERRITORIAL:
+                problems.append(
+                    f"{where}: per 10 000 inhabitants needs a territorial domain "
+                    f"({', '.join(_TERRITORIAL)}), not {d!r}"
+                )
             if d not in domains:
                 problems.append(
                     f"{where}: domain {d!r} is not one of [estimates] domains {list(domains)}"
@@ -248,6 +254,63 @@ def _tidy(est: Any, indicator: Indicator, domain: str | None) -> pd.DataFrame:
 
 
 _STAGES = ("eligible", "active", "earning", "employing")
+_TERRITORIAL = ("powiat_name", "teryt_powiat", "subregion")
+
+
+def _populations(units: pd.DataFrame, year: int) -> tuple[dict[str, dict[str, float]], str]:
+    """Census population by powiat name, TERYT code and subregion; and its column."""
+    codes = units["teryt_powiat"].dropna().astype(str).str[:2].unique()
+    if len(codes) != 1:
+        raise DesignError(
+            "per 10 000 inhabitants: the frame's powiats (teryt_powiat) must lie in one "
+            f"voivodeship, found {sorted(codes)}"
+        )
+    table = regions.powiats(str(codes[0]))
+    years = sorted(int(c[11:]) for c in table.columns if c.startswith("population_"))
+    if not years:
+        raise DesignError(f"per 10 000 inhabitants: no population for voivodeship {codes[0]}")
+    column = f"population_{max([y for y in years if y <= year] or years[:1])}"
+    pop = table.set_index("teryt")[column].astype(float)
+    names = units[["powiat_name", "teryt_powiat"]].dropna().astype(str).drop_duplicates()
+    out = {
+        "teryt_powiat": {str(k): float(v) for k, v in pop.items()},
+        "powiat_name": {n: float(pop[t]) for n, t in zip(names["powiat_name"],
+                                                         names["teryt_powiat"], strict=True)},
+        "subregion": {str(k): float(v) for k, v in
+                      table.groupby("subregion")[column].sum().items()},
+        "": {"": float(pop.sum())},
+    }  # fmt: skip
+    return out, column
+
+
+def _per_10k(
+    design: Any,
+    ind: Indicator,
+    domain: str | None,
+    register: pd.DataFrame | None,
+    level: float,
+    year: int,
+) -> pd.DataFrame:
+    """Estimate a count (funnel stage or total) per 10 000 inhabitants of its area."""
+    if register is None or "teryt_powiat" not in register.columns:
+        raise DesignError(
+            f"indicator {ind.name!r}: per 10 000 inhabitants needs the frame's units with "
+            "teryt_powiat (register=)"
+        )
+    if ind.variable in ("registered", *_STAGES):
+        frame = sector_funnel(design, by=domain, register=register, level=level).to_frame()
+        frame = frame[frame["stage"] == ind.variable].reset_index(drop=True)
+    else:
+        among = None if ind.among == "all" else ind.among
+        frame = population_totals(design, [ind.variable], by=domain, among=among, level=level,
+                                  register=register).reset_index(drop=True)  # fmt: skip
+    pops, _ = _populations(register, year)
+    keys = frame[domain].astype(str) if domain else pd.Series([""] * len(frame))
+    pop = np.array([pops[domain or ""].get(k, np.nan) for k in keys], dtype=float)
+    scale = 10_000.0 / pop
+    scaled = frame.assign(**{c: frame[c].to_numpy(dtype=float) * scale
+                             for c in ("estimate", "se", "lower", "upper")})  # fmt: skip
+    return _tidy(scaled, ind, domain)
 
 
 def _stage_share(
@@ -287,6 +350,7 @@ def estimate_indicators(
     *,
     register: pd.DataFrame | None = None,
     level: float = 0.95,
+    year: int = 2023,
 ) -> pd.DataFrame:
     """Estimate every indicator, overall and by its domains.
 
@@ -301,6 +365,8 @@ def estimate_indicators(
         :func:`~es_survey.funnel.population_totals`).
     level : float, default 0.95
         Confidence level.
+    year : int, default 2023
+        Survey year: ``per_10k`` uses the latest census population up to it.
 
     Returns
     -------
@@ -318,10 +384,15 @@ def estimate_indicators(
     data = design.data
     for ind in indicators:
         for column in (ind.variable, ind.denominator):
+            if ind.kind == "per_10k" and column in ("registered", *_STAGES):
+                continue
             if column is not None and column not in data.columns:
                 raise DesignError(f"indicator {ind.name!r}: no column {column!r} in the design")
         for domain in (None, *ind.domains):
             by = domain
+            if ind.kind == "per_10k":
+                parts.append(_per_10k(design, ind, domain, register, level, year))
+                continue
             if ind.kind == "total":
                 among = None if ind.among == "all" else ind.among
                 if among is not None and "=" in among:

@@ -1754,6 +1754,9 @@ def _indicator_rows(results: StudyResults, domain: str) -> pd.DataFrame:
         part["cv"], estimate=part["estimate"], se=part["se"], n=part["n"],
         thresholds=cfg.thresholds, min_n=cfg.min_n,
     )  # fmt: skip
+    # a register count per inhabitant is exact: published whatever the sample
+    exact = {i.name for i in cfg.indicators if i.kind == "per_10k" and i.variable == "registered"}
+    codes = codes.mask(part["indicator"].isin(exact).to_numpy(), "good")
     return part.assign(
         reliability=codes.to_numpy(), suppressed=codes.isin(["suppressed", "no_data"]).to_numpy()
     )

@@ -891,7 +891,7 @@ def run_study(
     if config.indicators:
         say("indicators")
         indicators = estimate_indicators(
-            design, config.indicators, register=units, level=config.level
+            design, config.indicators, register=units, level=config.level, year=config.year
         )
     return StudyResults(
         indicators=indicators,
