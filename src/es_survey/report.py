@@ -1687,10 +1687,25 @@ def _html_table(
 _Cell = tuple[str, float, float, float]  # state (exact/ok/caution/suppressed), value, lo, hi
 
 
+_CROSS: dict[str, tuple[StudyResults, tuple[list[str], list[str], list[list[_Cell]]]]] = {}
+"""Cross-tables of the report being written (the HTML and the workbook share them),
+each with the results it was computed from."""
+
+
 def _cross_data(
     results: StudyResults, domain: str
 ) -> tuple[list[str], list[str], list[list[_Cell]]]:
     """Headers, row labels and cells of a domain's cross-table (first row: the total)."""
+    cached = _CROSS.get(domain)
+    if cached is None or cached[0] is not results:
+        cached = _CROSS[domain] = (results, _cross_compute(results, domain))
+    return cached[1]
+
+
+def _cross_compute(
+    results: StudyResults, domain: str
+) -> tuple[list[str], list[str], list[list[_Cell]]]:
+    """Compute a cross-table (see :func:`_cross_data`)."""
     cfg = results.config
     lang = cfg.language
     t = _TEXT[lang]
@@ -1715,11 +1730,19 @@ def _cross_data(
     cells: list[list[_Cell]] = [[] for _ in names]
     nan = float("nan")
     for j, (_, part, overall) in enumerate(columns):
-        for i, frame in enumerate([overall, *(part[part[domain].astype(str) == k] for k in keys)]):
+        # one reliability pass per column (a row at a time cost seconds a report)
+        flagged = reliability_frame(part.reset_index(drop=True), **th)
+        flagged.index = part[domain].astype(str).to_numpy()
+        total = reliability_frame(overall.reset_index(drop=True), **th)
+        for i, key in enumerate([None, *keys]):
+            if key is None:
+                frame = total.iloc[:1]
+            else:
+                frame = flagged.loc[[key]] if key in flagged.index else flagged.iloc[:0]
             if frame.empty:
                 cells[i].append(("suppressed", nan, nan, nan))
                 continue
-            rec = reliability_frame(frame.reset_index(drop=True).iloc[[0]], **th).iloc[0]
+            rec = frame.iloc[0]
             value, lo, hi = float(rec["estimate"]), float(rec["lower"]), float(rec["upper"])
             if j == 0 and stages[:1] == ["registered"]:
                 state = "exact"  # the register's count: no interval
@@ -2901,6 +2924,7 @@ def write_report(
     cfg = results.config
     out = Path(cfg.output_dir if out_dir is None else out_dir)
     check_report_folder(out, cfg)
+    _CROSS.clear()  # computed once for this report
     fig_dir = out / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
