@@ -941,14 +941,14 @@ def test_no_legend_covers_a_bar_a_point_or_a_label(results):
     # issue 12, section 4: every figure of the report, drawn as saved (layout settled)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    from es_survey.charts import _settle
     from es_survey.report import _figure_specs
 
     covered = {}
     for stem, _, draw in _figure_specs(results):
         fig = draw().figure
         canvas = FigureCanvasAgg(fig)
-        _settle(fig)
+        fig.draw_without_rendering()  # as charts.save_figures: lay out once, then freeze
+        fig.set_layout_engine("none")
         canvas.draw()
         for ax in fig.axes:
             hits = _covered_by_legend(ax, canvas.get_renderer())

@@ -1609,19 +1609,6 @@ def _literal_text(fig: Figure) -> None:
         text.set_parse_math(False)
 
 
-def _settle(fig: Figure, rounds: int = 6) -> None:
-    """Run the layout engine until the axes stop moving (a fixed point to save)."""
-    if fig.get_layout_engine() is None:
-        return
-    before = None
-    for _ in range(rounds):
-        fig.draw_without_rendering()
-        now = [tuple(np.round(a.get_position().bounds, 12)) for a in fig.axes]
-        if now == before:
-            return
-        before = now
-
-
 def save_figures(
     fig: Figure | Axes,
     paths: Sequence[str | Path],
@@ -1710,9 +1697,9 @@ def save_figure(
 ) -> Path:
     """Save a figure so that the same figure gives byte-identical files.
 
-    PNG, SVG and PDF (by the file suffix). The layout is first run to a fixed
-    point (so a second save, or a figure built again from the same data, gives
-    the same geometry); dates and software versions are left out of the file
+    PNG, SVG and PDF (by the file suffix), as :func:`save_figures` with one file: the
+    layout is run once and frozen (so a second save, or a figure built again from the
+    same data, gives the same geometry); dates and software versions are left out of the file
     metadata; SVG element ids come from a fixed salt (``svg.hashsalt``, set only
     while saving); and the bounding box is tight so that the caption under the
     axes is kept.
@@ -1747,33 +1734,4 @@ def save_figure(
     >>> a == b
     True
     """
-    if isinstance(fig, Axes):
-        fig = fig.figure  # type: ignore[assignment]
-    if not isinstance(fig, Figure):
-        raise DesignError(f"fig must be a matplotlib Figure or Axes, got {type(fig).__name__}")
-    out = Path(path)
-    fmt = out.suffix.lower().lstrip(".")
-    if fmt not in _METADATA:
-        raise DesignError(
-            f"path={str(path)!r}: suffix {out.suffix!r} is not supported; use .png, .svg or .pdf"
-        )
-    _literal_text(fig)
-    _settle(fig)
-    engine = fig.get_layout_engine()
-    if engine is not None:
-        fig.set_layout_engine("none")  # settled: do not lay out again while saving
-    try:
-        with mpl.rc_context({"svg.hashsalt": "es_survey", "svg.fonttype": "path"}):
-            fig.savefig(
-                out,
-                format=fmt,
-                dpi=dpi,
-                metadata=_METADATA[fmt],
-                bbox_inches="tight",
-                pad_inches=0.1,
-                facecolor="white",
-            )
-    finally:
-        if engine is not None:
-            fig.set_layout_engine(engine)
-    return out
+    return save_figures(fig, [path], dpi=dpi)[0]
