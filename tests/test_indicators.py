@@ -157,6 +157,11 @@ def test_report_prints_the_indicators_in_polish_and_the_workbook_holds_them(repo
     assert 'id="table-indicators"' in html and 'id="table-indicators-entity_type"' in html
     assert '<td>%</td><td class="num">46,4%</td>' in html  # a share as a percentage
     assert "Wolontariusze</th><td>osoby</td>" in html
+    # a register count per inhabitant is exact: printed without interval, CV or n
+    assert (
+        "Podmioty w rejestrze na 10 tys. mieszkańców</th><td>na 10 tys. mieszkańców</td>"
+        '<td class="num">5,4</td><td class="num"></td><td class="num"></td><td class="num"></td>'
+    ) in html
     book = load_workbook(report / "tables.xlsx")
     rows = list(book["indicators"].iter_rows(values_only=True))
     assert rows[0][:4] == ("Wskaźnik", "Jednostka", "Domena", "Wartość")

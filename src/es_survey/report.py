@@ -1800,6 +1800,13 @@ def _indicators_html(results: StudyResults) -> str:
     body = ""
     for r in rows.to_dict("records"):
         ind = by_name[str(r["indicator"])]
+        if ind.kind == "per_10k" and ind.variable == "registered":  # exact: no interval
+            cells = [_indicator_value(float(r["estimate"]), ind, lang), "", ""]
+            body += (
+                f'<tr><th scope="row">{_esc(ind.label(lang))}</th><td>{_esc(ind.unit(lang))}</td>'
+                + "".join(f'<td class="num">{_esc(c)}</td>' for c in [*cells, ""]) + "</tr>"
+            )  # fmt: skip
+            continue
         if r["suppressed"]:
             cells = [MARKER, MARKER, MARKER]
         else:
@@ -1842,7 +1849,8 @@ def _indicators_by_html(results: StudyResults, domain: str) -> str:
     labels = _value_labels(domain, lang) or {}
     values = list(dict.fromkeys(rows["domain_value"].astype(str)))
     head = [_domain_label(domain, lang).capitalize(),
-            *(f"{i.label(lang)} ({i.unit(lang)})" if i.unit(lang) else i.label(lang)
+            *(f"{i.label(lang)} ({i.unit(lang)})"
+              if i.unit(lang) and i.unit(lang) not in i.label(lang) else i.label(lang)
               for i in inds)]  # fmt: skip
     body = ""
     for value in values:
