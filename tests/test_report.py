@@ -587,17 +587,9 @@ def _chromium() -> str | None:
 )
 def test_html_renders_in_headless_chromium(report, tmp_path):
     out, _, _ = report
-    base = [
-        _chromium(),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={tmp_path / 'profile'}",
-    ]
+    from es_survey.pdf import HEADLESS_FLAGS
+
+    base = [_chromium(), *HEADLESS_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
     url = (out / "index.html").resolve().as_uri()
     dom = subprocess.run(
         [*base, "--dump-dom", url], capture_output=True, text=True, timeout=120, check=False

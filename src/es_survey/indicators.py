@@ -91,6 +91,11 @@ class Indicator:
     unit_en: str = ""
     domains: tuple[str, ...] = ()
 
+    @property
+    def exact(self) -> bool:
+        """Whether the value is exact: the register's count per inhabitant (no interval)."""
+        return self.kind == "per_10k" and self.variable == "registered"
+
     def label(self, lang: str) -> str:
         """Return the label in ``lang`` (``"pl"`` or ``"en"``), the name when none is given."""
         return (self.label_pl if lang == "pl" else self.label_en) or self.name
@@ -289,22 +294,17 @@ def _per_10k(
     domain: str | None,
     register: pd.DataFrame | None,
     level: float,
-    year: int,
+    funnel: Any,
+    pops: Mapping[str, Mapping[str, float]],
 ) -> pd.DataFrame:
     """Estimate a count (funnel stage or total) per 10 000 inhabitants of its area."""
-    if register is None or "teryt_powiat" not in register.columns:
-        raise DesignError(
-            f"indicator {ind.name!r}: per 10 000 inhabitants needs the frame's units with "
-            "teryt_powiat (register=)"
-        )
     if ind.variable in ("registered", *_STAGES):
-        frame = sector_funnel(design, by=domain, register=register, level=level).to_frame()
+        frame = funnel(domain)
         frame = frame[frame["stage"] == ind.variable].reset_index(drop=True)
     else:
         among = None if ind.among == "all" else ind.among
         frame = population_totals(design, [ind.variable], by=domain, among=among, level=level,
                                   register=register).reset_index(drop=True)  # fmt: skip
-    pops, _ = _populations(register, year)
     keys = frame[domain].astype(str) if domain else pd.Series([""] * len(frame))
     pop = np.array([pops[domain or ""].get(k, np.nan) for k in keys], dtype=float)
     scale = 10_000.0 / pop
@@ -314,7 +314,7 @@ def _per_10k(
 
 
 def _stage_share(
-    design: Any, ind: Indicator, domain: str | None, register: pd.DataFrame | None, level: float
+    ind: Indicator, domain: str | None, funnel: pd.DataFrame, level: float
 ) -> pd.DataFrame:
     """Share of the register at a funnel stage: the funnel's count / the register's.
 
@@ -322,8 +322,6 @@ def _stage_share(
     report never prints two shares of one thing; the interval is the logit interval
     of that share with the funnel's standard error (the register count is exact).
     """
-    funnel = sector_funnel(design, by=domain, register=register, level=level).to_frame()
-    funnel = funnel.reset_index(drop=True)
     registered = funnel[funnel["stage"] == "registered"]
     stage = funnel[funnel["stage"] == ind.variable].reset_index(drop=True)
     if domain:
@@ -382,6 +380,16 @@ def estimate_indicators(
     """
     parts: list[pd.DataFrame] = []
     data = design.data
+    funnels: dict[str | None, pd.DataFrame] = {}
+    populations: list[Mapping[str, Mapping[str, float]]] = []
+
+    def funnel(domain: str | None) -> pd.DataFrame:
+        # one funnel per domain for every stage share and per-inhabitant rate
+        if domain not in funnels:
+            est = sector_funnel(design, by=domain, register=register, level=level)
+            funnels[domain] = est.to_frame().reset_index(drop=True)
+        return funnels[domain]
+
     for ind in indicators:
         for column in (ind.variable, ind.denominator):
             if ind.kind == "per_10k" and column in ("registered", *_STAGES):
@@ -391,7 +399,14 @@ def estimate_indicators(
         for domain in (None, *ind.domains):
             by = domain
             if ind.kind == "per_10k":
-                parts.append(_per_10k(design, ind, domain, register, level, year))
+                if register is None or "teryt_powiat" not in register.columns:
+                    raise DesignError(
+                        f"indicator {ind.name!r}: per 10 000 inhabitants needs the frame's "
+                        "units with teryt_powiat (register=)"
+                    )
+                if not populations:
+                    populations.append(_populations(register, year)[0])
+                parts.append(_per_10k(design, ind, domain, register, level, funnel, populations[0]))
                 continue
             if ind.kind == "total":
                 among = None if ind.among == "all" else ind.among
@@ -407,7 +422,7 @@ def estimate_indicators(
                 parts.append(_tidy(est, ind, domain))
                 continue
             if ind.kind == "share" and ind.among == "all" and ind.variable in _STAGES:
-                parts.append(_stage_share(design, ind, domain, register, level))
+                parts.append(_stage_share(ind, domain, funnel(domain), level))
                 continue
             sub = design.domain(_population(data, ind.among))
             if ind.kind == "share":

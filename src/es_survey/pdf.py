@@ -16,7 +16,7 @@ from pathlib import Path
 
 from es_survey.errors import DataError
 
-__all__ = ["BROWSERS", "find_browser", "write_pdf"]
+__all__ = ["BROWSERS", "HEADLESS_FLAGS", "find_browser", "write_pdf"]
 
 BROWSERS: tuple[str, ...] = (
     "chromium",
@@ -25,6 +25,18 @@ BROWSERS: tuple[str, ...] = (
     "google-chrome-stable",
 )
 """Executable names searched on ``PATH``, in order."""
+
+
+HEADLESS_FLAGS: tuple[str, ...] = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+"""Flags for a quiet, offline headless Chromium (no updates, sync or first-run page)."""
 
 
 def find_browser() -> str | None:
@@ -101,13 +113,7 @@ def write_pdf(
     with tempfile.TemporaryDirectory(prefix="es_survey_pdf_") as profile:
         command = [
             exe,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
+            *HEADLESS_FLAGS,
             "--no-pdf-header-footer",
             f"--user-data-dir={profile}",
             f"--print-to-pdf={partial}",

@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io as _stdio
+import itertools
 import re
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -373,22 +374,19 @@ def _pick_name(path: Path, names: list[str], sheet: str | int | None) -> str:
     return sheet
 
 
-def _check_row(path: Path, title: str, number: int, values: Any, limits: Limits) -> None:
-    """Refuse a row beyond the row limit, too wide, or with a cell too long."""
+def _check_size(path: Path, title: str, number: int, width: int, limits: Limits) -> None:
+    """Refuse a row beyond the row limit or wider than the column limit."""
     if number > limits.max_rows + 1:
         raise DataError(
             f"{path}: sheet {title!r} has data in row {number:,}, beyond the limit "
             f"of {limits.max_rows:,} records; delete stray cells below the data, or "
             f"raise Limits(max_rows=...) (study.toml [limits] max_rows)"
         )
-    if len(values) > limits.max_columns:
+    if width > limits.max_columns:
         raise DataError(
-            f"{path}: sheet {title!r}, row {number}: {len(values):,} columns, more "
+            f"{path}: sheet {title!r}, row {number}: {width:,} columns, more "
             f"than the limit of {limits.max_columns:,}"
         )
-    for j, v in enumerate(values):
-        if isinstance(v, str) and len(v) > limits.max_cell_chars:
-            raise _cell_too_long(path, f"cell {column_letter(j)}{number}", len(v), limits)
 
 
 def _damaged(path: Path, title: str, exc: Exception) -> DataError:
@@ -428,7 +426,11 @@ def _sheet_rows(path: Path, ws: Any, limits: Limits) -> Iterator[tuple[int, tupl
         for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
             if not values or all(v is None for v in values):
                 continue
-            _check_row(path, ws.title, number, values, limits)
+            _check_size(path, ws.title, number, len(values), limits)
+            for j, v in enumerate(values):
+                if isinstance(v, str) and len(v) > limits.max_cell_chars:
+                    where = f"cell {column_letter(j)}{number}"
+                    raise _cell_too_long(path, where, len(v), limits)
             yield number, values
     except DataError:
         raise
@@ -479,9 +481,7 @@ def _calamine_rows(
             values.append(v)
             filled = True
         if filled:
-            _check_row(path, title, number, (), limits)  # rows and columns; cells done above
-            if len(values) > limits.max_columns:
-                _check_row(path, title, number, values, limits)
+            _check_size(path, title, number, len(values), limits)  # cells checked above
             out.append((number, values))
     return out
 
@@ -709,7 +709,8 @@ def _read_csv(path: Path, limits: Limits) -> Raw:
         text = head[1] if len(head) > 1 else ""
         first_line = 2
     else:
-        delimiter = _sniff_delimiter(text.splitlines()[:51])
+        head_lines = itertools.islice(_stdio.StringIO(text), 51)  # not the whole file
+        delimiter = _sniff_delimiter([line.rstrip("\r\n") for line in head_lines])
     context = f"{encoding}, {_DELIMITER_NAMES.get(delimiter, repr(delimiter))}-separated" + (
         ", after an Excel 'sep=' line" if sep is not None else ""
     )

@@ -1778,7 +1778,7 @@ def _indicator_rows(results: StudyResults, domain: str) -> pd.DataFrame:
         thresholds=cfg.thresholds, min_n=cfg.min_n,
     )  # fmt: skip
     # a register count per inhabitant is exact: published whatever the sample
-    exact = {i.name for i in cfg.indicators if i.kind == "per_10k" and i.variable == "registered"}
+    exact = {i.name for i in cfg.indicators if i.exact}
     codes = codes.mask(part["indicator"].isin(exact).to_numpy(), "good")
     return part.assign(
         reliability=codes.to_numpy(), suppressed=codes.isin(["suppressed", "no_data"]).to_numpy()
@@ -1800,7 +1800,7 @@ def _indicators_html(results: StudyResults) -> str:
     body = ""
     for r in rows.to_dict("records"):
         ind = by_name[str(r["indicator"])]
-        if ind.kind == "per_10k" and ind.variable == "registered":  # exact: no interval
+        if ind.exact:  # the register's count per inhabitant: no interval
             cells = [_indicator_value(float(r["estimate"]), ind, lang), "", ""]
             body += (
                 f'<tr><th scope="row">{_esc(ind.label(lang))}</th><td>{_esc(ind.unit(lang))}</td>'
@@ -2437,7 +2437,7 @@ def _indicators_sheet(book: Any, results: StudyResults) -> None:
     for domain in dict.fromkeys(results.indicators["domain"] if results.indicators is not None
                                 else []):  # fmt: skip
         rows = _indicator_rows(results, str(domain))
-        labels = _value_labels(str(domain), lang) or {} if domain else {}
+        labels = (_value_labels(str(domain), lang) or {}) if domain else {}
         hidden = rows["suppressed"].to_numpy(dtype=bool)
         parts.append(pd.DataFrame({
             "indicator": [by_name[str(n)].label(lang) for n in rows["indicator"]],
