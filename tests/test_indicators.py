@@ -163,7 +163,7 @@ def test_report_prints_the_indicators_in_polish_and_the_workbook_holds_them(repo
         '<td class="num">5,4</td><td class="num"></td><td class="num"></td><td class="num"></td>'
     ) in html
     book = load_workbook(report / "tables.xlsx")
-    rows = list(book["indicators"].iter_rows(values_only=True))
+    rows = list(book["Wskaźniki"].iter_rows(values_only=True))
     assert rows[0][:4] == ("Wskaźnik", "Jednostka", "Domena", "Wartość")
     first = rows[1]
     assert first[0] == "Podmioty aktywne wśród zarejestrowanych" and first[2] == "Ogółem"

@@ -29,7 +29,6 @@ import es_survey.study as study_module
 from es_survey.errors import DataError, DesignError
 from es_survey.report import (
     _estimate_tables,
-    _polish_plural,
     _render_html,
     headline_text,
     write_report,
@@ -54,7 +53,7 @@ FIGURES = {
     "weights",
     "response_rates",
 }
-SHEETS = [
+TABLE_KEYS = [  # the tables' keys: progress messages, estimates.csv
     "funnel",
     "totals",
     "funnel_by_entity_type",
@@ -78,6 +77,31 @@ SHEETS = [
     "consistency",
     "Metodologia",
     "metadata",
+]
+SHEETS = [  # the workbook's tabs, as a Polish reader sees them
+    "Lejek",
+    "Sumy",
+    "Lejek według typu podmiotu",
+    "Sumy według typu podmiotu",
+    "Lejek według podregionu",
+    "Sumy według podregionu",
+    "Lejek według powiatu",
+    "Sumy według powiatu",
+    "Model powiatowy – aktywne",
+    "Model powiatowy – pracujący",
+    "Przekrój według typu podmiotu",
+    "Przekrój według podregionu",
+    "Przekrój według powiatu",
+    "Wskaźniki",
+    "Realizacja próby",
+    "Dobadanie",
+    "Wrażliwość",
+    "Wyniki realizacji",
+    "Wagi",
+    "Problemy w danych",
+    "Kontrole spójności",
+    "Metodologia",
+    "Metadane",
 ]
 VOID = {"meta", "img", "br", "link", "hr", "input", "source", "wbr", "col"}
 
@@ -205,7 +229,7 @@ def test_files_exist_and_progress_is_reported(report):
     assert b"<svg" in (out / "figures" / "funnel.svg").read_bytes()[:2000]
     # one message per figure and per table
     assert {f"figure {s}" for s in FIGURES} <= set(messages)
-    assert {f"table {s}" for s in SHEETS if s != "metadata"} <= set(messages)
+    assert {f"table {s}" for s in TABLE_KEYS if s != "metadata"} <= set(messages)
 
 
 def test_write_report_rejects_other_objects(tmp_path):
@@ -269,27 +293,6 @@ def test_headline_states_estimates_and_intervals_covering_the_truth(report, resu
     # the follow-up of nonrespondents is said (issue 13)
     assert headline.endswith("dobadanie losowej części podmiotów, które nie odpowiedziały "
                              "(schemat dwufazowy).")  # fmt: skip
-
-
-def test_polish_plural_forms():
-    forms = ("one", "few", "many")
-    cases = {
-        1: "one",
-        2: "few",
-        4: "few",
-        5: "many",
-        11: "many",
-        12: "many",
-        14: "many",
-        21: "many",
-        22: "few",
-        112: "many",
-        299: "many",
-        3464: "few",
-        0: "many",
-    }
-    for n, want in cases.items():
-        assert _polish_plural(n, *forms) == want, n
 
 
 def test_suppressed_html_cells_show_no_digits(report, results):
@@ -421,9 +424,9 @@ def test_workbook_sheets_numbers_and_suppression(report, results):
     book = load_workbook(out / "tables.xlsx")
     assert book.sheetnames == SHEETS
     for ws in book.worksheets:
-        assert ws.freeze_panes == ("B2" if ws.title.startswith("cross_") else "A2"), ws.title
+        assert ws.freeze_panes == ("B2" if ws.title.startswith("Przekrój") else "A2"), ws.title
         assert all(c.font.bold for c in ws[1] if c.value is not None)
-    ws = book["funnel"]
+    ws = book["Lejek"]
     header = [c.value for c in ws[1]]
     assert header[:2] == ["Etap", "Szacunek"] and header[-2:] == ["Precyzja", "Uwagi"]
     rows = {r[0].value: r for r in ws.iter_rows(min_row=2)}
@@ -439,7 +442,7 @@ def test_workbook_sheets_numbers_and_suppression(report, results):
     assert active[header.index("n")].value == 170 and isinstance(
         active[header.index("n")].value, int
     )
-    ws = book["funnel_by_powiat_name"]
+    ws = book["Lejek według powiatu"]
     header = [c.value for c in ws[1]]
     cols = [
         header.index(h)
@@ -453,11 +456,11 @@ def test_workbook_sheets_numbers_and_suppression(report, results):
         assert all(r[j].value is None for j in cols)
         assert "CV powyżej 30%" in r[header.index("Uwagi")].value
         assert isinstance(r[header.index("n")].value, int)
-    rates = book["response_rates"]
+    rates = book["Realizacja próby"]
     assert rates["A1"].value == "Warstwa"
     last = next(rates.iter_rows(min_row=rates.max_row))
     assert last[0].value == "ogółem" and last[1].value == 127  # I, whole sample
-    meta = {r[0].value: r[1].value for r in book["metadata"].iter_rows(min_row=2)}
+    meta = {r[0].value: r[1].value for r in book["Metadane"].iter_rows(min_row=2)}
     assert meta["Ziarno generatora liczb losowych"] == "2023" and "Objaśnienie" in meta
 
 
@@ -539,13 +542,9 @@ def test_english_report(report_en):
     assert "," in format_number(head.loc["workers", "estimate"], lang="en")
     assert "Methodology" in page.texts["methodology"] and "Szacujemy" not in str(page.texts)
     book = load_workbook(files["tables.xlsx"])
-    assert book["funnel"]["B1"].value == "Estimate"
-    assert book.sheetnames[:4] == [
-        "funnel",
-        "totals",
-        "funnel_by_powiat_name",
-        "totals_by_powiat_name",
-    ]
+    assert book["Funnel"]["B1"].value == "Estimate"
+    assert book.sheetnames[:4] == ["Funnel", "Totals", "Funnel by powiat", "Totals by powiat"]
+    assert book.sheetnames[-2:] == ["Methodology", "Metadata"]
 
 
 def test_report_is_byte_identical_on_rerun_on_another_day(report_en):
@@ -969,7 +968,7 @@ def test_workbook_mirrors_the_report_cross_tables_and_methodology(report):
     # "*" drawn by the number format; a "Metodologia" sheet with the report's method text
     out, _, _ = report
     book = load_workbook(out / "tables.xlsx")
-    ws = book["cross_powiat_name"]
+    ws = book["Przekrój według powiatu"]
     assert ws.freeze_panes == "B2"
     rows = {r[0].value: r for r in ws.iter_rows(min_row=2)}
     total = rows["Ogółem"]
@@ -981,6 +980,14 @@ def test_workbook_mirrors_the_report_cross_tables_and_methodology(report):
     method = [r for r in book["Metodologia"].iter_rows(values_only=True)]
     assert method[0] == ("Część", "Opis")
     assert method[1][1].startswith("Operat losowania (rejestr) liczy 632 podmioty w 8 warstwach")
+    # the design weight N_h/n_h is written with subscripts, as in the HTML, not "N_h"
+    rich = load_workbook(out / "tables.xlsx", rich_text=True)["Metodologia"]
+    weights = next(c.value for c in rich["B"] if "Wagi schematu" in str(c.value))
+    runs = [(getattr(r, "text", r), getattr(getattr(r, "font", None), "vertAlign", None))
+            for r in weights]  # fmt: skip
+    assert str(weights).endswith("reprezentuje Nh/nh podmiotów operatu.")
+    assert [t for t, align in runs if align == "subscript"] == ["h", "h"]
+    assert "_" not in str(weights)
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
@@ -998,6 +1005,8 @@ def test_workbook_opens_in_libreoffice(report, tmp_path):
     assert sorted(p.name for p in tmp_path.glob("tables-*.csv")) == sorted(
         f"tables-{s}.csv" for s in sheets
     )
-    cross = (tmp_path / "tables-cross_powiat_name.csv").read_text(encoding="utf-8").splitlines()
+    cross = (
+        (tmp_path / "tables-Przekrój według powiatu.csv").read_text(encoding="utf-8").splitlines()
+    )
     assert cross[1].startswith("Ogółem,632,379,294,")
     assert cross[2].startswith("Kielce,96,46,34*,")

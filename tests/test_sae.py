@@ -330,3 +330,32 @@ def test_small_area_workers_on_the_log_scale(demo) -> None:
     share_ngo = units.assign(ngo=units["es_category"] == "NGO").groupby("powiat_name")["ngo"]
     assert (t["lower"] > 0).all() and np.isfinite(t["estimate"]).all()
     assert share_ngo.mean().notna().all()
+
+
+@pytest.mark.parametrize(
+    ("method", "transform", "sigma_u"),
+    [("REML", None, 1.0), ("ML", "log", 0.3), ("REML", "arcsin", 0.05), ("REML", None, 0.0)],
+)
+def test_bootstrap_refits_replicates_together_as_one_at_a_time(method, transform, sigma_u):
+    # The bootstrap refits all replicates at once; each must be the model refitted on its
+    # own (the single fit is checked against R above), with the draws of a plain loop.
+    from es_survey.sae import _back, _bootstrap_mse, _eblup
+
+    rng = np.random.default_rng(5)
+    m = 15
+    x = np.column_stack([np.ones(m), rng.normal(size=m)])
+    has = np.ones(m, dtype=bool)
+    has[[3, 9]] = False
+    psi = rng.uniform(0.002, 0.01, m) if transform == "arcsin" else rng.uniform(0.05, 0.2, m)
+    base = 0.5 + 0.1 * x[:, 1] if transform == "arcsin" else 2.0 + 0.5 * x[:, 1]
+    y = np.where(has, base + rng.normal(0, sigma_u, m) + rng.normal(0, np.sqrt(psi)), np.nan)
+    fit = _eblup(y, psi, x, has, method)
+    together = _bootstrap_mse(fit, psi, x, has, method, transform, 60, np.random.default_rng(9))
+    gen = np.random.default_rng(9)
+    sq = np.zeros(m)
+    for _ in range(60):
+        theta = x @ fit.beta + gen.normal(0.0, 1.0, m) * np.sqrt(fit.sigma2)
+        ys = np.where(has, theta + gen.normal(0.0, 1.0, m) * np.sqrt(psi), np.nan)
+        star = _eblup(ys, psi, x, has, method)
+        sq += (_back(transform, star.theta, star.g1) - _back(transform, theta, 0 * theta)) ** 2
+    np.testing.assert_allclose(together, sq / 60, rtol=1e-9)

@@ -20,6 +20,7 @@ from es_survey.tables import (
     format_interval,
     format_number,
     format_percent,
+    polish_plural,
     publication_table,
     reliability,
     reliability_footnote,
@@ -386,3 +387,40 @@ def test_reliability_frame_keeps_numbers_and_blanks_suppressed_rows() -> None:
     assert out.loc[2, "reliability_label"] == "use with caution"
     kept = reliability_frame(f, suppress=False)
     assert kept.loc[3, "estimate"] == 12.0 and bool(kept.loc[3, "suppressed"])
+
+
+def test_polish_plural_forms():
+    # the rules of Polish grammar (1; 2-4 except 12-14 in the last two digits; otherwise),
+    # checked against forms an editor would write: "22 podmioty", "112 podmiotów"
+    forms = ("podmiot", "podmioty", "podmiotów", "podmiotu")
+    cases = {
+        1: "podmiot",
+        2: "podmioty",
+        4: "podmioty",
+        5: "podmiotów",
+        11: "podmiotów",
+        12: "podmiotów",
+        14: "podmiotów",
+        21: "podmiotów",
+        22: "podmioty",
+        112: "podmiotów",
+        299: "podmiotów",
+        3464: "podmioty",
+        0: "podmiotów",
+        -3: "podmioty",
+        32.0: "podmioty",
+        np.int64(24): "podmioty",
+        2.5: "podmiotu",
+        0.5: "podmiotu",
+    }
+    for n, want in cases.items():
+        assert polish_plural(n, *forms) == want, n
+
+
+def test_polish_plural_refuses_what_it_cannot_decline():
+    with pytest.raises(DesignError, match=r"count=2\.5 is not whole: pass fraction="):
+        polish_plural(2.5, "podmiot", "podmioty", "podmiotów")
+    with pytest.raises(DesignError, match="is not a finite number"):
+        polish_plural(float("nan"), "a", "b", "c", "d")
+    with pytest.raises(DesignError, match="is not a number"):
+        polish_plural("3", "a", "b", "c")  # type: ignore[arg-type]

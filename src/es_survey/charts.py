@@ -1668,7 +1668,7 @@ def save_figures(
         # one layout pass, then the layout is frozen: every file has the same geometry
         # (matplotlib itself lays a figure out once per drawing)
         fig.draw_without_rendering()
-        fig.set_layout_engine("none")
+        fig.set_layout_engine(None)  # no engine (not a placeholder): savefig draws once
     try:
         with mpl.rc_context({"svg.hashsalt": "es_survey", "svg.fonttype": "path"}):
             renderer = FigureCanvasAgg(fig).get_renderer()

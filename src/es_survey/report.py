@@ -66,6 +66,7 @@ from es_survey.tables import (
     exact_decimals,
     format_number,
     format_percent,
+    polish_plural,
     publication_table,
     reliability,
     reliability_footnote,
@@ -856,17 +857,7 @@ def _pct_text(t: float, lang: Lang) -> str:
     return format_percent(t, decimals=2, lang=lang)
 
 
-_Form = TypeVar("_Form")
 _T = TypeVar("_T")
-
-
-def _polish_plural(n: int, one: _Form, few: _Form, many: _Form) -> _Form:
-    """Choose the Polish form for the count ``n`` (1; 2–4, 22–24 …; other)."""
-    if n == 1:
-        return one
-    if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
-        return few
-    return many
 
 
 _COUNTED: dict[str, dict[str, tuple[str, str, str]]] = {
@@ -891,7 +882,7 @@ def _counted(what: str, count: int, lang: Lang) -> str:
     one, few, many = _COUNTED[lang][what]
     if lang == "en":
         return one if count == 1 else many
-    return _polish_plural(count, one, few, many)
+    return polish_plural(count, one, few, many)
 
 
 _COVARIATES: dict[str, dict[str, str]] = {
@@ -1069,7 +1060,7 @@ def _headline_sentence(rec: Mapping[Hashable, Any], lang: Lang) -> str:
     if lang == "pl":
         ci = f"({level} przedział ufności: {lo}–{hi})"
         if quantity == "active":
-            verb, noun = _polish_plural(
+            verb, noun = polish_plural(
                 count,
                 ("działa", "aktywny podmiot"),
                 ("działają", "aktywne podmioty"),
@@ -1077,7 +1068,7 @@ def _headline_sentence(rec: Mapping[Hashable, Any], lang: Lang) -> str:
             )
             return f"Szacujemy, że w województwie {verb} {est} {noun} ekonomii społecznej {ci}."
         if quantity == "workers":
-            verb, noun = _polish_plural(
+            verb, noun = polish_plural(
                 count, ("Pracuje", "osoba"), ("Pracują", "osoby"), ("Pracuje", "osób")
             )
             return f"{verb} w nich {est} {noun} na umowę o pracę lub umowę cywilnoprawną {ci}."
@@ -2415,6 +2406,67 @@ def _render_html(
 
 
 # ------------------------------------------------------------------ workbook
+_TABS: dict[str, dict[str, str]] = {  # worksheet titles: a reader's words, <= 31 characters
+    "pl": {
+        "funnel": "Lejek",
+        "totals": "Sumy",
+        "funnel_by": "Lejek według {domain}",
+        "totals_by": "Sumy według {domain}",
+        "cross": "Przekrój według {domain}",
+        "small_area_of": "Model powiatowy – {what}",
+        "indicators": "Wskaźniki",
+        "response_rates": "Realizacja próby",
+        "followup": "Dobadanie",
+        "sensitivity": "Wrażliwość",
+        "dispositions": "Wyniki realizacji",
+        "weights": "Wagi",
+        "problems": "Problemy w danych",
+        "consistency": "Kontrole spójności",
+        "method": "Metodologia",
+        "metadata": "Metadane",
+    },
+    "en": {
+        "funnel": "Funnel",
+        "totals": "Totals",
+        "funnel_by": "Funnel by {domain}",
+        "totals_by": "Totals by {domain}",
+        "cross": "Cross-table by {domain}",
+        "small_area_of": "Powiat model – {what}",
+        "indicators": "Indicators",
+        "response_rates": "Response rates",
+        "followup": "Follow-up",
+        "sensitivity": "Sensitivity",
+        "dispositions": "Dispositions",
+        "weights": "Weights",
+        "problems": "Data problems",
+        "consistency": "Consistency checks",
+        "method": "Methodology",
+        "metadata": "Metadata",
+    },
+}
+_TAB_WHAT = {  # short names of the small-area quantities, for a worksheet's title
+    "pl": {"active": "aktywne", "workers": "pracujący", "employing": "zatrudniające",
+           "earning": "zarobkowe", "emp_uop": "umowy o pracę", "emp_civil": "umowy cywilne"},
+    "en": {"active": "active", "workers": "workers", "employing": "employing",
+           "earning": "earning", "emp_uop": "employees", "emp_civil": "civil contracts"},
+}  # fmt: skip
+
+
+def _tab(key: str, lang: Lang) -> str:
+    """Return a table's worksheet title (``funnel_by_powiat_name``: "Lejek według powiatu")."""
+    tabs = _TABS[lang]
+    if key in tabs:
+        return tabs[key]
+    for prefix in ("funnel_by", "totals_by", "cross"):
+        if key.startswith(prefix + "_"):
+            return tabs[prefix].format(domain=_by_phrase(key[len(prefix) + 1 :], lang))
+    if key.startswith("small_area"):
+        stage = key.removeprefix("small_area").lstrip("_") or "active"
+        what = _TAB_WHAT[lang].get(stage) or _variable_label(stage, lang)
+        return tabs["small_area_of"].format(what=what)
+    return key
+
+
 def _sheet_title(name: str, taken: Sequence[str]) -> str:
     """Return a valid, unused worksheet title (no brackets, colon, star, ? or slashes; <= 31)."""
     base = re.sub(r"[\[\]:*?/\\]", "_", str(name)).strip("'") or "sheet"
@@ -2453,7 +2505,7 @@ def _indicators_sheet(book: Any, results: StudyResults) -> None:
              *(_XLSX_HEADERS[lang][c] for c in ("estimate", "lower", "upper", "cv", "n",
                                                   "reliability"))]  # fmt: skip
     number = "#,##0.0##"
-    _sheet(book, "indicators", frame, heads,
+    _sheet(book, _tab("indicators", lang), frame, heads,
            {"estimate": number, "lower": number, "upper": number,
             "cv": _NUMBER_FORMATS["cv"], "n": _NUMBER_FORMATS["count"]})  # fmt: skip
 
@@ -2463,7 +2515,8 @@ def _cross_sheet(book: Any, results: StudyResults, domain: str) -> None:
     from openpyxl.styles import Alignment, Font
 
     heads, names, cells = _cross_data(results, domain)
-    ws = book.create_sheet(title=_sheet_title(f"cross_{domain}", book.sheetnames))
+    title = _tab(f"cross_{domain}", results.config.language)
+    ws = book.create_sheet(title=_sheet_title(title, book.sheetnames))
     ws.append(heads)
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -2480,6 +2533,21 @@ def _cross_sheet(book: Any, results: StudyResults, domain: str) -> None:
                 cell.number_format = count + ('"*"' if state == "caution" else "")
     ws.freeze_panes = "B2"
     ws.column_dimensions["A"].width = max(12, *(len(n) + 2 for n in names))
+
+
+def _subscripted(text: str) -> Any:
+    """Return ``text`` as workbook rich text with one-letter indices (N_h) as subscripts."""
+    from openpyxl.cell.rich_text import CellRichText, TextBlock
+    from openpyxl.cell.text import InlineFont
+
+    parts: list[Any] = []
+    at = 0
+    for match in _SUBSCRIPT.finditer(text):
+        parts.append(text[at : match.start(2) - 1])  # up to and with the letter, not "_"
+        parts.append(TextBlock(InlineFont(vertAlign="subscript"), match.group(2)))
+        at = match.end()
+    parts.append(text[at:])
+    return CellRichText(*(p for p in parts if not isinstance(p, str) or p))
 
 
 def _sheet(
@@ -2519,6 +2587,8 @@ def _sheet(
         for cell, value in zip(ws[ws.max_row], values, strict=True):
             if isinstance(value, str) and value.startswith("="):
                 cell.data_type = "s"  # data text, never a formula
+            elif isinstance(value, str) and _SUBSCRIPT.search(value):
+                cell.value = _subscripted(value)  # N_h as N with a subscript h, as in the HTML
     for j, col in enumerate(frame.columns):
         fmt = formats.get(col)
         if fmt:
@@ -2567,7 +2637,7 @@ def _write_workbook(
     for table in tables:
         say(f"table {table.name}")
         frame, headers = _estimate_sheet_frame(table, lang, cfg.thresholds)
-        _sheet(book, table.name, frame, headers, _NUMBER_FORMATS)
+        _sheet(book, _tab(table.name, lang), frame, headers, _NUMBER_FORMATS)
     for domain in results.funnel_by:
         say(f"table cross_{domain}")
         _cross_sheet(book, results, domain)
@@ -2579,12 +2649,12 @@ def _write_workbook(
     rate_formats = {c: _NUMBER_FORMATS["count"] for c in _RATE_COUNTS}
     rate_formats |= {"e": _NUMBER_FORMATS["e"]} | {c: _NUMBER_FORMATS["rate"] for c in _RATES}
     rate_heads = [t["ineligible_col"] if c == "ineligible" else c for c in rates.columns[1:]]
-    _sheet(book, "response_rates", rates, [t["stratum"], *rate_heads], rate_formats)
+    _sheet(book, _tab("response_rates", lang), rates, [t["stratum"], *rate_heads], rate_formats)
     if results.followup is not None:
         say("table followup")
         fu = results.followup
         _sheet(
-            book, "followup", fu, t["followup_cols"].split("|"),
+            book, _tab("followup", lang), fu, t["followup_cols"].split("|"),
             {c: _NUMBER_FORMATS["count"] for c in fu.columns[1:]},
         )  # fmt: skip
     if results.sensitivity is not None:
@@ -2601,12 +2671,12 @@ def _write_workbook(
             t["sens_delta"],
             *(_XLSX_HEADERS[lang][c] for c in ("estimate", "se", "lower", "upper")),
         ]
-        _sheet(book, "sensitivity", sens, heads, {"delta": "0.000", **_NUMBER_FORMATS})
+        _sheet(book, _tab("sensitivity", lang), sens, heads, {"delta": "0.000", **_NUMBER_FORMATS})
     say("table dispositions")
     disp = _dispositions_frame(results)
     _sheet(
         book,
-        "dispositions",
+        _tab("dispositions", lang),
         disp,
         [t["disposition"], t["count"]],
         {"count": _NUMBER_FORMATS["count"]},
@@ -2619,7 +2689,7 @@ def _write_workbook(
     w_formats |= {"n": _NUMBER_FORMATS["count"], "cv": _NUMBER_FORMATS["cv"]}
     _sheet(
         book,
-        "weights",
+        _tab("weights", lang),
         w,
         [
             t["weighting"],
@@ -2638,14 +2708,20 @@ def _write_workbook(
     probs = _problems_frame(results)
     _sheet(
         book,
-        "problems",
+        _tab("problems", lang),
         probs,
         [t["rule"], t["severity"], t["count"]],
         {"count": _NUMBER_FORMATS["count"]},
     )
     say("table consistency")
     _, detail = _consistency_frames(results)
-    _sheet(book, "consistency", detail, [t.get(c, c) for c in detail.columns], {"source_row": "0"})
+    _sheet(
+        book,
+        _tab("consistency", lang),
+        detail,
+        [t.get(c, c) for c in detail.columns],
+        {"source_row": "0"},
+    )
     say(f"table {t['method_sheet']}")
     texts = _method_texts(results)
     lines = [
@@ -2658,7 +2734,7 @@ def _write_workbook(
         (t["variance"], texts["variance"]),
         (t["reliability"], texts["reliability"]),
     ]
-    _sheet(book, t["method_sheet"], pd.DataFrame(lines, columns=["key", "value"]),
+    _sheet(book, _tab("method", lang), pd.DataFrame(lines, columns=["key", "value"]),
            [t["section"], t["text"]], {})  # fmt: skip
     meta = _metadata_rows(results)
     meta.append(
@@ -2670,7 +2746,11 @@ def _write_workbook(
         )
     )
     _sheet(
-        book, "metadata", pd.DataFrame(meta, columns=["key", "value"]), [t["key"], t["value"]], {}
+        book,
+        _tab("metadata", lang),
+        pd.DataFrame(meta, columns=["key", "value"]),
+        [t["key"], t["value"]],
+        {},
     )
     book.properties.creator = f"es_survey {results.metadata.get('es_survey_version', '')}"
     book.properties.title = cfg.title

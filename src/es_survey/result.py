@@ -669,15 +669,17 @@ def tcrit(level: float, df: np.ndarray) -> np.ndarray:
     >>> round(float(tcrit(0.95, np.array([np.inf]))[0]), 4)
     1.96
     """
-    from scipy import stats  # imported on first use: `import es_survey` stays light
+    # scipy.special, not scipy.stats: the same quantile functions (stats.t.ppf calls
+    # stdtrit) at a third of the import time; imported on first use.
+    from scipy import special
 
     a = (1.0 - level) / 2.0
     df = np.asarray(df, dtype=float)
     out = np.full(df.shape, np.nan)
     inf = np.isinf(df)
-    out[inf] = stats.norm.ppf(1.0 - a)
+    out[inf] = special.ndtri(1.0 - a)
     fin = ~inf & (df > 0)
-    out[fin] = stats.t.ppf(1.0 - a, df[fin])
+    out[fin] = special.stdtrit(df[fin], 1.0 - a)
     return out
 
 
@@ -704,13 +706,13 @@ def expit(x: np.ndarray) -> np.ndarray:
 
 def _beta_ppf(q: float, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Beta quantile with R's limits: a = 0 gives 0, b = 0 gives 1."""
-    from scipy import stats
+    from scipy import special
 
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
     out = np.full(a.shape, np.nan)
     ok = (a > 0) & (b > 0) & np.isfinite(a) & np.isfinite(b)
-    out[ok] = stats.beta.ppf(q, a[ok], b[ok])
+    out[ok] = special.betaincinv(a[ok], b[ok], q)
     out[(a == 0) & (b > 0)] = 0.0
     out[(b == 0) & (a > 0)] = 1.0
     return out

@@ -71,7 +71,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Context, Decimal
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -91,6 +91,7 @@ __all__ = [
     "format_interval",
     "format_number",
     "format_percent",
+    "polish_plural",
     "publication_table",
     "reliability",
     "reliability_footnote",
@@ -257,6 +258,66 @@ def _scalar(x: object, name: str) -> float | None:
     except (TypeError, ValueError):
         raise DesignError(f"{name}={x!r} is not a number; expected an int or a float") from None
     return None if math.isnan(value) else value
+
+
+# ----------------------------------------------------------------- Polish plurals
+_Form = TypeVar("_Form")
+
+
+def polish_plural(
+    count: float, one: _Form, few: _Form, many: _Form, fraction: _Form | None = None
+) -> _Form:
+    """Choose the Polish form of a noun (or phrase) that follows a count.
+
+    Polish has three forms after whole numbers: 1 *podmiot*; 2–4, 22–24, 32–34, …
+    *podmioty* (but 12–14 *podmiotów*); 0, 5–21, 25–31, … *podmiotów*. A count that is
+    not whole takes the genitive singular: 2,5 *podmiotu*.
+
+    Parameters
+    ----------
+    count : float
+        The number the noun follows (its absolute value decides).
+    one, few, many : str or any object
+        The forms after 1, after 2–4 (not 12–14) in the last digits, and otherwise;
+        e.g. a (verb, noun) pair when the verb agrees too.
+    fraction : str or any object, optional
+        The form after a count that is not whole; required for such a count.
+
+    Returns
+    -------
+    str or any object
+        The form for ``count``.
+
+    Raises
+    ------
+    DesignError
+        If ``count`` is not a finite number, or is not whole and ``fraction`` is missing.
+
+    Examples
+    --------
+    >>> forms = ("podmiot", "podmioty", "podmiotów", "podmiotu")
+    >>> [f"{n} {polish_plural(n, *forms)}" for n in (1, 3, 12, 22, 25)]
+    ['1 podmiot', '3 podmioty', '12 podmiotów', '22 podmioty', '25 podmiotów']
+    >>> polish_plural(2.5, *forms)
+    'podmiotu'
+    """
+    if isinstance(count, bool) or not isinstance(count, int | float | np.integer | np.floating):
+        raise DesignError(f"count={count!r} is not a number; expected an int or a float")
+    if not math.isfinite(count):
+        raise DesignError(f"count={count!r} is not a finite number")
+    if count != int(count):
+        if fraction is None:
+            raise DesignError(
+                f"count={count!r} is not whole: pass fraction= (the genitive singular, "
+                "e.g. '2,5 podmiotu')"
+            )
+        return fraction
+    n = abs(int(count))
+    if n == 1:
+        return one
+    if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
+        return few
+    return many
 
 
 # ----------------------------------------------------------------- formatting
