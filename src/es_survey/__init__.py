@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from es_survey.funnel import population_totals, sector_funnel, survey_frame
     from es_survey.indicators import Indicator, estimate_indicators, parse_indicators
     from es_survey.io import read_frame, read_responses
+    from es_survey.plan import Allocation, Target, allocate, select_sample
     from es_survey.replicate import ReplicateDesign
     from es_survey.report import headline_text, write_report
     from es_survey.rules import RuleSet, evaluate, load_rules
@@ -94,6 +95,10 @@ _LAZY: dict[str, str] = {
     "format_interval": "es_survey.tables",
     "format_number": "es_survey.tables",
     "format_percent": "es_survey.tables",
+    "Allocation": "es_survey.plan",
+    "Target": "es_survey.plan",
+    "allocate": "es_survey.plan",
+    "select_sample": "es_survey.plan",
     "polish_plural": "es_survey.tables",
     "headline_text": "es_survey.report",
     "link": "es_survey.validate",
@@ -141,6 +146,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "Allocation",
     "CalibrationError",
     "Codebook",
     "DataError",
@@ -154,8 +160,10 @@ __all__ = [
     "RuleSet",
     "SurveyData",
     "SurveyDesign",
+    "Target",
     "TwoPhaseDesign",
     "__version__",
+    "allocate",
     "assign_dispositions",
     "check_frame",
     "check_responses",
@@ -195,6 +203,7 @@ __all__ = [
     "response_rates",
     "save_figure",
     "sector_funnel",
+    "select_sample",
     "small_area",
     "survey_frame",
     "write_report",
