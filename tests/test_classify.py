@@ -426,9 +426,59 @@ def test_classify_errors():
     with pytest.raises(DataError, match=r"already have column\(s\) 'active' that classify adds"):
         classify(df.assign(active=True))
     with pytest.raises(
-        DataError, match=r"lack column\(s\) 'revenue_total' that flag 'active' of rules\.toml"
+        DataError,
+        match=r"the data lack 1 variable\(s\) that the rules of rules\.toml \(packaged default\) "
+        r"use \(flag 'active': revenue_total\); map each to a column of your file in the "
+        r"codebook",
     ):
         classify(df.drop(columns="revenue_total"))
+
+
+def test_every_missing_variable_is_named_at_once_by_flag_and_check():
+    df = units({}).drop(columns=["revenue_total", "runs_dg", "emp_uop_fte"])
+    with pytest.raises(DataError) as err:
+        consistency_report(df)
+    text = str(err.value)
+    assert text.startswith("the data lack 3 variable(s) that the rules of rules.toml")
+    # each flag and check that uses them, in rule order (the default rules, read by hand)
+    listed = (
+        "(flag 'active': revenue_total; flag 'earning': runs_dg; "
+        "check 'declared_inactive_with_revenue': revenue_total; "
+        "check 'fte_above_headcount': emp_uop_fte; "
+        "check 'no_paid_activity_but_earned_revenue': runs_dg; "
+        "check 'revenue_sources_exceed_total': revenue_total)"
+    )
+    assert listed in text
+    assert "optional = true" in text
+    with pytest.raises(DataError, match="the data lack 2 variable"):  # flags only
+        classify(df)
+
+
+def test_an_optional_clause_without_its_variable_is_unknown(tmp_path):
+    extra = (
+        '\n[[flags]]\nname = "has_volunteers"\nlabel_pl = "x"\nlabel_en = "x"\n'
+        'when_missing = "unknown"\notherwise = false\notherwise_reason = "none"\n'
+        '\n[[flags.clauses]]\nwhen = "in_liquidation"\nvalue = false\nreason = "liquidation"\n'
+        '\n[[flags.clauses]]\nwhen = "volunteers > 0"\nvalue = true\nreason = "volunteers"\n'
+        "optional = true\n"
+    )
+    path = tmp_path / "rules.toml"
+    path.write_text(DEFAULT_RULES + extra, encoding="utf-8")
+    df = units({"in_liquidation": True, "volunteers": 0}, {"volunteers": 0}, {"volunteers": 3})
+    with_column = classify(df, rules=path)
+    assert flag(with_column, "has_volunteers") == [False, False, True]
+    out = classify(df.drop(columns="volunteers"), rules=path)
+    # in liquidation: decided before the clause; otherwise the clause might have fired
+    # (true) or not (otherwise: false), so the flag is unknown and says why
+    assert flag(out, "has_volunteers") == [False, None, None]
+    assert reasons(out, "has_volunteers") == [
+        "liquidation", "missing: volunteers", "missing: volunteers"
+    ]  # fmt: skip
+    assert flag(out, "active") == flag(with_column, "active")  # other flags unaffected
+    bad = path.read_text(encoding="utf-8").replace("optional = true", 'optional = "yes"')
+    path.write_text(bad, encoding="utf-8")
+    with pytest.raises(DataError, match=r"clause 2: optional = 'yes'; expected true or false"):
+        classify(df, rules=path)
 
 
 # ----------------------------------------------------------------------------- consistency checks

@@ -341,13 +341,43 @@ def test_key_must_be_a_variable(tmp_path):
 
 
 def test_answer_also_missing_text(tmp_path):
-    path = _write(tmp_path, '\n[answers.x]\n"Brak danych" = "B"\n')
+    var = (
+        '\n[[variables]]\nname = "outcome"\nsource = "responses"\ntype = "category"\n'
+        'answers = "x"\n'
+    )
+    path = _write(tmp_path, '\n[answers.x]\n"Brak danych" = "B"\n"wywiad" = "W"\n' + var)
     with pytest.raises(
         DataError,
-        match=r"answer 'Brak danych' of \[answers\.x\] is also a "
-        r"missing text",
+        match=r"variable 'outcome': answer 'Brak danych' of \[answers\.x\] is also a "
+        r"missing text in \[missing\]; keep it in one place \(give the variable its own list",
     ):
         load_codebook(path)
+
+
+def test_a_variable_may_have_its_own_missing_answers(tmp_path):
+    # a fieldwork outcome whose answers include "odmowa" (refusal) and "brak danych":
+    # with its own list ("nie wiem" only), both are answers, not missing values; other
+    # variables keep the codebook's [missing] list
+    var = (
+        '\n[answers.wynik]\n"wywiad" = "interview"\n"odmowa" = "refusal"\n'
+        '"brak danych" = "no_data_code"\n'
+        '\n[[variables]]\nname = "outcome"\nsource = "responses"\ntype = "category"\n'
+        'answers = "wynik"\nmissing = {"nie wiem" = "dont_know"}\n'
+        '\n[[variables]]\nname = "opp"\nsource = "frame"\ntype = "bool"\nanswers = "tak_nie"\n'
+    )
+    cb = load_codebook(_write(tmp_path, var))
+    assert cb.decode("outcome", "Odmowa") == ("refusal", None)
+    assert cb.decode("outcome", "brak danych") == ("no_data_code", None)
+    value, issue = cb.decode("outcome", "Nie wiem")
+    assert value is None and issue.rule == "missing_answer" and "dont_know" in issue.message
+    assert cb.decode("outcome", "") == (None, None)  # a blank cell is always missing
+    value, issue = cb.decode("opp", "brak danych")  # the codebook's list still applies
+    assert value is None and issue.rule == "missing_answer"
+    assert cb.missing_reason("brak danych", "outcome") is None
+    assert cb.missing_reason("brak danych") == "no_data"
+    bad = var.replace('missing = {"nie wiem" = "dont_know"}', 'missing = ["nie wiem"]')
+    with pytest.raises(DataError, match=r"variable 'outcome': missing must be a table"):
+        load_codebook(_write(tmp_path, bad))
 
 
 def test_no_variables(tmp_path):

@@ -36,6 +36,7 @@ participants count as evidence of activity.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +65,44 @@ def _flag_columns(flag: Flag) -> list[str]:
     for clause in flag.clauses:
         names.extend(n for n in clause.names if n not in names)
     return names
+
+
+def _absent(df: pd.DataFrame, names: Sequence[str], ruleset: RuleSet) -> list[str]:
+    """Return the codebook variables among ``names`` that ``df`` lacks."""
+    return [
+        n for n in dict.fromkeys(names) if ruleset.scope[n].role == "column" and n not in df.columns
+    ]
+
+
+def _check_columns(df: pd.DataFrame, ruleset: RuleSet, with_checks: bool) -> None:
+    """Refuse data that lack variables the rules need, naming them all at once.
+
+    A variable used only by clauses (or checks) marked ``optional`` may be absent.
+    """
+    lacking: list[str] = []
+    found: list[str] = []
+    for flag in ruleset.flags:
+        names = ["entity_type"] if flag.applies_to is not None else []
+        names += [n for c in flag.clauses if not c.optional for n in c.names]
+        absent = _absent(df, names, ruleset)
+        if absent:
+            lacking.append(f"flag {flag.name!r}: {', '.join(absent)}")
+            found += absent
+    if with_checks:
+        for check in ruleset.checks:
+            absent = _absent(df, [*check.names, *check.variables], ruleset)
+            if absent and not check.optional:
+                lacking.append(f"check {check.name!r}: {', '.join(absent)}")
+                found += absent
+    if lacking:
+        distinct = list(dict.fromkeys(found))
+        raise DataError(
+            f"the data lack {len(distinct)} variable(s) that the rules of {ruleset.source} use "
+            f"({'; '.join(lacking)}); map each to a column of your file in the codebook "
+            "(add its header to the variable's headers), or mark the clauses (and checks) "
+            "that use it optional = true in the rule file: the clause is then unknown for "
+            "every unit"
+        )
 
 
 def _resolve(choice: str, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -99,7 +138,12 @@ def _run_flag(
         contributed["entity_type"] = type_unknown.copy()
 
     for k, clause in enumerate(flag.clauses):
-        cond = ev.eval(clause.tree)
+        lacking = [c for c in clause.names if ruleset.scope[c].role == "column" and c not in values]
+        if lacking:  # an optional clause whose variables the data lack: unknown throughout
+            everyone = np.ones(n, dtype=bool)
+            cond = _Val("bool", np.zeros(n, dtype=bool), ~everyone, {c: everyone for c in lacking})
+        else:
+            cond = ev.eval(clause.tree)
         open_rows = ~stopped
         true = open_rows & cond.known & cond.data
         unknown = open_rows & ~cond.known
@@ -150,12 +194,16 @@ def _run_flag(
     return _Val("bool", data & known, known), reason
 
 
-def _run_flags(df: pd.DataFrame, ruleset: RuleSet) -> tuple[dict[str, _Val], dict[str, np.ndarray]]:
+def _run_flags(
+    df: pd.DataFrame, ruleset: RuleSet, with_checks: bool = False
+) -> tuple[dict[str, _Val], dict[str, np.ndarray]]:
+    _check_columns(df, ruleset, with_checks)
     values: dict[str, _Val] = {}
     reasons: dict[str, np.ndarray] = {}
     for flag in ruleset.flags:
         needed = [c for c in _flag_columns(flag) if c not in values]
-        columns = [c for c in needed if ruleset.scope[c].role == "column"]
+        # a variable the data lack is used only by optional clauses (_check_columns)
+        columns = [c for c in needed if ruleset.scope[c].role == "column" and c in df.columns]
         values.update(
             _values_for(df, columns, ruleset.scope, f"flag {flag.name!r} of {ruleset.source}")
         )
@@ -275,11 +323,13 @@ def consistency_report(df: pd.DataFrame, rules: RuleSet | str | Path | None = No
     ['fte_above_headcount', 'emp_uop_fte=3.5, emp_uop=2', 'employing=True (uop_employees)']
     """
     ruleset = as_ruleset(rules)
-    values, reasons = _run_flags(df, ruleset)
+    values, reasons = _run_flags(df, ruleset, with_checks=True)
     n = len(df)
     ev = _Evaluator(n, values, ruleset.scope)
     parts = []
     for check in ruleset.checks:
+        if _absent(df, [*check.names, *check.variables], ruleset):
+            continue  # an optional check whose variables the data lack
         needed = [c for c in (*check.names, *check.variables) if c not in values]
         cols = [c for c in dict.fromkeys(needed) if ruleset.scope[c].role == "column"]
         values.update(

@@ -72,6 +72,7 @@ _VARIABLE_KEYS = frozenset(
         "max",
         "label_pl",
         "label_en",
+        "missing",
     }
 )
 _NUMERIC_TYPES = frozenset({"integer", "number", "year"})
@@ -218,6 +219,11 @@ class Variable:
         A file of this variable's source without the column cannot be used.
     min, max : float or None
         Allowed range of numeric values.
+    missing : tuple of (str, str) pairs, or None
+        The variable's own missing-answer texts and reasons (``missing = {...}`` in
+        its table; ``{}`` for none), used instead of the codebook's ``[missing]``
+        list; None to use that list. A fieldwork variable whose answers include
+        "odmowa" (refusal) thus keeps "odmowa" as an answer.
 
     Examples
     --------
@@ -238,6 +244,7 @@ class Variable:
     required: bool = False
     min: float | None = None
     max: float | None = None
+    missing: tuple[tuple[str, str], ...] | None = None
 
     def in_source(self, source: Literal["frame", "responses"]) -> bool:
         """Whether the variable belongs to files of ``source``.
@@ -297,6 +304,7 @@ class Codebook:
     _by_header: Mapping[str, Variable] = field(init=False, repr=False, compare=False)
     _answers_norm: Mapping[str, Mapping[str, Any]] = field(init=False, repr=False, compare=False)
     _missing_norm: Mapping[str, str] = field(init=False, repr=False, compare=False)
+    _missing_own: Mapping[str, Mapping[str, str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         """Build the lookup tables (the codebook was validated by the loader)."""
@@ -310,6 +318,12 @@ class Codebook:
             for name, aset in self.answer_sets.items()
         }
         missing = {normalize_text(t): reason for t, reason in self.missing.items()}
+        own = {
+            v.name: MappingProxyType({normalize_text(t): r for t, r in v.missing})
+            for v in self.variables
+            if v.missing is not None
+        }
+        object.__setattr__(self, "_missing_own", MappingProxyType(own))
         object.__setattr__(self, "_by_name", MappingProxyType(by_name))
         object.__setattr__(self, "_by_header", MappingProxyType(by_header))
         object.__setattr__(self, "_answers_norm", MappingProxyType(answers))
@@ -427,13 +441,17 @@ class Codebook:
             return []
         return list(dict.fromkeys(self.answer_sets[var.answers].values()))
 
-    def missing_reason(self, raw: object) -> str | None:
+    def missing_reason(self, raw: object, variable: Variable | str | None = None) -> str | None:
         """Reason recorded for a missing-answer text, or ``None`` if it is not one.
 
         Parameters
         ----------
         raw : object
             The cell value; ``None`` is a blank cell.
+        variable : Variable or str, optional
+            The variable the cell belongs to: its own ``missing`` list, when it has
+            one, replaces the codebook's ``[missing]`` list. A blank cell is always
+            missing.
 
         Returns
         -------
@@ -444,11 +462,22 @@ class Codebook:
         >>> load_codebook().missing_reason(" Nie wiem")
         'dont_know'
         """
+        table = self._missing_table(variable)
         if raw is None or (isinstance(raw, float) and math.isnan(raw)):
-            return self._missing_norm.get("", "blank")
+            return table.get("", self._missing_norm.get("", "blank"))
         if isinstance(raw, str):
-            return self._missing_norm.get(normalize_text(raw))
+            norm = normalize_text(raw)
+            if norm == "":
+                return table.get("", self._missing_norm.get("", "blank"))
+            return table.get(norm)
         return None
+
+    def _missing_table(self, variable: Variable | str | None) -> Mapping[str, str]:
+        """Return the missing-answer texts (normalised) that apply to ``variable``."""
+        if variable is None:
+            return self._missing_norm
+        name = variable if isinstance(variable, str) else variable.name
+        return self._missing_own.get(name, self._missing_norm)
 
     def decode(self, variable: Variable | str, raw: object) -> tuple[Any, Issue | None]:
         """Turn one cell into the variable's value.
@@ -489,12 +518,12 @@ class Codebook:
             and raw.isascii()
             and raw.isdigit()
             and var.type in ("id", "text")
-            and raw not in self._missing_norm
+            and raw not in self._missing_table(var)
         ):
             # fast path for identifiers and codes written as plain digits (every cell of a
             # national frame's REGON column): normalisation changes nothing in them
             return (raw.zfill(10) if var.check == "krs" else raw), None
-        reason = self.missing_reason(raw)
+        reason = self.missing_reason(raw, var)
         if reason is not None:
             if not isinstance(raw, str) or normalize_text(raw) == "":
                 return None, None  # a blank cell
@@ -697,16 +726,10 @@ def _build(data: dict[str, Any], where: str) -> Codebook:
     for text, reason in missing.items():
         if not isinstance(reason, str):
             raise DataError(f"{where}: [missing] {text!r} must map to a reason text")
-    norm_missing = {normalize_text(t) for t in missing}
     for set_name, aset in answer_sets.items():
         seen: dict[str, Any] = {}
         for text, code in aset.items():
             norm = normalize_text(text)
-            if norm in norm_missing:
-                raise DataError(
-                    f"{where}: answer {text!r} of [answers.{set_name}] is also a missing "
-                    f"text in [missing]; keep it in one place"
-                )
             if norm in seen and seen[norm] != code:
                 raise DataError(
                     f"{where}: answers {text!r} of [answers.{set_name}] maps to two codes "
@@ -716,8 +739,19 @@ def _build(data: dict[str, Any], where: str) -> Codebook:
     variables: list[Variable] = []
     names: set[str] = set()
     header_owner: dict[str, str] = {}
+    norm_missing = {normalize_text(t) for t in missing}
     for i, spec in enumerate(raw_vars, start=1):
         var = _variable(spec, i, where, answer_sets)
+        own = norm_missing if var.missing is None else {normalize_text(t) for t, _ in var.missing}
+        for text in answer_sets.get(var.answers or "", {}):
+            if normalize_text(text) in own:
+                place = "[missing]" if var.missing is None else "its own missing list"
+                raise DataError(
+                    f"{where}: variable {var.name!r}: answer {text!r} of [answers.{var.answers}] "
+                    f"is also a missing text in {place}; keep it in one place (give the "
+                    'variable its own list, e.g. missing = {"nie wiem" = "dont_know"}, to '
+                    "keep the answer)"
+                )
         if var.name in RESERVED_NAMES:
             raise DataError(
                 f"{where}: variable {i} is named {var.name!r}, a name es_survey gives to a "
@@ -803,6 +837,16 @@ def _variable(
     required = spec.get("required", False)
     if not isinstance(required, bool):
         raise DataError(f"{here}: required must be true or false, not {required!r}")
+    own_missing = spec.get("missing")
+    if own_missing is not None and (
+        not isinstance(own_missing, dict)
+        or not all(isinstance(r, str) for r in own_missing.values())
+    ):
+        raise DataError(
+            f"{here}: missing must be a table of missing-answer texts and reasons, e.g. "
+            'missing = {"nie wiem" = "dont_know"} (or {} for none); got '
+            f"{own_missing!r}"
+        )
     unit = spec.get("unit")
     if hi is None and vtype in ("integer", "number") and str(unit) in PLAUSIBLE_MAX:
         hi = PLAUSIBLE_MAX[str(unit)]  # a default plausibility limit; a codebook max overrides it
@@ -819,4 +863,5 @@ def _variable(
         required=required,
         min=None if lo is None else float(lo),
         max=None if hi is None else float(hi),
+        missing=None if own_missing is None else tuple(own_missing.items()),
     )

@@ -54,6 +54,8 @@ Rule file format (TOML)::
     value = true
     reason = "uop_employees"
     note = "free text"
+    optional = true              # optional: without emp_uop in the data the clause is
+                                 # unknown for every unit (default: the data are refused)
 
     [[checks]]                   # consistency checks (see es_survey.classify)
     name = "fte_above_headcount"
@@ -61,6 +63,11 @@ Rule file format (TOML)::
     label_en = "..."
     when = "emp_uop_fte > emp_uop"   # true = a contradiction
     flags = ["employing"]            # flags whose decision the report shows
+    optional = true                  # optional: skipped when the data lack a variable
+
+Data that lack variables the rules use are refused with one message listing every
+missing variable by flag and check, and what to do: map the variable in the codebook
+(a header of the file → the canonical name) or mark the clauses that use it optional.
 """
 
 from __future__ import annotations
@@ -614,6 +621,10 @@ class Clause:
         Short identifier written to the ``<flag>_reason`` column.
     note : str
         Free-text explanation for readers of the rule file.
+    optional : bool
+        ``optional = true`` in the rule file: when the data lack a variable the
+        clause uses, the clause is unknown for every unit (and Kleene's logic carries
+        on) instead of the data being refused.
 
     Examples
     --------
@@ -628,6 +639,7 @@ class Clause:
     note: str = ""
     tree: _Node = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
     names: tuple[str, ...] = field(repr=False, compare=False, default=())
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -688,6 +700,9 @@ class Check:
         Flags whose decision the report shows next to the contradiction.
     note : str
         Free-text explanation.
+    optional : bool
+        Skip the check (rather than refuse the data) when the data lack a variable
+        it uses.
 
     Examples
     --------
@@ -705,6 +720,7 @@ class Check:
     note: str = ""
     tree: _Node = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
     names: tuple[str, ...] = field(repr=False, compare=False, default=())
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -1117,7 +1133,7 @@ def _read_flag(
         cwhere = f"{where}, clause {j}"
         if not isinstance(craw, dict):
             raise DataError(f"{cwhere}: expected a table with when, value, reason")
-        _unknown_keys(craw, {"when", "value", "reason", "note"}, cwhere)
+        _unknown_keys(craw, {"when", "value", "reason", "note", "optional"}, cwhere)
         when = _require(craw, "when", str, cwhere)
         value = _require(craw, "value", (bool, str), cwhere)
         if isinstance(value, str):
@@ -1126,13 +1142,16 @@ def _read_flag(
             value = None
         reason = _require(craw, "reason", str, cwhere)
         note = craw.get("note", "")
+        optional = craw.get("optional", False)
+        if not isinstance(optional, bool):
+            raise DataError(f"{cwhere}: optional = {optional!r}; expected true or false")
         line, offset = _file_line(source, offset, when)
         tree = _parse_in_context(when, f"{cwhere} ('when')", line)
         names = _typed(tree, when, scope, f"{cwhere} ('when')", line)
         for n in names:
             if n not in used_columns:
                 used_columns.append(n)
-        clauses.append(Clause(when, value, reason, str(note), tree, tuple(names)))
+        clauses.append(Clause(when, value, reason, str(note), tree, tuple(names), optional))
     return Flag(
         fname,
         label_pl,
@@ -1161,8 +1180,13 @@ def _read_check(
     cname = _require(raw, "name", str, where)
     where = f"{name}: check {cname!r}"
     _unknown_keys(
-        raw, {"name", "label_pl", "label_en", "when", "variables", "flags", "note"}, where
+        raw,
+        {"name", "label_pl", "label_en", "when", "variables", "flags", "note", "optional"},
+        where,
     )
+    optional = raw.get("optional", False)
+    if not isinstance(optional, bool):
+        raise DataError(f"{where}: optional = {optional!r}; expected true or false")
     label_pl = _require(raw, "label_pl", str, where)
     label_en = _require(raw, "label_en", str, where)
     when = _require(raw, "when", str, where)
@@ -1194,6 +1218,7 @@ def _read_check(
         str(raw.get("note", "")),
         tree,
         tuple(names),
+        optional,
     )
 
 
