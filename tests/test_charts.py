@@ -413,8 +413,11 @@ def test_tiles_errors() -> None:
         r"of region '26'",
     ):
         charts.plot_powiat_tiles(bad, **KW)
-    with pytest.raises(DesignError, match=r"region='99' is not available"):
+    with pytest.raises(DesignError, match=r"region='99' is not a voivodeship"):
         charts.plot_powiat_tiles(by_powiat(), region="99", **KW)
+    krakow = by_powiat().iloc[:1].assign(teryt_powiat="1261")
+    with pytest.raises(DesignError, match=r"region '12' has no tile layout .* bundled for 26\)"):
+        charts.plot_powiat_tiles(krakow, region="12", **KW)
     plt.close("all")
 
 

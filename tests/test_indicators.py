@@ -12,12 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from scipy import stats
 
-from es_survey.errors import DataError
-from es_survey.indicators import Indicator, estimate_indicators, parse_indicators
+from es_survey.errors import DataError, DesignError
+from es_survey.indicators import Indicator, _populations, estimate_indicators, parse_indicators
 from es_survey.study import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -179,3 +180,11 @@ def test_estimates_csv_carries_the_indicators(report):
     assert share["statistic"] == "share" and round(float(share["estimate"]), 4) == 0.4644
     suppressed = rows[rows["reliability"] == "suppressed"]
     assert len(suppressed) and (suppressed["estimate"] == "").all()  # no number printed
+
+
+def test_per_10k_needs_a_supplied_population():
+    """Outside Świętokrzyskie regions serves population_2021 as NaN: not a population."""
+    units = pd.DataFrame({"teryt_powiat": ["1201", "1261"], "powiat_name": ["bocheński", "Kraków"]})
+    with pytest.raises(DesignError, match=r"no population for voivodeship 12 \(es_survey.regions"):
+        _populations(units, 2023)
+    assert _populations(units.assign(teryt_powiat=["2601", "2661"]), 2023)[1] == "population_2023"

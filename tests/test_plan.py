@@ -135,10 +135,11 @@ def test_optimal_smallest_n_meeting_a_target_equals_brute_force():
     # drawing everyone, a fifth does not answer: Var = 0.25 sum N_h S_h^2 = 127.5, CV 6.0%
     with pytest.raises(DesignError, match=r"best achievable 6\.0%"):
         es.allocate(strata, targets=[{"variable": "y", "cv": 0.05}], method="optimal")
+    # default lower bounds: two expected respondents, ceil(2 / 0.8) = 3 units drawn
     for cv in (0.065, 0.08, 0.10, 0.15):
         want = None
-        for total in range(6, 21):
-            best, _ = _brute(a, np.full(3, 2), N, total)
+        for total in range(9, 21):
+            best, _ = _brute(a, np.full(3, 3), N, total)
             if math.sqrt(max(best - fpc, 0.0)) / total_y <= cv:
                 want = total
                 break
@@ -254,8 +255,14 @@ def test_bad_strata_tables_name_row_column_and_value():
         es.allocate(_table([10, 10], response_rate=[0.5, 0.0]), n=5, method="proportional")
     with pytest.raises(DataError, match=r"row 0, column 'N': value 10.5"):
         es.allocate(_table([10.5, 10]), n=5, method="proportional")
-    with pytest.raises(DataError, match=r"stratum 'h0'\): min_n 12 is above max_n 10"):
-        es.allocate(_table([10, 10], min_n=[12, 2]), n=15, method="proportional")
+    with pytest.raises(DataError, match=r"stratum 'h0'\): min_n 8 is above max_n 6"):
+        es.allocate(_table([10, 10], min_n=[8, 2], max_n=[6, 10]), n=15, method="proportional")
+    # a stratum smaller than min_n is taken whole
+    alloc = es.allocate(_table([3, 50], min_n=[5, 5]), n=20, method="proportional")
+    assert alloc.n.tolist() == [3, 17]
+    with pytest.raises(DataError, match=r"row 1, column 'area': no domain"):
+        es.allocate(_table([10, 10], p=[0.5, 0.5], area=["x", None]), n=8,
+                    targets=[{"variable": "y", "cv": 0.2, "domain": "area"}])  # fmt: skip
     with pytest.raises(DesignError, match=r"needs 'p_z' \(a proportion\) or 'S_z' and 'mean_z'"):
         es.allocate(_table([10, 10]), n=5, targets=[{"variable": "z", "cv": 0.1}])
     with pytest.raises(DesignError, match=r"n=30 is outside what the bounds allow"):
@@ -348,7 +355,61 @@ def test_selection_errors_say_what_to_do():
     bad = frame.assign(prn=frame["prn"].where(frame.index != 3, 1.0))
     with pytest.raises(DataError, match=r"row 3, column 'prn': value 1.0; expected a permanent"):
         es.select_sample(bad, alloc)
-    with pytest.raises(DesignError, match=r"overlap='maximise' needs previous="):
-        es.select_sample(frame, alloc, overlap="maximise")
+    with pytest.raises(DesignError, match=r"overlap='minimise' needs previous="):
+        es.select_sample(frame, alloc, overlap="minimise")
+    with pytest.raises(DesignError, match=r"start has no value for stratum 'h1'"):
+        es.select_sample(frame, alloc, start={"h0": 0.5})
+    with pytest.raises(DesignError, match=r"start points must lie in \[0, 1\)"):
+        es.select_sample(frame, alloc, start=1.5)
     created = es.select_sample(frame.drop(columns="prn"), alloc, seed=3)
     assert created["prn"].between(0, 1).all() and created["sampled"].sum() == 4
+
+
+def test_large_units_split_into_take_all_strata_are_drawn_whole():
+    frame = pd.DataFrame({"stratum": ["a"] * 6 + ["b"] * 4,
+                          "workers": [1, 2, 300, 3, 250, None, 5, 1, 2, 120]})  # fmt: skip
+    split = es.split_take_all(frame, "workers", 100)
+    assert split["stratum"].tolist() == ["a", "a", "a (take-all)", "a", "a (take-all)", "a",
+                                         "b", "b", "b", "b (take-all)"]  # fmt: skip
+    assert split["take_all"].sum() == 3 and "take_all" not in frame.columns
+    g = split.groupby("stratum")
+    strata = pd.DataFrame({"stratum": list(g.groups), "N": g.size().to_numpy(),
+                           "take_all": g["take_all"].all().to_numpy()})  # fmt: skip
+    alloc = es.allocate(strata, n=7, method="proportional")
+    # take-all strata first: 2 + 1 units; the 4 left go 4:3 to a and b -> 2.29, 1.71 -> 2, 2
+    assert dict(zip(strata["stratum"], alloc.n.tolist(), strict=True)) == {
+        "a": 2, "a (take-all)": 2, "b": 2, "b (take-all)": 1}  # fmt: skip
+    with pytest.raises(DesignError, match="threshold='100'; expected a number"):
+        es.split_take_all(frame, "workers", "100")
+
+
+@pytest.mark.slow
+def test_coordinated_waves_remain_simple_random_samples():
+    # 100 old units of which wave 1 drew 30 (a simple random sample drawn without PRNs),
+    # 20 units new to the frame; wave 2 draws 30 of the 120. Over 2000 repetitions every
+    # unit's inclusion frequency is 30/120 = 0.25, old or new, under "maximise"; the
+    # panel is kept whole; under "minimise" no unit of wave 1 is drawn again.
+    reps, alloc = 2000, pd.DataFrame({"stratum": ["a"], "n": [30]})
+    freq = {"maximise": np.zeros(120), "minimise": np.zeros(120)}
+    for rep in range(reps):
+        rng = np.random.default_rng(rep)
+        first = np.zeros(100, dtype=bool)
+        first[rng.choice(100, 30, replace=False)] = True
+        old = pd.DataFrame({"stratum": "a"}, index=range(100))
+        prns = es.select_sample(old, alloc, seed=rep, previous=pd.Series(first),
+                                overlap="maximise")["prn"]  # fmt: skip
+        births = pd.DataFrame({"stratum": "a", "prn": rng.random(20)}, index=range(100, 120))
+        frame = pd.concat([old.assign(prn=prns), births])
+        prev = pd.Series(first, index=range(100)).reindex(frame.index, fill_value=False)
+        for overlap in freq:
+            drawn = es.select_sample(frame, alloc, previous=prev, overlap=overlap)
+            picked = drawn["sampled"].to_numpy()
+            freq[overlap] += picked
+            if overlap == "minimise":
+                assert not (picked & prev.to_numpy()).any()
+        keep = es.select_sample(frame, alloc, overlap="maximise")["sampled"].to_numpy()
+        assert (keep[:100] & first).sum() >= 30 - (keep[100:].sum())  # the panel first
+    se = math.sqrt(0.25 * 0.75 / reps)
+    maxi = freq["maximise"] / reps
+    assert abs(maxi[:100].mean() - 0.25) < 3 * se and abs(maxi[100:].mean() - 0.25) < 3 * se
+    assert np.max(np.abs(maxi - 0.25)) < 4.5 * se

@@ -223,7 +223,9 @@ def test_frame_rules(study_files):
     )
     assert _message(problems, "krs_format", 4).startswith("KRS '12345678901' is not 10 digits")
     assert _message(problems, "teryt_unknown", 4) == (
-        "powiat code '2699' is not a TERYT powiat code of voivodeship '26' (es_survey.regions)"
+        "powiat code '2699' is not in TERYT (state 2024-01-01): voivodeship 26 świętokrzyskie "
+        "has no powiat 2699; if the data use the codes of another date, check them against "
+        "that date's TERC file"
     )
     assert _message(problems, "regon_checksum", 7) == (
         "REGON '450669945' fails its check digit: the last digit should be 4, not 5"
@@ -253,19 +255,33 @@ def test_teryt_gmina_unknown_and_wrong_length():
     )
     problems = check_frame(frame)
     assert _message(problems, "teryt_unknown", 2) == (
-        "gmina code '2601999' is not a TERYT gmina code of voivodeship '26' (es_survey.regions)"
+        "gmina code '2601999' is not in TERYT (state 2024-01-01): powiat 2601 buski has no "
+        "gmina 2601999; if the data use the codes of another date, check them against that "
+        "date's TERC file"
     )
     assert _message(problems, "teryt_unknown", 3) == (
         "gmina code '260101' is not 7 digits (TERYT gmina code)"
     )
 
 
-def test_teryt_of_a_region_without_data():
-    frame = pd.DataFrame({"regon": ["000331501"], "teryt_powiat": ["1465"]})
-    message = _message(check_frame(frame), "teryt_unknown", 2)
-    assert message.startswith(
-        "powiat code '1465': voivodeship '14' has no TERYT list in es_survey.regions ("
+def test_teryt_of_every_voivodeship_and_of_none():
+    # 1465 Warszawa and gmina 1465011 are valid (TERC 2020-01-01); 99 is no voivodeship
+    frame = pd.DataFrame(
+        {
+            "regon": ["000331501", "291010180"],
+            "teryt_powiat": ["1465", "9901"],
+            "teryt_gmina": ["1465011", "9901011"],
+        }
     )
+    problems = check_frame(frame)
+    assert _find(problems, "teryt_unknown", 2).empty
+    row3 = _find(problems, "teryt_unknown", 3).set_index("column")["message"]
+    assert row3.to_dict() == {
+        "teryt_powiat": "powiat code '9901' is not in TERYT (state 2020-01-01): 99 is not a "
+        "voivodeship code (02, 04, …, 32)",
+        "teryt_gmina": "gmina code '9901011' is not in TERYT (state 2020-01-01): 99 is not a "
+        "voivodeship code (02, 04, …, 32)",
+    }
 
 
 def test_response_rules(study_files):

@@ -47,7 +47,14 @@ if TYPE_CHECKING:
     from es_survey.funnel import population_totals, sector_funnel, survey_frame
     from es_survey.indicators import Indicator, estimate_indicators, parse_indicators
     from es_survey.io import read_frame, read_responses
-    from es_survey.plan import Allocation, Target, allocate, select_sample
+    from es_survey.plan import (
+        Allocation,
+        Target,
+        allocate,
+        select_sample,
+        split_take_all,
+        strata_from_study,
+    )
     from es_survey.replicate import ReplicateDesign
     from es_survey.report import headline_text, write_report
     from es_survey.rules import RuleSet, evaluate, load_rules
@@ -99,6 +106,8 @@ _LAZY: dict[str, str] = {
     "Target": "es_survey.plan",
     "allocate": "es_survey.plan",
     "select_sample": "es_survey.plan",
+    "split_take_all": "es_survey.plan",
+    "strata_from_study": "es_survey.plan",
     "polish_plural": "es_survey.tables",
     "headline_text": "es_survey.report",
     "link": "es_survey.validate",
@@ -205,6 +214,8 @@ __all__ = [
     "sector_funnel",
     "select_sample",
     "small_area",
+    "split_take_all",
+    "strata_from_study",
     "survey_frame",
     "write_report",
 ]

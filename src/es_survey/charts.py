@@ -41,7 +41,7 @@ from matplotlib.text import Text
 from matplotlib.ticker import Formatter
 
 from es_survey.errors import DataError, DesignError
-from es_survey.regions import powiats
+from es_survey.regions import available_regions, powiats
 from es_survey.result import Estimate
 from es_survey.tables import (
     _DEFAULT_DECIMALS,
@@ -801,7 +801,7 @@ def plot_powiat_tiles(
         For codes that are not powiats of the region, and the errors of
         :func:`plot_by_category`.
     DesignError
-        For bad options.
+        For bad options, and for a region without a tile layout.
 
     Examples
     --------
@@ -816,6 +816,12 @@ def plot_powiat_tiles(
     lang = _check_lang(lang)
     _check_caption(source, year)
     merged, frame = _powiat_frame(est, powiat, region, thresholds, min_n, lang, "plot_powiat_tiles")
+    if merged[["tile_row", "tile_col"]].isna().to_numpy().any():
+        raise DesignError(
+            f"plot_powiat_tiles: region {region!r} has no tile layout (tile_row, tile_col of "
+            f"es_survey.regions.powiats; bundled for {', '.join(available_regions())}); draw "
+            "its powiats from their boundaries (es_survey.regions.powiat_shapes) instead"
+        )
     percent = _is_percent(frame)
     digits = _digits(frame) if decimals is None else _check_decimals(decimals)
     colormap = mpl.colormaps[cmap] if isinstance(cmap, str) else cmap

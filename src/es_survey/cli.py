@@ -17,6 +17,12 @@ Commands
     Regenerate a study's report (HTML, XLSX, CSV, figures) from its config; ``--pdf``
     also prints it to ``report.pdf`` with headless Chromium (a note, not an error,
     when no Chromium is installed).
+``es-survey plan STUDY.toml [--out DIR]``
+    Plan the study's next wave with its ``[plan]``: run the study, allocate the
+    sample to strata (:func:`es_survey.allocate`), draw it with permanent random
+    numbers (:func:`es_survey.select_sample`) and write ``plan.xlsx``,
+    ``allocation.csv`` and ``sample.csv`` to ``--out`` (default: the report folder's
+    ``plan`` subfolder).
 ``es-survey validate FRAME RESPONSES [--codebook F] [--out DIR] [--strict]``
 ``[--frame-sheet S] [--responses-sheet S]``
     Load, validate and link any pair of files (``--*-sheet``: the worksheet of an
@@ -40,6 +46,7 @@ from es_survey.errors import EsSurveyError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from es_survey.plan import NextWave
     from es_survey.study import StudyConfig
     from es_survey.validate import SurveyData
 
@@ -210,6 +217,70 @@ def _run_config(args: argparse.Namespace) -> None:
     _study(config, args.pdf)
 
 
+def _plan(args: argparse.Namespace) -> None:
+    """Run a study, plan its next wave, write the plan and print a summary."""
+    from es_survey.errors import DataError
+    from es_survey.plan import plan_next_wave
+    from es_survey.report import PLAN_FILES, write_plan
+    from es_survey.safety import check_outputs
+    from es_survey.study import load_config, run_study
+
+    config = load_config(args.config)
+    if config.plan is None:
+        raise DataError(
+            f"{config.path} has no [plan] section; add one with the precision targets, e.g. "
+            '[plan] targets = [{variable = "active", cv = 0.05}] (docs/report.md, '
+            '"Planning the next wave")'
+        )
+    out = Path(args.out) if args.out is not None else config.output_dir / "plan"
+    inputs = [p for p in (config.path, config.frame, config.responses, config.codebook,
+                          config.rules) if p is not None]  # fmt: skip
+    check_outputs(args.out if args.out is not None else out, PLAN_FILES, inputs)  # before work
+    print(f"Study {config.name!r} ({config.year}): the next wave ({config.plan.method})")
+    results = run_study(config, progress=_progress)
+    wave = plan_next_wave(results)
+    paths = write_plan(results, out, wave)
+    _print_plan(wave)
+    print(f"wrote {len(paths)} files to {out} ({', '.join(sorted(paths))})")
+
+
+def _print_plan(wave: NextWave) -> None:
+    """Print what to draw, what to expect, the targets and what the user must keep."""
+    frame = wave.allocation.to_frame()
+    whole = int(frame["take_all"].sum())
+    print(
+        f"  draw       {wave.allocation.total:>6} of {int(frame['N'].sum())} units in "
+        f"{len(frame)} strata ({whole} taken whole)"
+    )
+    print(
+        f"  expected   {float(frame['expected_respondents'].sum()):>6.0f} units answering or "
+        "found ineligible"
+    )
+    cvs = wave.allocation.cv
+    print(f"  targets    {int(cvs['met'].sum()):>6} of {len(cvs)} met (expected CV):")
+    columns = ("variable", "domain", "domain_value", "expected_cv", "target_cv", "met")
+    for variable, domain, value, expected, target, met in zip(
+        *(cvs[c].tolist() for c in columns), strict=True
+    ):
+        where = f"{domain}={value}" if isinstance(domain, str) else "overall"
+        print(
+            f"    {variable} ({where}): {expected:.2%} for a target of {target:.2%}, "
+            + ("met" if met else "NOT met")
+        )
+    pooled = [str(s) for s in wave.strata.loc[wave.strata["pooled"], wave.stratum]]
+    if pooled:
+        print(
+            f"  note: too few units of known values to estimate the spread in {', '.join(pooled)}; "
+            "the whole sample's values were used"
+        )
+    if wave.prn_created:
+        print(
+            f"  note: the frame has no prn column; permanent random numbers were created from "
+            f"seed {wave.seed}: keep sample.csv's prn column (add it to the frame) so that the "
+            "next waves can coordinate their samples"
+        )
+
+
 def _validate(args: argparse.Namespace) -> None:
     _run(
         Path(args.frame),
@@ -260,6 +331,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--pdf", action="store_true", help=_PDF_HELP)
     run.set_defaults(func=_run_config)
+
+    plan = sub.add_parser("plan", help="plan the next wave's sample from a study's [plan]")
+    plan.add_argument("config", help="study config (TOML) with a [plan] section")
+    plan.add_argument(
+        "--out", default=None, help="folder for the plan (default: <report folder>/plan)"
+    )
+    plan.set_defaults(func=_plan)
 
     val = sub.add_parser("validate", help="load, validate and link a frame and responses")
     val.add_argument("frame", help="sampling frame (.xlsx, .csv or .sav)")

@@ -271,9 +271,15 @@ def _populations(units: pd.DataFrame, year: int) -> tuple[dict[str, dict[str, fl
             f"voivodeship, found {sorted(codes)}"
         )
     table = regions.powiats(str(codes[0]))
-    years = sorted(int(c[11:]) for c in table.columns if c.startswith("population_"))
+    # a voivodeship without a detailed table has population_2021 all NaN: not supplied
+    years = sorted(
+        int(c[11:]) for c in table.columns if c.startswith("population_") and table[c].notna().all()
+    )
     if not years:
-        raise DesignError(f"per 10 000 inhabitants: no population for voivodeship {codes[0]}")
+        raise DesignError(
+            f"per 10 000 inhabitants: no population for voivodeship {codes[0]} "
+            "(es_survey.regions ships census figures for 26 only)"
+        )
     column = f"population_{max([y for y in years if y <= year] or years[:1])}"
     pop = table.set_index("teryt")[column].astype(float)
     names = units[["powiat_name", "teryt_powiat"]].dropna().astype(str).drop_duplicates()

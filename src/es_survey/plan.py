@@ -40,14 +40,26 @@ import heapq
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from es_survey.errors import DataError, DesignError
 
-__all__ = ["Allocation", "Target", "allocate", "select_sample"]
+if TYPE_CHECKING:
+    from es_survey.study import StudyResults
+
+__all__ = [
+    "Allocation",
+    "NextWave",
+    "Target",
+    "allocate",
+    "plan_next_wave",
+    "select_sample",
+    "split_take_all",
+    "strata_from_study",
+]
 
 Method = Literal["proportional", "neyman", "optimal", "multi"]
 Overlap = Literal["maximise", "minimise", "independent"]
@@ -131,17 +143,20 @@ class Allocation:
         self._constraints = constraints
         rows = []
         for c in constraints:
-            cv = _expected_cv(c, self.n)
+            expected = _expected_cv(c, self.n)
             rows.append({
                 "variable": c.target.variable,
                 "domain": c.target.domain,
                 "domain_value": c.value,
                 "target_cv": c.target.cv,
-                "expected_cv": cv,
-                "met": bool(cv <= c.target.cv * (1 + 1e-9)),
+                "expected_cv": expected,
+                "met": bool(expected <= c.target.cv * (1 + 1e-9)),
             })  # fmt: skip
         columns = ["variable", "domain", "domain_value", "target_cv", "expected_cv", "met"]
-        self.cv = pd.DataFrame(rows, columns=columns)
+        table = pd.DataFrame(rows, columns=columns)
+        for col in ("domain", "domain_value"):  # None overall, whatever the other rows hold
+            table[col] = pd.Series([r[col] for r in rows], index=table.index, dtype=object)
+        self.cv: pd.DataFrame = table
 
     @property
     def total(self) -> int:
@@ -257,10 +272,11 @@ def _problem(strata: pd.DataFrame, stratum: str) -> _Problem:
         raise DataError(
             f"strata table, row {i}, column 'cost': value {_show(cost[i])}; expected > 0"
         )
+    # default lower bound: enough units drawn for two expected respondents
     lo = (
         _whole(_column(strata, "min_n", 0), "min_n", strata)
         if "min_n" in strata.columns
-        else np.minimum(_MIN_N, N)
+        else np.minimum(np.ceil(_MIN_N / r - 1e-9).astype(int), N)
     )
     hi = _whole(_column(strata, "max_n", 0), "max_n", strata) if "max_n" in strata.columns else N
     take_all = (
@@ -269,6 +285,7 @@ def _problem(strata: pd.DataFrame, stratum: str) -> _Problem:
         else np.zeros(len(strata), dtype=bool)
     )
     hi = np.minimum(hi, N)
+    lo = np.minimum(lo, N)  # a stratum smaller than min_n is taken whole
     lo = np.where(take_all, N, lo)
     hi = np.where(take_all, N, hi)
     bad = lo > hi
@@ -342,6 +359,12 @@ def _constraints(strata: pd.DataFrame, p: _Problem, targets: list[Target]) -> li
                 raise DesignError(
                     f"target {t.variable!r}: domain column {t.domain!r} is not in the strata "
                     "table (each stratum names its domain there)"
+                )
+            if strata[t.domain].isna().any():
+                i = int(np.flatnonzero(strata[t.domain].isna().to_numpy())[0])
+                raise DataError(
+                    f"strata table, row {i}, column {t.domain!r}: no domain; every stratum "
+                    "names the domain it belongs to"
                 )
             values = strata[t.domain].to_numpy()
             groups = [(v, values == v) for v in pd.unique(values)]
@@ -549,13 +572,44 @@ def _multi(p: _Problem, constraints: list[_Constraint]) -> np.ndarray:
         if not short:
             break
         room = n < p.hi
+        if not room.any():
+            raise DesignError(
+                "the CV targets cannot all be met within max_n (every stratum is at its "
+                "maximum); relax a target or raise max_n"
+            )
         gain = np.zeros(len(n))
         for c in short:
             with np.errstate(divide="ignore", invalid="ignore"):
                 step = np.where(n > 0, c.A / (n * (n + 1.0)), np.where(c.A > 0, np.inf, 0.0))
             gain += np.where(room, step / c.bound, 0.0)
-        n[int(np.argmax(gain / p.cost))] += 1
-    return n
+        n[int(np.argmax(np.where(room, gain / p.cost, -np.inf)))] += 1
+    return _trim(p, constraints, n)
+
+
+def _trim(p: _Problem, constraints: list[_Constraint], n: np.ndarray) -> np.ndarray:
+    """Take back units, dearest first, while every target still holds.
+
+    Rounding every stratum up can leave a unit or two more than needed; a unit is taken
+    back from the stratum where it costs most per unit of the targets' variance it
+    buys, as long as no target is broken.
+    """
+    n = n.copy()
+    while True:
+        best, best_score = -1, (-np.inf, -np.inf)
+        for h in np.flatnonzero(n > p.lo):
+            n[h] -= 1
+            room = [c.bound - _variance(c, n) for c in constraints]
+            n[h] += 1
+            share = [r / c.bound for r, c in zip(room, constraints, strict=True)]
+            if min(share) < -1e-12:
+                continue
+            # the dearest unit first; among equals, the one leaving the most room
+            score = (float(p.cost[h]), min(share))
+            if score > best_score:
+                best, best_score = int(h), score
+        if best < 0:
+            return n
+        n[best] -= 1
 
 
 def allocate(
@@ -573,8 +627,9 @@ def allocate(
         One row per stratum: ``N`` (population count); per target variable
         ``S_<var>`` and ``mean_<var>``, or ``p_<var>``; optional ``response_rate``
         (default 1), ``cost`` (per unit drawn, default 1), ``min_n`` (default
-        ``min(2, N)``), ``max_n`` (default ``N``), ``take_all`` (bool: draw the whole
-        stratum) and the domain columns that targets name.
+        ``ceil(2 / response_rate)``, two expected respondents; capped at ``N``),
+        ``max_n`` (default ``N``), ``take_all`` (bool: draw the whole stratum) and the
+        domain columns that targets name.
     stratum : str, default "stratum"
         The stratum column.
     n : int, optional
@@ -643,6 +698,64 @@ def allocate(
     return Allocation(method, p, _multi(p, cons), cons)
 
 
+def split_take_all(
+    frame: pd.DataFrame,
+    size: str,
+    threshold: float,
+    stratum: str = "stratum",
+    suffix: str = " (take-all)",
+) -> pd.DataFrame:
+    """Move the units at or above a size threshold into take-all strata.
+
+    A few large units (NGO employers, the largest revenues) can decide a total's
+    variance; drawing them all removes it. Each stratum's large units form their own
+    stratum (``<stratum><suffix>``, so that domains stay unions of strata), marked in a
+    ``take_all`` column; a strata table built from the result carries ``take_all=True``
+    for them and :func:`allocate` draws them whole.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The frame (not modified).
+    size : str
+        The size column (e.g. last wave's employees or the register's revenue).
+    threshold : float
+        Units with ``size >= threshold`` are taken whole; missing sizes are not.
+    stratum : str, default "stratum"
+        The stratum column.
+    suffix : str, default " (take-all)"
+        Appended to a stratum's label for its take-all part.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with the new stratum labels and a boolean ``take_all`` column.
+
+    Raises
+    ------
+    DesignError
+        For unknown columns or a threshold that is not a number.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"stratum": ["a", "a", "b"], "workers": [3, 250, 40]})
+    >>> split_take_all(f, "workers", 100)["stratum"].tolist()
+    ['a', 'a (take-all)', 'b']
+    """
+    for name in (size, stratum):
+        if name not in frame.columns:
+            raise DesignError(f"frame: column {name!r} is missing")
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float | np.number):
+        raise DesignError(f"threshold={threshold!r}; expected a number")
+    values = pd.to_numeric(frame[size], errors="coerce")
+    big = (values >= threshold).fillna(False).to_numpy(dtype=bool)
+    out = frame.copy()
+    out[stratum] = np.where(big, out[stratum].astype(str) + suffix, out[stratum].astype(str))
+    out["take_all"] = big
+    return out
+
+
 # ------------------------------------------------------------------ selection
 def select_sample(
     frame: pd.DataFrame,
@@ -652,25 +765,39 @@ def select_sample(
     seed: int | None = None,
     previous: pd.Series | np.ndarray | None = None,
     overlap: Overlap = "independent",
+    start: float | Mapping[Any, float] = 0.0,
 ) -> pd.DataFrame:
-    """Draw the allocated sample with permanent random numbers.
+    """Draw the allocated sample with permanent random numbers (PRN).
 
-    Within each stratum the ``n_h`` units first in the order below are drawn, a simple
-    random sample without replacement because the PRNs are independent uniform numbers:
+    Within each stratum the units are ordered by ``(prn - s_h) mod 1`` from a start
+    point ``s_h`` and the first ``n_h`` are drawn: sequential simple random sampling
+    (Ohlsson 1995), a simple random sample of the stratum because the PRNs are
+    independent uniform numbers and the start does not depend on them. The start:
 
-    - ``"independent"``: PRN order, shifted by a uniform number from ``seed`` (none
-      without a seed): the same PRNs, sizes and seed give the same sample;
-    - ``"maximise"``: the units drawn last time first, each group in PRN order (the
-      panel is kept as far as the sizes allow);
-    - ``"minimise"``: the units not drawn last time first (no overlap when the stratum
-      has room for it).
+    - ``"independent"``: ``start`` shifted by a uniform number drawn from ``seed`` (not
+      shifted without a seed, or when the PRNs are created here);
+    - ``"maximise"``: ``start`` itself, the previous wave's start (``prn_start`` of its
+      result; 0 by default): the same units come first again, so the panel is kept as
+      far as the sizes allow, and units new to the frame enter by their PRN;
+    - ``"minimise"``: just past the last unit of ``previous`` in the stratum's order
+      from ``start``, so last wave's units come last (no overlap when the stratum has
+      room for both samples). The start then depends on last wave's PRNs: each unit's
+      inclusion probability is ``n_h / N_h`` by symmetry for the units of the old frame,
+      approximately so for new ones.
+
+    When the frame has no PRN column, PRNs are created from ``seed``. If ``previous``
+    marks last wave's sample (drawn without PRNs, e.g. by another program), they are
+    created coordinated with it: in each stratum last wave's units get the lowest PRNs,
+    each group in random order, spread evenly over [0, 1). Given a simple random
+    previous sample the stratum's PRN order is then a uniformly random permutation, so
+    every wave drawn from them is a simple random sample, and ``"maximise"`` with start
+    0 keeps the panel.
 
     Parameters
     ----------
     frame : pandas.DataFrame
-        The sampling frame, one row per unit, with the ``stratum`` column and the PRN
-        column (created from ``seed`` when absent: keep it in the frame for the next
-        wave).
+        The sampling frame, one row per unit, with the ``stratum`` column (and the PRN
+        column, kept across waves).
     alloc : Allocation or pandas.DataFrame
         The allocation (a frame needs the columns ``stratum`` and ``n``).
     stratum : str, default "stratum"
@@ -678,25 +805,28 @@ def select_sample(
     prn : str, default "prn"
         PRN column: numbers in [0, 1), fixed per unit across waves.
     seed : int, optional
-        Creates the PRNs when the frame has none; shifts them for ``"independent"``.
+        Creates the PRNs when the frame has none; shifts the start for
+        ``"independent"``.
     previous : pandas.Series or numpy.ndarray of bool, optional
         The units drawn in the previous wave (aligned with ``frame``); needed for
-        ``"maximise"`` and ``"minimise"``.
+        ``"minimise"`` and for PRNs created for ``"maximise"``.
     overlap : {"independent", "maximise", "minimise"}, default "independent"
         Coordination with the previous wave.
+    start : float or mapping of stratum to float, default 0.0
+        Start point(s) in [0, 1): the previous wave's ``prn_start`` to keep its order.
 
     Returns
     -------
     pandas.DataFrame
-        A copy of ``frame`` with ``prn``, ``sampled`` (bool), ``N_h``, ``n_h`` and ``pi``
-        (inclusion probability ``n_h / N_h``), ready for
-        ``SurveyDesign.from_frame(result, "sampled")``.
+        A copy of ``frame`` with ``prn``, ``prn_start`` (the stratum's start), ``sampled``
+        (bool), ``N_h``, ``n_h`` and ``pi`` (inclusion probability ``n_h / N_h``), ready
+        for ``SurveyDesign.from_frame(result, "sampled")``.
 
     Raises
     ------
     DesignError
         For strata without an allocation (or allocated but absent), a missing PRN
-        column without a seed, or a missing ``previous``.
+        column without a seed, a missing ``previous`` or a bad ``start``.
     DataError
         For PRNs outside [0, 1).
 
@@ -708,6 +838,8 @@ def select_sample(
     >>> alloc = pd.DataFrame({"stratum": ["a", "b"], "n": [2, 1]})
     >>> select_sample(frame, alloc)["sampled"].tolist()
     [False, True, False, True, False, True]
+    >>> select_sample(frame, alloc, start=0.4)["sampled"].tolist()
+    [True, False, True, False, True, False]
     """
     if overlap not in _OVERLAPS:
         raise DesignError(f"overlap={overlap!r}; expected one of {', '.join(_OVERLAPS)}")
@@ -734,30 +866,8 @@ def select_sample(
     absent = [str(s) for s, k in sizes.items() if s not in present and k > 0]
     if absent:
         raise DesignError(f"allocated strata not in the frame: {', '.join(absent[:10])}")
-    if prn not in out.columns:
-        if seed is None:
-            raise DesignError(
-                f"frame has no PRN column {prn!r}; pass seed= to create permanent random "
-                "numbers, and keep them in the frame for the next waves"
-            )
-        out[prn] = np.random.default_rng(seed).random(len(out))
-        shift = 0.0
-    else:
-        shift = float(np.random.default_rng(seed).random()) if seed is not None else 0.0
-    numbers = pd.to_numeric(out[prn], errors="coerce").to_numpy(dtype=float)
-    bad = ~((numbers >= 0) & (numbers < 1))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataError(
-            f"frame, row {_show(out.index[i])}, column {prn!r}: value {_show(out[prn].iloc[i])}; "
-            "expected a permanent random number in [0, 1)"
-        )
-    if overlap == "independent":
-        group = np.zeros(len(out), dtype=int)
-        key = (numbers + shift) % 1.0
-    else:
-        if previous is None:
-            raise DesignError(f"overlap={overlap!r} needs previous= (last wave's sample)")
+    prev = None
+    if previous is not None:
         prev = np.asarray(
             previous.reindex(out.index).fillna(False) if isinstance(previous, pd.Series)
             else previous, dtype=bool,
@@ -767,19 +877,84 @@ def select_sample(
                 f"previous has {prev.shape[0]} values for {len(out)} frame units; expected "
                 "one per unit"
             )
-        group = np.where(prev, 0, 1) if overlap == "maximise" else np.where(prev, 1, 0)
-        key = numbers
-    order = np.lexsort((key, group))
-    strata_of = out[stratum].to_numpy()[order]
+    if overlap == "minimise" and prev is None:
+        raise DesignError("overlap='minimise' needs previous= (last wave's sample)")
+    strata_of = out[stratum].to_numpy()
+    created = prn not in out.columns
+    if created:
+        if seed is None:
+            raise DesignError(
+                f"frame has no PRN column {prn!r}; pass seed= to create permanent random "
+                "numbers, and keep them in the frame for the next waves"
+            )
+        out[prn] = _new_prns(strata_of, prev, np.random.default_rng(seed))
+    numbers = pd.to_numeric(out[prn], errors="coerce").to_numpy(dtype=float)
+    bad = ~((numbers >= 0) & (numbers < 1))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"frame, row {_show(out.index[i])}, column {prn!r}: value {_show(out[prn].iloc[i])}; "
+            "expected a permanent random number in [0, 1)"
+        )
+    base = _starts(start, strata_of)
+    if overlap == "independent" and seed is not None and not created:
+        base = (base + float(np.random.default_rng(seed).random())) % 1.0
+    if overlap == "minimise":
+        assert prev is not None
+        position = (numbers - base) % 1.0
+        last = pd.Series(np.where(prev, position, -1.0)).groupby(strata_of).transform("max")
+        past = last.to_numpy() >= 0  # strata holding units of last wave's sample
+        base = np.where(past, (base + last.to_numpy() + 1e-12) % 1.0, base)
+    key = (numbers - base) % 1.0
+    order = np.lexsort((key, strata_of.astype(str)))
     N_h = out.groupby(stratum, sort=False)[stratum].transform("size").to_numpy()
     n_h = out[stratum].map(sizes).to_numpy(dtype=float).astype(int)
-    rank = pd.Series(np.arange(len(order))).groupby(strata_of).cumcount().to_numpy()
+    rank = pd.Series(np.arange(len(order))).groupby(strata_of[order]).cumcount().to_numpy()
     sampled = np.zeros(len(out), dtype=bool)
     sampled[order] = rank < n_h[order]
+    out["prn_start"] = base
     out["sampled"] = sampled
     out["N_h"] = N_h
     out["n_h"] = np.minimum(n_h, N_h)
     out["pi"] = out["n_h"] / out["N_h"]
+    return out
+
+
+def _starts(start: float | Mapping[Any, float], strata_of: np.ndarray) -> np.ndarray:
+    """Return each unit's start point from one start or a start per stratum."""
+    if isinstance(start, Mapping):
+        values = pd.Series(strata_of).map(start)
+        if values.isna().any():
+            lost = pd.Series(strata_of)[values.isna()].iloc[0]
+            raise DesignError(f"start has no value for stratum {_show(lost)}")
+        out = values.to_numpy(dtype=float)
+    elif isinstance(start, int | float | np.number) and not isinstance(start, bool):
+        out = np.full(len(strata_of), float(start))
+    else:
+        raise DesignError(f"start={start!r}; expected a number in [0, 1) or one per stratum")
+    if not np.all((out >= 0) & (out < 1)):
+        raise DesignError(f"start={start!r}; start points must lie in [0, 1)")
+    return out
+
+
+def _new_prns(
+    strata_of: np.ndarray, prev: np.ndarray | None, rng: np.random.Generator
+) -> np.ndarray:
+    """Create PRNs: independent uniform ones, or ones coordinated with ``prev``.
+
+    Coordinated: in each stratum, ranks are a random order of last wave's units followed
+    by a random order of the others, and unit of rank k gets (k - u) / N_h with u
+    uniform on (0, 1).
+    """
+    if prev is None:
+        return rng.random(len(strata_of))
+    out = np.empty(len(strata_of))
+    for h in pd.unique(strata_of):
+        idx = np.flatnonzero(strata_of == h)
+        first = rng.permutation(idx[prev[idx]])
+        rest = rng.permutation(idx[~prev[idx]])
+        ranked = np.concatenate([first, rest])
+        out[ranked] = (np.arange(1, len(idx) + 1) - rng.random(len(idx))) / len(idx)
     return out
 
 
@@ -951,8 +1126,8 @@ def strata_from_study(
     for name in domains:
         if name == stratum or name not in units.columns:
             continue
-        values = units[name].astype("string").fillna("")
-        per = values.groupby(key, sort=True)
+        labels = units[name].astype("string").fillna("")
+        per = labels.groupby(key, sort=True)
         if int(per.nunique().max()) == 1:
             out[name] = per.first().reindex(index).to_numpy()
     counts = pd.DataFrame(
@@ -995,5 +1170,151 @@ def strata_from_study(
             out[f"mean_{variable}"] = np.where(few, all_mean, mean)
             out[f"S_{variable}"] = np.where(few, all_sd, sd)
         out[f"observed_{variable}"] = count
+    if "take_all" in units.columns:  # from split_take_all: such strata are drawn whole
+        flag = units["take_all"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        out["take_all"] = pd.Series(flag).groupby(key, sort=True).any().reindex(index).to_numpy()
     out["pooled"] = pooled
     return out
+
+
+@dataclass(frozen=True, eq=False)
+class NextWave:
+    """The next wave planned from a finished one (:func:`plan_next_wave`).
+
+    Attributes
+    ----------
+    strata : pandas.DataFrame
+        :func:`strata_from_study`'s table, with ``min_n`` when ``[plan]`` sets it.
+    allocation : Allocation
+        The allocation of ``[plan]``; when its targets cannot be met (``feasible`` is
+        False), the allocation that draws every unit, whose ``cv`` shows the best
+        achievable CVs.
+    feasible : bool
+        Whether the targets can be met (False only with ``strict=False``).
+    sample : pandas.DataFrame or None
+        Every frame unit (frame order) with ``prn``, ``previous`` (drawn this wave),
+        ``sampled`` (drawn for the next), ``N_h``, ``n_h`` and ``pi``; None when not
+        feasible.
+    stratum : str
+        The stratum column.
+    prn_created : bool
+        True when the frame had no ``prn`` column and the numbers were created from
+        ``seed``: keep them (``sample``'s ``prn``) for the waves after.
+    seed : int
+        The seed used for the permanent random numbers.
+    """
+
+    strata: pd.DataFrame
+    allocation: Allocation
+    feasible: bool
+    sample: pd.DataFrame | None
+    stratum: str
+    prn_created: bool
+    seed: int
+
+
+_SAMPLE_IDS = ("regon", "krs", "nip", "name")
+
+
+def plan_next_wave(results: StudyResults, *, strict: bool = True) -> NextWave:
+    r"""Plan the next wave of a study with its ``[plan]``: allocate, then draw.
+
+    The strata table comes from :func:`strata_from_study` (the targets' variables and
+    domains), ``[plan] min_n`` bounds every stratum from below (``min(min_n, N_h)``),
+    :func:`allocate` applies the method and targets, and :func:`select_sample` draws
+    from the study's frame with the frame's ``prn`` column, or numbers created from
+    the seed, coordinated with this wave's sample as ``[plan] overlap`` says.
+
+    Parameters
+    ----------
+    results : StudyResults
+        From :func:`~es_survey.study.run_study` of a study with a ``[plan]``.
+    strict : bool, default True
+        Targets that cannot be met raise :func:`allocate`'s DesignError; False returns
+        them with ``feasible=False`` (the report says so instead of failing).
+
+    Returns
+    -------
+    NextWave
+
+    Raises
+    ------
+    DesignError
+        Without ``[plan]``; for a target domain that is not a union of strata; and
+        from :func:`allocate` and :func:`select_sample`.
+
+    Examples
+    --------
+    A finished wave in brief (``run_study`` gives the real thing): 10 frame units in 2
+    strata, 8 drawn, 6 answered.
+
+    >>> import pathlib, tempfile, types
+    >>> import pandas as pd
+    >>> from es_survey.study import load_config
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "study.toml").write_text(
+    ...     '[study]\nyear = 2023\n[inputs]\nframe = "f.xlsx"\nresponses = "r.xlsx"\n'
+    ...     '[plan]\ntargets = [{variable = "active", cv = 0.2}]\n', encoding="utf-8")
+    >>> units = pd.DataFrame({
+    ...     "stratum": ["a"] * 6 + ["b"] * 4,
+    ...     "sampled": [True] * 4 + [False] * 2 + [True] * 4,
+    ...     "active": pd.array([True, False, True, None, None, None, True, True, False,
+    ...                         None], dtype="boolean")})
+    >>> outcome = (["complete"] * 3 + ["refusal"] + ["not_sampled"] * 2
+    ...            + ["complete"] * 3 + ["non_contact"])
+    >>> dispositions = pd.DataFrame({"disposition": outcome,
+    ...                              "respondent": [o == "complete" for o in outcome]})
+    >>> results = types.SimpleNamespace(config=load_config(d / "study.toml"), units=units,
+    ...                                 dispositions=dispositions)
+    >>> wave = plan_next_wave(results)
+    >>> wave.allocation.n.tolist(), int(wave.sample["sampled"].sum())
+    ([5, 4], 9)
+    """
+    config = results.config
+    plan = config.plan
+    where = config.path or "the study config"
+    if plan is None:
+        raise DesignError(
+            f"{where} has no [plan] section; add one with targets, e.g. [plan] targets = "
+            '[{variable = "active", cv = 0.05}]'
+        )
+    stratum = plan.stratum or config.strata
+    variables = list(dict.fromkeys(t.variable for t in plan.targets))
+    wanted = [t.domain for t in plan.targets if t.domain]
+    try:
+        strata = strata_from_study(results, stratum, variables, [*_DEFAULT_DOMAINS, *wanted])
+    except DesignError as exc:
+        raise DesignError(f"{where}: [plan]: {exc}") from None
+    for domain in dict.fromkeys(wanted):
+        if domain not in strata.columns:
+            raise DesignError(
+                f"{where}: [plan] target domain {domain!r}: "
+                + (
+                    f"it varies within strata of {stratum!r}; a domain must be a union of "
+                    "strata: set [plan] stratum to a column nested in it"
+                    if domain in results.units.columns
+                    else "not a column of the study's units"
+                )
+            )
+    if plan.min_n is not None:
+        strata["min_n"] = np.minimum(int(plan.min_n), strata["N"].to_numpy())
+    targets = list(plan.targets)
+    seed = config.seed if plan.seed is None else int(plan.seed)
+    if not strict:
+        whole = allocate(strata, stratum, n=int(strata["N"].sum()), targets=targets,
+                         method="proportional")  # fmt: skip
+        if not bool(whole.cv["met"].all()):
+            return NextWave(strata, whole, False, None, stratum, False, seed)
+    alloc = allocate(strata, stratum, n=plan.n, targets=targets, method=plan.method)
+    units = results.units
+    ids = [c for c in _SAMPLE_IDS if c in units.columns]
+    keep = list(dict.fromkeys([*ids, config.strata, stratum, *(["prn"] if "prn" in units else [])]))
+    frame = units[keep].copy()
+    previous = units[config.sample].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    created = "prn" not in frame.columns
+    drawn = select_sample(
+        frame, alloc, stratum=stratum, prn="prn", seed=seed, overlap=plan.overlap,
+        previous=previous,
+    )  # fmt: skip
+    drawn.insert(list(drawn.columns).index("sampled"), "previous", previous)
+    return NextWave(strata, alloc, True, drawn, stratum, created, seed)

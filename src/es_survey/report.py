@@ -55,6 +55,7 @@ from es_survey.charts import (
 from es_survey.dispositions import response_rates
 from es_survey.errors import DataError, DesignError
 from es_survey.io import save_workbook
+from es_survey.plan import NextWave, plan_next_wave
 from es_survey.regions import available_regions
 from es_survey.rules import load_rules
 from es_survey.safety import check_outputs, inside, slug, write_csv
@@ -75,7 +76,14 @@ from es_survey.tables import (
 from es_survey.validate import RULE_LABELS
 from es_survey.weighting import weights_summary
 
-__all__ = ["REPORT_FILES", "check_report_folder", "headline_text", "write_report"]
+__all__ = [
+    "PLAN_FILES",
+    "REPORT_FILES",
+    "check_report_folder",
+    "headline_text",
+    "write_plan",
+    "write_report",
+]
 
 MARKER = "."  # Statistics Poland's sign: no data or not published
 _POWIAT_DOMAINS = ("powiat_name", "teryt_powiat")
@@ -2201,6 +2209,259 @@ def _method_texts(results: StudyResults) -> dict[str, Any]:
     }
 
 
+# ------------------------------------------------------------- the next wave
+_PLAN_TEXT: dict[str, dict[str, str]] = {
+    "pl": {
+        "plan": "Plan następnej edycji",
+        "targets": (
+            "Cele precyzji następnej edycji: współczynnik zmienności (CV) szacunku {targets}."
+        ),
+        "draw": (
+            "Przy wskaźnikach realizacji i zróżnicowaniu odpowiedzi w warstwach z tej edycji "
+            "należy wylosować {n} {n_noun} z {N} {N_noun} operatu. Oczekiwana liczba "
+            "podmiotów o ustalonych danych (odpowiedź na ankietę albo stwierdzona "
+            "niekwalifikowalność) to około {m}."
+        ),
+        "draw_fixed": (
+            "Zadana wielkość próby następnej edycji: {n} z {N} {N_noun} operatu. Oczekiwana "
+            "liczba podmiotów o ustalonych danych (odpowiedź na ankietę albo stwierdzona "
+            "niekwalifikowalność) to około {m}."
+        ),
+        "met": "Oczekiwane współczynniki zmienności spełniają wszystkie cele.",
+        "unmet": "Celów nieosiągniętych przy tej wielkości próby: {k} z {K}.",
+        "infeasible": (
+            "{these} nie da się osiągnąć przy wskaźnikach realizacji z tej edycji nawet "
+            "przy losowaniu całego operatu ({N} {N_noun}); tabela podaje najmniejsze "
+            "osiągalne współczynniki zmienności."
+        ),
+        "pooled_one": (
+            "W warstwie {strata} było zbyt mało ustalonych podmiotów, by ocenić zróżnicowanie; "
+            "przyjęto wartości dla całej próby."
+        ),
+        "pooled_many": (
+            "W warstwach {strata} było zbyt mało ustalonych podmiotów, by ocenić "
+            "zróżnicowanie; przyjęto wartości dla całej próby."
+        ),
+        "strata_table": "Próba następnej edycji według warstw",
+        "cv_table": "Oczekiwana precyzja następnej edycji",
+        "N": "Podmioty w operacie",
+        "n": "Do wylosowania",
+        "m": "Oczekiwane podmioty o ustalonych danych",
+        "where": "Zakres",
+        "target": "Cel CV",
+        "expected": "Oczekiwany CV",
+        "best": "Najmniejszy osiągalny CV",
+        "overall": "ogółem",
+        "these": "Tego celu|Tych celów",
+        "up_to": "do {cv} {where}",
+        "and": " i ",
+        "each": "w każdej grupie zmiennej „{label}”",
+        "of": "sumy zmiennej „{label}”",
+    },
+    "en": {
+        "plan": "Plan for the next wave",
+        "targets": (
+            "Precision targets for the next wave: a coefficient of variation (CV) of {targets}."
+        ),
+        "draw": (
+            "With this wave's response and spread by stratum, {n} of the {N} frame "
+            "{N_noun} should be drawn. Their values are expected to become known for about "
+            "{m} of them (an answer to the questionnaire, or a unit found ineligible)."
+        ),
+        "draw_fixed": (
+            "The next wave's sample is set at {n} of the {N} frame {N_noun}. Their values are "
+            "expected to become known for about {m} of them (an answer to the questionnaire, "
+            "or a unit found ineligible)."
+        ),
+        "met": "The expected coefficients of variation meet every target.",
+        "unmet": "Targets not met with this sample size: {k} of {K}.",
+        "infeasible": (
+            "{these} cannot be met with this wave's response even drawing the whole "
+            "frame ({N} {N_noun}); the table gives the smallest achievable coefficients of "
+            "variation."
+        ),
+        "pooled_one": (
+            "Stratum {strata} had too few units of known values to estimate their spread; "
+            "the whole sample's values are used."
+        ),
+        "pooled_many": (
+            "Strata {strata} had too few units of known values to estimate their spread; "
+            "the whole sample's values are used."
+        ),
+        "strata_table": "The next wave's sample by stratum",
+        "cv_table": "Expected precision of the next wave",
+        "N": "Frame units",
+        "n": "To draw",
+        "m": "Expected units of known values",
+        "where": "Scope",
+        "target": "Target CV",
+        "expected": "Expected CV",
+        "best": "Smallest achievable CV",
+        "overall": "overall",
+        "these": "This target|These targets",
+        "up_to": "up to {cv} {where}",
+        "and": " and ",
+        "each": "in each group of “{label}”",
+        "of": "the total of “{label}”",
+    },
+}
+_PLAN_WHAT = {  # what a CV target is about: "współczynnik zmienności szacunku ..." (genitive)
+    "pl": {
+        "active": "liczby aktywnych podmiotów",
+        "earning": "liczby podmiotów prowadzących działalność zarobkową",
+        "employing": "liczby podmiotów zatrudniających na umowę o pracę",
+        "workers": "liczby osób pracujących",
+        "emp_uop": "liczby zatrudnionych na umowę o pracę",
+        "emp_civil": "liczby osób na umowach cywilnoprawnych",
+    },
+    "en": {
+        "active": "the number of active entities",
+        "earning": "the number of earning entities",
+        "employing": "the number of entities employing staff",
+        "workers": "the number of people working",
+        "emp_uop": "the number of employees",
+        "emp_civil": "the number of people on civil-law contracts",
+    },
+}
+_PLAN_EACH = {  # "w każdym podregionie" / "in each subregion"
+    "pl": {
+        "subregion": "w każdym podregionie",
+        "nuts3": "w każdym podregionie",
+        "entity_type": "w każdym typie podmiotu",
+        "powiat_name": "w każdym powiecie",
+        "teryt_powiat": "w każdym powiecie",
+        "es_category": "w każdej kategorii ekonomii społecznej",
+        "stratum": "w każdej warstwie",
+    },
+    "en": {
+        "subregion": "in each subregion",
+        "nuts3": "in each subregion",
+        "entity_type": "in each entity type",
+        "powiat_name": "in each powiat",
+        "teryt_powiat": "in each powiat",
+        "es_category": "in each social-economy category",
+        "stratum": "in each stratum",
+    },
+}
+_PLAN_SHEETS = {
+    "pl": ("Alokacja", "Oczekiwane CV", "Próba", "Metadane"),
+    "en": ("Allocation", "Expected CVs", "Sample", "Metadata"),
+}
+PLAN_FILES: tuple[str, ...] = ("plan.xlsx", "allocation.csv", "sample.csv")
+"""What :func:`write_plan` writes (``es-survey plan``)."""
+
+
+def _plan_quantity(variable: str, lang: Lang) -> str:
+    """Return a table's name of a target variable ("Aktywne podmioty")."""
+    if variable == "active":
+        return _TEXT[lang]["active_entities"]
+    stage = _STAGES[lang].get(variable)
+    if stage and lang == "pl":
+        return f"Podmioty {stage}"
+    return stage.capitalize() if stage else _variable_label(variable, lang)
+
+
+def _plan_scope(domain: Any, value: Any, lang: Lang) -> str:
+    """Return where a target applies: "ogółem" or "podregion: kielecki"."""
+    if domain is None or (isinstance(domain, float) and np.isnan(domain)):
+        return _PLAN_TEXT[lang]["overall"]
+    label = _value_labels(str(domain), lang).get(str(value), str(value))
+    return f"{_register_label(str(domain), lang)}: {label}"
+
+
+def _plan_targets_text(wave: NextWave, lang: Lang) -> str:
+    """Write the targets in words: each variable, its CVs overall and by domain."""
+    t = _PLAN_TEXT[lang]
+    parts: dict[str, list[str]] = {}
+    for target in dict.fromkeys(
+        (str(v), None if d is None or d != d else str(d), float(c))
+        for v, d, c in zip(
+            wave.allocation.cv["variable"], wave.allocation.cv["domain"],
+            wave.allocation.cv["target_cv"], strict=True,
+        )
+    ):  # fmt: skip
+        variable, domain, cv = target
+        if domain is None:
+            where = t["overall"]
+        else:
+            label = _register_label(domain, lang)
+            where = _PLAN_EACH[lang].get(domain) or t["each"].format(label=label)
+        parts.setdefault(variable, []).append(
+            t["up_to"].format(cv=_pct_text(cv, lang), where=where)
+        )
+    return "; ".join(
+        f"{_PLAN_WHAT[lang].get(v) or t['of'].format(label=_variable_label(v, lang))} "
+        f"{t['and'].join(p)}"
+        for v, p in parts.items()
+    )
+
+
+def _plan_html(results: StudyResults) -> str:
+    """Write the plan of the next wave (``[plan]``): targets, sample by stratum, CVs."""
+    if getattr(results.config, "plan", None) is None:
+        return ""
+    wave = plan_next_wave(results, strict=False)
+    lang = results.config.language
+    t = _PLAN_TEXT[lang]
+    frame = wave.allocation.to_frame()
+    N, n = int(frame["N"].sum()), int(frame["n"].sum())
+    m = float(frame["expected_respondents"].sum())
+    nouns = ("podmiot", "podmioty", "podmiotów")
+    if lang == "pl":
+        n_noun = polish_plural(n, *nouns)
+        of_noun = polish_plural(N, "podmiotu", "podmiotów", "podmiotów")
+        all_noun = polish_plural(N, *nouns)
+    else:
+        n_noun, of_noun, all_noun = "", "units" if N != 1 else "unit", "units"
+    cvs = wave.allocation.cv
+    text = [t["targets"].format(targets=_plan_targets_text(wave, lang))] if len(cvs) else []
+    if wave.feasible:
+        fixed = getattr(results.config.plan, "n", None) is not None  # n given: not found
+        text.append(
+            t["draw_fixed" if fixed else "draw"].format(
+                n=_fmt(n, lang), n_noun=n_noun, N=_fmt(N, lang), N_noun=of_noun, m=_fmt(m, lang)
+            )
+        )
+        met = int(cvs["met"].sum())
+        if len(cvs):
+            text.append(t["met"] if met == len(cvs) else t["unmet"].format(
+                k=_fmt(len(cvs) - met, lang), K=_fmt(len(cvs), lang)))  # fmt: skip
+    else:
+        these = t["these"].split("|")[0 if len(cvs) == 1 else 1]
+        text.append(t["infeasible"].format(these=these, N=_fmt(N, lang), N_noun=all_noun))
+    pooled = [str(s) for s in wave.strata.loc[wave.strata["pooled"], wave.stratum]]
+    if pooled:
+        key = "pooled_one" if len(pooled) == 1 else "pooled_many"
+        text.append(t[key].format(strata=", ".join(pooled)))
+    html_text = f"<p>{_esc(' '.join(text))}</p>"
+    if wave.feasible:
+        shown = pd.DataFrame({
+            "stratum": [*map(str, frame["stratum"]), _TEXT[lang]["total_row"]],
+            "N": [_fmt(v, lang) for v in [*frame["N"], N]],
+            "n": [_fmt(v, lang) for v in [*frame["n"], n]],
+            "m": [_fmt(v, lang) for v in [*frame["expected_respondents"], m]],
+        })  # fmt: skip
+        html_text += _html_table(
+            shown, {"stratum": _TEXT[lang]["stratum"], "N": t["N"], "n": t["n"], "m": t["m"]},
+            caption=t["strata_table"], numeric=["N", "n", "m"], table_id="table-plan_strata",
+        )  # fmt: skip
+    table = pd.DataFrame({
+        "quantity": [_plan_quantity(str(v), lang) for v in cvs["variable"]],
+        "where": [_plan_scope(d, v, lang) for d, v in zip(cvs["domain"], cvs["domain_value"],
+                                                           strict=True)],
+        "target": [_pct_text(float(v), lang) for v in cvs["target_cv"]],
+        "expected": [_fmt_pct(v, lang, 2) for v in cvs["expected_cv"]],
+    })  # fmt: skip
+    heads = {"quantity": _TEXT[lang]["quantity"], "where": t["where"], "target": t["target"],
+             "expected": t["expected"] if wave.feasible else t["best"]}  # fmt: skip
+    if len(cvs):
+        html_text += _html_table(
+            table, heads, caption=t["cv_table"], numeric=["target", "expected"],
+            table_id="table-plan_cv",
+        )  # fmt: skip
+    return html_text
+
+
 def _render_html(
     results: StudyResults,
     tables: list[_Estimates],
@@ -2371,6 +2632,11 @@ def _render_html(
     else:
         cons_html = f"<p>{_esc(t['no_consistency'])}</p>"
     sections.append(("validation", t["validation"], probs_html + cons_html))
+
+    # the next wave ([plan])
+    plan_html = _plan_html(results)
+    if plan_html:
+        sections.append(("plan", _PLAN_TEXT[lang]["plan"], plan_html))
 
     # metadata
     meta = pd.DataFrame(_metadata_rows(results), columns=["key", "value"])
@@ -2977,7 +3243,9 @@ def write_report(
     response rates overall and by stratum, the weighting steps with a weight
     summary and Kish's deff, the variance method with the design degrees of
     freedom), the funnel, the tables and figures by each domain, the
-    validation problems by rule, the consistency findings and the metadata.
+    validation problems by rule, the consistency findings, the plan for the next
+    wave (with ``[plan]``: :func:`~es_survey.plan.plan_next_wave`; targets that cannot
+    be met are said, with the best achievable CVs) and the metadata.
     Figures are embedded as SVG data URIs, so the page needs no other file.
 
     Workbook sheets: ``funnel``, ``totals``, ``funnel_by_<domain>`` and
@@ -3037,4 +3305,171 @@ def write_report(
     html_path = out / "index.html"
     html_path.write_text(_render_html(results, tables, figures), encoding="utf-8", newline="\n")
     written["index.html"] = html_path
+    return written
+
+
+_PLAN_HEADERS = {
+    "pl": {
+        "stratum": "Warstwa", "N": "Podmioty w operacie (N)", "n": "Do wylosowania (n)",
+        "expected_respondents": "Oczekiwane podmioty o ustalonych danych",
+        "take_all": "Cała warstwa", "regon": "REGON", "krs": "KRS", "nip": "NIP", "name": "Nazwa",
+        "cost": "Koszt", "response_rate": "Odsetek ustalonych", "pooled": "Wartości całej próby",
+        "variable": "Zmienna", "domain": "Domena", "domain_value": "Wartość domeny",
+        "target_cv": "Cel CV", "expected_cv": "Oczekiwany CV", "met": "Cel osiągnięty",
+        "prn": "Trwała liczba losowa", "previous": "W próbie tej edycji",
+        "sampled": "W próbie następnej edycji", "N_h": "N_h", "n_h": "n_h",
+        "pi": "Prawdopodobieństwo wyboru", "key": "Klucz", "value": "Wartość",
+        "plan_seed": "Ziarno trwałych liczb losowych",
+        "prn_created": "Trwałe liczby losowe utworzone teraz (zachowaj kolumnę prn)",
+    },
+    "en": {
+        "stratum": "Stratum", "N": "Frame units (N)", "n": "To draw (n)",
+        "expected_respondents": "Expected units of known values",
+        "take_all": "Whole stratum", "regon": "REGON", "krs": "KRS", "nip": "NIP", "name": "Name",
+        "cost": "Cost", "response_rate": "Known share", "pooled": "Whole-sample values",
+        "variable": "Variable", "domain": "Domain", "domain_value": "Domain value",
+        "target_cv": "Target CV", "expected_cv": "Expected CV", "met": "Target met",
+        "prn": "Permanent random number", "previous": "In this wave's sample",
+        "sampled": "In the next wave's sample", "N_h": "N_h", "n_h": "n_h",
+        "pi": "Inclusion probability", "key": "Key", "value": "Value",
+        "plan_seed": "Seed of the permanent random numbers",
+        "prn_created": "Permanent random numbers created now (keep the prn column)",
+    },
+}  # fmt: skip
+_PLAN_FORMATS = {
+    "N": _NUMBER_FORMATS["count"], "n": _NUMBER_FORMATS["count"],
+    "expected_respondents": "#,##0.0", "cost": "#,##0.0", "response_rate": _NUMBER_FORMATS["rate"],
+    "target_cv": _NUMBER_FORMATS["cv"], "expected_cv": _NUMBER_FORMATS["cv"],
+    "prn": "0.000000", "pi": "0.0000", "N_h": _NUMBER_FORMATS["count"],
+    "n_h": _NUMBER_FORMATS["count"],
+}  # fmt: skip
+
+
+def _allocation_frame(wave: NextWave) -> pd.DataFrame:
+    """Return the allocation by stratum with the strata table's rate, pooling and domains."""
+    frame = wave.allocation.to_frame()
+    strata = wave.strata.set_index(wave.stratum)
+    extra = ["response_rate", "pooled"] + [
+        c for c in ("subregion", "es_category", "entity_type", "nuts3", "powiat_name")
+        if c in strata.columns
+    ]  # fmt: skip
+    for col in extra:
+        frame[col] = strata[col].reindex(frame["stratum"]).to_numpy()
+    return frame.rename(columns={"stratum": wave.stratum})
+
+
+def write_plan(
+    results: StudyResults, out_dir: str | Path, wave: NextWave | None = None
+) -> dict[str, Path]:
+    r"""Write the next wave's plan: ``plan.xlsx``, ``allocation.csv`` and ``sample.csv``.
+
+    ``allocation.csv`` has one row per stratum (:meth:`~es_survey.plan.Allocation.to_frame`
+    with the strata table's ``response_rate``, ``pooled`` and domain columns);
+    ``sample.csv`` every frame unit with its permanent random number ``prn``,
+    ``previous`` (drawn this wave), ``sampled`` (drawn for the next), ``N_h``, ``n_h``
+    and ``pi``. ``plan.xlsx`` holds the same two tables, the expected CVs and the
+    metadata (version, input hashes, seeds). Text cells that a spreadsheet would run as
+    formulas are neutralised (:func:`~es_survey.safety.write_csv`); the workbook is
+    byte-identical for the same inputs (:func:`~es_survey.io.save_workbook`).
+
+    Parameters
+    ----------
+    results : StudyResults
+        From :func:`~es_survey.study.run_study` of a study with ``[plan]``.
+    out_dir : str or pathlib.Path
+        Output folder (created if missing).
+    wave : NextWave, optional
+        :func:`~es_survey.plan.plan_next_wave` of ``results`` (computed when None).
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        The files written, keyed by name.
+
+    Raises
+    ------
+    DataError
+        For an output folder that is a file or whose files would replace an input.
+    DesignError
+        Without ``[plan]``, or for targets that cannot be met.
+
+    Examples
+    --------
+    A finished wave in brief (``run_study`` gives the real thing; see
+    :func:`~es_survey.plan.plan_next_wave`): 10 frame units in 2 strata.
+
+    >>> import tempfile, types
+    >>> from es_survey.study import load_config
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "study.toml").write_text(
+    ...     '[study]\nyear = 2023\n[inputs]\nframe = "f.xlsx"\nresponses = "r.xlsx"\n'
+    ...     '[plan]\ntargets = [{variable = "active", cv = 0.2}]\n', encoding="utf-8")
+    >>> units = pd.DataFrame({
+    ...     "stratum": ["a"] * 6 + ["b"] * 4,
+    ...     "sampled": [True] * 4 + [False] * 2 + [True] * 4,
+    ...     "active": pd.array([True, False, True, None, None, None, True, True, False,
+    ...                         None], dtype="boolean")})
+    >>> outcome = (["complete"] * 3 + ["refusal"] + ["not_sampled"] * 2
+    ...            + ["complete"] * 3 + ["non_contact"])
+    >>> dispositions = pd.DataFrame({"disposition": outcome,
+    ...                              "respondent": [o == "complete" for o in outcome]})
+    >>> results = types.SimpleNamespace(config=load_config(d / "study.toml"), units=units,
+    ...                                 dispositions=dispositions, metadata={})
+    >>> sorted(write_plan(results, d / "plan"))
+    ['allocation.csv', 'plan.xlsx', 'sample.csv']
+    """
+    from openpyxl import Workbook
+
+    cfg = results.config
+    out = Path(out_dir)
+    inputs = [p for p in (cfg.path, cfg.frame, cfg.responses, cfg.codebook, cfg.rules)
+              if p is not None]  # fmt: skip
+    check_outputs(out, PLAN_FILES, inputs)
+    wave = plan_next_wave(results) if wave is None else wave
+    if not wave.feasible or wave.sample is None:
+        raise DesignError("the plan's targets cannot be met; there is no sample to write")
+    lang = cfg.language
+    heads = _PLAN_HEADERS[lang]
+    allocation = _allocation_frame(wave)
+    cvs = wave.allocation.cv
+    sample = wave.sample
+    out.mkdir(parents=True, exist_ok=True)
+    written = {
+        "allocation.csv": write_csv(allocation, out / "allocation.csv"),
+        "sample.csv": write_csv(sample, out / "sample.csv"),
+    }
+
+    cv_heads = {}  # cv_<variable>[_<domain>] of Allocation.to_frame, in words
+    for variable, domain in zip(cvs["variable"], cvs["domain"], strict=True):
+        scoped = isinstance(domain, str) and bool(domain)
+        name = f"cv_{variable}" + (f"_{domain}" if scoped else "")
+        cv_heads[name] = f"{heads['expected_cv']}: {_plan_quantity(str(variable), lang)}" + (
+            f" – {_register_label(str(domain), lang)}" if scoped else ""
+        )
+
+    def header(col: str) -> str:
+        if col == wave.stratum:
+            return heads["stratum"]
+        return cv_heads.get(col) or heads.get(col) or _register_label(col, lang)
+
+    book = Workbook()
+    book.remove(book.active)
+    names = _PLAN_SHEETS[lang]
+    shown_cvs = cvs.assign(
+        variable=[_plan_quantity(str(v), lang) for v in cvs["variable"]],
+        domain=pd.Series([_register_label(str(d), lang) if isinstance(d, str) else None
+                          for d in cvs["domain"]], index=cvs.index, dtype=object),
+    )  # fmt: skip
+    for name, frame in zip(names[:3], (allocation, shown_cvs, sample), strict=True):
+        formats = dict(_PLAN_FORMATS) | {c: _NUMBER_FORMATS["cv"] for c in frame.columns
+                                         if str(c).startswith("cv_")}  # fmt: skip
+        _sheet(book, name, frame, [header(str(c)) for c in frame.columns], formats)
+    meta = _metadata_rows(results)
+    meta += [(heads["plan_seed"], str(wave.seed)), (heads["prn_created"], str(wave.prn_created))]
+    _sheet(book, names[3], pd.DataFrame(meta, columns=["key", "value"]),
+           [heads["key"], heads["value"]], {})  # fmt: skip
+    book.properties.creator = f"es_survey {results.metadata.get('es_survey_version', '')}"
+    book.properties.title = cfg.title
+    stamp = dt.datetime(cfg.date.year, cfg.date.month, cfg.date.day)
+    written["plan.xlsx"] = save_workbook(book, out / "plan.xlsx", time=stamp)
     return written

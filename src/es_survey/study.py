@@ -76,6 +76,24 @@ Config format (TOML; paths relative to the config file)::
     deltas = [0.5, 0.625, 0.75, 0.875, 1.0]   # nonrespondents delta times as likely
     quantities = ["active", "employing", "workers"]   # default: these, [] for none
 
+    [plan]                                # optional: the next wave's sample (es_survey.plan,
+    method = "multi"                      # `es-survey plan`, the report's last section);
+                                          # or "optimal", "neyman", "proportional"
+    # n = 300                             # total to draw (neyman, proportional; optimal)
+    stratum = "stratum"                   # default: [design] strata
+    min_n = 5                             # fewest drawn per stratum (all of a smaller one)
+    overlap = "maximise"                  # with this wave's sample; or "minimise",
+                                          # "independent"
+    # seed = 2024                         # creates the permanent random numbers when the
+                                          # frame has no prn column (default [study] seed)
+    [[plan.targets]]                      # the CV of a variable's total: overall, or in
+    variable = "active"                   # each value of a domain column
+    cv = 0.05
+    [[plan.targets]]
+    variable = "active"
+    cv = 0.20
+    domain = "subregion"
+
     [outputs]
     directory = "reports/swietokrzyskie-2023"
 
@@ -94,7 +112,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -106,6 +124,7 @@ from es_survey.dispositions import FOLLOWUP_STATUSES, assign_dispositions, respo
 from es_survey.errors import DataError
 from es_survey.funnel import ANSWER_STAGES, population_totals, sector_funnel, survey_frame
 from es_survey.indicators import Indicator, estimate_indicators, parse_indicators
+from es_survey.plan import Method, Overlap, Target
 from es_survey.rawread import DEFAULT_LIMITS, Limits
 from es_survey.sae import FayHerriot, small_area
 from es_survey.safety import slug
@@ -114,7 +133,7 @@ from es_survey.tables import Lang
 from es_survey.twophase import TwoPhaseDesign
 from es_survey.validate import SurveyData, load_study
 
-__all__ = ["StudyConfig", "StudyResults", "load_config", "run_study"]
+__all__ = ["PlanConfig", "StudyConfig", "StudyResults", "load_config", "run_study"]
 
 _CALIBRATION_KEYS = {"frame_margins", "method", "bounds"}
 
@@ -135,8 +154,12 @@ _KNOWN = {
     "reliability": {"thresholds", "min_n"},
     "small_area": {"quantities", "replicates", "covariates"},
     "sensitivity": {"deltas", "quantities"},
+    "plan": {"method", "n", "stratum", "targets", "min_n", "overlap", "seed"},
     "outputs": {"directory"},
 }
+_PLAN_METHODS = ("proportional", "neyman", "optimal", "multi")  # es_survey.plan.allocate
+_PLAN_OVERLAPS = ("maximise", "minimise", "independent")  # es_survey.plan.select_sample
+_TARGET_KEYS = {"variable", "cv", "domain"}
 _SAE_STAGES = ANSWER_STAGES
 
 
@@ -187,6 +210,21 @@ def _check_value(section: str, key: str, value: object) -> str | None:
             and value == sorted(value) and float(value[-1]) == 1.0,
             "increasing positive numbers ending with 1, e.g. [0.5, 0.75, 1.0]",
         ),
+        ("plan", "method"): (value in _PLAN_METHODS,
+                             "one of " + ", ".join(repr(m) for m in _PLAN_METHODS)),
+        ("plan", "n"): (isinstance(value, int) and not isinstance(value, bool)
+                        and int(value) >= 1, "a whole number of units >= 1"),
+        ("plan", "stratum"): (text and bool(str(value).strip()), "a column name"),
+        ("plan", "targets"): (
+            isinstance(value, list) and bool(value) and all(isinstance(t, dict) for t in value),
+            'a list of tables such as [{variable = "active", cv = 0.05}]',
+        ),
+        ("plan", "min_n"): (isinstance(value, int) and not isinstance(value, bool)
+                            and int(value) >= 0, "a whole number >= 0"),
+        ("plan", "overlap"): (value in _PLAN_OVERLAPS,
+                              "one of " + ", ".join(repr(m) for m in _PLAN_OVERLAPS)),
+        ("plan", "seed"): (isinstance(value, int) and not isinstance(value, bool),
+                           "a whole number"),
         ("small_area", "quantities"): (names, _TEXT_LIST),
         ("small_area", "replicates"): (isinstance(value, int) and not isinstance(value, bool)
                                        and int(value) >= 10, "a whole number >= 10"),
@@ -262,6 +300,9 @@ def _schema_problems(raw: Mapping[str, Any]) -> list[str]:
                     f"[design.calibration] bounds = {bounds!r}: expected two numbers L < 1 < U, "
                     "e.g. [0.5, 2.0]"
                 )
+    plan = raw.get("plan")
+    if isinstance(plan, dict):
+        problems += _plan_problems(plan)
     sae = raw.get("small_area", {})
     if isinstance(sae, dict) and isinstance(sae.get("quantities", []), list):
         est = raw.get("estimates", {})
@@ -285,6 +326,77 @@ def _schema_problems(raw: Mapping[str, Any]) -> list[str]:
                         f"{list(wanted)}"
                     )
     return problems
+
+
+def _plan_problems(plan: Mapping[str, Any]) -> list[str]:
+    """Problems of ``[plan]`` beyond its keys' kinds: each target, and n against the method."""
+    problems: list[str] = []
+    targets = plan.get("targets", [])
+    for i, target in enumerate(targets if isinstance(targets, list) else []):
+        if not isinstance(target, dict):
+            continue  # reported with the list
+        where = f"[plan] targets[{i}]"
+        problems += _unknown(set(target), _TARGET_KEYS, where)
+        variable = target.get("variable")
+        if not isinstance(variable, str) or not variable.strip():
+            problems.append(f"{where} variable = {variable!r}: expected a variable name such as "
+                            "'active' or 'workers'")  # fmt: skip
+        cv = target.get("cv")
+        if not (_is_number(cv) and 0 < float(cv) < 1):  # type: ignore[arg-type]
+            problems.append(f"{where} cv = {cv!r}: expected a number between 0 and 1, e.g. "
+                            "0.05 (a CV of 5%)")  # fmt: skip
+        domain = target.get("domain")
+        if domain is not None and (not isinstance(domain, str) or not domain.strip()):
+            problems.append(f"{where} domain = {domain!r}: expected a column name such as "
+                            "'subregion' (leave it out for the whole population)")  # fmt: skip
+    method = plan.get("method", "multi")
+    n = plan.get("n")
+    if method == "multi" and n is not None:
+        problems.append(
+            f"[plan] n = {n!r}: method 'multi' finds the smallest sample meeting the targets; "
+            "remove n, or set method = 'optimal' for a fixed n"
+        )
+    if method in ("proportional", "neyman") and n is None:
+        problems.append(f"[plan] method = {method!r} needs n (the total to draw)")
+    if method in ("multi", "optimal") and "targets" not in plan:
+        problems.append(
+            f"[plan] method = {method!r} needs targets, e.g. targets = "
+            '[{variable = "active", cv = 0.05}]'
+        )
+    return problems
+
+
+@dataclass(frozen=True)
+class PlanConfig:
+    """``[plan]`` of a study.toml: how to allocate and draw the next wave's sample.
+
+    Attributes
+    ----------
+    method : str
+        :func:`~es_survey.allocate`'s method (default ``"multi"``).
+    n : int or None
+        Total to draw (``"proportional"``, ``"neyman"``, ``"optimal"``).
+    stratum : str or None
+        The next wave's stratum column (None: ``[design] strata``).
+    targets : tuple of Target
+        The CV targets (variable, cv, optional domain column).
+    min_n : int or None
+        Fewest units drawn per stratum (all of a smaller stratum); None: allocate's
+        default, ``min(2, N_h)``.
+    overlap : str
+        :func:`~es_survey.select_sample`'s coordination with this wave's sample.
+    seed : int or None
+        Creates the permanent random numbers when the frame has no ``prn`` column
+        (None: ``[study] seed``).
+    """
+
+    method: Method = "multi"
+    n: int | None = None
+    stratum: str | None = None
+    targets: tuple[Target, ...] = ()
+    min_n: int | None = None
+    overlap: Overlap = "maximise"
+    seed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -346,6 +458,8 @@ class StudyConfig:
         ``[limits]``: caps on input files (see ``docs/security.md``).
     indicators : tuple of Indicator
         ``[[indicators]]``: the sector's indicators (:mod:`es_survey.indicators`).
+    plan : PlanConfig or None
+        ``[plan]``: the next wave's sample (None when the study has no ``[plan]``).
     """
 
     path: Path | None
@@ -380,6 +494,7 @@ class StudyConfig:
     responses_sheet: str | int | None = None
     limits: Limits = DEFAULT_LIMITS
     indicators: tuple[Indicator, ...] = ()
+    plan: PlanConfig | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -643,8 +758,27 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> StudyConfig
         responses_sheet=inputs.get("responses_sheet"),
         limits=Limits(**raw.get("limits", {})),
         indicators=_indicators(raw.get("indicators", []), p, est),
+        plan=_plan(raw.get("plan")),
     )
     return _replace(config, overrides)
+
+
+def _plan(raw: Mapping[str, Any] | None) -> PlanConfig | None:
+    """Build ``[plan]`` (checked by :func:`_schema_problems` before)."""
+    if raw is None:
+        return None
+    targets = tuple(
+        Target(str(t["variable"]), float(t["cv"]), t.get("domain")) for t in raw.get("targets", [])
+    )
+    return PlanConfig(
+        method=cast(Method, raw.get("method", "multi")),
+        n=raw.get("n"),
+        stratum=raw.get("stratum"),
+        targets=targets,
+        min_n=raw.get("min_n"),
+        overlap=cast(Overlap, raw.get("overlap", "maximise")),
+        seed=raw.get("seed"),
+    )
 
 
 def _indicators(raw: object, path: Path, est: Mapping[str, Any]) -> tuple[Indicator, ...]:

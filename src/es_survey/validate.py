@@ -17,7 +17,7 @@ Each rule has a stable name (see :data:`RULES` for the severities):
 ``regon_checksum``             REGON not 9/14 digits or wrong check digit
 ``nip_checksum``               NIP not 10 digits or wrong check digit
 ``krs_format``                 KRS not 10 digits (KRS has no check digit)
-``teryt_unknown``              powiat/gmina code not in ``es_survey.regions``
+``teryt_unknown``              powiat/gmina code not in TERYT on the reference date
 ``gmina_not_in_powiat``        the gmina lies in another powiat
 ``answer_not_in_codebook``     answer text not in the variable's answer set
 ``not_a_number``               a number (or whole number) cannot be read
@@ -39,7 +39,7 @@ Each rule has a stable name (see :data:`RULES` for the severities):
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -50,7 +50,7 @@ import pandas as pd
 from es_survey import regions
 from es_survey.checksums import krs_problem, nip_problem, regon_problem
 from es_survey.codebook import Codebook, Variable, load_codebook
-from es_survey.errors import DataError, DesignError, EsSurveyError
+from es_survey.errors import DataError, DesignError
 from es_survey.io import (
     PROBLEM_COLUMNS,
     HeaderMap,
@@ -269,46 +269,27 @@ def _id_text(cb: Codebook, var: Variable, value: Any) -> str:
     return str(value) if decoded is None else str(decoded)
 
 
-def _teryt_reference(prefixes: Iterable[str]) -> tuple[set[str], dict[str, str], dict[str, str]]:
-    """Powiat codes, gmina → powiat, and voivodeships without data (code → reason)."""
-    powiat_codes: set[str] = set()
-    gmina_powiat: dict[str, str] = {}
-    unavailable: dict[str, str] = {}
-    for prefix in sorted(set(prefixes)):
-        try:
-            pw = regions.powiats(prefix)
-            gm = regions.gminas(prefix)
-        except EsSurveyError as exc:
-            unavailable[prefix] = str(exc)
-            continue
-        powiat_codes.update(str(t) for t in pw["teryt"])
-        gmina_powiat.update(zip(gm["teryt"].astype(str), gm["powiat"].astype(str), strict=True))
-    return powiat_codes, gmina_powiat, unavailable
-
-
-def _id_problems(df: pd.DataFrame, cb: Codebook, source: str) -> list[Problem]:
+def _id_problems(
+    df: pd.DataFrame, cb: Codebook, source: str, terc: regions.Terc | str | Path | None = None
+) -> list[Problem]:
     file, rows, out = _file(df, source), _rows(df), []
     checked = [v for v in _present(df, cb, source) if v.check is not None]
     values = {
         v.name: [None if _isna(x) else _id_text(cb, v, x) for x in df[v.name].tolist()]
         for v in checked
     }
-    prefixes = [
-        x[:2]
-        for v in checked
-        if v.check in ("teryt_powiat", "teryt_gmina")
-        for x in values[v.name]
-        if x is not None and x[:2].isdigit()
-    ]
-    powiat_codes, gmina_powiat, unavailable = (
-        _teryt_reference(prefixes) if prefixes else (set(), {}, {})
-    )
+    teryt = any(v.check in ("teryt_powiat", "teryt_gmina") for v in checked)
+    reference = regions.load_terc(terc) if teryt and not isinstance(terc, regions.Terc) else terc
+    faults: dict[tuple[str, str], tuple[str, str | None]] = {}  # (check, code) → fault
     for var in checked:
         header = _header(df, var.name)
         for row, x in zip(rows, values[var.name], strict=True):
             if x is None:
                 continue
-            rule, message = _id_fault(var.check or "", x, powiat_codes, gmina_powiat, unavailable)
+            key = (var.check or "", x)
+            if key not in faults:
+                faults[key] = _id_fault(key[0], x, reference)
+            rule, message = faults[key]
             if message is not None:
                 out.append(Problem(file, row, header, x, rule, RULES[rule], message))
     # gmina inside the powiat given for the same record
@@ -317,9 +298,9 @@ def _id_problems(df: pd.DataFrame, cb: Codebook, source: str) -> list[Problem]:
     if pv is not None and gv is not None:
         pheader, gheader = _header(df, pv.name), _header(df, gv.name)
         for row, p, g in zip(rows, values[pv.name], values[gv.name], strict=True):
-            if p is None or g is None or g not in gmina_powiat or p not in powiat_codes:
+            if p is None or g is None or g[:4] == p:
                 continue
-            if gmina_powiat[g] != p:
+            if faults[("teryt_powiat", p)][1] is None and faults[("teryt_gmina", g)][1] is None:
                 out.append(
                     Problem(
                         file,
@@ -328,42 +309,22 @@ def _id_problems(df: pd.DataFrame, cb: Codebook, source: str) -> list[Problem]:
                         g,
                         "gmina_not_in_powiat",
                         RULES["gmina_not_in_powiat"],
-                        f"gmina {g!r} lies in powiat {gmina_powiat[g]!r}, not in powiat {p!r} "
+                        f"gmina {g!r} lies in powiat {g[:4]!r}, not in powiat {p!r} "
                         f"given in column {pheader!r}",
                     )
                 )
     return out
 
 
-def _id_fault(
-    check: str,
-    x: str,
-    powiat_codes: set[str],
-    gmina_powiat: dict[str, str],
-    unavailable: dict[str, str],
-) -> tuple[str, str | None]:
+def _id_fault(check: str, x: str, terc: regions.Terc | str | Path | None) -> tuple[str, str | None]:
     if check == "regon":
         return "regon_checksum", regon_problem(x)
     if check == "nip":
         return "nip_checksum", nip_problem(x)
     if check == "krs":
         return "krs_format", krs_problem(x)
-    kind, width, known = (
-        ("powiat", 4, powiat_codes) if check == "teryt_powiat" else ("gmina", 7, gmina_powiat)
-    )
-    if not (x.isdigit() and len(x) == width):
-        return "teryt_unknown", f"{kind} code {x!r} is not {width} digits (TERYT {kind} code)"
-    if x[:2] in unavailable:
-        return "teryt_unknown", (
-            f"{kind} code {x!r}: voivodeship {x[:2]!r} has no TERYT list in es_survey.regions "
-            f"({unavailable[x[:2]]})"
-        )
-    if x not in known:
-        return "teryt_unknown", (
-            f"{kind} code {x!r} is not a TERYT {kind} code of voivodeship {x[:2]!r} "
-            f"(es_survey.regions)"
-        )
-    return "teryt_unknown", None
+    unit: Literal["powiat", "gmina"] = "powiat" if check == "teryt_powiat" else "gmina"
+    return "teryt_unknown", regions.teryt_problem(x, unit, terc)
 
 
 def _consistency_problems(df: pd.DataFrame, source: str) -> list[Problem]:
@@ -489,7 +450,12 @@ def _table(problems: list[Problem]) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------- public checks
-def check_frame(frame: pd.DataFrame, codebook: Codebook | str | Path | None = None) -> pd.DataFrame:
+def check_frame(
+    frame: pd.DataFrame,
+    codebook: Codebook | str | Path | None = None,
+    *,
+    terc: regions.Terc | str | Path | None = None,
+) -> pd.DataFrame:
     """Collect every problem of a sampling frame.
 
     Includes the problems found while reading (``problems_of(frame)``), value
@@ -505,6 +471,10 @@ def check_frame(frame: pd.DataFrame, codebook: Codebook | str | Path | None = No
         canonical column names (rows are then numbered from 2 as in a sheet).
     codebook : Codebook, str, Path or None
         The codebook; ``None`` uses the bundled one.
+    terc : es_survey.regions.Terc, str, Path or None
+        The TERC register that TERYT codes are checked against (codes of all 16
+        voivodeships; :func:`es_survey.regions.load_terc`); ``None`` uses the bundled
+        one, state 2020-01-01. ``teryt_unknown`` messages name its date.
 
     Returns
     -------
@@ -524,14 +494,17 @@ def check_frame(frame: pd.DataFrame, codebook: Codebook | str | Path | None = No
     found = [
         *(Problem(*r) for r in frame.attrs.get("problems", ())),
         *_value_problems(frame, cb, "frame"),
-        *_id_problems(frame, cb, "frame"),
+        *_id_problems(frame, cb, "frame", terc),
         *_key_problems(frame, cb, "frame"),
     ]
     return _table(found)
 
 
 def check_responses(
-    responses: pd.DataFrame, codebook: Codebook | str | Path | None = None
+    responses: pd.DataFrame,
+    codebook: Codebook | str | Path | None = None,
+    *,
+    terc: regions.Terc | str | Path | None = None,
 ) -> pd.DataFrame:
     """Collect every problem of the questionnaire responses (before linking).
 
@@ -548,6 +521,8 @@ def check_responses(
         From :func:`~es_survey.io.read_responses` or built in memory.
     codebook : Codebook, str, Path or None
         The codebook; ``None`` uses the bundled one.
+    terc : es_survey.regions.Terc, str, Path or None
+        The TERC register for TERYT codes, as in :func:`check_frame`.
 
     Returns
     -------
@@ -565,7 +540,7 @@ def check_responses(
     found = [
         *(Problem(*r) for r in responses.attrs.get("problems", ())),
         *_value_problems(responses, cb, "responses"),
-        *_id_problems(responses, cb, "responses"),
+        *_id_problems(responses, cb, "responses", terc),
         *_consistency_problems(responses, "responses"),
         *_key_problems(responses, cb, "responses"),
     ]
@@ -887,6 +862,7 @@ def load_study(
     frame_sheet: str | int | None = None,
     responses_sheet: str | int | None = None,
     limits: Limits | None = None,
+    terc: regions.Terc | str | Path | None = None,
 ) -> SurveyData:
     r"""Read, validate and link a study's frame and responses in one call.
 
@@ -904,6 +880,10 @@ def load_study(
         Worksheet of an ``.xlsx`` input (name or 0-based number; default the first).
     limits : es_survey.io.Limits, optional
         Caps on the input files (default :data:`es_survey.io.DEFAULT_LIMITS`).
+    terc : es_survey.regions.Terc, str, Path or None
+        The TERC register for TERYT codes (a file of the frame's date,
+        :func:`es_survey.regions.load_terc`); ``None`` uses the bundled one, state
+        2020-01-01.
 
     Returns
     -------
@@ -932,9 +912,12 @@ def load_study(
     responses = read_responses(responses_path, cb, sheet=responses_sheet, limits=limits)
     first = link(frame, responses, key=cb.key)
     _check_some_linked(frame, responses, first.linked, cb.key, frame_path, responses_path)
-    answers = pd.concat([check_responses(responses, cb), first.problems], ignore_index=True)
+    reference = regions.load_terc(terc) if not isinstance(terc, regions.Terc) else terc
+    answers = pd.concat(
+        [check_responses(responses, cb, terc=reference), first.problems], ignore_index=True
+    )
     answers = answers.sort_values("row", kind="stable", na_position="first")
-    problems = pd.concat([check_frame(frame, cb), answers], ignore_index=True)
+    problems = pd.concat([check_frame(frame, cb, terc=reference), answers], ignore_index=True)
     frame = flag_records(frame, problems)
     responses = flag_records(responses, problems)
     result = link(frame, responses, key=cb.key)

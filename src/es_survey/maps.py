@@ -1,0 +1,513 @@
+"""Choropleth maps from real boundaries, drawn with matplotlib alone.
+
+:func:`plot_powiat_map` colours a voivodeship's powiats by an estimate, and
+:func:`plot_voivodeship_map` the 16 voivodeships for a national study. Boundaries come
+from :mod:`es_survey.regions` (simplified official boundaries, lon/lat) and are drawn
+as polygons on an equirectangular projection scaled by the cosine of the mean
+latitude, which keeps Poland's shapes true to within a few per cent: no GIS stack is
+needed for a map of this scale.
+
+The colour scale is classed (quantiles of the published values, or fixed breaks) and
+its legend is written in the report's number style ("13–25"). Suppressed areas are grey
+and hatched, with "." as their label; estimates to use with caution carry a "*"; areas
+without an estimate are white, "b.d.". Each area is labelled with its name and value;
+a label that would cover another is moved aside with a leader line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.colors import Colormap
+from matplotlib.patches import Patch, Polygon
+from matplotlib.transforms import Bbox
+
+from es_survey import regions
+from es_survey.charts import (
+    _CAPTION_SIZE,
+    _MARKER,
+    _SUPPRESSED_FACE,
+    _TEXT,
+    _TEXT_SIZE,
+    SEQUENTIAL_CMAP,
+    _axes,
+    _caption,
+    _check_caption,
+    _digits,
+    _domain_frame,
+    _ink_on,
+    _is_percent,
+    _pct,
+    _powiat_frame,
+)
+from es_survey.errors import DataError, DesignError
+from es_survey.tables import (
+    DEFAULT_THRESHOLDS,
+    Lang,
+    _check_decimals,
+    _check_lang,
+    format_number,
+    format_percent,
+)
+
+__all__ = ["class_breaks", "plot_powiat_map", "plot_voivodeship_map"]
+
+Rings = Sequence[np.ndarray]
+_MAP_TEXT = {
+    "pl": {"caution_star": "* {caution}", "no_class": "brak opublikowanych wartości"},
+    "en": {"caution_star": "* {caution}", "no_class": "no published values"},
+}
+
+
+# ------------------------------------------------------------------ classes
+def class_breaks(
+    values: Sequence[float] | np.ndarray, classes: int = 5, decimals: int = 0
+) -> list[float]:
+    """Return the boundaries of quantile classes, rounded to the shown decimals.
+
+    The ``k + 1`` boundaries run from the smallest to the largest value; inner ones are
+    the ``i/k`` quantiles rounded to ``decimals``. Boundaries that coincide after rounding
+    are merged, so there may be fewer classes than asked for (never an empty one).
+
+    Parameters
+    ----------
+    values : sequence of float
+        The published values (NaN ignored).
+    classes : int, default 5
+        Classes asked for (at least 1).
+    decimals : int, default 0
+        Decimals of the values as printed.
+
+    Returns
+    -------
+    list of float
+        Increasing boundaries; class ``i`` holds ``b_i < x <= b_{i+1}`` (the first also
+        ``x = b_0``).
+
+    Raises
+    ------
+    DesignError
+        For fewer than one class.
+
+    Examples
+    --------
+    >>> class_breaks([1, 2, 3, 4, 10, 12, 30, 31, 40, 41], classes=4)
+    [1.0, 3.0, 11.0, 31.0, 41.0]
+    """
+    if isinstance(classes, bool) or not isinstance(classes, int | np.integer) or classes < 1:
+        raise DesignError(f"classes={classes!r}; expected a whole number >= 1")
+    x = np.asarray(values, dtype=float)
+    x = np.sort(x[np.isfinite(x)])
+    if x.size == 0:
+        return []
+    scale = 10.0**decimals
+    lo = float(np.floor(x[0] * scale) / scale)
+    hi = float(np.ceil(x[-1] * scale) / scale)
+    inner = [float(np.round(np.quantile(x, i / classes), decimals)) for i in range(1, classes)]
+    out = [lo]
+    for b in [*inner, hi]:
+        if b > out[-1]:
+            out.append(b)
+    if len(out) == 1:  # every value the same
+        out.append(hi if hi > lo else lo + 1.0 / scale)
+    return out
+
+
+def _class_of(x: np.ndarray, breaks: Sequence[float]) -> np.ndarray:
+    """Class index of each value (b_i < x <= b_{i+1}; the first class also holds b_0)."""
+    idx = np.searchsorted(np.asarray(breaks[1:-1], dtype=float), x, side="left")
+    return np.clip(idx, 0, len(breaks) - 2)
+
+
+def _class_labels(breaks: Sequence[float], decimals: int, percent: bool, lang: Lang) -> list[str]:
+    """Write the classes as GUS prints them: "0–12", "13–25" (no shared boundary)."""
+    step = 10.0**-decimals
+
+    def fmt(v: float) -> str:
+        return format_number(v, decimals=decimals, lang=lang)
+
+    labels = []
+    for i in range(len(breaks) - 1):
+        lo = breaks[i] if i == 0 else breaks[i] + step
+        hi = breaks[i + 1]
+        text = fmt(lo) if lo >= hi else f"{fmt(lo)}–{fmt(hi)}"
+        labels.append(f"{text}%" if percent else text)
+    return labels
+
+
+# ------------------------------------------------------------------ geometry
+def _area_centroid(ring: np.ndarray) -> tuple[float, float, float]:
+    """Return (|area|, cx, cy) of a closed or open ring by the shoelace formula."""
+    x, y = ring[:, 0], ring[:, 1]
+    x1, y1 = np.roll(x, -1), np.roll(y, -1)
+    cross = x * y1 - x1 * y
+    a = cross.sum() / 2.0
+    if abs(a) < 1e-15:
+        return 0.0, float(x.mean()), float(y.mean())
+    cx = float(((x + x1) * cross).sum() / (6.0 * a))
+    cy = float(((y + y1) * cross).sum() / (6.0 * a))
+    return abs(float(a)), cx, cy
+
+
+def _project(rings: Rings, k: float) -> list[np.ndarray]:
+    return [np.column_stack([np.asarray(r)[:, 0] * k, np.asarray(r)[:, 1]]) for r in rings]
+
+
+# ------------------------------------------------------------------ drawing
+def _choropleth(
+    merged: pd.DataFrame,
+    shapes: Mapping[str, Rings],
+    *,
+    ax: Axes | None,
+    lang: Lang,
+    source: str,
+    year: int,
+    thresholds: Sequence[float],
+    percent: bool,
+    digits: int,
+    classes: int,
+    breaks: Sequence[float] | None,
+    cmap: str | Colormap,
+    label: str | None,
+    title: str | None,
+    names: bool,
+    what: str,
+) -> Axes:
+    missing_shapes = sorted(set(merged["teryt"]) - set(shapes))
+    if missing_shapes:
+        raise DataError(f"{what}: no boundary for area code(s) {missing_shapes[:5]}")
+    t = _TEXT[lang]
+    colormap = mpl.colormaps[cmap] if isinstance(cmap, str) else cmap
+    published = ~merged["missing"] & ~merged["suppressed"].fillna(False).astype(bool)
+    values = merged.loc[published, "estimate"].to_numpy(dtype=float)
+    shown = values * (100.0 if percent else 1.0)
+    if breaks is None:
+        edges = class_breaks(shown, classes, digits)
+    else:
+        edges = sorted(float(b) for b in breaks)
+        if len(edges) < 2:
+            raise DesignError(f"breaks={breaks!r}; expected at least two boundaries")
+        if len(shown) and (shown.min() < edges[0] or shown.max() > edges[-1]):
+            raise DesignError(
+                f"{what}: breaks {edges} do not cover the values shown "
+                f"({shown.min():g} to {shown.max():g}); widen the first or last boundary"
+            )
+    k = max(len(edges) - 1, 1)
+    faces = [colormap((i + 0.5) / k) for i in range(k)]
+    all_rings = [r for code in merged["teryt"] for r in shapes[code]]
+    lat0 = float(np.mean(np.concatenate([np.asarray(r)[:, 1] for r in all_rings])))
+    kx = float(np.cos(np.radians(lat0)))
+    ax = _axes(ax, (6.5, 6.2), rect=(0.02, 0.2, 0.96, 0.76))
+    anchors = []
+    face: Any
+    for rec in merged.to_dict("records"):
+        code = str(rec["teryt"])
+        rings = _project(shapes[code], kx)
+        missing = bool(rec["missing"])
+        suppressed = not missing and bool(rec["suppressed"])
+        if missing:
+            face, hatch, text = "white", None, t["missing_short"]
+        elif suppressed:
+            face, hatch, text = _SUPPRESSED_FACE, "xxxx", _MARKER
+        else:
+            v = float(rec["estimate"]) * (100.0 if percent else 1.0)
+            face, hatch = faces[int(_class_of(np.array([v]), edges)[0])], None
+            text = (
+                format_percent(rec["estimate"], decimals=digits, lang=lang)
+                if percent
+                else format_number(rec["estimate"], decimals=digits, lang=lang)
+            )
+            if rec["reliability"] == "caution":
+                text += "*"
+        for ring in rings:
+            ax.add_patch(Polygon(
+                ring, closed=True, facecolor=face, edgecolor="white" if not missing else "#999999",
+                linewidth=0.6, hatch=hatch, linestyle="--" if missing else "-",
+                gid=f"area-{code}",
+            ))  # fmt: skip
+        area, cx, cy = max(_area_centroid(r) for r in rings)
+        body = f"{rec['name']}\n{text}" if names else text
+        anchors.append((area, cx, cy, body, _ink_on(face), code))
+    every = np.concatenate(_project(all_rings, kx))
+    pad_x = 0.02 * (every[:, 0].max() - every[:, 0].min())
+    pad_y = 0.02 * (every[:, 1].max() - every[:, 1].min())
+    ax.set_xlim(every[:, 0].min() - pad_x, every[:, 0].max() + pad_x)
+    ax.set_ylim(every[:, 1].min() - pad_y, every[:, 1].max() + pad_y)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    _place_labels(ax, anchors)
+    handles: list[Any] = [
+        Patch(facecolor=faces[i], edgecolor="none", label=text)
+        for i, text in enumerate(_class_labels(edges, digits, percent, lang))
+    ] if len(values) else []  # fmt: skip
+    if (~published & ~merged["missing"]).any():
+        hidden = t["suppressed"].format(hi=_pct(thresholds[2], lang))
+        handles.append(Patch(facecolor=_SUPPRESSED_FACE, hatch="xxxx", edgecolor="white",
+                             label=hidden))  # fmt: skip
+    if (merged["reliability"] == "caution").any():
+        caution = t["caution"].format(lo=_pct(thresholds[1], lang), hi=_pct(thresholds[2], lang))
+        star = _MAP_TEXT[lang]["caution_star"].format(caution=caution)
+        handles.append(Patch(facecolor="none", edgecolor="none", label=star))
+    if merged["missing"].any():
+        handles.append(Patch(facecolor="white", edgecolor="#999999", linestyle="--",
+                             label=t["missing"]))  # fmt: skip
+    rows = 0
+    if handles:
+        ncol = 3 if len(handles) > 4 else 2
+        ax.legend(
+            handles=handles, loc="upper left", bbox_to_anchor=(0.0, 0.0, 1.0, 0.0),
+            fontsize=_TEXT_SIZE - 1, frameon=False, ncol=ncol,
+            title=label, title_fontsize=_TEXT_SIZE, alignment="left",
+        )  # fmt: skip
+        rows = -(-len(handles) // ncol) + (1 if label else 0)
+    if title:
+        ax.set_title(title, fontsize=_TEXT_SIZE + 2, loc="left")
+    _caption(ax, source, year, lang, offset=8 + 12 * rows)
+    return ax
+
+
+def _place_labels(ax: Axes, anchors: list[tuple[float, float, float, str, str, str]]) -> None:
+    """Label areas at their centroids; move a label that covers another aside.
+
+    Large areas are labelled first, in place; a smaller area whose label would overlap
+    one already placed gets the first free position on rings of growing radius around
+    its centroid, tied to it by a thin leader line.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = ax.get_figure(root=True)
+    assert fig is not None  # an Axes drawn on is in a figure
+    canvas = fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)
+    renderer = canvas.get_renderer()
+    placed: list[Bbox] = []
+    frame = ax.get_window_extent(renderer)
+    middle = np.array([(frame.x0 + frame.x1) / 2, (frame.y0 + frame.y1) / 2])
+    points = fig.dpi / 72.0
+    for _area, cx, cy, body, ink, code in sorted(anchors, key=lambda a: -a[0]):
+        text = ax.annotate(
+            body, xy=(cx, cy), xytext=(0, 0), textcoords="offset points", ha="center",
+            va="center", fontsize=_CAPTION_SIZE, color=ink, gid=f"label-{code}",
+            annotation_clip=False,
+        )  # fmt: skip
+        box = text.get_window_extent(renderer).padded(1.0)
+        if not any(box.overlaps(b) for b in placed):
+            placed.append(box)
+            continue
+        # try directions away from the map's middle first, then the others
+        here = np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2]) - middle
+        out = float(np.degrees(np.arctan2(here[1], here[0])))
+        turns = sorted(np.arange(0, 360, 30), key=lambda a: min(abs(a - 0), abs(a - 360)))
+        angles = np.radians([out + sign * a for a in turns for sign in (1, -1)][1:])
+        best = None
+        for radius in (14, 20, 28, 36, 46, 58, 72, 90):
+            for angle in angles:
+                dx, dy = radius * np.cos(angle), radius * np.sin(angle)
+                shift = box.translated(dx * points, dy * points)
+                inside = (
+                    shift.x0 >= frame.x0 and shift.x1 <= frame.x1
+                    and shift.y0 >= frame.y0 and shift.y1 <= frame.y1
+                )  # fmt: skip
+                if inside and not any(shift.overlaps(b) for b in placed):
+                    best = (dx, dy, shift)
+                    break
+            if best is not None:
+                break
+        if best is None:  # no free place nearby: keep it where it is
+            placed.append(box)
+            continue
+        dx, dy, shift = best
+        text.set_position((dx, dy))
+        text.set_color("#222222")
+        text.arrow_patch = None
+        ax.annotate(
+            "", xy=(cx, cy), xytext=(dx, dy), textcoords="offset points",
+            arrowprops={"arrowstyle": "-", "color": "#555555", "linewidth": 0.5,
+                        "shrinkA": 4, "shrinkB": 0},
+            annotation_clip=False, gid=f"leader-{code}",
+        )  # fmt: skip
+        text.set_bbox({"facecolor": "white", "edgecolor": "none", "pad": 0.6, "alpha": 0.85})
+        placed.append(shift)
+
+
+def plot_powiat_map(
+    est: Any,
+    *,
+    powiat: str | None = None,
+    ax: Axes | None = None,
+    region: str = "26",
+    lang: Lang = "pl",
+    source: str,
+    year: int,
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+    min_n: int = 0,
+    classes: int = 5,
+    breaks: Sequence[float] | None = None,
+    cmap: str | Colormap = SEQUENTIAL_CMAP,
+    decimals: int | None = None,
+    label: str | None = None,
+    title: str | None = None,
+    names: bool = True,
+    shapes: Mapping[str, Rings] | None = None,
+) -> Axes:
+    r"""Draw a choropleth of a voivodeship's powiats coloured by an estimate.
+
+    Parameters
+    ----------
+    est : Estimate or pandas.DataFrame
+        One variable estimated by powiat (4-digit TERYT codes), or its ``to_frame()``.
+    powiat : str, optional
+        The domain column with the TERYT codes; the estimate's only one by default.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure when None.
+    region : str, default "26"
+        The voivodeship (2-digit TERYT code).
+    lang : {"pl", "en"}, default "pl"
+        Language of labels and number style.
+    source : str
+        Data source, shown in the caption.
+    year : int
+        Survey year, shown in the caption.
+    thresholds : sequence of three floats, default (0.10, 0.20, 0.30)
+        CV bounds of :func:`es_survey.tables.reliability`.
+    min_n : int, default 0
+        Minimum sample size of a shown estimate.
+    classes : int, default 5
+        Quantile classes of the colour scale (fewer when values repeat).
+    breaks : sequence of float, optional
+        Fixed class boundaries instead (in percent for a proportion), covering the
+        values shown.
+    cmap : str or Colormap, default "cividis"
+        Sequential colormap the classes are sampled from.
+    decimals : int, optional
+        Decimals of the values (default as in publication tables).
+    label : str, optional
+        Legend title (e.g. the variable and its unit).
+    title : str, optional
+        Title.
+    names : bool, default True
+        Label each powiat with its name above its value.
+    shapes : mapping, optional
+        TERYT code → list of rings (``(k, 2)`` arrays of lon, lat); by default the
+        boundaries of :func:`es_survey.regions.powiat_shapes`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Polygons have gid ``area-<teryt>``, labels ``label-<teryt>``, leader lines
+        ``leader-<teryt>``.
+
+    Raises
+    ------
+    DataError
+        For codes that are not powiats of the region or lack a boundary.
+    DesignError
+        For bad options.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"teryt_powiat": ["2601", "2661"], "variable": "active",
+    ...                   "estimate": [16.0, 62.0], "lower": [10.0, 48.0],
+    ...                   "upper": [22.0, 76.0], "cv": [0.19, 0.11], "n": [18, 53]})
+    >>> ax = plot_powiat_map(f, source="ROPS Kielce", year=2023, lang="en")
+    >>> sorted(t.get_text() for t in ax.texts if t.get_gid() == "label-2661")
+    ['Kielce\n62']
+    """
+    lang = _check_lang(lang)
+    _check_caption(source, year)
+    merged, frame = _powiat_frame(est, powiat, region, thresholds, min_n, lang, "plot_powiat_map")
+    percent = _is_percent(frame)
+    digits = _digits(frame) if decimals is None else _check_decimals(decimals)
+    return _choropleth(
+        merged, regions.powiat_shapes(region) if shapes is None else shapes,
+        ax=ax, lang=lang, source=source, year=year, thresholds=thresholds, percent=percent,
+        digits=digits, classes=classes, breaks=breaks, cmap=cmap, label=label, title=title,
+        names=names, what="plot_powiat_map",
+    )  # fmt: skip
+
+
+def plot_voivodeship_map(
+    est: Any,
+    *,
+    voivodeship: str | None = None,
+    ax: Axes | None = None,
+    lang: Lang = "pl",
+    source: str,
+    year: int,
+    thresholds: Sequence[float] = DEFAULT_THRESHOLDS,
+    min_n: int = 0,
+    classes: int = 5,
+    breaks: Sequence[float] | None = None,
+    cmap: str | Colormap = SEQUENTIAL_CMAP,
+    decimals: int | None = None,
+    label: str | None = None,
+    title: str | None = None,
+    names: bool = True,
+    shapes: Mapping[str, Rings] | None = None,
+) -> Axes:
+    """Draw a choropleth of the 16 voivodeships, for a national study.
+
+    As :func:`plot_powiat_map`, with the estimate by voivodeship (2-digit TERYT codes
+    ``"02"`` … ``"32"``) in the column ``voivodeship``.
+
+    Parameters
+    ----------
+    est : Estimate or pandas.DataFrame
+        One variable estimated by voivodeship, or its ``to_frame()``.
+    voivodeship : str, optional
+        The domain column with the codes; the estimate's only one by default.
+    ax, lang, source, year, thresholds, min_n, classes, breaks, cmap, decimals, label, title, names
+        As for :func:`plot_powiat_map`.
+    shapes : mapping, optional
+        Code → rings; by default :func:`es_survey.regions.voivodeship_shapes`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        As for :func:`plot_powiat_map`.
+
+    Raises
+    ------
+    DataError
+        For codes that are not voivodeships.
+    DesignError
+        For bad options.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"woj": ["26", "14"], "variable": "active",
+    ...                   "estimate": [280.0, 3100.0], "lower": [240.0, 2900.0],
+    ...                   "upper": [320.0, 3300.0], "cv": [0.07, 0.03], "n": [140, 900]})
+    >>> ax = plot_voivodeship_map(f, source="GUS", year=2023, lang="en", names=False)
+    >>> sorted(t.get_text() for t in ax.texts if t.get_gid() == "label-26")
+    ['280']
+    """
+    lang = _check_lang(lang)
+    _check_caption(source, year)
+    frame, by = _domain_frame(est, voivodeship, thresholds, min_n, lang, "plot_voivodeship_map")
+    table = regions.voivodeships()
+    codes = frame[by].astype(str).str.strip().str.zfill(2)
+    unknown = sorted(set(codes) - set(table["teryt"]))
+    if unknown:
+        raise DataError(
+            f"plot_voivodeship_map: column {by!r} has value(s) {unknown[:5]} that are not "
+            "voivodeship TERYT codes (expected 2 digits, 02 to 32)"
+        )
+    frame = frame.assign(teryt=codes.to_numpy())
+    drop = [c for c in ("name",) if c in frame.columns]
+    merged = table[["teryt", "name"]].merge(frame.drop(columns=drop), on="teryt", how="left")
+    merged["missing"] = merged["reliability"].isna()
+    percent = _is_percent(frame)
+    digits = _digits(frame) if decimals is None else _check_decimals(decimals)
+    return _choropleth(
+        merged, regions.voivodeship_shapes() if shapes is None else shapes,
+        ax=ax, lang=lang, source=source, year=year, thresholds=thresholds, percent=percent,
+        digits=digits, classes=classes, breaks=breaks, cmap=cmap, label=label, title=title,
+        names=names, what="plot_voivodeship_map",
+    )  # fmt: skip
