@@ -188,3 +188,27 @@ def test_per_10k_needs_a_supplied_population():
     with pytest.raises(DesignError, match=r"no population for voivodeship 12 \(es_survey.regions"):
         _populations(units, 2023)
     assert _populations(units.assign(teryt_powiat=["2601", "2661"]), 2023)[1] == "population_2023"
+
+
+def test_per_10k_with_a_study_population_table():
+    # Małopolska (12): 22 powiats; a study supplies its own population table. Rates per
+    # 10 000 divide by it: 1261 Kraków with 800 000 inhabitants, 1201 bocheński 100 000;
+    # the overall population is the table's sum and a subregion's the sum of its powiats
+    from es_survey import regions
+
+    pw = regions.powiats("12")
+    table = pd.DataFrame({"teryt": pw["teryt"], "population": 100_000})
+    table.loc[table["teryt"] == "1261", "population"] = 800_000
+    units = pd.DataFrame({"teryt_powiat": ["1201", "1261"], "powiat_name": ["bocheński", "Kraków"]})
+    pops, column = _populations(units, 2023, table)
+    assert column == "population"
+    assert pops["teryt_powiat"]["1261"] == 800_000 and pops["powiat_name"]["bocheński"] == 100_000
+    assert pops[""][""] == 800_000 + 100_000 * (len(pw) - 1)
+    krakow_sub = pw.loc[pw["teryt"] == "1261", "subregion"].iloc[0]
+    members = int((pw["subregion"] == krakow_sub).sum())
+    assert pops["subregion"][krakow_sub] == 800_000 + 100_000 * (members - 1)
+    with pytest.raises(DataError, match=r"no population for powiat\(s\) \['1201'\]"):
+        _populations(units, 2023, table[table["teryt"] != "1201"])
+    bad = table.assign(population=table["population"].where(table["teryt"] != "1202", 0))
+    with pytest.raises(DataError, match=r"row 1, column 'population': value 0; expected"):
+        _populations(units, 2023, bad)

@@ -95,3 +95,73 @@ def test_crowded_labels_move_aside_with_a_leader_line():
         ax = maps.plot_voivodeship_map(f, source="GUS", year=2023, shapes=shapes)
     assert _overlaps(ax) == []
     assert any((t.get_gid() or "").startswith("leader-") for t in ax.texts)
+
+
+def _random_estimates(code: str) -> pd.DataFrame:
+    from es_survey import regions
+
+    pw = regions.powiats(code)
+    rng = np.random.default_rng(int(code))
+    est = rng.uniform(5, 200, len(pw)).round()
+    return pd.DataFrame({"teryt_powiat": pw["teryt"], "variable": "active", "estimate": est,
+                         "lower": est * 0.8, "upper": est * 1.2,
+                         "cv": rng.choice([0.05, 0.25, 0.4], len(pw)), "n": 20})  # fmt: skip
+
+
+def _check_legible(ax, codes) -> None:
+    """Every area labelled once; no two labels overlap; every label inside the figure."""
+    renderer = FigureCanvasAgg(ax.figure).get_renderer()
+    labels = [t for t in ax.texts if (t.get_gid() or "").startswith("label-")]
+    assert sorted(t.get_gid()[6:] for t in labels) == sorted(codes)
+    assert _overlaps(ax) == []
+    page = ax.figure.bbox
+    for t in labels:
+        box = t.get_window_extent(renderer)
+        assert page.x0 <= box.x0 and box.x1 <= page.x1, t.get_text()
+        assert page.y0 <= box.y0 and box.y1 <= page.y1, t.get_text()
+    # a label moved beside the map is tied to its area by a line
+    frame = ax.get_window_extent(renderer)
+    leaders = {t.get_gid()[7:] for t in ax.texts if (t.get_gid() or "").startswith("leader-")}
+    for t in labels:
+        if t.get_horizontalalignment() != "center":
+            assert t.get_gid()[6:] in leaders
+    assert frame.width > 0
+
+
+@pytest.mark.parametrize("code", ["24", "26"])
+def test_powiat_maps_are_legible_where_powiats_crowd(code):
+    # śląskie: 36 powiats, 19 of them cities in one conurbation; świętokrzyskie: Kielce
+    # inside the land powiat kielecki
+    from es_survey import regions
+
+    ax = maps.plot_powiat_map(_random_estimates(code), region=code, source="GUS", year=2023)
+    _check_legible(ax, regions.powiats(code)["teryt"])
+    polygons = {p.get_gid() for p in ax.patches if isinstance(p, Polygon)}
+    assert polygons == {f"area-{c}" for c in regions.powiats(code)["teryt"]}
+
+
+@pytest.mark.slow
+def test_every_voivodeship_map_is_legible():
+    from es_survey import regions
+
+    for code in regions.voivodeships()["teryt"]:
+        ax = maps.plot_powiat_map(_random_estimates(code), region=code, source="GUS", year=2023)
+        _check_legible(ax, regions.powiats(code)["teryt"])
+    codes = regions.voivodeships()["teryt"]
+    est = np.arange(16) * 10.0 + 50
+    f = pd.DataFrame({"woj": codes, "variable": "active", "estimate": est, "lower": est * 0.9,
+                      "upper": est * 1.1, "cv": 0.05, "n": 100})  # fmt: skip
+    ax = maps.plot_voivodeship_map(f, source="GUS", year=2023)
+    _check_legible(ax, codes)
+
+
+def test_report_draws_the_boundary_map_or_the_tiles_on_request(demo_results):
+    from dataclasses import replace
+
+    from es_survey.report import _figure_specs
+
+    stems = [s for s, _, _ in _figure_specs(demo_results)]
+    assert "powiat_map_active" in stems and "powiat_tiles_active" not in stems
+    tiles = replace(demo_results, config=replace(demo_results.config, map_style="tiles"))
+    stems = [s for s, _, _ in _figure_specs(tiles)]
+    assert "powiat_tiles_active" in stems and "powiat_map_active" not in stems

@@ -46,7 +46,7 @@ FIGURES = {
     "entity_type_workers",
     "subregion_active",
     "subregion_workers",
-    "powiat_tiles_active",
+    "powiat_map_active",
     "powiat_intervals_active",
     "powiat_model_active",
     "sensitivity",
@@ -636,7 +636,7 @@ def test_no_map_is_drawn_when_every_value_is_suppressed(results, tmp_path):
     # issue 10: a map whose every powiat is suppressed is replaced by a note
     strict = replace(results, config=replace(results.config, thresholds=(1e-4, 2e-4, 3e-4)))
     files = write_report(strict, tmp_path)
-    assert not any(k.startswith("figures/powiat_tiles_workers") for k in files)
+    assert not any(k.startswith("figures/powiat_map_workers") for k in files)
     page = _parse(tmp_path / "index.html")
     notes = page.texts.get("by-powiat_name", "") or (tmp_path / "index.html").read_text()
     assert "w żadnym z 14 powiatów szacunek nie jest dość precyzyjny" in notes
@@ -656,7 +656,7 @@ def test_no_map_of_mostly_suppressed_powiats(report, results):
     out, files, _ = report
     w = results.small_area["workers"].to_frame()
     assert int((w["cv"] > 0.30).sum()) == 12
-    assert not any(k.startswith("figures/powiat_tiles_workers") for k in files)
+    assert not any(k.startswith("figures/powiat_map_workers") for k in files)
     assert not any(k.startswith("figures/powiat_model_workers") for k in files)
     text = _parse(out / "index.html").texts["by-powiat_name"]
     assert "w 12 z 14 powiatów szacunek jest zbyt mało precyzyjny" in text

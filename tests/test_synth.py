@@ -10,6 +10,7 @@ import hashlib
 import re
 import tomllib
 import zipfile
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -269,14 +270,22 @@ def test_design_errors(pop):
         synth.design_strata(pop.drop(columns="teryt_powiat"))
     with pytest.raises(DesignError, match="entity_type 'XYZ' has no stratum group"):
         synth.design_strata(pd.DataFrame({"entity_type": ["XYZ"], "teryt_powiat": ["2601"]}))
-    with pytest.raises(DesignError, match="teryt_powiat '1465' is not a powiat of region 26"):
-        synth.design_strata(pd.DataFrame({"entity_type": ["SS"], "teryt_powiat": ["1465"]}))
+    with pytest.raises(
+        DesignError,
+        match=r"design_strata: teryt_powiat '2699': powiat code '2699' is not in TERYT \(state",
+    ):
+        synth.design_strata(pd.DataFrame({"entity_type": ["SS"], "teryt_powiat": ["2699"]}))
+    # a powiat of any voivodeship has its subregion: Warszawa is PL911
+    warsaw = pd.DataFrame({"entity_type": ["SS"], "teryt_powiat": ["1465"]})
+    assert synth.design_strata(warsaw).tolist() == ["SS-PL911"]
     with pytest.raises(DesignError, match="simulate_response needs column 'active'"):
         synth.simulate_response(pop.drop(columns="active"), rng=1)
     with pytest.raises(DesignError, match=r"rng='x' must be an int seed or a numpy"):
         synth.draw_sample(pop, rng="x")
     with pytest.raises(DesignError, match="seed=-1 must be a non-negative int"):
         synth.make_population(-1)
+    with pytest.raises(DesignError, match=r"region='27' is not a voivodeship .* 26 świętokrzyskie"):
+        synth.make_population(2023, region="27")
 
 
 # ------------------------------------------------------------------ written files
@@ -429,3 +438,91 @@ def test_certainty_units_form_a_take_all_stratum():
     assert sample["weight"].sum() == pytest.approx(len(pop))
     with pytest.raises(DesignError, match="certainty has 2 values; the population has 632 rows"):
         synth.draw_sample(pop, rng=3, certainty=[True, False])
+
+
+# ------------------------------------------------------------------ other voivodeships
+# issue 11, section 3: Świętokrzyskie's plan scaled by the region's gminas (102 for 26).
+
+
+def half_up(count: int, gminas: int) -> int:
+    """round(count * gminas / 102), halves up, computed exactly."""
+    return int(Fraction(count * gminas, 102) + Fraction(1, 2))
+
+
+def hand_plan(code: str) -> dict[str, tuple[int, int, int]]:
+    """The plan scaled by hand: at least 1 unit and 1 active unit of every type."""
+    g = len(regions.gminas(code))
+    plan = {}
+    for t, (units, liquidated, active) in synth.FRAME_PLAN.items():
+        n_units = max(1, half_up(units, g))
+        n_liq = min(half_up(liquidated, g), n_units - 1)
+        plan[t] = (n_units, n_liq, min(max(1, half_up(active, g)), n_units - n_liq))
+    return plan
+
+
+def test_swietokrzyskie_keeps_its_plan():
+    assert synth.region_plan("26") == synth.FRAME_PLAN == hand_plan("26")
+    assert synth.region_plan("świętokrzyskie") == synth.FRAME_PLAN
+    assert synth.workers_range("26") == (3360, 3440)
+
+
+@pytest.mark.parametrize(
+    ("code", "old_prefix"), [("12", "35"), ("02", "93"), ("32", "81"), ("14", "01")]
+)
+def test_other_voivodeships_are_the_plan_scaled(code, old_prefix):
+    pop = synth.make_population(2023, region=code)
+    plan = hand_plan(code)
+    assert synth.region_plan(code) == plan
+    # by type: units, units in liquidation and active units exactly as planned
+    for t, (units, liquidated, active) in plan.items():
+        of_type = pop[pop["entity_type"] == t]
+        assert (len(of_type), int(of_type["in_liquidation"].sum())) == (units, liquidated), t
+        assert int(of_type["active"].sum()) == active, t
+    # workers of the active entities in the scaled range [3360, 3440] * G / 102
+    g = len(regions.gminas(code))
+    workers = int(pop.loc[pop["active"], "workers"].sum())
+    assert half_up(3360, g) <= workers <= half_up(3440, g)
+    assert synth.workers_range(code) == (half_up(3360, g), half_up(3440, g))
+    # geography of the region: real gminas in their powiats, NUTS 3 of regions.powiats
+    gm = regions.gminas(code).set_index("teryt")
+    assert (gm.loc[pop["teryt_gmina"], "powiat"].to_numpy() == pop["teryt_powiat"]).all()
+    pw = regions.powiats(code).set_index("teryt")
+    assert (pw.loc[pop["teryt_powiat"], "nuts3"].to_numpy() == pop["nuts3"]).all()
+    assert set(pop["teryt_powiat"]) == set(pw.index)  # every powiat has entities
+    city = pw.index[pw["kind"] == "miasto na prawach powiatu"]
+    assert not pop.loc[pop["entity_type"] == "KGW", "teryt_powiat"].isin(city).any()
+    # names use the unit's own gmina ("…, gm. X" of an OSP or a KGW)
+    local = pop[pop["entity_type"].isin(["OSP", "KGW"])]
+    named = local["name"].str.extract(r", gm\. (.+)$")[0]
+    assert (named == gm.loc[local["teryt_gmina"], "name"].to_numpy()).all()
+    # identifiers: valid, unique; REGONs of the region (new) or its pre-1999 voivodeship
+    assert pop["regon"].map(regon_ok).all() and pop["regon"].is_unique
+    assert pop["nip"].map(nip_ok).all() and pop["name"].is_unique
+    old = pop["year_registered"] < 1999
+    assert (pop.loc[old, "regon"].str[:2] == old_prefix).all()
+    assert (pop.loc[~old, "regon"].str[:2] == code).all()
+    # strata: type group x the region's subregions
+    strata = set(synth.design_strata(pop))
+    assert strata == {f"{grp}-{n}" for grp in ["NGO", "SS", "SP", "REINT"] for n in pw["nuts3"]}
+
+
+def test_other_voivodeships_keep_the_sector_shape():
+    # the shares of the Świętokrzyskie targets hold approximately (scaled counts)
+    pop = synth.make_population(7, region="30")
+    act = pop[pop["active"]]
+    assert 0.40 <= (~act["earning"] & ~act["employing"]).mean() <= 0.55
+    grp = act[act["entity_type"].isin(NGO + COOP)]
+    assert (grp["revenue_total"] <= 100_000).mean() >= 0.80
+    zaz = act[act["entity_type"] == "ZAZ"]
+    assert (zaz["emp_disabled"] >= 0.70 * zaz["emp_uop"]).all()
+
+
+def test_write_demo_of_another_region(tmp_path):
+    paths = synth.write_demo(tmp_path, region="08")
+    truth = pd.read_csv(paths["truth"], dtype={"regon": str, "teryt_powiat": str})
+    assert int(truth["active"].sum()) == sum(a for _, _, a in hand_plan("08").values())
+    assert set(truth["teryt_powiat"].str[:2]) == {"08"}
+    headers, rows = read_sheet(paths["frame"])
+    assert len(rows) == len(truth)
+    powiat = headers.index(VARS["teryt_powiat"]["headers"][0])
+    assert {r[powiat][:2] for r in rows} == {"08"}

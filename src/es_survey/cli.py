@@ -13,8 +13,17 @@ Commands
     summary, write the problems table and the cleaned, linked data to ``--out``
     (default ``data/processed``), then run the whole study and write its report to
     ``--reports``/<study> (default ``reports/swietokrzyskie-demo``).
-``es-survey run STUDY.toml [--out DIR] [--pdf]``
-    Regenerate a study's report (HTML, XLSX, CSV, figures) from its config; ``--pdf``
+``es-survey init DIR --voivodeship CODE [--year YEAR] [--synthetic] [--seed N] [--force]``
+    Start a new study for any voivodeship (TERYT ``02`` … ``32`` or name): write
+    ``study.toml``, ``codebook.toml``, ``rules.toml`` and ``README.md`` to ``DIR``
+    (:func:`es_survey.scaffold.init_study`); with ``--synthetic`` also a synthetic
+    frame, responses and truth of that voivodeship, so that ``es-survey run
+    DIR/study.toml`` writes a report at once. A folder holding files is refused
+    unless ``--force``.
+``es-survey run STUDY.toml [--out DIR] [--pdf] [--strict]``
+    Regenerate a study's report (HTML, XLSX, CSV, figures) from its config; the
+    validation summary (errors and warnings by rule) is printed before estimating,
+    and ``--strict`` stops there, in one line, when the data have errors. ``--pdf``
     also prints it to ``report.pdf`` with headless Chromium (a note, not an error,
     when no Chromium is installed).
 ``es-survey plan STUDY.toml [--out DIR]``
@@ -123,19 +132,61 @@ def _run(
         print(f"wrote {path}")
 
 
+def _print_validation(data: SurveyData, config: StudyConfig) -> None:
+    """Print the validation summary of a study's data: errors and warnings by rule."""
+    from es_survey.validate import RULE_LABELS
+
+    s = data.summary()
+    problems: pd.DataFrame = s["problems"]
+    lang = config.language
+    print(
+        f"  validation of {config.frame.name} and {config.responses.name}: "
+        f"{s['frame_units']} frame units, {s['responses']} responses "
+        f"({s['linked']} linked to the frame)"
+    )
+    for severity, title in (("error", "errors"), ("warning", "warnings")):
+        rows = problems[problems["severity"] == severity]
+        if rows.empty:
+            print(f"  {title:<9}  none")
+            continue
+        print(f"  {title:<9}  {int(rows['count'].sum())} by rule:")
+        width = max(len(str(r)) for r in rows["rule"])
+        for rule, count in zip(rows["rule"].tolist(), rows["count"].tolist(), strict=True):
+            label = RULE_LABELS.get(str(rule), {}).get(lang, "")
+            print(f"    {rule:<{width}}  {count:>5}  {label}".rstrip())
+    notes = problems[problems["severity"] == "info"]
+    if not notes.empty:
+        listed = ", ".join(
+            f"{r} {c}" for r, c in zip(notes["rule"].tolist(), notes["count"].tolist(), strict=True)
+        )
+        print(f"  {'notes':<9}  {listed}")
+
+
 def _progress(message: str) -> None:
     print(f"  ... {message}", file=sys.stderr, flush=True)
 
 
-def _study(config: StudyConfig, pdf: bool = False) -> None:
-    """Run a study and write its report (and its PDF); print the headline and the files."""
+def _study(config: StudyConfig, pdf: bool = False, *, validation: bool = True,
+           strict: bool = False) -> None:  # fmt: skip
+    """Run a study and write its report (and its PDF); print the headline and the files.
+
+    With ``validation`` the data's validation summary is printed before estimating;
+    ``strict`` stops there when the data have errors.
+    """
     from es_survey.report import check_report_folder, write_report
-    from es_survey.study import run_study
+    from es_survey.study import check_strict, load_data, run_study
     from es_survey.tables import format_number
 
     check_report_folder(config.output_dir, config)  # before any work
     print(f"Study {config.name!r} ({config.year})")
-    results = run_study(config, progress=_progress)
+    data = None
+    if validation or strict:
+        _progress(f"loading {config.frame.name} and {config.responses.name}")
+        data = load_data(config)
+        _print_validation(data, config)
+        if strict:
+            check_strict(data, config)
+    results = run_study(config, progress=_progress, data=data)
     lang = config.language
     # pandas-stubs types itertuples() fields as "any scalar"; these are the headline's
     # quantity (text) and its numbers
@@ -185,7 +236,11 @@ def _demo(args: argparse.Namespace) -> None:
             f"Demo study (bundled files in {raw})",
         )
         config = load_config(raw / "study.toml")
-        _study(load_config(raw / "study.toml", output_dir=reports / slug(config.name)), args.pdf)
+        _study(
+            load_config(raw / "study.toml", output_dir=reports / slug(config.name)),
+            args.pdf,
+            validation=False,  # printed above
+        )
         return
     seed = 2023 if args.seed is None else args.seed
     with tempfile.TemporaryDirectory(prefix="es_survey_demo_") as tmp:
@@ -205,7 +260,11 @@ def _demo(args: argparse.Namespace) -> None:
             source = resources.files("es_survey") / "data" / name
             (Path(tmp) / name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
         config = load_config(study, seed=seed)
-        _study(load_config(study, seed=seed, output_dir=reports / slug(config.name)), args.pdf)
+        _study(
+            load_config(study, seed=seed, output_dir=reports / slug(config.name)),
+            args.pdf,
+            validation=False,  # printed above
+        )
 
 
 def _run_config(args: argparse.Namespace) -> None:
@@ -214,7 +273,31 @@ def _run_config(args: argparse.Namespace) -> None:
     config = load_config(args.config)
     if args.out is not None:
         config = load_config(args.config, output_dir=Path(args.out))
-    _study(config, args.pdf)
+    _study(config, args.pdf, strict=args.strict)
+
+
+def _init(args: argparse.Namespace) -> None:
+    """Write a new study folder for a voivodeship; say what was written and what next."""
+    from es_survey.scaffold import init_study
+
+    paths = init_study(
+        args.directory,
+        args.voivodeship,
+        year=args.year,
+        synthetic=args.synthetic,
+        seed=args.seed,
+        force=args.force,
+    )
+    for path in paths.values():
+        print(f"wrote {path}")
+    study = paths["study.toml"]
+    if args.synthetic:
+        print(f"next: es-survey run {study}  (synthetic data: the report at once)")
+    else:
+        print(
+            f"next: put your frame.xlsx and responses.xlsx in {study.parent}, map their "
+            f"headers in codebook.toml, then es-survey run {study}"
+        )
 
 
 def _plan(args: argparse.Namespace) -> None:
@@ -233,8 +316,9 @@ def _plan(args: argparse.Namespace) -> None:
             '"Planning the next wave")'
         )
     out = Path(args.out) if args.out is not None else config.output_dir / "plan"
-    inputs = [p for p in (config.path, config.frame, config.responses, config.codebook,
-                          config.rules) if p is not None]  # fmt: skip
+    given = (config.path, config.frame, config.responses, config.codebook, config.rules,
+             config.terc, config.population)  # fmt: skip
+    inputs = [p for p in given if p is not None]
     check_outputs(args.out if args.out is not None else out, PLAN_FILES, inputs)  # before work
     print(f"Study {config.name!r} ({config.year}): the next wave ({config.plan.method})")
     results = run_study(config, progress=_progress)
@@ -324,12 +408,43 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--pdf", action="store_true", help=_PDF_HELP)
     demo.set_defaults(func=_demo)
 
+    init = sub.add_parser(
+        "init", help="start a new study for a voivodeship (study.toml, codebook, rules, README)"
+    )
+    init.add_argument("directory", help="folder of the new study (created; must be empty)")
+    init.add_argument(
+        "--voivodeship",
+        required=True,
+        metavar="CODE",
+        help="TERYT code 02 … 32 (e.g. 12) or name (e.g. małopolskie)",
+    )
+    init.add_argument(
+        "--year", type=int, default=None, help="survey year (default: last calendar year)"
+    )
+    init.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="also write a synthetic frame, responses and truth of the voivodeship",
+    )
+    init.add_argument(
+        "--seed", type=int, default=2023, help="[study] seed and the synthetic data's seed"
+    )
+    init.add_argument(
+        "--force", action="store_true", help="write into a folder that holds files already"
+    )
+    init.set_defaults(func=_init)
+
     run = sub.add_parser("run", help="regenerate a study's report from its study.toml")
     run.add_argument("config", help="study config (TOML)")
     run.add_argument(
         "--out", default=None, help="report folder (default: the config's [outputs] directory)"
     )
     run.add_argument("--pdf", action="store_true", help=_PDF_HELP)
+    run.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop before estimating when validation finds errors (see the summary printed)",
+    )
     run.set_defaults(func=_run_config)
 
     plan = sub.add_parser("plan", help="plan the next wave's sample from a study's [plan]")

@@ -44,6 +44,7 @@ The American Association for Public Opinion Research (2023). *Standard Definitio
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import numpy as np
@@ -56,7 +57,7 @@ from es_survey.dispositions import STATUS_KNOWN_OUTCOMES
 from es_survey.domains import Domains
 from es_survey.errors import DesignError
 from es_survey.estimate import Evaluated, Statistic, _result, evaluate
-from es_survey.regions import available_regions, powiats
+from es_survey.regions import Terc, load_terc, powiats, voivodeships
 from es_survey.result import FUNNEL_COLUMNS as _FUNNEL_COLUMNS
 from es_survey.result import Estimate
 from es_survey.rules import RuleSet
@@ -91,7 +92,11 @@ ANSWER_STAGES: tuple[str, ...] = tuple(_STAGES)
 
 
 def survey_frame(
-    data: SurveyData, rules: RuleSet | str | None = None, *, key: str = "regon"
+    data: SurveyData,
+    rules: RuleSet | str | None = None,
+    *,
+    key: str = "regon",
+    terc: Terc | str | os.PathLike[str] | None = None,
 ) -> pd.DataFrame:
     """Frame units with their fieldwork outcome and the classification of their answers.
 
@@ -103,6 +108,9 @@ def survey_frame(
         Classification rules (None: the bundled default).
     key : str
         Column linking responses to frame units.
+    terc : es_survey.regions.Terc, str, path-like or None
+        The TERC register whose powiat names are used (a study's own file,
+        :func:`es_survey.regions.load_terc`); the bundled one by default.
 
     Returns
     -------
@@ -115,9 +123,11 @@ def survey_frame(
         could not be linked (e.g. a mistyped REGON) keeps ``responded`` true with
         undecided flags: the funnel treats it as item nonresponse, never as "no".
         When a unit has several linked responses the first (in file order) is used;
-        the duplicates are in ``data.problems``. With a ``teryt_powiat`` column of a
-        packaged region, ``powiat_name``, ``nuts3`` and ``subregion`` are added for
-        estimates by powiat and subregion.
+        the duplicates are in ``data.problems``. With a ``teryt_powiat`` column (and
+        no ``nuts3`` column of its own), ``powiat_name``, ``nuts3`` and ``subregion``
+        are added from :func:`es_survey.regions.powiats` for estimates by powiat and
+        subregion, for the powiats of any voivodeship (``<NA>`` for a code that is not
+        a powiat; validation reports it as ``teryt_unknown``).
 
     Examples
     --------
@@ -159,7 +169,7 @@ def survey_frame(
     merged["status_known"] = outcome.isin(STATUS_KNOWN_OUTCOMES).fillna(False).to_numpy(bool)
     if "followed_up" in merged.columns:
         merged = _with_followup(merged, key)
-    return _add_subregion(merged)
+    return _add_subregion(merged, terc)
 
 
 def _with_followup(frame: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -221,15 +231,21 @@ def _with_followup(frame: pd.DataFrame, key: str) -> pd.DataFrame:
     return out
 
 
-def _add_subregion(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add ``powiat_name``, ``nuts3`` and ``subregion`` from the packaged region data."""
+def _add_subregion(
+    frame: pd.DataFrame, terc: Terc | str | os.PathLike[str] | None = None
+) -> pd.DataFrame:
+    """Add ``powiat_name``, ``nuts3`` and ``subregion`` from the national region tables."""
     if "teryt_powiat" not in frame.columns or "nuts3" in frame.columns:
         return frame
     codes = frame["teryt_powiat"].astype("string")
-    known = [r for r in available_regions() if codes.str.startswith(r).any()]
+    reference = terc if isinstance(terc, Terc) else load_terc(terc)
+    valid = set(voivodeships(terc=reference)["teryt"])
+    known = sorted(v for v in codes.str[:2].dropna().unique() if v in valid)
     if not known:
         return frame
-    table = pd.concat([powiats(r) for r in known], ignore_index=True).set_index("teryt")
+    table = pd.concat([powiats(v, terc=reference) for v in known], ignore_index=True).set_index(
+        "teryt"
+    )
     return frame.assign(
         powiat_name=codes.map(table["name"]).astype("string"),
         nuts3=codes.map(table["nuts3"]).astype("string"),

@@ -262,8 +262,14 @@ _STAGES = ("eligible", "active", "earning", "employing")
 _TERRITORIAL = ("powiat_name", "teryt_powiat", "subregion")
 
 
-def _populations(units: pd.DataFrame, year: int) -> tuple[dict[str, dict[str, float]], str]:
-    """Census population by powiat name, TERYT code and subregion; and its column."""
+def _populations(
+    units: pd.DataFrame, year: int, supplied: pd.DataFrame | None = None
+) -> tuple[dict[str, dict[str, float]], str]:
+    """Return the population by powiat name, TERYT code and subregion, and its column.
+
+    ``supplied`` (columns ``teryt``, 4-digit powiat codes, and ``population``) is a
+    study's own table; otherwise the census figures :mod:`es_survey.regions` ships.
+    """
     codes = units["teryt_powiat"].dropna().astype(str).str[:2].unique()
     if len(codes) != 1:
         raise DesignError(
@@ -271,27 +277,69 @@ def _populations(units: pd.DataFrame, year: int) -> tuple[dict[str, dict[str, fl
             f"voivodeship, found {sorted(codes)}"
         )
     table = regions.powiats(str(codes[0]))
-    # a voivodeship without a detailed table has population_2021 all NaN: not supplied
-    years = sorted(
-        int(c[11:]) for c in table.columns if c.startswith("population_") and table[c].notna().all()
-    )
-    if not years:
-        raise DesignError(
-            f"per 10 000 inhabitants: no population for voivodeship {codes[0]} "
-            "(es_survey.regions ships census figures for 26 only)"
+    if supplied is not None:
+        pop, column = _supplied_population(supplied, table), "population"
+    else:
+        # a voivodeship without a detailed table has population_2021 all NaN: not supplied
+        years = sorted(
+            int(c[11:])
+            for c in table.columns
+            if c.startswith("population_") and table[c].notna().all()
         )
-    column = f"population_{max([y for y in years if y <= year] or years[:1])}"
-    pop = table.set_index("teryt")[column].astype(float)
+        if not years:
+            raise DesignError(
+                f"per 10 000 inhabitants: no population for voivodeship {codes[0]} "
+                "(es_survey.regions ships census figures for 26 only); give the study a "
+                "population table ([inputs] population: columns teryt and population, one "
+                "row per powiat, e.g. GUS census 2021)"
+            )
+        column = f"population_{max([y for y in years if y <= year] or years[:1])}"
+        pop = table.set_index("teryt")[column].astype(float)
     names = units[["powiat_name", "teryt_powiat"]].dropna().astype(str).drop_duplicates()
+    subregion = table.set_index("teryt")["subregion"]
     out = {
         "teryt_powiat": {str(k): float(v) for k, v in pop.items()},
         "powiat_name": {n: float(pop[t]) for n, t in zip(names["powiat_name"],
                                                          names["teryt_powiat"], strict=True)},
-        "subregion": {str(k): float(v) for k, v in
-                      table.groupby("subregion")[column].sum().items()},
+        "subregion": {str(k): float(v) for k, v in pop.groupby(subregion).sum().items()},
         "": {"": float(pop.sum())},
     }  # fmt: skip
     return out, column
+
+
+def _plain(value: Any) -> Any:
+    """Return a numpy scalar as the Python value (1.0, not np.float64(1.0))."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _supplied_population(supplied: pd.DataFrame, table: pd.DataFrame) -> pd.Series:
+    """Check a study's population table against the voivodeship's powiats."""
+    if not isinstance(supplied, pd.DataFrame) or not {"teryt", "population"} <= set(
+        supplied.columns
+    ):
+        raise DesignError(
+            "population table: expected a DataFrame with columns 'teryt' (4-digit powiat "
+            "codes) and 'population'"
+        )
+    codes = supplied["teryt"].astype(str).str.strip().str.zfill(4)
+    values = pd.to_numeric(supplied["population"], errors="coerce")
+    bad = ~(values > 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataError(
+            f"population table, row {i}, column 'population': value "
+            f"{_plain(supplied['population'].iloc[i])!r}; expected a number of inhabitants > 0"
+        )
+    if codes.duplicated().any():
+        raise DataError(f"population table: powiat {codes[codes.duplicated()].iloc[0]!r} twice")
+    missing = sorted(set(table["teryt"]) - set(codes))
+    if missing:
+        raise DataError(
+            f"population table: no population for powiat(s) {missing[:5]} of the voivodeship; "
+            "expected one row per powiat"
+        )
+    pop = pd.Series(values.to_numpy(dtype=float), index=codes.to_numpy())
+    return pop.loc[list(table["teryt"])]
 
 
 def _per_10k(
@@ -355,6 +403,7 @@ def estimate_indicators(
     register: pd.DataFrame | None = None,
     level: float = 0.95,
     year: int = 2023,
+    population: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Estimate every indicator, overall and by its domains.
 
@@ -371,6 +420,10 @@ def estimate_indicators(
         Confidence level.
     year : int, default 2023
         Survey year: ``per_10k`` uses the latest census population up to it.
+    population : pandas.DataFrame, optional
+        The study's own population by powiat (columns ``teryt``, ``population``; one
+        row per powiat of the voivodeship) for ``per_10k``, instead of the census
+        figures :mod:`es_survey.regions` ships (for świętokrzyskie only).
 
     Returns
     -------
@@ -411,7 +464,7 @@ def estimate_indicators(
                         "units with teryt_powiat (register=)"
                     )
                 if not populations:
-                    populations.append(_populations(register, year)[0])
+                    populations.append(_populations(register, year, population)[0])
                 parts.append(_per_10k(design, ind, domain, register, level, funnel, populations[0]))
                 continue
             if ind.kind == "total":

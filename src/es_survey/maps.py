@@ -17,6 +17,7 @@ a label that would cover another is moved aside with a leader line.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import matplotlib as mpl
@@ -202,7 +203,10 @@ def _choropleth(
     all_rings = [r for code in merged["teryt"] for r in shapes[code]]
     lat0 = float(np.mean(np.concatenate([np.asarray(r)[:, 1] for r in all_rings])))
     kx = float(np.cos(np.radians(lat0)))
-    ax = _axes(ax, (6.5, 6.2), rect=(0.02, 0.2, 0.96, 0.76))
+    every = np.concatenate(_project(all_rings, kx))
+    (x0, y0), (x1, y1) = every.min(axis=0), every.max(axis=0)
+    own = ax is None
+    ax = _axes(ax, (6.5, 6.2))
     anchors = []
     face: Any
     for rec in merged.to_dict("records"):
@@ -230,17 +234,12 @@ def _choropleth(
                 linewidth=0.6, hatch=hatch, linestyle="--" if missing else "-",
                 gid=f"area-{code}",
             ))  # fmt: skip
-        area, cx, cy = max(_area_centroid(r) for r in rings)
+        main = max(rings, key=lambda r: _area_centroid(r)[0])
         body = f"{rec['name']}\n{text}" if names else text
-        anchors.append((area, cx, cy, body, _ink_on(face), code))
-    every = np.concatenate(_project(all_rings, kx))
-    pad_x = 0.02 * (every[:, 0].max() - every[:, 0].min())
-    pad_y = 0.02 * (every[:, 1].max() - every[:, 1].min())
-    ax.set_xlim(every[:, 0].min() - pad_x, every[:, 0].max() + pad_x)
-    ax.set_ylim(every[:, 1].min() - pad_y, every[:, 1].max() + pad_y)
+        anchors.append((code, main, body, _ink_on(face)))
     ax.set_aspect("equal")
     ax.set_axis_off()
-    _place_labels(ax, anchors)
+    _label_areas(ax, _anchors(anchors), (x0, x1, y0, y1), own)
     handles: list[Any] = [
         Patch(facecolor=faces[i], edgecolor="none", label=text)
         for i, text in enumerate(_class_labels(edges, digits, percent, lang))
@@ -271,67 +270,199 @@ def _choropleth(
     return ax
 
 
-def _place_labels(ax: Axes, anchors: list[tuple[float, float, float, str, str, str]]) -> None:
-    """Label areas at their centroids; move a label that covers another aside.
+@dataclass(frozen=True)
+class _Anchor:
+    """Where an area's label belongs: a point well inside its largest ring."""
 
-    Large areas are labelled first, in place; a smaller area whose label would overlap
-    one already placed gets the first free position on rings of growing radius around
-    its centroid, tied to it by a thin leader line.
+    area: float
+    x: float
+    y: float
+    body: str
+    ink: str
+    code: str
+
+
+def _anchors(areas: list[tuple[str, np.ndarray, str, str]]) -> list[_Anchor]:
+    """Find each area's label point: inside it, away from its edges and from other areas.
+
+    The point of a grid over the ring's bounding box that lies inside the ring and
+    outside every other area's ring (a city inside its land powiat) and is farthest
+    from the ring's vertices (a pole of inaccessibility, approximately); the centroid
+    when no grid point qualifies.
     """
+    from matplotlib.path import Path as MplPath
+
+    paths = [MplPath(ring) for _, ring, _, _ in areas]
+    out = []
+    for i, (code, ring, body, ink) in enumerate(areas):
+        area, cx, cy = _area_centroid(ring)
+        (lo_x, lo_y), (hi_x, hi_y) = ring.min(axis=0), ring.max(axis=0)
+        gx, gy = np.meshgrid(np.linspace(lo_x, hi_x, 17)[1:-1], np.linspace(lo_y, hi_y, 17)[1:-1])
+        grid = np.column_stack([gx.ravel(), gy.ravel()])
+        ok = paths[i].contains_points(grid)
+        for j, other in enumerate(paths):
+            if j != i and ok.any():
+                ok &= ~other.contains_points(grid)
+        if ok.any():
+            pts = grid[ok]
+            dist = np.min(np.hypot(pts[:, None, 0] - ring[None, :, 0],
+                                   pts[:, None, 1] - ring[None, :, 1]), axis=1)  # fmt: skip
+            # prefer central points: the distance to the edge, less a little of the
+            # distance to the centroid
+            score = dist - 0.1 * np.hypot(pts[:, 0] - cx, pts[:, 1] - cy)
+            cx, cy = (float(v) for v in pts[int(np.argmax(score))])
+        out.append(_Anchor(area, cx, cy, body, ink, code))
+    return out
+
+
+def _label_areas(
+    ax: Axes, anchors: list[_Anchor], extent: tuple[float, float, float, float], own: bool
+) -> None:
+    """Set the map's limits (and size, for a figure made here) and label every area.
+
+    Labels that do not fit in the map go to its side margins; the margins are made only
+    when some label needs them.
+    """
+    x0, x1, y0, y1 = extent
+    pad = 0.02 * (x1 - x0)
+    left = right = pad
+    for _ in range(6):  # margins only grow; they settle in a few rounds
+        if own:  # A4 width; the height follows the map's shape, legend and source below
+            fig = ax.get_figure(root=True)
+            assert fig is not None
+            width, below = 6.5, 1.1
+            high = float(np.clip(width * (y1 - y0) * 1.04 / (x1 - x0 + left + right), 2.5, 8.0))
+            fig.set_size_inches(width, high + below + 0.1)
+            ax.set_position((0.0, below / (high + below + 0.1), 1.0, high / (high + below + 0.1)))
+        _fit_limits(ax, (x0 - left, x1 + right), (y0 - 0.02 * (y1 - y0), y1 + 0.02 * (y1 - y0)))
+        for t in [t for t in ax.texts if (t.get_gid() or "").startswith(("label-", "leader-"))]:
+            t.remove()
+        outside = _place_inside(ax, anchors, (x0, x1))
+        # the room each side needs: its widest label and a gap, in data units
+        renderer = _renderer(ax)
+        per_px = float(np.diff(ax.get_xlim())[0]) / ax.get_window_extent(renderer).width
+        middle = (x0 + x1) / 2
+        need = [pad, pad]
+        for a, text in outside:
+            wide = (text.get_window_extent(renderer).width + 20.0) * per_px
+            side = 0 if a.x < middle else 1
+            need[side] = max(need[side], wide)
+        if need[0] <= left * 1.001 and need[1] <= right * 1.001:
+            break
+        left, right = max(left, need[0]), max(right, need[1])
+    _place_outside(ax, outside, (x0, x1))
+
+
+def _fit_limits(ax: Axes, xlim: tuple[float, float], ylim: tuple[float, float]) -> None:
+    """Set limits holding ``xlim`` and ``ylim`` whose shape is the axes box's.
+
+    With equal scales a box of another shape would shrink (matplotlib's default); the
+    shorter span is widened about its middle instead, so the box, and the room beside
+    the map for labels, stay as laid out.
+    """
+    fig = ax.get_figure(root=True)
+    assert fig is not None
+    pos = ax.get_position(original=True)
+    width_in, height_in = fig.get_size_inches()
+    box = (pos.height * height_in) / (pos.width * width_in)  # height / width
+    (a, b), (c, d) = xlim, ylim
+    if (d - c) / (b - a) < box:  # too wide for the box: more y
+        half = (b - a) * box / 2
+        c, d = (c + d) / 2 - half, (c + d) / 2 + half
+    else:  # more x
+        half = (d - c) / box / 2
+        a, b = (a + b) / 2 - half, (a + b) / 2 + half
+    ax.set_xlim(a, b)
+    ax.set_ylim(c, d)
+    ax.apply_aspect()
+
+
+def _renderer(ax: Axes) -> Any:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     fig = ax.get_figure(root=True)
     assert fig is not None  # an Axes drawn on is in a figure
     canvas = fig.canvas if hasattr(fig.canvas, "get_renderer") else FigureCanvasAgg(fig)
-    renderer = canvas.get_renderer()
-    placed: list[Bbox] = []
+    return canvas.get_renderer()
+
+
+def _place_inside(
+    ax: Axes, anchors: list[_Anchor], span: tuple[float, float]
+) -> list[tuple[_Anchor, Any]]:
+    """Label areas at their points, largest first; return those whose label collides.
+
+    A label stays only if it covers no other label and keeps within the map's width
+    (the margins beside it are for the labels moved out).
+    """
+    renderer = _renderer(ax)
     frame = ax.get_window_extent(renderer)
-    middle = np.array([(frame.x0 + frame.x1) / 2, (frame.y0 + frame.y1) / 2])
-    points = fig.dpi / 72.0
-    for _area, cx, cy, body, ink, code in sorted(anchors, key=lambda a: -a[0]):
-        text = ax.annotate(
-            body, xy=(cx, cy), xytext=(0, 0), textcoords="offset points", ha="center",
-            va="center", fontsize=_CAPTION_SIZE, color=ink, gid=f"label-{code}",
-            annotation_clip=False,
-        )  # fmt: skip
+    lo_x = ax.transData.transform((span[0], 0.0))[0]
+    hi_x = ax.transData.transform((span[1], 0.0))[0]
+    placed: list[Bbox] = []
+    outside = []
+    for a in sorted(anchors, key=lambda a: -a.area):
+        text = ax.text(a.x, a.y, a.body, ha="center", va="center", fontsize=_CAPTION_SIZE,
+                       color=a.ink, gid=f"label-{a.code}")  # fmt: skip
         box = text.get_window_extent(renderer).padded(1.0)
-        if not any(box.overlaps(b) for b in placed):
+        inside = lo_x <= box.x0 and box.x1 <= hi_x and frame.y0 <= box.y0 <= box.y1 <= frame.y1
+        if inside and not any(box.overlaps(b) for b in placed):
             placed.append(box)
+        else:
+            outside.append((a, text))
+    return outside
+
+
+def _place_outside(ax: Axes, outside: list[tuple[_Anchor, Any]], span: tuple[float, float]) -> None:
+    """Stack the labels that did not fit beside the map, tied to their areas by lines."""
+    renderer = _renderer(ax)
+    fig = ax.get_figure(root=True)
+    assert fig is not None
+    frame = ax.get_window_extent(renderer)
+    to_data = ax.transData.inverted()
+    gap = 3.0 * fig.dpi / 72.0  # between stacked labels
+    middle = (span[0] + span[1]) / 2
+    for left in (True, False):
+        group = sorted([(a, t) for a, t in outside if (a.x < middle) == left],
+                       key=lambda item: -item[0].y)  # fmt: skip
+        if not group:
             continue
-        # try directions away from the map's middle first, then the others
-        here = np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2]) - middle
-        out = float(np.degrees(np.arctan2(here[1], here[0])))
-        turns = sorted(np.arange(0, 360, 30), key=lambda a: min(abs(a - 0), abs(a - 360)))
-        angles = np.radians([out + sign * a for a in turns for sign in (1, -1)][1:])
-        best = None
-        for radius in (14, 20, 28, 36, 46, 58, 72, 90):
-            for angle in angles:
-                dx, dy = radius * np.cos(angle), radius * np.sin(angle)
-                shift = box.translated(dx * points, dy * points)
-                inside = (
-                    shift.x0 >= frame.x0 and shift.x1 <= frame.x1
-                    and shift.y0 >= frame.y0 and shift.y1 <= frame.y1
-                )  # fmt: skip
-                if inside and not any(shift.overlaps(b) for b in placed):
-                    best = (dx, dy, shift)
-                    break
-            if best is not None:
-                break
-        if best is None:  # no free place nearby: keep it where it is
-            placed.append(box)
-            continue
-        dx, dy, shift = best
-        text.set_position((dx, dy))
-        text.set_color("#222222")
-        text.arrow_patch = None
-        ax.annotate(
-            "", xy=(cx, cy), xytext=(dx, dy), textcoords="offset points",
-            arrowprops={"arrowstyle": "-", "color": "#555555", "linewidth": 0.5,
-                        "shrinkA": 4, "shrinkB": 0},
-            annotation_clip=False, gid=f"leader-{code}",
-        )  # fmt: skip
-        text.set_bbox({"facecolor": "white", "edgecolor": "none", "pad": 0.6, "alpha": 0.85})
-        placed.append(shift)
+        edge = ax.transData.transform((span[0] if left else span[1], 0.0))[0]
+        x_disp = edge + (-1 if left else 1) * 8.0 * fig.dpi / 72.0
+        heights, wanted = [], []
+        for a, text in group:
+            text.set_horizontalalignment("right" if left else "left")
+            text.set_color("#222222")
+            heights.append(text.get_window_extent(renderer).height)
+            wanted.append(ax.transData.transform((a.x, a.y))[1])
+        ys = _stack(np.array(wanted), np.array(heights), gap, frame.y0, frame.y1)
+        for (a, text), y in zip(group, ys, strict=True):
+            x_data, y_data = to_data.transform((x_disp, y))
+            text.set_position((x_data, y_data))
+            ax.annotate(
+                "", xy=(a.x, a.y), xytext=(x_data, y_data),
+                arrowprops={"arrowstyle": "-", "color": "#555555", "linewidth": 0.5,
+                            "shrinkA": 1, "shrinkB": 0},
+                annotation_clip=False, gid=f"leader-{a.code}",
+            )  # fmt: skip
+
+
+def _stack(
+    wanted: np.ndarray, heights: np.ndarray, gap: float, low: float, high: float
+) -> np.ndarray:
+    """Return label centres (display y, top first) near ``wanted``, none overlapping.
+
+    Labels go down from the top, each at its wish or just below the one above; a column
+    that runs out at the bottom is shifted up as a whole, never above the top.
+    """
+    ys = np.empty(len(wanted))
+    floor = high
+    for i, (y, h) in enumerate(zip(wanted, heights, strict=True)):
+        ys[i] = min(y, floor - h / 2)
+        floor = ys[i] - h / 2 - gap
+    lowest = ys[-1] - heights[-1] / 2
+    if lowest < low:
+        ys += max(min(low - lowest, high - (ys[0] + heights[0] / 2)), 0.0)
+    return ys
 
 
 def plot_powiat_map(

@@ -55,8 +55,9 @@ from es_survey.charts import (
 from es_survey.dispositions import response_rates
 from es_survey.errors import DataError, DesignError
 from es_survey.io import save_workbook
+from es_survey.maps import plot_powiat_map
 from es_survey.plan import NextWave, plan_next_wave
-from es_survey.regions import available_regions
+from es_survey.regions import available_regions, voivodeships
 from es_survey.rules import load_rules
 from es_survey.safety import check_outputs, inside, slug, write_csv
 from es_survey.study import StudyConfig, StudyResults
@@ -1430,7 +1431,7 @@ def _teryt_frame(results: StudyResults, frame: pd.DataFrame, domain: str) -> pd.
     if codes.isna().any():
         return None
     regions = codes.str[:2].unique()
-    if len(regions) != 1 or regions[0] not in available_regions():
+    if len(regions) != 1 or regions[0] not in set(voivodeships()["teryt"]):
         return None
     out = frame.drop(columns=[domain]).reset_index(drop=True)
     out.insert(0, "teryt", codes.to_numpy())
@@ -1510,12 +1511,13 @@ def _figure_specs(results: StudyResults) -> list[tuple[str, str, Callable[[], An
                     continue
                 region = tf.attrs["region"]
                 title = t["fig_tiles"].format(what=what)
+                tiles = cfg.map_style == "tiles" and region in available_regions()
                 specs.append(
                     (
-                        f"powiat_tiles_{slug(stem)}",
+                        f"powiat_{'tiles' if tiles else 'map'}_{slug(stem)}",
                         title,
                         _bind(
-                            plot_powiat_tiles,
+                            plot_powiat_tiles if tiles else plot_powiat_map,
                             tf,
                             powiat="teryt",
                             region=region,
@@ -3137,8 +3139,9 @@ def check_report_folder(out: str | Path, config: StudyConfig) -> None:
     ...
     es_survey.errors.DataError: the output folder ... is a file; name a folder for the outputs
     """
-    inputs = [p for p in (config.path, config.frame, config.responses, config.codebook,
-                          config.rules) if p is not None]  # fmt: skip
+    given = (config.path, config.frame, config.responses, config.codebook, config.rules,
+             config.terc, config.population)  # fmt: skip
+    inputs = [p for p in given if p is not None]
     check_outputs(out, REPORT_FILES, inputs)
     figures = Path(out) / "figures"
     if figures.exists() and not figures.is_dir():

@@ -26,6 +26,14 @@ Config format (TOML; paths relative to the config file)::
     rules = "rules.toml"                  # optional (bundled default)
     frame_sheet = "Ramka"                 # optional: worksheet of an .xlsx input, by
     responses_sheet = 0                   # name or 0-based number (default: the first)
+    terc = "TERC_Urzedowy_2025-01-01.csv" # optional: the TERC register of the frame's
+                                          # TERYT codes (GUS eTERYT, "TERC urzędowy");
+                                          # default: the bundled one, state 2020-01-01
+                                          # (docs/regions.md)
+    population = "ludnosc.csv"            # optional: inhabitants by powiat (columns teryt
+                                          # and population) for per_10k indicators;
+                                          # default: the census figures es_survey ships
+                                          # (świętokrzyskie only)
 
     [limits]                              # optional: caps on input files (docs/security.md)
     max_file_mb = 200                     # also max_unpacked_mb, max_ratio, max_cell_chars,
@@ -96,6 +104,7 @@ Config format (TOML; paths relative to the config file)::
 
     [outputs]
     directory = "reports/swietokrzyskie-2023"
+    map = "boundaries"                    # powiat maps: "boundaries" or "tiles"
 
 ``workers`` is derived as ``emp_uop + emp_civil`` (people working in the entity on
 employment or civil-law contracts) when the responses do not carry it.
@@ -119,6 +128,7 @@ import pandas as pd
 
 from es_survey._version import __version__
 from es_survey.classify import consistency_report
+from es_survey.codebook import parse_number
 from es_survey.design import SurveyDesign
 from es_survey.dispositions import FOLLOWUP_STATUSES, assign_dispositions, response_rates
 from es_survey.errors import DataError
@@ -126,6 +136,7 @@ from es_survey.funnel import ANSWER_STAGES, population_totals, sector_funnel, su
 from es_survey.indicators import Indicator, estimate_indicators, parse_indicators
 from es_survey.plan import Method, Overlap, Target
 from es_survey.rawread import DEFAULT_LIMITS, Limits
+from es_survey.regions import load_terc
 from es_survey.sae import FayHerriot, small_area
 from es_survey.safety import slug
 from es_survey.sensitivity import DEFAULT_DELTAS, delta_sensitivity, r_indicator
@@ -133,7 +144,16 @@ from es_survey.tables import Lang
 from es_survey.twophase import TwoPhaseDesign
 from es_survey.validate import SurveyData, load_study
 
-__all__ = ["PlanConfig", "StudyConfig", "StudyResults", "load_config", "run_study"]
+__all__ = [
+    "PlanConfig",
+    "StudyConfig",
+    "StudyResults",
+    "check_strict",
+    "load_config",
+    "load_data",
+    "read_population",
+    "run_study",
+]
 
 _CALIBRATION_KEYS = {"frame_margins", "method", "bounds"}
 
@@ -146,7 +166,16 @@ are exact, are always published)."""
 
 _KNOWN = {
     "study": {"name", "title", "year", "source", "language", "seed", "date"},
-    "inputs": {"frame", "responses", "codebook", "rules", "frame_sheet", "responses_sheet"},
+    "inputs": {
+        "frame",
+        "responses",
+        "codebook",
+        "rules",
+        "frame_sheet",
+        "responses_sheet",
+        "terc",
+        "population",
+    },
     "limits": {f.name for f in dataclasses.fields(Limits)},
     "indicators": set(),  # a list of tables, checked by es_survey.indicators
     "design": {"strata", "sample", "nonresponse", "calibration", "followup"},
@@ -155,7 +184,7 @@ _KNOWN = {
     "small_area": {"quantities", "replicates", "covariates"},
     "sensitivity": {"deltas", "quantities"},
     "plan": {"method", "n", "stratum", "targets", "min_n", "overlap", "seed"},
-    "outputs": {"directory"},
+    "outputs": {"directory", "map"},
 }
 _PLAN_METHODS = ("proportional", "neyman", "optimal", "multi")  # es_survey.plan.allocate
 _PLAN_OVERLAPS = ("maximise", "minimise", "independent")  # es_survey.plan.select_sample
@@ -203,6 +232,7 @@ def _check_value(section: str, key: str, value: object) -> str | None:
         ("reliability", "min_n"): (isinstance(value, int) and not isinstance(value, bool)
                                    and int(value) >= 0, "a whole number >= 0"),
         ("outputs", "directory"): (text and bool(str(value).strip()), "a folder path"),
+        ("outputs", "map"): (value in ("boundaries", "tiles"), "'boundaries' or 'tiles'"),
         ("sensitivity", "quantities"): (names, _TEXT_LIST),
         ("sensitivity", "deltas"): (
             isinstance(value, list) and len(value) >= 2
@@ -433,6 +463,9 @@ class StudyConfig:
         CV limits of the reliability classes.
     output_dir : Path
         Where the report is written.
+    map_style : {"boundaries", "tiles"}
+        ``[outputs] map``: powiat maps drawn from the boundaries (default) or as the
+        schematic tile map (only where the region has a tile layout).
     min_n : int
         Fewest sampled units behind a published domain estimate
         (``[reliability] min_n``, default :data:`DEFAULT_MIN_N`).
@@ -454,6 +487,14 @@ class StudyConfig:
     frame_sheet, responses_sheet : str, int or None
         ``[inputs] frame_sheet`` / ``responses_sheet``: the worksheet of an ``.xlsx``
         input (name or 0-based number; default the first).
+    terc : Path or None
+        ``[inputs] terc``: the study's own TERC file (the TERYT codes of another
+        reference date, :func:`es_survey.regions.load_terc`); None for the bundled
+        register.
+    population : Path or None
+        ``[inputs] population``: inhabitants by powiat (CSV with columns ``teryt`` and
+        ``population``) for ``per_10k`` indicators; None for the census figures of
+        :mod:`es_survey.regions` (świętokrzyskie only).
     limits : es_survey.io.Limits
         ``[limits]``: caps on input files (see ``docs/security.md``).
     indicators : tuple of Indicator
@@ -495,6 +536,9 @@ class StudyConfig:
     limits: Limits = DEFAULT_LIMITS
     indicators: tuple[Indicator, ...] = ()
     plan: PlanConfig | None = None
+    terc: Path | None = None
+    map_style: str = "boundaries"
+    population: Path | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -748,6 +792,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> StudyConfig
             raw.get("outputs", {}).get("directory", f"reports/{slug(name)}"),
             _where(p, "outputs", "directory"),
         ),
+        map_style=str(raw.get("outputs", {}).get("map", "boundaries")),
         small_area=tuple(sae["quantities"]) if "quantities" in sae else None,
         small_area_replicates=int(sae.get("replicates", 500)),
         small_area_covariates={str(k): tuple(v) for k, v in sae.get("covariates", {}).items()},
@@ -756,6 +801,12 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> StudyConfig
         followup=design.get("followup"),
         frame_sheet=inputs.get("frame_sheet"),
         responses_sheet=inputs.get("responses_sheet"),
+        terc=_path(base, inputs["terc"], _where(p, "inputs", "terc")) if "terc" in inputs else None,
+        population=(
+            _path(base, inputs["population"], _where(p, "inputs", "population"))
+            if "population" in inputs
+            else None
+        ),
         limits=Limits(**raw.get("limits", {})),
         indicators=_indicators(raw.get("indicators", []), p, est),
         plan=_plan(raw.get("plan")),
@@ -866,8 +917,179 @@ def _calibrate_to_frame(
     )
 
 
+def load_data(config: StudyConfig) -> SurveyData:
+    r"""Load, validate and link a study's frame and responses as its config says.
+
+    The first step of :func:`run_study`, on its own: :func:`es_survey.load_study`
+    with the config's files, codebook, worksheets, limits and TERC register
+    (``[inputs] terc``). Nothing is dropped; every problem is in ``.problems``.
+
+    Parameters
+    ----------
+    config : StudyConfig
+        From :func:`load_config`.
+
+    Returns
+    -------
+    SurveyData
+
+    Raises
+    ------
+    DataError
+        For a missing or malformed ``[inputs] terc`` file (before the data are read);
+        from :func:`es_survey.load_study`: a missing or malformed file, no response
+        linked to the frame.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from es_survey.synth import write_demo
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = write_demo(d)
+    >>> _ = (d / "study.toml").write_text(
+    ...     '[study]\nname = "demo"\nyear = 2023\n'
+    ...     '[inputs]\nframe = "frame.xlsx"\nresponses = "responses.xlsx"\n',
+    ...     encoding="utf-8")
+    >>> data = load_data(load_config(d / "study.toml"))
+    >>> counts = data.summary()["problems"].set_index("rule")["count"]
+    >>> int(counts["regon_checksum"])
+    3
+    """
+    terc = None
+    if config.terc is not None:
+        try:
+            terc = load_terc(config.terc)
+        except DataError as exc:
+            raise DataError(f"{_where(config.path, 'inputs', 'terc')}: {exc}") from None
+    return load_study(
+        config.frame,
+        config.responses,
+        config.codebook,
+        frame_sheet=config.frame_sheet,
+        responses_sheet=config.responses_sheet,
+        limits=config.limits,
+        terc=terc,
+    )
+
+
+def check_strict(data: SurveyData, config: StudyConfig | None = None) -> None:
+    r"""Refuse, in one line, study data with error-severity problems (``--strict``).
+
+    ``es-survey run --strict`` calls it after printing the validation summary and
+    before estimating: a study whose data have errors (a wrong checksum, an answer
+    outside the codebook, a response not in the frame …) stops instead of
+    publishing estimates from them.
+
+    Parameters
+    ----------
+    data : SurveyData
+        From :func:`load_data` (or :func:`es_survey.load_study`).
+    config : StudyConfig, optional
+        Named in the message (its file).
+
+    Raises
+    ------
+    DataError
+        When ``data.problems`` holds errors: one line with their number, the count
+        of each rule, and where the rows are listed. Its ``problems`` attribute holds
+        them as a table.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from es_survey.synth import write_demo
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = write_demo(d)
+    >>> _ = (d / "study.toml").write_text(
+    ...     '[study]\nname = "demo"\nyear = 2023\n'
+    ...     '[inputs]\nframe = "frame.xlsx"\nresponses = "responses.xlsx"\n',
+    ...     encoding="utf-8")
+    >>> config = load_config(d / "study.toml")
+    >>> check_strict(load_data(config), config)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    es_survey.errors.DataError: study.toml: 10 errors in the study data
+    (duplicate_in_responses 2, fte_above_headcount 2, regon_checksum 3,
+    response_not_in_frame 3); nothing was estimated (strict). Correct them ...
+    """
+    errors = data.problems[data.problems["severity"] == "error"].reset_index(drop=True)
+    if errors.empty:
+        return
+    counts = errors["rule"].value_counts(sort=False).sort_index()
+    by_rule = ", ".join(f"{rule} {count}" for rule, count in counts.items())
+    where = f"{config.path.name}: " if config is not None and config.path is not None else ""
+    raise DataError(
+        f"{where}{len(errors)} error{'s' if len(errors) != 1 else ''} in the study data "
+        f"({by_rule}); nothing was estimated (strict). Correct them (problems.csv of "
+        "es-survey validate FRAME RESPONSES names each one's file, row, column and value) "
+        "or run without --strict",
+        problems=errors,
+    )
+
+
+def read_population(path: str | Path) -> pd.DataFrame:
+    r"""Read a population table: inhabitants by powiat, for per-10,000 indicators.
+
+    A CSV (``;`` or ``,``, UTF-8) with a header and the columns ``teryt`` (the powiat's
+    4-digit TERYT code; a number that lost its leading zero is padded) and
+    ``population`` (inhabitants; Polish digit grouping and decimal commas are read).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``teryt`` (text) and ``population`` (float).
+
+    Raises
+    ------
+    DataError
+        Naming the file, row, column and value that cannot be read.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "ludnosc.csv"
+    >>> _ = f.write_text("teryt;population\n1201;105 000\n1261;800982\n", encoding="utf-8")
+    >>> read_population(f)["population"].tolist()
+    [105000.0, 800982.0]
+    """
+    file = Path(path)
+    try:
+        raw = pd.read_csv(file, sep=None, engine="python", dtype=str, encoding="utf-8")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise DataError(f"{file}: cannot read the population table ({exc})") from None
+    raw.columns = [str(c).strip().lower() for c in raw.columns]
+    missing = [c for c in ("teryt", "population") if c not in raw.columns]
+    if missing:
+        raise DataError(
+            f"{file}: column(s) {missing} missing; expected a header with 'teryt' and "
+            f"'population' (found {list(raw.columns)})"
+        )
+    teryt = raw["teryt"].fillna("").str.strip().str.zfill(4)
+    numbers = [parse_number(v) for v in raw["population"].fillna("")]
+    for i, (code, value) in enumerate(zip(teryt, numbers, strict=True)):
+        if not (len(code) == 4 and code.isdigit()):
+            raise DataError(
+                f"{file}, row {i + 2}, column 'teryt': value {raw['teryt'].iloc[i]!r}; "
+                "expected a 4-digit powiat code"
+            )
+        if value is None or value <= 0:
+            raise DataError(
+                f"{file}, row {i + 2}, column 'population': value "
+                f"{raw['population'].iloc[i]!r}; expected a number of inhabitants > 0"
+            )
+    return pd.DataFrame({"teryt": teryt.to_numpy(), "population": numbers})
+
+
 def run_study(
-    config: StudyConfig, *, progress: Callable[[str], None] | None = None
+    config: StudyConfig,
+    *,
+    progress: Callable[[str], None] | None = None,
+    data: SurveyData | None = None,
 ) -> StudyResults:
     r"""Run a study: load, validate, classify, weight and estimate.
 
@@ -877,6 +1099,9 @@ def run_study(
         From :func:`load_config`.
     progress : callable, optional
         Called with a short message before each step (the CLI prints them).
+    data : SurveyData, optional
+        The config's inputs already loaded by :func:`load_data` (the CLI prints
+        their validation summary first); None loads them.
 
     Returns
     -------
@@ -902,17 +1127,12 @@ def run_study(
     632
     """
     say = progress or (lambda message: None)
-    say(f"loading {config.frame.name} and {config.responses.name}")
-    data = load_study(
-        config.frame,
-        config.responses,
-        config.codebook,
-        frame_sheet=config.frame_sheet,
-        responses_sheet=config.responses_sheet,
-        limits=config.limits,
-    )
+    if data is None:
+        say(f"loading {config.frame.name} and {config.responses.name}")
+        data = load_data(config)
     say("classifying the answers")
-    units = _with_workers(survey_frame(data, None if config.rules is None else str(config.rules)))
+    rules = None if config.rules is None else str(config.rules)
+    units = _with_workers(survey_frame(data, rules, terc=config.terc))
     design0 = SurveyDesign.from_frame(units, config.sample, strata=config.strata)
     followup = None if config.followup is False else _followup_summary(units, config.strata)
     if config.followup and followup is None:
@@ -983,7 +1203,7 @@ def run_study(
         f"sha256:{config.frame.name}": _sha256(config.frame),
         f"sha256:{config.responses.name}": _sha256(config.responses),
     }
-    for extra in (config.path, config.codebook, config.rules):
+    for extra in (config.path, config.codebook, config.rules, config.terc, config.population):
         if extra is not None:
             metadata[f"sha256:{extra.name}"] = _sha256(extra)
     sae: dict[str, FayHerriot] = {}
@@ -1024,9 +1244,11 @@ def run_study(
     indicators = None
     if config.indicators:
         say("indicators")
+        population = None if config.population is None else read_population(config.population)
         indicators = estimate_indicators(
-            design, config.indicators, register=units, level=config.level, year=config.year
-        )
+            design, config.indicators, register=units, level=config.level, year=config.year,
+            population=population,
+        )  # fmt: skip
     return StudyResults(
         indicators=indicators,
         sensitivity=sensitivity,

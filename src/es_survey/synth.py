@@ -1,6 +1,7 @@
-"""A synthetic Świętokrzyskie social-economy (ES) study with known truth.
+"""A synthetic social-economy (ES) study of any voivodeship, with known truth.
 
-The generator builds, from one integer seed,
+The generator builds, from one integer seed and a voivodeship (Świętokrzyskie, TERYT
+``26``, by default; any code ``02`` … ``32`` or name),
 
 1. a **population**: the sampling frame of ES entities (a register list of
    spółdzielnie socjalne, spółdzielnie pracy and inwalidów, CIS, KIS, ZAZ, WTZ and
@@ -17,8 +18,8 @@ The generator builds, from one integer seed,
    population truth and a record of every deliberate corruption
    (:func:`make_demo`, :func:`write_demo`).
 
-Calibration targets (issue 2; ``domain.md`` §0, §3.1, §3.3) hold **by
-construction**, whatever the seed:
+Calibration targets for Świętokrzyskie (issue 2; ``domain.md`` §0, §3.1, §3.3) hold
+**by construction**, whatever the seed:
 
 * 280 active entities, with the type mix of the ROPS 2015 inventory: 44 SS,
   13 spółdzielnie pracy, 2 spółdzielnie inwalidów, 4 ZAZ, 6 CIS, 11 KIS, 26 WTZ and
@@ -33,6 +34,32 @@ construction**, whatever the seed:
   it (ROPS: over 80%);
 * ZAZ employ at least 72% disabled persons, at most 33% of them with a moderate degree.
 
+**Other voivodeships** (issue 11, section 3) get Świętokrzyskie's sector scaled by
+their number of gminas: with ``s = G / 102`` (``G`` the region's gminas in TERC,
+:func:`es_survey.regions.gminas`; Świętokrzyskie has 102), every count of
+:data:`FRAME_PLAN` — units, in liquidation, active, by type — becomes
+``round(s * count)`` (halves up; at least 1 unit and 1 active unit of each type), see
+:func:`region_plan`. The register of local organisations grows with the number of local
+governments (OSP and KGW are village bodies, CIS and KIS gmina ones), and the gmina
+count is known for every voivodeship, where census populations are not. By
+construction:
+
+* the active entities number exactly the scaled plan's active units, type by type;
+* the workers of the active entities total an integer drawn in
+  ``[round(3360 s), round(3440 s)]`` (:func:`workers_range`);
+* the other counts of the design scale alike (large employers, earners, KIS with
+  staff …), so the shares above hold approximately.
+
+Units are placed in powiats in proportion to the census population where the region's
+table has one (Świętokrzyskie), else to a size counted in gminas: a rural gmina 1, an
+urban-rural one 1.5, an urban one 5, a city with powiat rights 20 (on Świętokrzyskie
+this size correlates 0.95 with the 2021 census by powiat); within a powiat, towns take
+more units than villages, as for Świętokrzyskie. Names use the region's gminas; NUTS 3
+codes and strata come from :func:`es_survey.regions.powiats`; REGONs begin with the
+region's TERYT code, or for entities registered before 1999 with the REGON prefix of
+the pre-1999 voivodeship of its capital (``29`` kieleckie, ``35`` krakowskie …). NIPs
+keep Świętokrzyskie's tax-office prefixes everywhere (no check reads them).
+
 Definitions (``domain.md`` §7): an entity is *active* if it is not in liquidation
 and actually operates; an inactive entity has zero revenue and zero employment;
 *earning* = ``runs_dg | runs_odplatna_dpp | runs_other_paid``; *employing* =
@@ -43,6 +70,9 @@ The demo inputs of ``es-survey demo`` are regenerated from the seed by
 :func:`write_demo` (about a second); the committed ``data/raw/frame.xlsx``,
 ``responses.xlsx`` and ``truth.csv`` are exactly what ``write_demo("data/raw")``
 writes (``python -m es_survey.synth --out data/raw`` or ``data/raw/generate_demo.py``).
+Another voivodeship's study: ``write_demo(folder, region="12")``,
+``python -m es_survey.synth --region 12 --out DIR`` or ``es-survey init DIR
+--voivodeship 12 --synthetic``.
 """
 
 from __future__ import annotations
@@ -64,7 +94,7 @@ import pandas as pd
 from es_survey.dispositions import STATUS_KNOWN_OUTCOMES
 from es_survey.errors import DesignError
 from es_survey.io import save_workbook
-from es_survey.regions import gminas, powiats
+from es_survey.regions import gminas, powiats, teryt_problem, voivodeships
 
 __all__ = [
     "ACTIVE_TARGETS",
@@ -74,8 +104,10 @@ __all__ = [
     "draw_sample",
     "make_demo",
     "make_population",
+    "region_plan",
     "simulate_followup",
     "simulate_response",
+    "workers_range",
     "write_demo",
 ]
 
@@ -125,6 +157,30 @@ _GROUP = {
 }
 _TAKE_ALL_GROUPS = frozenset({"SS", "SP", "REINT"})
 _WORKERS_RANGE = (3360, 3441)  # integers drawn in [3360, 3440]
+_BASE_GMINAS = 102  # Świętokrzyskie's gminas (TERC): the unit of another region's scale
+# Size of a powiat without census population, in rural gminas (see the module docstring).
+_GMINA_SIZE = {"wiejska": 1.0, "miejsko-wiejska": 1.5, "miejska": 5.0}
+_CITY_SIZE = 20.0
+# REGON prefix of units registered before 1999: the pre-1999 voivodeship of the region's
+# capital (its number k of the 49 voivodeships gives the prefix 2k - 1).
+_OLD_REGON = {
+    "02": 93,  # wrocławskie
+    "04": 9,  # bydgoskie
+    "06": 43,  # lubelskie
+    "08": 21,  # gorzowskie
+    "10": 47,  # łódzkie
+    "12": 35,  # krakowskie
+    "14": 1,  # warszawskie
+    "16": 53,  # opolskie
+    "18": 69,  # rzeszowskie
+    "20": 5,  # białostockie
+    "22": 19,  # gdańskie
+    "24": 27,  # katowickie
+    "26": 29,  # kieleckie
+    "28": 51,  # olsztyńskie
+    "30": 63,  # poznańskie
+    "32": 81,  # szczecińskie
+}
 
 _LEGAL_FORM = {
     "STOW": "stowarzyszenie",
@@ -400,11 +456,15 @@ def _regon_valid(text: str) -> bool:
     return int(_regon_check(body)[0]) == int(text[8])
 
 
-def _make_regons(old: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Draw unique valid 9-digit REGONs: prefix 29 (old kieleckie) before 1999, else 26."""
+def _make_regons(old: np.ndarray, rng: np.random.Generator, region: str) -> np.ndarray:
+    """Draw unique valid 9-digit REGONs of a region (two-digit TERYT code).
+
+    The prefix is the region's code, or for units registered before 1999 the REGON
+    prefix of the pre-1999 voivodeship of its capital (29 kieleckie for ``26``).
+    """
     n = len(old)
     tail = rng.choice(1_000_000, size=n, replace=False)
-    prefix = np.where(old, 29, 26)
+    prefix = np.where(old, _OLD_REGON[region], int(region))
     body = prefix * 1_000_000 + tail
     return np.array([f"{b:08d}{c}" for b, c in zip(body, _regon_check(body), strict=True)])
 
@@ -464,18 +524,116 @@ def _lognormal(rng: np.random.Generator, median: float, sigma: float, size: int)
     return median * np.exp(sigma * rng.standard_normal(size))
 
 
-def make_population(seed: int | np.random.Generator = 2023) -> pd.DataFrame:
+def _region_code(region: str) -> str:
+    """Return the two-digit code of a voivodeship given by code or name (else one line)."""
+    return str(powiats(region)["teryt"].iloc[0])[:2]
+
+
+def _scale(count: int, n_gminas: int) -> int:
+    """Return ``round(count * n_gminas / 102)``, halves up, in integer arithmetic."""
+    return (2 * count * n_gminas + _BASE_GMINAS) // (2 * _BASE_GMINAS)
+
+
+def region_plan(region: str = "26") -> dict[str, tuple[int, int, int]]:
+    """Return the frame composition of a voivodeship: :data:`FRAME_PLAN` scaled to it.
+
+    With ``G`` the region's gminas (:func:`es_survey.regions.gminas`) every count
+    ``c`` of :data:`FRAME_PLAN` becomes ``round(c * G / 102)`` (halves up), with at
+    least one unit and one active unit of each type; Świętokrzyskie (102 gminas)
+    keeps :data:`FRAME_PLAN` itself.
+
+    Parameters
+    ----------
+    region : str, default "26"
+        Two-digit TERYT voivodeship code (``"02"`` … ``"32"``) or its name.
+
+    Returns
+    -------
+    dict of str to (int, int, int)
+        Entity type -> (units in the frame, of which in liquidation, of which active),
+        in the order of :data:`FRAME_PLAN`. :func:`make_population` builds exactly
+        these numbers.
+
+    Raises
+    ------
+    DesignError
+        If ``region`` is not a voivodeship (the message lists the valid ones).
+
+    Examples
+    --------
+    >>> region_plan("26") == FRAME_PLAN
+    True
+    >>> plan = region_plan("12")  # 182 gminas: 182/102 of Świętokrzyskie's counts
+    >>> plan["SS"], sum(active for _, _, active in plan.values())
+    ((93, 5, 79), 501)
+    """
+    n_gminas = len(gminas(_region_code(region)))
+    out: dict[str, tuple[int, int, int]] = {}
+    for t, (n_frame, n_liq, n_act) in FRAME_PLAN.items():
+        units = max(1, _scale(n_frame, n_gminas))
+        liquidated = min(_scale(n_liq, n_gminas), units - 1)
+        active = min(max(1, _scale(n_act, n_gminas)), units - liquidated)
+        out[t] = (units, liquidated, active)
+    return out
+
+
+def workers_range(region: str = "26") -> tuple[int, int]:
+    """Return the range of the total of workers of a voivodeship's active entities.
+
+    :func:`make_population` draws the total of workers (``emp_uop + emp_civil``) of
+    the active entities as a whole number in this range, bounds included, and
+    rescales the large employers to hit it exactly: ``[3360, 3440]`` for
+    Świętokrzyskie, ``[round(3360 G / 102), round(3440 G / 102)]`` for a region of
+    ``G`` gminas (halves up).
+
+    Parameters
+    ----------
+    region : str, default "26"
+        Two-digit TERYT voivodeship code or name.
+
+    Returns
+    -------
+    tuple of int
+        ``(lowest, highest)``.
+
+    Examples
+    --------
+    >>> workers_range("26"), workers_range("12")
+    ((3360, 3440), (5995, 6138))
+    """
+    n_gminas = len(gminas(_region_code(region)))
+    low, high = _WORKERS_RANGE[0], _WORKERS_RANGE[1] - 1
+    return _scale(low, n_gminas), _scale(high, n_gminas)
+
+
+def _powiat_sizes(pw: pd.DataFrame, gm: pd.DataFrame) -> np.ndarray:
+    """Return the size of every powiat: census 2021 population, or else counted in gminas."""
+    census = pw["population_2021"]
+    if census.notna().all():
+        return census.to_numpy(dtype=float)
+    size = gm["kind"].map(_GMINA_SIZE).groupby(gm["powiat"]).sum()
+    counted = pw["teryt"].map(size).fillna(0.0).to_numpy(dtype=float)
+    return np.where((pw["kind"] == "miasto na prawach powiatu").to_numpy(), _CITY_SIZE, counted)
+
+
+def make_population(seed: int | np.random.Generator = 2023, region: str = "26") -> pd.DataFrame:
     """Build the synthetic population (sampling frame with true values) of ES entities.
 
     Parameters
     ----------
     seed : int or numpy.random.Generator, default 2023
         Seed of the generator; the same seed gives the same population.
+    region : str, default "26"
+        Two-digit TERYT voivodeship code (``"02"`` … ``"32"``) or its name. For
+        Świętokrzyskie the population is the demo's; for another voivodeship the
+        counts are scaled to it (:func:`region_plan`, :func:`workers_range`; the
+        module docstring says how).
 
     Returns
     -------
     pandas.DataFrame
-        One row per frame unit (632 units), sorted by REGON, with the canonical
+        One row per frame unit (632 units for Świętokrzyskie; the sum of
+        :func:`region_plan`'s units elsewhere), sorted by REGON, with the canonical
         codebook names: identification (``regon`` valid 9-digit, ``krs`` 10-digit
         zero-padded or missing where the type has no KRS entry, ``nip`` valid,
         ``name``, ``legal_form``, ``entity_type``, ``es_category``,
@@ -491,6 +649,12 @@ def make_population(seed: int | np.random.Generator = 2023) -> pd.DataFrame:
         ``earning``, ``employing`` (``emp_uop > 0``) and ``workers``
         (``emp_uop + emp_civil``).
 
+    Raises
+    ------
+    DesignError
+        For a negative seed, or a ``region`` that is not a voivodeship (the message
+        lists the valid ones).
+
     Examples
     --------
     >>> pop = make_population(2023)
@@ -498,20 +662,26 @@ def make_population(seed: int | np.random.Generator = 2023) -> pd.DataFrame:
     (632, 280)
     >>> int(pop.loc[pop["active"], "workers"].sum())
     3363
+    >>> mp = make_population(2023, region="małopolskie")
+    >>> len(mp), int(mp["active"].sum()), sorted(mp["teryt_powiat"].str[:2].unique())
+    (1127, 501, ['12'])
     """
     rng = _streams(seed, 4)[0]
-    pw = powiats("26")
-    gm = gminas("26")
-    types = np.concatenate([[t] * plan[0] for t, plan in FRAME_PLAN.items()])
+    voiv = _region_code(region)
+    pw = powiats(voiv)
+    gm = gminas(voiv)
+    n_gminas = len(gm)
+    plan = region_plan(voiv)
+    types = np.concatenate([[t] * counts[0] for t, counts in plan.items()])
     n = len(types)
 
     # --- geography: near-proportional to population, by type group ---------------
-    pop21 = pw["population_2021"].to_numpy(dtype=float)
+    pop21 = _powiat_sizes(pw, gm)
     city = (pw["kind"] == "miasto na prawach powiatu").to_numpy()
     rural_gminas = gm[gm["kind"] != "miejska"].groupby("powiat").size()
     rural = pw["teryt"].map(rural_gminas).fillna(0).to_numpy(dtype=float)
     powiat_idx = np.empty(n, dtype=np.int64)
-    for t in FRAME_PLAN:
+    for t in plan:
         sel = np.flatnonzero(types == t)
         if t == "KGW":
             weights = pop21 * rural / np.maximum(rural + 1.0, 1.0) * (~city)
@@ -550,7 +720,7 @@ def make_population(seed: int | np.random.Generator = 2023) -> pd.DataFrame:
     year = np.empty(n, dtype=np.int64)
     in_liq = np.zeros(n, dtype=bool)
     active = np.zeros(n, dtype=bool)
-    for t, (n_frame, n_liq, n_act) in FRAME_PLAN.items():
+    for t, (n_frame, n_liq, n_act) in plan.items():
         sel = np.flatnonzero(types == t)
         first, last, shape = _YEARS[t]
         year[sel] = first + np.floor((last - first + 1) * rng.random(n_frame) ** (1 / shape))
@@ -581,20 +751,22 @@ def make_population(seed: int | np.random.Generator = 2023) -> pd.DataFrame:
     free = ngo_act.copy()
     for name, k in (("big", 12), ("small", 15), ("earn", 22)):
         w = np.array([role_w[name].get(t, 0.0) for t in types[free]])
-        chosen = _gumbel_top(w, k, rng)
+        chosen = _gumbel_top(w, _scale(k, n_gminas), rng)
         role[free[chosen]] = name
         free = free[~chosen]
     role[free] = "none"
     ss_act = np.flatnonzero(active & (types == "SS"))
     perm = rng.permutation(ss_act)
-    role[perm[:8]] = "big"
-    role[perm[8:22]] = "small"
-    role[perm[22:]] = "earn"
+    n_big, n_small = _scale(8, n_gminas), _scale(14, n_gminas)
+    role[perm[:n_big]] = "big"
+    role[perm[n_big : n_big + n_small]] = "small"
+    role[perm[n_big + n_small :]] = "earn"
     for t in ("SP_PRACY", "SP_INW", "ZAZ", "WTZ", "CIS"):
         role[active & (types == t)] = "staff"
     kis_act = rng.permutation(np.flatnonzero(active & (types == "KIS")))
-    role[kis_act[:4]] = "staff"
-    role[kis_act[4:]] = "none"
+    n_staff = _scale(4, n_gminas)
+    role[kis_act[:n_staff]] = "staff"
+    role[kis_act[n_staff:]] = "none"
 
     # --- employment ------------------------------------------------------------
     uop = np.zeros(n, dtype=np.int64)
@@ -631,7 +803,8 @@ def make_population(seed: int | np.random.Generator = 2023) -> pd.DataFrame:
     put(np.isin(types, _REINT_TYPES) & active, rng.poisson(1.2, k), civil)
 
     # rescale the large employers so that the total of workers hits the target
-    target = int(rng.integers(*_WORKERS_RANGE))
+    low, high = workers_range(voiv)
+    target = int(rng.integers(low, high + 1))
     large = uop >= 10
     excess = target - int(uop.sum() + civil.sum())
     factor = 1.0 + excess / uop[large].sum()
@@ -701,10 +874,11 @@ def make_population(seed: int | np.random.Generator = 2023) -> pd.DataFrame:
         sel = ngo & (role == r)
         earning[sel] = rng.random(int(sel.sum())) < p
     earning[active & np.isin(types, ["SS", "SP_PRACY", "SP_INW", "ZAZ"])] = True
+    n_paid = _scale(4, n_gminas)
     cis = np.flatnonzero(m("CIS"))
-    earning[cis[rng.permutation(len(cis))[:4]]] = True
+    earning[cis[rng.permutation(len(cis))[:n_paid]]] = True
     wtz = np.flatnonzero(m("WTZ"))
-    earning[wtz[rng.permutation(len(wtz))[:4]]] = True
+    earning[wtz[rng.permutation(len(wtz))[:n_paid]]] = True
     dg = np.zeros(n, dtype=bool)
     dpp = np.zeros(n, dtype=bool)
     other = np.zeros(n, dtype=bool)
@@ -823,7 +997,7 @@ def make_population(seed: int | np.random.Generator = 2023) -> pd.DataFrame:
     es_category[ps_ok] = "PS"
 
     # --- identifiers and names --------------------------------------------------
-    regon = _make_regons(year < 1999, rng)
+    regon = _make_regons(year < 1999, rng, voiv)
     nip = _make_nips(n, rng)
     krs = _make_krs(year, has_krs, rng)
     names = _make_names(types, gmina_name, rng)
@@ -914,7 +1088,9 @@ def design_strata(population: pd.DataFrame) -> pd.Series:
     Parameters
     ----------
     population : pandas.DataFrame
-        Frame with columns ``entity_type`` (codebook codes) and ``teryt_powiat``.
+        Frame with columns ``entity_type`` (codebook codes) and ``teryt_powiat``
+        (powiats of any voivodeship; their NUTS 3 codes from
+        :func:`es_survey.regions.powiats`).
 
     Returns
     -------
@@ -924,7 +1100,8 @@ def design_strata(population: pd.DataFrame) -> pd.Series:
     Raises
     ------
     DesignError
-        If a column is missing, or an entity type or powiat is unknown.
+        If a column is missing, or an entity type or powiat is unknown (the message
+        says what is wrong with the code, :func:`es_survey.regions.teryt_problem`).
 
     Examples
     --------
@@ -938,8 +1115,12 @@ def design_strata(population: pd.DataFrame) -> pd.Series:
 
 @lru_cache(maxsize=1)
 def _nuts3_lookup() -> dict[str, str]:
-    pw = powiats("26")
-    return dict(zip(pw["teryt"], pw["nuts3"], strict=True))
+    """Powiat code -> NUTS 3 code, for the powiats of all 16 voivodeships."""
+    out: dict[str, str] = {}
+    for code in voivodeships()["teryt"]:
+        pw = powiats(str(code)).dropna(subset=["nuts3"])
+        out.update(zip(pw["teryt"].astype(str), pw["nuts3"].astype(str), strict=True))
+    return out
 
 
 def _strata_codes(population: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -957,7 +1138,8 @@ def _strata_codes(population: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     lookup = _nuts3_lookup()
     for p in pow_u:
         if p not in lookup:
-            raise DesignError(f"teryt_powiat {str(p)!r} is not a powiat of region 26")
+            problem = teryt_problem(str(p), "powiat") or f"powiat {p} has no NUTS 3 subregion"
+            raise DesignError(f"design_strata: teryt_powiat {str(p)!r}: {problem}")
     unit_labels = np.char.add(
         np.char.add(np.array([_GROUP[t] for t in type_u])[type_i], "-"),
         np.array([lookup[p] for p in pow_u])[pow_i],
@@ -1383,7 +1565,9 @@ def _response_rows(
     return rows, corrupt, owners
 
 
-def make_demo(seed: int = 2023, followup: float = 0.3) -> dict[str, pd.DataFrame]:
+def make_demo(
+    seed: int = 2023, followup: float = 0.3, region: str = "26"
+) -> dict[str, pd.DataFrame]:
     """Build the whole demo study in memory: population, sample, fieldwork and files.
 
     Parameters
@@ -1395,6 +1579,10 @@ def make_demo(seed: int = 2023, followup: float = 0.3) -> dict[str, pd.DataFrame
         Share of each stratum's units of unknown status followed up by desk research
         (:func:`simulate_followup`), whose true status, paid activity, employment and
         number of workers go into the frame's follow-up columns; 0 for none.
+    region : str, default "26"
+        The voivodeship (code or name; :func:`make_population`). The sample design,
+        fieldwork and deliberate faults are the same everywhere: NGO strata by
+        subregion sampled at one half, the other types taken whole.
 
     Returns
     -------
@@ -1415,12 +1603,16 @@ def make_demo(seed: int = 2023, followup: float = 0.3) -> dict[str, pd.DataFrame
     True
     >>> int(demo["truth"]["corruption"].str.contains("regon_mistyped").sum())
     3
+    >>> opolskie = make_demo(2023, region="16")
+    >>> sorted(opolskie["truth"]["stratum"].unique())  # doctest: +NORMALIZE_WHITESPACE
+    ['NGO-PL523', 'NGO-PL524', 'REINT-PL523', 'REINT-PL524', 'SP-PL523', 'SP-PL524',
+     'SS-PL523', 'SS-PL524']
     """
     if not 0 <= followup <= 1:
         raise DesignError(f"followup={followup!r} must be a share between 0 and 1")
     _, sample_rng, response_rng, mess_rng, followup_rng = _streams(seed, 5)
     book = _codebook()
-    population = make_population(seed)
+    population = make_population(seed, region)
     sample = simulate_response(draw_sample(population, sample_rng), response_rng)
     if followup > 0:
         sample = simulate_followup(sample, followup, followup_rng)
@@ -1563,13 +1755,16 @@ def _write_xlsx(table: pd.DataFrame, path: Path, sheet: str, text_columns: Seque
     save_workbook(book, path, time=dt.datetime(*_FIXED_TIME))
 
 
-def write_demo(directory: str | Path, seed: int = 2023, followup: float = 0.3) -> dict[str, Path]:
+def write_demo(
+    directory: str | Path, seed: int = 2023, followup: float = 0.3, region: str = "26"
+) -> dict[str, Path]:
     """Generate the demo study and write ``frame.xlsx``, ``responses.xlsx``, ``truth.csv``.
 
     The same seed gives byte-identical files (fixed workbook and zip timestamps).
     The bundled ``data/raw/`` files are ``write_demo("data/raw", seed=2023)``. An
     installed wheel needs no copy of them: calling ``write_demo`` on any folder
-    regenerates them in about a second.
+    regenerates them in about a second. ``region`` makes another voivodeship's
+    synthetic study (:func:`make_population`); ``truth.csv`` holds its known truth.
 
     Parameters
     ----------
@@ -1581,6 +1776,8 @@ def write_demo(directory: str | Path, seed: int = 2023, followup: float = 0.3) -
     followup : float, default 0.3
         Share of the units of unknown status followed up (:func:`make_demo`); 0 for
         a survey without follow-up.
+    region : str, default "26"
+        The voivodeship: two-digit TERYT code or name.
 
     Returns
     -------
@@ -1595,7 +1792,7 @@ def write_demo(directory: str | Path, seed: int = 2023, followup: float = 0.3) -
     ...     sorted(p.name for p in paths.values())
     ['frame.xlsx', 'responses.xlsx', 'truth.csv']
     """
-    demo = make_demo(seed, followup)
+    demo = make_demo(seed, followup, region)
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
     book = _codebook()
@@ -1613,7 +1810,7 @@ def write_demo(directory: str | Path, seed: int = 2023, followup: float = 0.3) -
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: ``python -m es_survey.synth [--out DIR] [--seed N]``.
+    """Command line: ``python -m es_survey.synth [--out DIR] [--seed N] [--region CODE]``.
 
     Parameters
     ----------
@@ -1637,12 +1834,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = argparse.ArgumentParser(
         prog="python -m es_survey.synth",
-        description="Write the synthetic Świętokrzyskie demo study (frame, responses, truth).",
+        description="Write a synthetic study (frame, responses, truth) of a voivodeship.",
     )
     parser.add_argument("--out", default="data/raw", help="output folder (default: data/raw)")
     parser.add_argument("--seed", type=int, default=2023, help="random seed (default: 2023)")
+    parser.add_argument(
+        "--region",
+        default="26",
+        help="voivodeship: TERYT code 02 … 32 or name (default: 26, świętokrzyskie)",
+    )
     args = parser.parse_args(argv)
-    for path in write_demo(args.out, seed=args.seed).values():
+    try:
+        paths = write_demo(args.out, seed=args.seed, region=args.region)
+    except DesignError as exc:
+        parser.error(str(exc))
+    for path in paths.values():
         print(f"wrote {path}")
     return 0
 
