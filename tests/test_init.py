@@ -119,7 +119,7 @@ def test_wrong_voivodeship_is_a_one_line_error(tmp_path, capsys):
     target = tmp_path / "new"
     assert main(["init", str(target), "--voivodeship", "27"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("es-survey: error: ")
+    assert err.count("\n") == 1 and err.startswith("es-survey: error: --voivodeship 27 is not a ")
     valid = regions.voivodeships()
     assert all(f"{c} {n}" in err for c, n in zip(valid["teryt"], valid["name"], strict=True))
     assert not target.exists(), "nothing is written for a wrong code"

@@ -278,16 +278,21 @@ def _run_config(args: argparse.Namespace) -> None:
 
 def _init(args: argparse.Namespace) -> None:
     """Write a new study folder for a voivodeship; say what was written and what next."""
+    from es_survey.errors import DesignError
     from es_survey.scaffold import init_study
 
-    paths = init_study(
-        args.directory,
-        args.voivodeship,
-        year=args.year,
-        synthetic=args.synthetic,
-        seed=args.seed,
-        force=args.force,
-    )
+    try:
+        paths = init_study(
+            args.directory,
+            args.voivodeship,
+            year=args.year,
+            synthetic=args.synthetic,
+            seed=args.seed,
+            force=args.force,
+        )
+    except DesignError as exc:  # the option's name, not the library's argument
+        text = str(exc).replace(f"region={args.voivodeship!r}", f"--voivodeship {args.voivodeship}")
+        raise DesignError(text) from None
     for path in paths.values():
         print(f"wrote {path}")
     study = paths["study.toml"]
