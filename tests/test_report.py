@@ -1011,3 +1011,28 @@ def test_workbook_opens_in_libreoffice(report, tmp_path):
     )
     assert cross[1].startswith("Ogółem,632,379,294,")
     assert cross[2].startswith("Kielce,96,46,34*,")
+
+
+def test_dispositions_table_shows_what_the_follow_up_found(report):
+    # the follow-up's findings per fieldwork disposition, counted from the raw frame file's
+    # own Polish labels ("Dobadanie" = tak, "Dobadanie: status", "Wynik realizacji")
+    out, _, _ = report
+    raw = pd.read_excel(ROOT / "data" / "raw" / "frame.xlsx", dtype=str, engine="openpyxl")
+    fu = raw[raw["Dobadanie"].str.strip().str.lower() == "tak"]
+    found = pd.crosstab(fu["Wynik realizacji"], fu["Dobadanie: status"])
+    ws = load_workbook(out / "tables.xlsx")["Wyniki realizacji"]
+    rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
+    heads = [c.value for c in ws[1]]
+    assert heads[:3] == ["Wynik realizacji", "Liczba", "Dobadane"]
+    col = {h: heads.index(h) for h in heads}
+    for fieldwork, label in (("odmowa udziału", "odmowa (R)"),
+                             ("brak kontaktu", "brak kontaktu (NC)"),
+                             ("nie ustalono", "nieznana kwalifikowalność (U)")):  # fmt: skip
+        row = rows[label]
+        assert row[col["Dobadane"]] == int(found.loc[fieldwork].sum())
+        assert row[col["dobadanie: aktywne"]] == int(found.loc[fieldwork, "działa"])
+        assert row[col["dobadanie: zaprzestały działalności"]] == int(
+            found.loc[fieldwork, "zaprzestał działalności"]
+        )
+    assert sum(r[col["Dobadane"]] for r in rows.values()) == len(fu) == 56
+    assert rows["ankieta pełna (I)"][col["Dobadane"]] == 0

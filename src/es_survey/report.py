@@ -144,6 +144,7 @@ _TEXT: dict[str, dict[str, str]] = {
             "pochodzą z operatu."
         ),
         "followup_table": "Dobadanie podmiotów o nieznanym statusie, według warstw",
+        "followup_found": "dobadanie: {what}",
         "followup_cols": (
             "Warstwa|Status nieznany|Dobadane|Aktywne|Nieaktywne|Zaprzestały działalności"
             "|W likwidacji|Nie ustalono"
@@ -414,6 +415,7 @@ _TEXT: dict[str, dict[str, str]] = {
             "available yet); the register's counts come from the frame anyway."
         ),
         "followup_table": "Follow-up of the entities of unknown status, by stratum",
+        "followup_found": "follow-up: {what}",
         "followup_cols": (
             "Stratum|Status unknown|Followed up|Active|Inactive|Ceased|In liquidation"
             "|Not established"
@@ -1289,17 +1291,46 @@ def _rates_frame(results: StudyResults) -> pd.DataFrame:
     return pd.concat([by[cols], overall[cols]], ignore_index=True)
 
 
+_FOLLOWUP_FINDINGS = ("active", "inactive", "ceased", "liquidation", "not_established")
+
+
 def _dispositions_frame(results: StudyResults) -> pd.DataFrame:
+    """Fieldwork dispositions (AAPOR), with what the follow-up found for each when there is one.
+
+    The disposition stays the fieldwork's; the follow-up columns count, for each, the
+    units followed up and what desk research established about them.
+    """
     lang = results.config.language
-    counts = results.dispositions["disposition"].astype(str).value_counts(sort=False)
+    disp = results.dispositions
+    counts = disp["disposition"].astype(str).value_counts(sort=False)
     order = [c for c in _DISPOSITIONS["en"] if c in counts.index]
     order += sorted(c for c in counts.index if c not in order)
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "disposition": [_DISPOSITIONS[lang].get(c, c) for c in order],
             "count": [int(counts[c]) for c in order],
         }
     )
+    if "followup" not in disp.columns or disp["followup"].notna().sum() == 0:
+        return out
+    followed = disp[disp["followup"].notna()]
+    pairs = followed["disposition"].astype(str) + "|" + followed["followup"].astype(str)
+    tally = pairs.value_counts()
+    per = followed["disposition"].astype(str).value_counts()
+    out["followed_up"] = [int(per.get(c, 0)) for c in order]
+    for finding in _FOLLOWUP_FINDINGS:
+        out[f"fu_{finding}"] = [int(tally.get(f"{c}|{finding}", 0)) for c in order]
+    return out
+
+
+def _dispositions_heads(frame: pd.DataFrame, lang: Lang) -> dict[str, str]:
+    """Headers of the dispositions table: the follow-up's from the follow-up table's."""
+    t = _TEXT[lang]
+    cols = t["followup_cols"].split("|")  # stratum, unknown, followed up, findings...
+    heads = {"disposition": t["disposition"], "count": t["count"], "followed_up": cols[2]}
+    for finding, head in zip(_FOLLOWUP_FINDINGS, cols[3:], strict=True):
+        heads[f"fu_{finding}"] = t["followup_found"].format(what=head.lower())
+    return {c: heads[c] for c in frame.columns}
 
 
 def _weights_frame(results: StudyResults) -> pd.DataFrame:
@@ -2509,11 +2540,12 @@ def _render_html(
     texts = _method_texts(results)
     frame_text, rates_text, steps = texts["frame"], texts["rates"], texts["steps"]
     disp = _dispositions_frame(results)
+    counted = [c for c in disp.columns if c != "disposition"]
     disp_html = _html_table(
-        disp.assign(count=[_fmt(c, lang) for c in disp["count"]]),
-        {"disposition": t["disposition"], "count": t["count"]},
+        disp.assign(**{c: [_fmt(v, lang) for v in disp[c]] for c in counted}),
+        _dispositions_heads(disp, lang),
         caption=t["dispositions"],
-        numeric=["count"],
+        numeric=counted,
         table_id="table-dispositions",
     )
     rates = _rates_frame(results)
@@ -2946,8 +2978,8 @@ def _write_workbook(
         book,
         _tab("dispositions", lang),
         disp,
-        [t["disposition"], t["count"]],
-        {"count": _NUMBER_FORMATS["count"]},
+        list(_dispositions_heads(disp, lang).values()),
+        {c: _NUMBER_FORMATS["count"] for c in disp.columns if c != "disposition"},
     )
     say("table weights")
     w = _weights_frame(results)
