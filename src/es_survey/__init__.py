@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from es_survey.funnel import population_totals, sector_funnel, survey_frame
     from es_survey.indicators import Indicator, estimate_indicators, parse_indicators
     from es_survey.io import read_frame, read_responses
+    from es_survey.maps import plot_powiat_map, plot_voivodeship_map
     from es_survey.plan import (
         Allocation,
         Target,
@@ -106,6 +107,8 @@ _LAZY: dict[str, str] = {
     "Target": "es_survey.plan",
     "allocate": "es_survey.plan",
     "select_sample": "es_survey.plan",
+    "plot_powiat_map": "es_survey.maps",
+    "plot_voivodeship_map": "es_survey.maps",
     "split_take_all": "es_survey.plan",
     "strata_from_study": "es_survey.plan",
     "polish_plural": "es_survey.tables",
@@ -196,8 +199,10 @@ __all__ = [
     "plot_direct_vs_model",
     "plot_funnel",
     "plot_powiat_intervals",
+    "plot_powiat_map",
     "plot_powiat_tiles",
     "plot_response_rates",
+    "plot_voivodeship_map",
     "plot_weights",
     "polish_plural",
     "population_totals",
