@@ -1,12 +1,12 @@
 """Draws of the demo's survey with a follow-up of nonrespondents, for the two-phase Monte Carlo.
 
 Shared by ``tests/test_twophase_simulation.py`` (the marked Monte Carlo) and the table
-in docs/methods.md (``python tests/twophase_simulation.py``). One draw: the demo's
-stratified sample (synth.draw_sample), simulated fieldwork (synth.simulate_response:
-inactive units answer far less often), and a follow-up of 30% of each stratum's units of
-unknown status (synth.simulate_followup) whose true status — activity, paid activity,
-employment and the number of workers — the desk research establishes. Two estimators of
-the same population counts:
+in docs/methods.md (``python tests/twophase_simulation.py [draws] [share]``). One draw:
+the demo's stratified sample (synth.draw_sample), simulated fieldwork
+(synth.simulate_response: inactive units answer far less often), and a follow-up of 30%
+(or ``share``) of each stratum's units of unknown status (synth.simulate_followup) whose
+true status — activity, paid activity, employment and the number of workers — the desk
+research establishes. Two estimators of the same population counts:
 
 * ``two_phase``: TwoPhaseDesign.from_frame (phase 2 = status known or followed up),
   es.sector_funnel and es.population_totals on it;
@@ -25,6 +25,7 @@ import pandas as pd
 
 import es_survey as es
 from es_survey import synth
+from es_survey.funnel import ELIGIBLE_OUTCOMES
 
 QUANTITIES = ("active", "earning", "employing", "workers")
 COVARIATES = ["statement_filed", "krs_economic", "year_registered"]
@@ -103,7 +104,7 @@ def one_draw(pop: pd.DataFrame, seed: int, share: float = 0.3) -> list[dict]:
     two = _observed(units, seen, eligible).assign(responded=responded | followed)
     d2 = es.TwoPhaseDesign.from_frame(two, lonely_psu="remove")
     # one phase, no follow-up: respondents answer, units found ineligible are observed
-    fieldwork_eligible = outcome.isin(es.funnel.ELIGIBLE_OUTCOMES).fillna(False)
+    fieldwork_eligible = outcome.isin(ELIGIBLE_OUTCOMES).fillna(False)
     one = _observed(units, responded, responded).assign(
         responded=responded, eligible=fieldwork_eligible.to_numpy(dtype=bool)
     )
@@ -148,10 +149,11 @@ def run(draws: int = 500, share: float = 0.3) -> tuple[pd.DataFrame, pd.DataFram
     return out, summary
 
 
-if __name__ == "__main__":  # python tests/twophase_simulation.py [draws]
+if __name__ == "__main__":  # python tests/twophase_simulation.py [draws] [share]
     import sys
 
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 500
-    _, table = run(n)
+    followup_share = float(sys.argv[2]) if len(sys.argv) > 2 else 0.3
+    _, table = run(n, followup_share)
     pd.set_option("display.width", 200)
     print(table.round(4).to_string())
