@@ -51,3 +51,26 @@ class CalibrationError(DesignError):
 
 class PrecisionWarning(UserWarning):
     """An estimate whose precision is too low to publish without a caveat."""
+
+
+def plain_value(value: object) -> object:
+    """Return a data value without its numpy type, for messages (1.0, not np.float64(1.0)).
+
+    Parameters
+    ----------
+    value : object
+        A cell or array element.
+
+    Returns
+    -------
+    object
+        ``value.item()`` for numpy scalars, else ``value``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> repr(plain_value(np.float64(1.0)))
+    '1.0'
+    """
+    item = getattr(value, "item", None)
+    return item() if callable(item) else value

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from es_survey import regions
-from es_survey.errors import DataError, DesignError
+from es_survey.errors import DataError, DesignError, plain_value
 from es_survey.funnel import population_totals, sector_funnel
 from es_survey.result import expit, tcrit
 
@@ -307,11 +307,6 @@ def _populations(
     return out, column
 
 
-def _plain(value: Any) -> Any:
-    """Return a numpy scalar as the Python value (1.0, not np.float64(1.0))."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _supplied_population(supplied: pd.DataFrame, table: pd.DataFrame) -> pd.Series:
     """Check a study's population table against the voivodeship's powiats."""
     if not isinstance(supplied, pd.DataFrame) or not {"teryt", "population"} <= set(
@@ -328,7 +323,7 @@ def _supplied_population(supplied: pd.DataFrame, table: pd.DataFrame) -> pd.Seri
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataError(
             f"population table, row {i}, column 'population': value "
-            f"{_plain(supplied['population'].iloc[i])!r}; expected a number of inhabitants > 0"
+            f"{plain_value(supplied['population'].iloc[i])!r}; expected a number of inhabitants > 0"
         )
     if codes.duplicated().any():
         raise DataError(f"population table: powiat {codes[codes.duplicated()].iloc[0]!r} twice")

@@ -59,10 +59,6 @@ from es_survey.tables import (
 __all__ = ["class_breaks", "plot_powiat_map", "plot_voivodeship_map"]
 
 Rings = Sequence[np.ndarray]
-_MAP_TEXT = {
-    "pl": {"caution_star": "* {caution}", "no_class": "brak opublikowanych wartości"},
-    "en": {"caution_star": "* {caution}", "no_class": "no published values"},
-}
 
 
 # ------------------------------------------------------------------ classes
@@ -250,7 +246,7 @@ def _choropleth(
                              label=hidden))  # fmt: skip
     if (merged["reliability"] == "caution").any():
         caution = t["caution"].format(lo=_pct(thresholds[1], lang), hi=_pct(thresholds[2], lang))
-        star = _MAP_TEXT[lang]["caution_star"].format(caution=caution)
+        star = f"* {caution}"  # the sign on the map, then what it means
         handles.append(Patch(facecolor="none", edgecolor="none", label=star))
     if merged["missing"].any():
         handles.append(Patch(facecolor="white", edgecolor="#999999", linestyle="--",

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from es_survey.errors import DataError, DesignError
+from es_survey.errors import DataError, DesignError, plain_value
 
 if TYPE_CHECKING:
     from es_survey.study import StudyResults
@@ -104,7 +104,6 @@ class _Problem:
     cost: np.ndarray
     lo: np.ndarray
     hi: np.ndarray
-    take_all: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -216,7 +215,7 @@ class Allocation:
 # ------------------------------------------------------------------ validation
 def _show(value: Any) -> str:
     """Return the repr of a cell's value as Python writes it (1.0, not np.float64(1.0))."""
-    return repr(value.item() if isinstance(value, np.generic) else value)
+    return repr(plain_value(value))
 
 
 def _column(strata: pd.DataFrame, name: str, default: float | None) -> np.ndarray:
@@ -295,7 +294,7 @@ def _problem(strata: pd.DataFrame, stratum: str) -> _Problem:
             f"strata table, row {i} (stratum {strata[stratum].iloc[i]!r}): min_n {lo[i]} is "
             f"above max_n {hi[i]} (or N = {N[i]}); expected min_n <= max_n <= N"
         )
-    return _Problem(strata[stratum].reset_index(drop=True), N, r, cost, lo, hi, take_all)
+    return _Problem(strata[stratum].reset_index(drop=True), N, r, cost, lo, hi)
 
 
 def _targets(targets: Sequence[Mapping[str, Any] | Target] | None) -> list[Target]:

@@ -53,7 +53,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from es_survey.errors import DataError, DesignError
+from es_survey.errors import DataError, DesignError, plain_value
 from es_survey.funnel import ANSWER_STAGES, population_totals, sector_funnel
 
 __all__ = ["FayHerriot", "fay_herriot", "small_area"]
@@ -177,12 +177,6 @@ class FayHerriot:
         return out
 
 
-def _plain(value: object) -> object:
-    """Return a data value without its numpy type, for messages."""
-    item = getattr(value, "item", None)
-    return item() if callable(item) else value
-
-
 def _design_matrix(data: pd.DataFrame, covariates: Sequence[str], where: str) -> np.ndarray:
     cols = [np.ones(len(data))]
     for name in covariates:
@@ -193,7 +187,7 @@ def _design_matrix(data: pd.DataFrame, covariates: Sequence[str], where: str) ->
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise DataError(
-                f"{where}: covariate {name!r} has {_plain(data[name].iloc[i])!r} for area row "
+                f"{where}: covariate {name!r} has {plain_value(data[name].iloc[i])!r} for area row "
                 f"{data.index[i]!r}; every area needs a number (covariates come from "
                 "the register)"
             )
@@ -302,8 +296,8 @@ def _forward(
         """Raise for the first area flagged ``bad``; ``what`` has ``{value}``."""
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            detail = what.format(value=repr(_plain(y[i])))
-            raise DataError(f"{where}: area {_plain(names[i])!r} has {detail}")
+            detail = what.format(value=repr(plain_value(y[i])))
+            raise DataError(f"{where}: area {plain_value(names[i])!r} has {detail}")
 
     if transform == "log":
         refuse(
@@ -557,7 +551,7 @@ def fay_herriot(
             raise DataError(f"{where}: column {col!r} is not in the area data")
     if data[area].duplicated().any():
         dup = data.loc[data[area].duplicated(), area].iloc[0]
-        raise DataError(f"{where}: area {_plain(dup)!r} appears twice; give one row per area")
+        raise DataError(f"{where}: area {plain_value(dup)!r} appears twice; give one row per area")
     x = _design_matrix(data, covariates, where)
     names = data[area].to_numpy()
     y_all = pd.to_numeric(data[estimate], errors="coerce").to_numpy(dtype=float)
@@ -570,16 +564,16 @@ def fay_herriot(
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise DataError(
-                f"{where}: area {_plain(names[i])!r} has a direct estimate but effective_n "
-                f"{_plain(data[effective_n].iloc[i])!r}; give a positive number"
+                f"{where}: area {plain_value(names[i])!r} has a direct estimate but effective_n "
+                f"{plain_value(data[effective_n].iloc[i])!r}; give a positive number"
             )
     else:
         bad = has & ~(np.isfinite(psi_all) & (psi_all > 0))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise DataError(
-                f"{where}: area {_plain(names[i])!r} has a direct estimate but variance "
-                f"{_plain(data[variance].iloc[i])!r}; give a positive sampling variance "
+                f"{where}: area {plain_value(names[i])!r} has a direct estimate but variance "
+                f"{plain_value(data[variance].iloc[i])!r}; give a positive sampling variance "
                 "(smooth the variances of areas with a tiny sample first)"
             )
     p = x.shape[1]
