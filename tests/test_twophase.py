@@ -148,7 +148,7 @@ def test_errors_name_the_stratum_and_the_fix() -> None:
         bad = DATA.copy()
         bad.loc[bad.index[-1], "N_h"] = 41
         _design(bad)
-    with pytest.raises(DesignError, match="calibration of the phase-2 weights"):
+    with pytest.raises(DesignError, match="to population totals is not available"):
         _design().poststratify("type", {"NGO": 1, "COOP": 1, "REINT": 1})
     assert not DATA["phase2"].isna().any()  # the input is never modified
 
@@ -185,3 +185,92 @@ def test_from_frame_and_the_simulated_followup() -> None:
     assert d2.weights[list(data.index).index(row.name)] == pytest.approx(expected)
     with pytest.raises(DesignError, match=r"column\(s\) \['nope'\] are not in the frame"):
         es.TwoPhaseDesign.from_frame(frame, known="nope")
+
+
+# ------------------------------------------------ phase-2 calibration to phase-1 totals
+CALIBRATIONS = {
+    "linear_krs": lambda d: d.calibrate_phase2("krs"),
+    "raking_legal_income": lambda d: d.calibrate_phase2(["legal", "reg_income"], method="raking"),
+    "linear_legal_nostrata": lambda d: d.calibrate_phase2("legal", keep_strata=False),
+}
+
+
+@pytest.mark.parametrize("name", list(CALIBRATIONS))
+def test_phase2_calibration_matches_r(name) -> None:
+    ref = R["calibrated"][name]
+    d = CALIBRATIONS[name](_design())
+    np.testing.assert_allclose(d.weights, ref["weights"], rtol=1e-9)
+    t = d.total("workers").to_frame().iloc[0]
+    assert t["estimate"] == pytest.approx(ref["total_workers"]["estimate"], rel=1e-10)
+    assert t["se"] == pytest.approx(_se(ref["total_workers"]["se"]), rel=1e-8)
+    for var, key in (("workers", "mean_workers"), ("active", "mean_active")):
+        m = d.mean(var).to_frame().iloc[0]
+        assert m["estimate"] == pytest.approx(ref[key]["estimate"], rel=1e-10)
+        assert m["se"] == pytest.approx(_se(ref[key]["se"]), rel=1e-8)
+    r = d.ratio("workers", "members").to_frame().iloc[0]
+    assert r["estimate"] == pytest.approx(ref["ratio_workers_members"]["estimate"], rel=1e-10)
+    assert r["se"] == pytest.approx(ref["ratio_workers_members"]["se"], rel=1e-8)
+    p = d.proportion("type").to_frame()
+    np.testing.assert_allclose(p["estimate"], ref["proportion_type"]["estimate"], rtol=1e-10)
+    np.testing.assert_allclose(p["se"], ref["proportion_type"]["se"], rtol=1e-8)
+    for key, call in (
+        ("total_workers_by_type", lambda x: x.total("workers", by="type")),
+        ("ratio_by_type", lambda x: x.ratio("workers", "members", by="type")),
+    ):
+        f = call(d).to_frame()
+        assert f["type"].tolist() == ref[key]["domain"]
+        np.testing.assert_allclose(f["estimate"], ref[key]["estimate"], rtol=1e-10)
+        np.testing.assert_allclose(f["se"], ref[key]["se"], rtol=1e-8)
+    # R's svyby() on a calibrated two-phase design drops the out-of-domain pairs of the
+    # calibration residuals (the R script explains); the linearisation above is larger
+    if name == "linear_krs":
+        svyby = np.asarray(ref["svyby_se_total_workers_by_type"])
+        se = d.total("workers", by="type").to_frame()["se"].to_numpy()
+        assert (se > svyby * 1.01).all()
+
+
+@pytest.mark.parametrize("name", [None, *CALIBRATIONS])
+def test_phase_terms_match_r(name) -> None:
+    d = _design() if name is None else CALIBRATIONS[name](_design())
+    ref = R["uncalibrated_phases"] if name is None else R["calibrated"][name]["phases"]
+    b = d.weights * d.data["workers"].to_numpy(dtype=float)
+    v1, v2 = d._engine.phases(b)
+    assert v1[0, 0] == pytest.approx(ref["phase1"], rel=1e-8)
+    assert v2[0, 0] == pytest.approx(ref["phase2"], rel=1e-8)
+
+
+def test_phase2_calibration_meets_phase1_totals_by_hand() -> None:
+    d = _design().calibrate_phase2(["legal", "krs"])
+    w1 = (DATA["N_h"] / DATA.groupby("stratum")["N_h"].transform("size"))[DATA["phase2"]]
+    d2g = d.weights / w1.to_numpy()  # the calibrated phase-2 conditional weights
+    data = d.data
+    assert (d2g * data["krs"]).sum() == pytest.approx(DATA["krs"].sum(), rel=1e-10)
+    for cat, count in DATA["legal"].value_counts().items():
+        assert d2g[data["legal"].eq(cat).to_numpy()].sum() == pytest.approx(count, rel=1e-10)
+    # keep_strata: each phase-2 stratum keeps its phase-1 count n_g
+    cells = DATA.groupby(["stratum", "responded"]).size()
+    got = pd.Series(d2g, index=data.index).groupby([data["stratum"], data["responded"]]).sum()
+    np.testing.assert_allclose(got.to_numpy(), cells.loc[got.index].to_numpy(), rtol=1e-10)
+    assert d.calibrated_on == ["legal", "krs"]
+    assert "phase-2 weights calibrated (linear) on ['legal', 'krs']" in repr(d)
+
+
+def test_phase2_calibration_errors_name_the_problem() -> None:
+    d2 = _design()
+    with pytest.raises(DesignError, match="not in the phase-1 data"):
+        d2.calibrate_phase2("size")
+    with pytest.raises(DesignError, match="not a domain"):
+        d2.domain(d2.data["type"] == "NGO").calibrate_phase2("krs")
+    with pytest.raises(DesignError, match="calibrated already"):
+        d2.calibrate_phase2("krs").calibrate_phase2("legal")
+    holes = DATA.assign(krs=DATA["krs"].astype(float))
+    holes.loc[5, "krs"] = np.nan
+    with pytest.raises(es.errors.DataError, match=r"'krs' is missing in phase-1 row 5"):
+        _design(holes).calibrate_phase2("krs")
+    # a category with phase-1 units and none in phase 2
+    rare = DATA.assign(legal=DATA["legal"].where(DATA["phase2"], "other"))
+    n_other = int((~DATA["phase2"]).sum())
+    with pytest.raises(es.errors.DataError, match=f"'other' of 'legal' has {n_other} phase-1"):
+        _design(rare).calibrate_phase2("legal")
+    with pytest.raises(DesignError, match="calibrate_phase2"):
+        d2.calibrate({"krs": 50.0})

@@ -31,8 +31,22 @@ R's ``twophase()`` (survey 4.1.1) gives this value only when the phase-2 rows co
 first in its data; on other row orders its phase-1 term differs (see
 ``tests/reference/make_reference_twophase.R``).
 
-Calibration of the phase-2 weights to phase-1 totals is not available yet: the
-weighting methods raise a clear error.
+**Calibration of the phase-2 weights to phase-1 totals**
+(:meth:`TwoPhaseDesign.calibrate_phase2`, R ``calibrate(design, phase = 2)``). Variables
+known for every phase-1 unit (register entries, last wave's answers) have a phase-1
+total that the phase-2 subsample estimates with error. Calibration multiplies each
+phase-2 conditional weight ``d_k = n_g / m_g`` by ``g_k`` so that
+``sum_{phase 2} d_k g_k x_k = sum_{phase 1} x_k`` (the phase-1 sample's own, unweighted
+totals, as R), and the weight becomes ``w_k = (N_h / n_h) d_k g_k``. The variance keeps
+the phase-1 term of the calibrated values ``b_k = w_k z_k`` and takes the phase-2 term
+of their residuals (R's ``twophase2var``)
+
+.. math::  e_k = b_k - d_k g_k\, x_k'\beta,\qquad
+           \beta = \Bigl(\sum_k d_k x_k x_k'\Bigr)^{-1} \sum_k x_k \frac{b_k}{g_k},
+
+the regression of ``(N_h / n_h) z_k`` on ``x_k`` in phase 2 weighted by ``d_k``.
+Post-stratification, raking and calibration to *population* totals (R's phase-1
+calibration) are not available: those weighting methods raise a clear error.
 """
 
 from __future__ import annotations
@@ -44,7 +58,8 @@ import numpy as np
 import pandas as pd
 
 from es_survey._frozen import _check_data, _FrozenDesign
-from es_survey.errors import DesignError
+from es_survey.errors import DataError, DesignError
+from es_survey.weighting import _build_model, _gram_solve, _is_categorical, calibrate_weights
 
 __all__ = ["TwoPhaseDesign", "TwoPhaseVariance"]
 
@@ -108,17 +123,60 @@ class TwoPhaseVariance:
             self.q_h = np.where(f_h < 1, (1.0 - f_h) / (self.n_h - 1.0), 0.0)
             self.c_g = np.where(many, (self.n_g - 1.0) / (self.r_g * (self.m_g - 1.0)), 0.0)
         self.k1 = 1.0 - f_h
+        self.calibration: tuple[Any, np.ndarray, np.ndarray, np.ndarray] | None = None
 
-    def _cov(self, b: np.ndarray) -> np.ndarray:
-        """Variance-covariance of the column totals of ``b`` (n × k weighted values)."""
+    def calibrated(self, X: Any, d: np.ndarray, g: np.ndarray) -> TwoPhaseVariance:
+        """Return a copy whose phase-2 term uses the residuals of a phase-2 calibration.
+
+        Parameters
+        ----------
+        X : numpy.ndarray or scipy.sparse matrix
+            ``(m, p)`` model matrix of the calibration, one row per phase-2 unit.
+        d : numpy.ndarray
+            Phase-2 conditional weights ``n_g / m_g`` before calibration.
+        g : numpy.ndarray
+            The calibration's factors (calibrated / initial phase-2 weight).
+        """
+        new = object.__new__(TwoPhaseVariance)
+        new.__dict__.update(self.__dict__)
+        x = X.toarray() if hasattr(X, "toarray") else np.asarray(X, dtype=float)
+        gram = x.T @ (x * np.asarray(d, dtype=float)[:, None])
+        new.calibration = (x, np.asarray(d, dtype=float), np.asarray(g, dtype=float), gram)
+        return new
+
+    def _residuals(self, b: np.ndarray) -> np.ndarray:
+        """Phase-2 calibration residuals of ``b`` (``b`` itself when not calibrated)."""
+        if self.calibration is None:
+            return b
+        x, d, g, gram = self.calibration
+        beta = _gram_solve(gram, x.T @ (b / g[:, None]))
+        return b - (d * g)[:, None] * (x @ beta)
+
+    def phases(self, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Phase-1 and phase-2 terms of the covariance of the column totals of ``b``.
+
+        Parameters
+        ----------
+        b : numpy.ndarray
+            ``(m, k)`` weighted values ``w_k z_k`` of the phase-2 rows.
+
+        Returns
+        -------
+        (numpy.ndarray, numpy.ndarray)
+            ``(k, k)`` phase-1 term and phase-2 term (R's ``attr(, "phases")``).
+        """
+        b = np.asarray(b, dtype=float)
+        if b.ndim == 1:
+            b = b[:, None]
         g, hg = self.g, self.h_of_g
         n_strata2, n_strata1 = self.n_g.shape[0], self.n_h.shape[0]
         r = self.r_g[g]
         a = b * r[:, None]
-        big_b = _sum_by(g, b, n_strata2)
-        v2 = (b * self.coef2[g][:, None]).T @ b - (
-            big_b * (self.coef2 / self.m_g)[:, None]
-        ).T @ big_b
+        e = self._residuals(b)
+        big_e = _sum_by(g, e, n_strata2)
+        v2 = (e * self.coef2[g][:, None]).T @ e - (
+            big_e * (self.coef2 / self.m_g)[:, None]
+        ).T @ big_e
         s1 = (a * (self.k1[hg][g] / r)[:, None]).T @ a
         big_a = _sum_by(g, a, n_strata2)
         qc = self.q_h[hg] * self.c_g
@@ -126,7 +184,12 @@ class TwoPhaseVariance:
         a_hat = big_a / self.r_g[:, None]
         t = _sum_by(hg, a_hat, n_strata1)
         between = (t * self.q_h[:, None]).T @ t - (a_hat * self.q_h[hg][:, None]).T @ a_hat
-        return v2 + s1 - pairs - between
+        return s1 - pairs - between, v2
+
+    def _cov(self, b: np.ndarray) -> np.ndarray:
+        """Variance-covariance of the column totals of ``b`` (n × k weighted values)."""
+        v1, v2 = self.phases(b)
+        return v1 + v2
 
     # the VarianceEngine interface (es_survey.variance) ---------------------------
     def domain_keys(self, domain: np.ndarray, n_domains: int) -> None:
@@ -488,16 +551,176 @@ class TwoPhaseDesign(_FrozenDesign):
             f"TwoPhaseDesign: {len(self._phase1)} phase-1 units in {len(spec['strata1'])} "
             f"strata; {len(self._data)} in phase 2 ({len(spec['strata2'])} phase-2 strata)"
             f"{dom}, df={self._df:g}, lonely_psu={spec['lonely_psu']!r}"
+            + (
+                f"; phase-2 weights calibrated ({spec['calibration_method']}) on "
+                f"{spec['calibrated']}"
+                if "calibrated" in spec
+                else ""
+            )
         )
 
     def _design_columns(self) -> set[str]:
         """Columns that define the design (``assign`` may not replace them)."""
         return set(self._spec["columns"])
 
+    def calibrate_phase2(
+        self,
+        variables: str | Sequence[str],
+        *,
+        method: Literal["linear", "raking", "logit"] = "linear",
+        bounds: tuple[float, float] | None = None,
+        keep_strata: bool = True,
+        epsilon: float = 1e-10,
+        max_iter: int = 100,
+    ) -> TwoPhaseDesign:
+        """Calibrate the phase-2 weights to the phase-1 sample's totals (R ``phase = 2``).
+
+        Each phase-2 unit's conditional weight ``n_g / m_g`` is multiplied by a
+        factor ``g`` so that the phase-2 units reproduce the phase-1 sample's
+        totals of ``variables``: the count of each category of a categorical (or
+        boolean) column, the sum of a numeric one. The variance's phase-2 term
+        then uses the calibration residuals (see the module docstring). A
+        follow-up that happened to find few of the units a register entry marks
+        as likely employers is weighted up to their phase-1 share.
+
+        Parameters
+        ----------
+        variables : str or list of str
+            Columns known for every phase-1 unit (e.g. register entries).
+        method : {"linear", "raking", "logit"}
+            Calibration function (``logit`` needs ``bounds``), as
+            :meth:`calibrate`.
+        bounds : (float, float), optional
+            Bounds ``(L, U)`` on ``g``.
+        keep_strata : bool
+            Add the phase-2 strata to the calibration, so each keeps its ``n_g``
+            phase-1 units (R: the interaction of the phase-2 strata in the
+            formula). False calibrates to ``variables`` alone.
+        epsilon, max_iter
+            Tolerance and steps of the calibration (see :meth:`calibrate`).
+
+        Returns
+        -------
+        TwoPhaseDesign
+            A new design with the calibrated weights; this one is unchanged.
+
+        Raises
+        ------
+        DesignError
+            On a domain, on a design already calibrated (calibrate once, with all
+            the variables), for unknown columns, or collinear variables.
+        DataError
+            For a missing value in a phase-1 row (named), or a category with
+            phase-1 units but none in phase 2.
+        CalibrationError
+            When the totals cannot be met (within ``bounds``).
+
+        Examples
+        --------
+        Three of the 4 nonrespondents are registered employers (``krs``), but
+        the follow-up found one of them and one other unit, each weighing
+        12/6 × 4/2 = 4. Calibrated on ``krs`` (within the phase-2 strata), the
+        registered employer stands for the three, the other unit for one:
+
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"h": "a", "N": 12, "resp": [1, 1, 0, 0, 0, 0],
+        ...                    "krs": [0, 0, 1, 1, 1, 0],
+        ...                    "phase2": [True, True, True, False, False, True],
+        ...                    "y": [1.0, 3.0, 5.0, None, None, 1.0]})
+        >>> d2 = TwoPhaseDesign(df, strata=("h", ["h", "resp"]), fpc=("N", None),
+        ...                     subset="phase2")
+        >>> d2.weights.tolist()
+        [2.0, 2.0, 4.0, 4.0]
+        >>> d2.calibrate_phase2("krs").weights.round(12).tolist()
+        [2.0, 2.0, 6.0, 2.0]
+        >>> float(d2.calibrate_phase2("krs").total("y").estimate[0])  # 2+6+30+2
+        40.0
+        """
+        if not self._mask.all():
+            raise DesignError(
+                "calibrate_phase2 applies to the whole sample, not a domain; calibrate "
+                "first, then take domains with .domain()"
+            )
+        if self._engine.calibration is not None:
+            raise DesignError(
+                "the phase-2 weights are calibrated already (on "
+                f"{self._spec['calibrated']}); calibrate once, with all the variables"
+            )
+        names = _columns(variables, "variables")
+        if not names:
+            raise DesignError("variables: name at least one phase-1 column to calibrate on")
+        phase1 = self._phase1
+        unknown = [c for c in names if c not in phase1.columns]
+        if unknown:
+            raise DesignError(
+                f"column(s) {unknown} are not in the phase-1 data; columns include "
+                f"{list(phase1.columns)[:12]}"
+            )
+        engine = self._engine
+        in2 = phase1[self._spec["subset"]].to_numpy(dtype=bool)
+        strata2 = _columns(self._spec["strata"][1], "strata[1]") or _columns(
+            self._spec["strata"][0], "strata[0]"
+        )
+        key = "phase-2 stratum"
+        while key in phase1.columns:
+            key += "_"
+        full = phase1
+        if keep_strata:
+            codes, labels2 = _codes(phase1, strata2)
+            full = phase1.assign(**{key: np.asarray(labels2, dtype=object)[codes]})
+        totals: dict[str, Any] = {}
+        for col in ([key] if keep_strata else []) + names:
+            s = full[col]
+            if s.isna().any():
+                row = full.index[s.isna().to_numpy()][0]
+                raise DataError(
+                    f"calibration variable {col!r} is missing in phase-1 row {row!r} (value "
+                    f"{s.loc[row]!r}); phase-2 calibration needs it for every phase-1 unit"
+                )
+            if _is_categorical(s):
+                counts = s.value_counts(sort=False)
+                seen = set(s[in2].unique())
+                absent = [c for c in counts.index if c not in seen]
+                if absent:
+                    raise DataError(
+                        f"category {absent[0]!r} of {col!r} has {int(counts[absent[0]])} "
+                        "phase-1 units but none in phase 2, so calibration cannot "
+                        "represent it; collapse categories or follow one of them up"
+                    )
+                totals[col] = {k: float(v) for k, v in counts.items()}
+            else:
+                totals[col] = float(pd.to_numeric(s).sum())
+        model = _build_model(full.loc[in2], totals)
+        d = engine.n_g[engine.g] / engine.m_g[engine.g]
+        labels = [lab.replace(key, "phase-2 stratum") for lab in model.labels]
+        new_d = calibrate_weights(
+            d,
+            model.X,
+            model.targets,
+            method=method,
+            bounds=bounds,
+            epsilon=epsilon,
+            max_iter=max_iter,
+            labels=labels,
+        )
+        factor = new_d / d
+        new = self._copy()
+        new._set(
+            _weights=self._weights * factor,
+            _engine=engine.calibrated(model.X, d, factor),
+            _spec={**self._spec, "calibrated": names, "calibration_method": method},
+        )
+        return new
+
+    @property
+    def calibrated_on(self) -> list[str]:
+        """The variables the phase-2 weights are calibrated on (empty if none)."""
+        return list(self._spec.get("calibrated", []))
+
     def _reweighted(self, weights: np.ndarray, model: Any, kind: str, what: str) -> Any:
-        """Refuse: calibrating the phase-2 weights is not available yet."""
+        """Refuse: population-total weighting of a two-phase design is not available."""
         raise DesignError(
-            f"{kind} of a two-phase design is not available yet (calibration of the "
-            "phase-2 weights to phase-1 totals is a planned step); estimate with the "
-            "double-expansion weights"
+            f"{kind} of a two-phase design to population totals is not available; "
+            "calibrate the phase-2 weights to the phase-1 sample's totals with "
+            "calibrate_phase2(), or estimate with the double-expansion weights"
         )
