@@ -280,7 +280,7 @@ def test_headline_states_estimates_and_intervals_covering_the_truth(report, resu
     page = _parse(out / "index.html")
     headline = page.texts["headline"]
     assert headline == headline_text(results)
-    assert headline.startswith("Szacujemy, że w województwie działają ")
+    assert headline.startswith("Szacujemy, że w województwie działa ")
     head = results.headline().set_index("quantity")
     for quantity in ("active", "workers"):
         row = head.loc[quantity]
@@ -288,12 +288,35 @@ def test_headline_states_estimates_and_intervals_covering_the_truth(report, resu
         assert f"{est} " in headline
         assert f"95% przedział ufności: {lo}–{hi})" in headline
         assert row["lower"] <= truth[quantity] <= row["upper"]
-    # Polish numerals: 294 -> "działają 294 aktywne podmioty"; 3600 -> "Pracuje ... osób"
-    assert "działają 294 aktywne podmioty" in headline
-    assert re.search(r"Pracuje w nich 3\u202f600 osób", headline)
+    # Polish numerals: 290 -> "działa 290 aktywnych podmiotów"; 3640 -> "Pracuje ... osób"
+    assert "działa 290 aktywnych podmiotów" in headline
+    assert re.search(r"Pracuje w nich 3\u202f640 osób", headline)
     # the follow-up of nonrespondents is said (issue 13)
     assert headline.endswith("dobadanie losowej części podmiotów, które nie odpowiedziały "
                              "(schemat dwufazowy).")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("active", "workers", "want"),
+    [
+        (294.0, 3600.0, ("działają 294 aktywne podmioty", "Pracuje w nich 3\u202f600 osób")),
+        (290.0, 3464.0, ("działa 290 aktywnych podmiotów", "Pracują w nich 3\u202f464 osoby")),
+        (1.0, 1.0, ("działa 1 aktywny podmiot", "Pracuje w nich 1 osoba")),
+        (22.0, 12.0, ("działają 22 aktywne podmioty", "Pracuje w nich 12 osób")),
+    ],
+)
+def test_headline_declines_the_numbers_as_polish_grammar_asks(active, workers, want):
+    # the demo's own headline has one form; the others from made-up figures (grammar of
+    # the Polish numeral: 1 / 2-4 except 12-14 / the rest)
+    head = pd.DataFrame({"quantity": ["active", "workers"], "estimate": [active, workers],
+                         "se": [1.0, 1.0], "lower": [active - 1, workers - 1],
+                         "upper": [active + 1, workers + 1], "level": 0.95, "cv": [0.01, 0.01],
+                         "n": [100, 100]})  # fmt: skip
+    fake = types.SimpleNamespace(headline=lambda: head, config=types.SimpleNamespace(
+        language="pl", thresholds=(0.1, 0.2, 0.3), min_n=5))  # fmt: skip
+    text = headline_text(fake)
+    for phrase in want:
+        assert phrase in text
 
 
 def test_suppressed_html_cells_show_no_digits(report, results):
@@ -321,7 +344,7 @@ def test_cross_tables_as_statistics_poland_prints_them(report, results):
                       "Prowadzące działalność zarobkową", "Zatrudniające na umowę o pracę",
                       "Osoby pracujące w aktywnych"]  # fmt: skip
     cells = {r[0][1]: [text for _, text in r[1:]] for r in rows[1:]}
-    assert cells["Ogółem"][:3] == ["632", "379", "294"]
+    assert cells["Ogółem"][:3] == ["632", "377", "290"]
     fb = results.funnel_by["powiat_name"]
     flags = reliability_frame(fb.reset_index(drop=True), thresholds=(0.1, 0.2, 0.3), min_n=5)
     fb = fb.reset_index(drop=True).assign(reliability=flags["reliability"])
@@ -342,7 +365,7 @@ def test_cross_tables_as_statistics_poland_prints_them(report, results):
     intervals = page.tables["table-cross-intervals-powiat_name"]
     assert [t for _, t in intervals[0]][:2] == ["Powiat", "Kwalifikujące się"]  # no register
     total = next(r for r in intervals[1:] if r[0][1] == "Ogółem")
-    assert total[2][1] == "253–334"  # the headline's interval of active entities
+    assert total[2][1] == "258–321"  # the headline's interval of active entities
     note = page.texts["by-powiat_name"]
     assert "* — szacunek o niskiej precyzji (CV 20%–30%)" in note
     assert "Znaki umowne: . — szacunek niepublikowany" in note and "skoroszyt tables.xlsx" in note
@@ -389,11 +412,11 @@ def test_html_has_methodology_validation_and_metadata(report, results):
     assert [r[0][1] for r in followup[1:]][:2] == ["NGO-PL721", "NGO-PL722"]
     assert sum(int(r[2][1]) for r in followup[1:]) == 56
     # the sensitivity of the single-phase analysis against the follow-up's estimate: the
-    # delta range is 223-289 and the two-phase 294 corresponds to delta = 1 + (294 - 289)
-    # / ((289 - 223) / 0.5), about 1.03 (hand calculation from the report's numbers)
+    # delta range is 223-289 and the two-phase 290 corresponds to delta = 1 + (289.70 -
+    # 289.28) / ((289.28 - 223.2) / 0.5), about 1.00 (hand calculation from the numbers)
     funnel = page.texts["funnel"]
     assert "aktywnych byłoby od 223 (δ = 0,5) do 289 (δ = 1)" in funnel
-    assert "Dobadanie losowej części z nich daje 294 (253–334), co odpowiada δ ≈ 1,03" in funnel
+    assert "Dobadanie losowej części z nich daje 290 (258–321), co odpowiada δ ≈ 1,00" in funnel
     assert "Wynik zależy" not in page.texts["summary"]
     rates = page.tables["table-response_rates"]
     assert len(rates) == 1 + len(results.response_rates) + 1  # header, strata, total
@@ -716,7 +739,8 @@ def without_followup(tmp_path_factory):
     write_demo(d, followup=0.0)
     for name in ("study.toml", "codebook.toml", "rules.toml"):
         (d / name).write_bytes((ROOT / "data" / "raw" / name).read_bytes())
-    res = run_study(load_config(d / "study.toml", output_dir=d / "out"))
+    # the demo's config calibrates the follow-up's weights; this study has none
+    res = run_study(load_config(d / "study.toml", output_dir=d / "out", followup_calibration=()))
     out = d / "out"
     write_report(res, out)
     return res, out
@@ -973,10 +997,10 @@ def test_workbook_mirrors_the_report_cross_tables_and_methodology(report):
     assert ws.freeze_panes == "B2"
     rows = {r[0].value: r for r in ws.iter_rows(min_row=2)}
     total = rows["Ogółem"]
-    assert total[1].value == 632 and round(total[3].value) == 294  # numbers, not text
+    assert total[1].value == 632 and round(total[3].value) == 290  # numbers, not text
     kielce = rows["Kielce"]
     assert kielce[1].value == 96 and kielce[1].number_format == "#,##0"
-    assert kielce[3].number_format == '#,##0"*"'  # low precision: shown as "34*"
+    assert kielce[3].number_format == '#,##0"*"'  # low precision: shown as "32*"
     assert "." in [c.value for r in rows.values() for c in r[1:]]
     method = [r for r in book["Metodologia"].iter_rows(values_only=True)]
     assert method[0] == ("Część", "Opis")
@@ -1009,8 +1033,8 @@ def test_workbook_opens_in_libreoffice(report, tmp_path):
     cross = (
         (tmp_path / "tables-Przekrój według powiatu.csv").read_text(encoding="utf-8").splitlines()
     )
-    assert cross[1].startswith("Ogółem,632,379,294,")
-    assert cross[2].startswith("Kielce,96,46,34*,")
+    assert cross[1].startswith("Ogółem,632,377,290,")
+    assert cross[2].startswith("Kielce,96,45,32*,")
 
 
 def test_dispositions_table_shows_what_the_follow_up_found(report):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -191,15 +192,43 @@ def test_sensitivity_section_of_the_config(tmp_path):
 
 def test_followup_switch_in_the_config(tmp_path):
     # [design] followup = false: the demo is estimated as if there were no follow-up
-    single = run_study(load_config(RAW / "study.toml", followup=False))
+    single = run_study(load_config(RAW / "study.toml", followup=False, followup_calibration=()))
     assert single.followup is None and type(single.design).__name__ == "SurveyDesign"
     active = single.funnel.set_index("stage").loc["active", "estimate"]
-    assert round(active) == 289  # the single-phase adjustment (two phases: 294)
+    assert round(active) == 289  # the single-phase adjustment (two phases: 290)
+    # calibrating a follow-up the study ignores is a contradiction, said as such
+    with pytest.raises(DataError, match=r"followup_calibration calibrates the weights of a "):
+        run_study(load_config(RAW / "study.toml", followup=False))
     base = '[study]\nyear = 2023\n[inputs]\nframe = "a"\nresponses = "b"\n'
     path = tmp_path / "study.toml"
     path.write_text(base + '[design]\nfollowup = "yes"\n', encoding="utf-8")
     with pytest.raises(DataError, match=r"\[design\] followup = 'yes': expected true or false"):
         load_config(path)
+    path.write_text(base + '[design]\nfollowup_calibration = "krs_economic"\n', encoding="utf-8")
+    with pytest.raises(DataError, match=r"followup_calibration = 'krs_economic': expected a list"):
+        load_config(path)
+
+
+def test_followup_calibration_in_the_config_calibrates_the_phase2_weights():
+    # the demo: the phase-2 weights reproduce the sample's counts of the two register
+    # entries (hand check against the sampled frame units), each stratum x status group
+    # keeps its phase-1 count
+    res = run_study(load_config(RAW / "study.toml"))
+    d = res.design
+    assert d.calibrated_on == ["krs_economic", "statement_filed"]
+    sample = d.phase1
+    w1 = sample["frame_N_h"] / sample.groupby("stratum")["stratum"].transform("size")
+    conditional = d.weights / w1[d.data.index].to_numpy()
+    for col in ("krs_economic", "statement_filed"):
+        flag = d.data[col].astype(bool).to_numpy()
+        assert conditional[flag].sum() == pytest.approx(sample[col].astype(bool).sum())
+    groups = [d.data["stratum"], d.data["status_known"]]
+    got = pd.Series(conditional, index=d.data.index).groupby(groups).sum()
+    want = sample.groupby(["stratum", "status_known"]).size().loc[got.index]
+    np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=1e-9)
+    wrong = load_config(RAW / "study.toml", followup_calibration=("krs_ekonomic",))
+    with pytest.raises(DataError, match=r"followup_calibration \['krs_ekonomic'\] are not"):
+        run_study(wrong)
 
 
 def test_sheets_and_limits_are_read_from_the_config(tmp_path):

@@ -24,6 +24,7 @@ def table():
 def test_two_phase_removes_the_nonresponse_bias(table) -> None:
     two = table.loc["two_phase"]
     assert (two["rel_bias"].abs() <= 0.02).all()
+    assert (table.loc["two_phase_cal", "rel_bias"].abs() <= 0.02).all()
     # without follow-up, reweighting on the register leaves employing entities +16%
     adjusted = table.loc["adjusted"]
     assert adjusted.loc["employing", "rel_bias"] > 0.10
@@ -42,6 +43,20 @@ def test_two_phase_intervals_cover(table) -> None:
     # workers: heavy-tailed counts, about 84%; even following up every nonrespondent
     # gives 92% on this phase-1 sample - documented, not hidden
     assert two.loc["workers", "coverage"] >= 0.80
+
+
+def test_phase2_calibration_narrows_the_active_count_and_keeps_coverage(table) -> None:
+    # calibrating the follow-up's weights to the sample's counts of two register
+    # entries: the Monte Carlo SD of active entities falls from about 18 to 15 (the
+    # register entries predict activity), coverage stays; the other three change little
+    two, cal = table.loc["two_phase"], table.loc["two_phase_cal"]
+    assert cal.loc["active", "sd"] < 0.9 * two.loc["active", "sd"]
+    assert 0.93 <= cal.loc["active", "coverage"] <= 0.97
+    for q in ("earning", "employing"):
+        assert cal.loc[q, "coverage"] >= 0.90
+    assert cal.loc["workers", "coverage"] >= 0.80
+    # the SEs of the calibrated design track its Monte Carlo SD (ratio 0.85-1.15)
+    assert ((cal["mean_se"] / cal["sd"]).between(0.85, 1.15)).all()
 
 
 def test_without_followup_the_sensitivity_range_contains_the_truth(table) -> None:

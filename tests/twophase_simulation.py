@@ -10,6 +10,9 @@ research establishes. Two estimators of the same population counts:
 
 * ``two_phase``: TwoPhaseDesign.from_frame (phase 2 = status known or followed up),
   es.sector_funnel and es.population_totals on it;
+* ``two_phase_cal``: the same with the phase-2 weights calibrated to the phase-1
+  sample's counts of the register's ``krs_economic`` and ``statement_filed`` (within
+  the phase-2 strata; TwoPhaseDesign.calibrate_phase2), as the demo study does;
 * ``adjusted``: the single-phase design of the demo without follow-up — response
   propensity classes (statement_filed, krs_economic, year_registered) with
   ``ineligible="observed"``;
@@ -29,6 +32,7 @@ from es_survey.funnel import ELIGIBLE_OUTCOMES
 
 QUANTITIES = ("active", "earning", "employing", "workers")
 COVARIATES = ["statement_filed", "krs_economic", "year_registered"]
+CALIBRATION = ["krs_economic", "statement_filed"]  # as data/raw/study.toml
 
 
 def population() -> pd.DataFrame:
@@ -113,6 +117,7 @@ def one_draw(pop: pd.DataFrame, seed: int, share: float = 0.3) -> list[dict]:
         "responded", model="logit", covariates=COVARIATES, ineligible="observed"
     )
     rows = _rows(d2, "two_phase", seed) + _rows(d1, "adjusted", seed)
+    rows += _rows(d2.calibrate_phase2(CALIBRATION), "two_phase_cal", seed)
     # without follow-up: the sensitivity range over delta in [0.5, 1], from the lowest
     # lower bound to the highest upper bound
     for q in QUANTITIES:

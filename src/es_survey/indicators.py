@@ -367,7 +367,7 @@ def _stage_share(
 ) -> pd.DataFrame:
     """Share of the register at a funnel stage: the funnel's count / the register's.
 
-    The same number as the funnel (294 active of 632 registered is 46.5%), so the
+    The same number as the funnel (290 active of 632 registered is 45.8%), so the
     report never prints two shares of one thing; the interval is the logit interval
     of that share with the funnel's standard error (the register count is exact).
     """

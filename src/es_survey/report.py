@@ -143,6 +143,14 @@ _TEXT: dict[str, dict[str, str]] = {
             "możliwość nie jest jeszcze dostępna); liczby podmiotów w rejestrze i tak "
             "pochodzą z operatu."
         ),
+        "w_twophase_p2cal": (
+            "Wagi drugiej fazy skalibrowano (metoda liniowa) tak, by podmioty o ustalonym "
+            "statusie odtwarzały liczebności wszystkich wylosowanych podmiotów w grupach g "
+            "oraz według zmiennych: {variables} (jak funkcja calibrate pakietu R survey z "
+            "argumentem phase = 2). Jeśli wśród dobadanych przypadkiem było mniej podmiotów "
+            "danego rodzaju, niż wynika z ich liczby wśród wylosowanych, ich wagi rosną; "
+            "błędy standardowe drugiej fazy liczone są z reszt tej kalibracji."
+        ),
         "followup_table": "Dobadanie podmiotów o nieznanym statusie, według warstw",
         "followup_found": "dobadanie: {what}",
         "followup_cols": (
@@ -413,6 +421,14 @@ _TEXT: dict[str, dict[str, str]] = {
         "w_twophase_cal": (
             "Calibration to the frame's counts is not applied to the two-phase design (not "
             "available yet); the register's counts come from the frame anyway."
+        ),
+        "w_twophase_p2cal": (
+            "The phase-2 weights were calibrated (linear method) so that the entities of "
+            "established status reproduce the counts of all sampled entities in the groups "
+            "g and by: {variables} (as R survey's calibrate with phase = 2). If the "
+            "follow-up happened to include fewer entities of a kind than their number in "
+            "the sample implies, their weights rise; the phase-2 standard errors use the "
+            "residuals of this calibration."
         ),
         "followup_table": "Follow-up of the entities of unknown status, by stratum",
         "followup_found": "follow-up: {what}",
@@ -2021,6 +2037,10 @@ def _twophase_text(results: StudyResults) -> list[str]:
             share=_fmt_pct(followed / unknown if unknown else 0.0, lang),
         )
     ]
+    if getattr(cfg, "followup_calibration", None):
+        items.append(
+            t["w_twophase_p2cal"].format(variables=_register_list(cfg.followup_calibration, lang))
+        )
     if getattr(cfg, "calibration", None):
         items.append(t["w_twophase_cal"])
     items.append(t["w_register"])

@@ -46,6 +46,11 @@ Config format (TOML; paths relative to the config file)::
                                           # the frame (codebook variable followed_up), use
                                           # the two-phase design (default: when present);
                                           # false: ignore it
+    followup_calibration = ["krs_economic", "statement_filed"]
+                                          # optional, with a follow-up: calibrate the
+                                          # phase-2 weights to the phase-1 sample's counts
+                                          # of these frame columns (within the phase-2
+                                          # strata; TwoPhaseDesign.calibrate_phase2)
     [design.nonresponse]                  # SurveyDesign.adjust_nonresponse arguments
     by = ["stratum"]                      # weighting classes, or:
     # model = "logit"
@@ -178,7 +183,14 @@ _KNOWN = {
     },
     "limits": {f.name for f in dataclasses.fields(Limits)},
     "indicators": set(),  # a list of tables, checked by es_survey.indicators
-    "design": {"strata", "sample", "nonresponse", "calibration", "followup"},
+    "design": {
+        "strata",
+        "sample",
+        "nonresponse",
+        "calibration",
+        "followup",
+        "followup_calibration",
+    },
     "estimates": {"totals", "domains", "level"},
     "reliability": {"thresholds", "min_n"},
     "small_area": {"quantities", "replicates", "covariates"},
@@ -219,6 +231,7 @@ def _check_value(section: str, key: str, value: object) -> str | None:
         ("design", "sample"): (text, "a column name"),
         ("design", "nonresponse"): (isinstance(value, dict), "a table of keys"),
         ("design", "followup"): (isinstance(value, bool), "true or false"),
+        ("design", "followup_calibration"): (names and bool(value), _TEXT_LIST),
         ("design", "calibration"): (isinstance(value, dict), "a table of keys"),
         ("estimates", "totals"): (names, _TEXT_LIST),
         ("estimates", "domains"): (names, _TEXT_LIST),
@@ -484,6 +497,9 @@ class StudyConfig:
     followup : bool or None
         ``[design] followup``: use the frame's follow-up of nonrespondents (True:
         required, False: ignored, None: when present).
+    followup_calibration : tuple of str
+        ``[design] followup_calibration``: frame columns whose phase-1 sample counts
+        the phase-2 weights are calibrated to (empty: none); needs a follow-up.
     frame_sheet, responses_sheet : str, int or None
         ``[inputs] frame_sheet`` / ``responses_sheet``: the worksheet of an ``.xlsx``
         input (name or 0-based number; default the first).
@@ -531,6 +547,7 @@ class StudyConfig:
     sensitivity_deltas: tuple[float, ...] = DEFAULT_DELTAS
     sensitivity: tuple[str, ...] | None = None
     followup: bool | None = None
+    followup_calibration: tuple[str, ...] = ()
     frame_sheet: str | int | None = None
     responses_sheet: str | int | None = None
     limits: Limits = DEFAULT_LIMITS
@@ -799,6 +816,7 @@ def load_config(path: str | Path | None = None, **overrides: Any) -> StudyConfig
         sensitivity_deltas=tuple(float(x) for x in sens.get("deltas", DEFAULT_DELTAS)),
         sensitivity=tuple(sens["quantities"]) if "quantities" in sens else None,
         followup=design.get("followup"),
+        followup_calibration=tuple(design.get("followup_calibration", ())),
         frame_sheet=inputs.get("frame_sheet"),
         responses_sheet=inputs.get("responses_sheet"),
         terc=_path(base, inputs["terc"], _where(p, "inputs", "terc")) if "terc" in inputs else None,
@@ -1141,13 +1159,30 @@ def run_study(
             "no unit followed up (codebook variable followed_up); set it to false or add "
             "the follow-up results to the frame"
         )
+    if config.followup_calibration and followup is None:
+        raise DataError(
+            f"{config.path or 'study config'}: [design] followup_calibration calibrates the "
+            "weights of a follow-up, but the study has none (the frame marks no unit "
+            "followed up, or [design] followup = false); remove followup_calibration"
+        )
     design: SurveyDesign | TwoPhaseDesign
     adjusted: SurveyDesign | None = None
     if followup is not None:
         # a follow-up of nonrespondents: the two-phase design replaces the nonresponse
-        # adjustment (and calibration, not available for it yet; the report says so)
+        # adjustment (and calibration to the frame, not available for it; the report
+        # says so); its phase-2 weights may be calibrated to the phase-1 sample's counts
         say("weighting: two phases (respondents and the followed-up nonrespondents)")
         design = TwoPhaseDesign.from_frame(units, config.sample, strata=config.strata)
+        if config.followup_calibration:
+            names = list(config.followup_calibration)
+            unknown = [c for c in names if c not in units.columns]
+            if unknown:
+                raise DataError(
+                    f"{config.path or 'study config'}: [design] followup_calibration "
+                    f"{unknown} are not frame columns"
+                )
+            say(f"calibrating the phase-2 weights to the phase-1 counts of {', '.join(names)}")
+            design = design.calibrate_phase2(names)
         # the single-phase analysis that ignores the follow-up, for the sensitivity
         # comparison (followed-up units count as the nonrespondents they were)
         adjusted = design0.adjust_nonresponse("responded", **dict(config.nonresponse))
