@@ -408,6 +408,11 @@ def test_html_has_methodology_validation_and_metadata(report, results):
         "Nh/nh · ng/mg" in method
     )  # indices as subscripts and "spośród 178 wylosowanych podmiotów" in method
     assert "wylosowano — w każdej warstwie osobno — 56 (31,5%)" in method
+    # the calibration of the follow-up's weights, by its register variables, and the
+    # caution on heavy-tailed totals measured in docs/methods.md (84-85% for workers)
+    assert ("według zmiennych: działalność gospodarcza w KRS, złożone sprawozdanie "
+            "finansowe (jak funkcja calibrate") in method  # fmt: skip
+    assert "przedział liczby pracujących obejmował prawdziwą wartość w 85% prób" in method
     followup = page.tables["table-followup"]
     assert [r[0][1] for r in followup[1:]][:2] == ["NGO-PL721", "NGO-PL722"]
     assert sum(int(r[2][1]) for r in followup[1:]) == 56
