@@ -126,6 +126,37 @@ def _check_legible(ax, codes) -> None:
         if t.get_horizontalalignment() != "center":
             assert t.get_gid()[6:] in leaders
     assert frame.width > 0
+    assert _leader_crossings(ax) == []
+    # lines run under the labels; a label inside the map has a halo of its area's fill,
+    # so a line passing beneath it does not cut its letters
+    lines = [t for t in ax.texts if (t.get_gid() or "").startswith("leader-")]
+    assert all(line.get_zorder() < t.get_zorder() for line in lines for t in labels)
+    fills = {p.get_gid()[5:]: to_hex(p.get_facecolor()) for p in ax.patches
+             if (p.get_gid() or "").startswith("area-")}  # fmt: skip
+    for t in labels:
+        (halo,) = t.get_path_effects()
+        want = fills[t.get_gid()[6:]] if t.get_horizontalalignment() == "center" else "#ffffff"
+        assert to_hex(halo._gc["foreground"]) == want, t.get_text()
+
+
+def _leader_crossings(ax) -> list[tuple[str, str]]:
+    """Pairs of leader lines that cross, from their end points (display units)."""
+    segments = []
+    for line in ax.texts:
+        if (line.get_gid() or "").startswith("leader-"):
+            a = ax.transData.transform(line.xy)
+            b = ax.transData.transform(line.xyann)
+            segments.append((line.get_gid()[7:], a, b))
+
+    def turn(p, q, r) -> float:
+        return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+
+    out = []
+    for i, (c1, p1, p2) in enumerate(segments):
+        for c2, q1, q2 in segments[i + 1 :]:
+            if turn(p1, p2, q1) * turn(p1, p2, q2) < 0 and turn(q1, q2, p1) * turn(q1, q2, p2) < 0:
+                out.append((c1, c2))
+    return out
 
 
 @pytest.mark.parametrize("code", ["24", "26"])

@@ -11,7 +11,10 @@ The colour scale is classed (quantiles of the published values, or fixed breaks)
 its legend is written in the report's number style ("13–25"). Suppressed areas are grey
 and hatched, with "." as their label; estimates to use with caution carry a "*"; areas
 without an estimate are white, "b.d.". Each area is labelled with its name and value;
-a label that would cover another is moved aside with a leader line.
+a label that would cover another is moved aside with a leader line. The lines of one
+side are ordered so that none crosses another (one label moved at a time while that
+removes crossings), run under the labels, and every label has a halo of its area's
+colour, so a line passing beneath it does not cut its letters.
 """
 
 from __future__ import annotations
@@ -23,8 +26,9 @@ from typing import Any
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
+from matplotlib import patheffects
 from matplotlib.axes import Axes
-from matplotlib.colors import Colormap
+from matplotlib.colors import Colormap, to_hex
 from matplotlib.patches import Patch, Polygon
 from matplotlib.transforms import Bbox
 
@@ -232,7 +236,7 @@ def _choropleth(
             ))  # fmt: skip
         main = max(rings, key=lambda r: _area_centroid(r)[0])
         body = f"{rec['name']}\n{text}" if names else text
-        anchors.append((code, main, body, _ink_on(face)))
+        anchors.append((code, main, body, _ink_on(face), to_hex(face)))
     ax.set_aspect("equal")
     ax.set_axis_off()
     _label_areas(ax, _anchors(anchors), (x0, x1, y0, y1), own)
@@ -266,6 +270,11 @@ def _choropleth(
     return ax
 
 
+_LABEL_Z = 4.0  # labels above the leader lines
+_LEADER_Z = 3.5
+_HALO = 2.0  # points: the halo around a label
+
+
 @dataclass(frozen=True)
 class _Anchor:
     """Where an area's label belongs: a point well inside its largest ring."""
@@ -276,9 +285,10 @@ class _Anchor:
     body: str
     ink: str
     code: str
+    halo: str = "#ffffff"  # the area's fill: a leader line passing under the label is masked
 
 
-def _anchors(areas: list[tuple[str, np.ndarray, str, str]]) -> list[_Anchor]:
+def _anchors(areas: list[tuple[str, np.ndarray, str, str, str]]) -> list[_Anchor]:
     """Find each area's label point: inside it, away from its edges and from other areas.
 
     The point of a grid over the ring's bounding box that lies inside the ring and
@@ -288,9 +298,9 @@ def _anchors(areas: list[tuple[str, np.ndarray, str, str]]) -> list[_Anchor]:
     """
     from matplotlib.path import Path as MplPath
 
-    paths = [MplPath(ring) for _, ring, _, _ in areas]
+    paths = [MplPath(ring) for _, ring, _, _, _ in areas]
     out = []
-    for i, (code, ring, body, ink) in enumerate(areas):
+    for i, (code, ring, body, ink, halo) in enumerate(areas):
         area, cx, cy = _area_centroid(ring)
         (lo_x, lo_y), (hi_x, hi_y) = ring.min(axis=0), ring.max(axis=0)
         gx, gy = np.meshgrid(np.linspace(lo_x, hi_x, 17)[1:-1], np.linspace(lo_y, hi_y, 17)[1:-1])
@@ -307,7 +317,7 @@ def _anchors(areas: list[tuple[str, np.ndarray, str, str]]) -> list[_Anchor]:
             # distance to the centroid
             score = dist - 0.1 * np.hypot(pts[:, 0] - cx, pts[:, 1] - cy)
             cx, cy = (float(v) for v in pts[int(np.argmax(score))])
-        out.append(_Anchor(area, cx, cy, body, ink, code))
+        out.append(_Anchor(area, cx, cy, body, ink, code, halo))
     return out
 
 
@@ -397,8 +407,10 @@ def _place_inside(
     placed: list[Bbox] = []
     outside = []
     for a in sorted(anchors, key=lambda a: -a.area):
+        halo = [patheffects.withStroke(linewidth=_HALO, foreground=a.halo)]
         text = ax.text(a.x, a.y, a.body, ha="center", va="center", fontsize=_CAPTION_SIZE,
-                       color=a.ink, gid=f"label-{a.code}")  # fmt: skip
+                       color=a.ink, gid=f"label-{a.code}", zorder=_LABEL_Z,
+                       path_effects=halo)  # fmt: skip
         box = text.get_window_extent(renderer).padded(1.0)
         inside = lo_x <= box.x0 and box.x1 <= hi_x and frame.y0 <= box.y0 <= box.y1 <= frame.y1
         if inside and not any(box.overlaps(b) for b in placed):
@@ -409,7 +421,12 @@ def _place_inside(
 
 
 def _place_outside(ax: Axes, outside: list[tuple[_Anchor, Any]], span: tuple[float, float]) -> None:
-    """Stack the labels that did not fit beside the map, tied to their areas by lines."""
+    """Stack the labels that did not fit beside the map, tied to their areas by lines.
+
+    On each side the labels keep the top-to-bottom order of their areas, then pairs
+    whose leader lines cross swap places while that removes crossings. The lines run
+    under the labels, whose halo in their area's colour masks a line passing beneath.
+    """
     renderer = _renderer(ax)
     fig = ax.get_figure(root=True)
     assert fig is not None
@@ -424,22 +441,75 @@ def _place_outside(ax: Axes, outside: list[tuple[_Anchor, Any]], span: tuple[flo
             continue
         edge = ax.transData.transform((span[0] if left else span[1], 0.0))[0]
         x_disp = edge + (-1 if left else 1) * 8.0 * fig.dpi / 72.0
-        heights, wanted = [], []
-        for a, text in group:
+        for _a, text in group:
             text.set_horizontalalignment("right" if left else "left")
             text.set_color("#222222")
-            heights.append(text.get_window_extent(renderer).height)
-            wanted.append(ax.transData.transform((a.x, a.y))[1])
-        ys = _stack(np.array(wanted), np.array(heights), gap, frame.y0, frame.y1)
-        for (a, text), y in zip(group, ys, strict=True):
+            text.set_path_effects([patheffects.withStroke(linewidth=_HALO, foreground="white")])
+        heights = np.array([t.get_window_extent(renderer).height for _a, t in group])
+        points = np.array([ax.transData.transform((a.x, a.y)) for a, _t in group])
+        order = _uncross(points, heights, x_disp, gap, frame.y0, frame.y1)
+        ys = _stack(points[order, 1], heights[order], gap, frame.y0, frame.y1)
+        for i, y in zip(order, ys, strict=True):
+            a, text = group[i]
             x_data, y_data = to_data.transform((x_disp, y))
             text.set_position((x_data, y_data))
             ax.annotate(
                 "", xy=(a.x, a.y), xytext=(x_data, y_data),
                 arrowprops={"arrowstyle": "-", "color": "#555555", "linewidth": 0.5,
                             "shrinkA": 1, "shrinkB": 0},
-                annotation_clip=False, gid=f"leader-{a.code}",
+                annotation_clip=False, gid=f"leader-{a.code}", zorder=_LEADER_Z,
             )  # fmt: skip
+
+
+def _crossings(points: np.ndarray, ends: np.ndarray) -> list[tuple[int, int]]:
+    """Pairs ``(i, j)`` of segments ``points[i]``–``ends[i]`` that cross (display units)."""
+
+    def side(p: np.ndarray, q: np.ndarray, r: np.ndarray) -> float:
+        return float((q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0]))
+
+    out = []
+    for i in range(len(points)):
+        for j in range(i + 1, len(points)):
+            p1, p2, q1, q2 = points[i], ends[i], points[j], ends[j]
+            if (side(p1, p2, q1) * side(p1, p2, q2) < 0) and (
+                side(q1, q2, p1) * side(q1, q2, p2) < 0
+            ):
+                out.append((i, j))
+    return out
+
+
+def _uncross(
+    points: np.ndarray, heights: np.ndarray, x: float, gap: float, low: float, high: float
+) -> np.ndarray:
+    """Order of one side's labels, top first, whose leader lines cross as little as may be.
+
+    Starts from the areas' top-to-bottom order and moves one label to another place in
+    the column while that lowers the number of crossings (each move restacks the labels).
+    """
+    order = np.arange(len(points))
+
+    def count(o: np.ndarray) -> int:
+        ys = _stack(points[o, 1], heights[o], gap, low, high)
+        ends = np.column_stack([np.full(len(o), x), ys])
+        return len(_crossings(points[o], ends))
+
+    crossed = count(order)
+    for _ in range(len(points) ** 2):
+        if not crossed:
+            break
+        best = (crossed, order)
+        for i in range(len(order)):
+            rest = np.delete(order, i)
+            for j in range(len(order)):
+                if j != i:
+                    trial = np.insert(rest, j, order[i])
+                    found = count(trial)
+                    if found < best[0]:
+                        best = (found, trial)
+        if best[0] == crossed:
+            break
+        crossed, order = best
+    return order
 
 
 def _stack(
