@@ -149,7 +149,9 @@ class TwoPhaseVariance:
         if self.calibration is None:
             return b
         x, d, g, gram = self.calibration
-        beta = _gram_solve(gram, x.T @ (b / g[:, None]))
+        # b / g = (N_h/n_h) d z; a unit whose bounded calibration gave g = 0 has b = 0
+        unscaled = np.divide(b, g[:, None], out=np.zeros_like(b), where=g[:, None] != 0)
+        beta = _gram_solve(gram, x.T @ unscaled)
         return b - (d * g)[:, None] * (x @ beta)
 
     def phases(self, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
