@@ -285,7 +285,7 @@ class _Anchor:
     body: str
     ink: str
     code: str
-    halo: str = "#ffffff"  # the area's fill: a leader line passing under the label is masked
+    halo: str  # the area's fill: a leader line passing under the label is masked
 
 
 def _anchors(areas: list[tuple[str, np.ndarray, str, str, str]]) -> list[_Anchor]:
@@ -423,9 +423,10 @@ def _place_inside(
 def _place_outside(ax: Axes, outside: list[tuple[_Anchor, Any]], span: tuple[float, float]) -> None:
     """Stack the labels that did not fit beside the map, tied to their areas by lines.
 
-    On each side the labels keep the top-to-bottom order of their areas, then pairs
-    whose leader lines cross swap places while that removes crossings. The lines run
-    under the labels, whose halo in their area's colour masks a line passing beneath.
+    On each side the labels start in the top-to-bottom order of their areas; then one
+    label at a time moves to another place in the column while that removes crossings
+    (:func:`_uncross`). The lines run under the labels, whose halo in their area's
+    colour masks a line passing beneath.
     """
     renderer = _renderer(ax)
     fig = ax.get_figure(root=True)
